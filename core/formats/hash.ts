@@ -1,0 +1,44 @@
+import { createXXHash128, createXXHash3, IHasher } from 'hash-wasm';
+
+/**
+ * XXH3 hashing (seed 0) as stone uses it: XXH3-64 over stored payload bytes, XXH3-128 over each file's content.
+ * hash-wasm compiles its WebAssembly once; a hasher instance is cheap after that, and holds state, so each
+ * digest gets its own.
+ */
+export type Hasher = IHasher;
+
+export function xxh3_64(): Promise<Hasher> {
+  return createXXHash3();
+}
+
+export function xxh3_128(): Promise<Hasher> {
+  return createXXHash128();
+}
+
+/** Canonical (big-endian) digest bytes. */
+export async function xxh3_64Of(data: Uint8Array): Promise<Uint8Array> {
+  const h = await xxh3_64();
+  h.init();
+  h.update(data);
+  return h.digest('binary');
+}
+
+export async function xxh3_128Of(data: Uint8Array): Promise<Uint8Array> {
+  const h = await xxh3_128();
+  h.init();
+  h.update(data);
+  return h.digest('binary');
+}
+
+let shared64: Promise<Hasher> | undefined;
+
+/**
+ * XXH3-64 of one buffer with a shared hasher: init, update and digest run without yielding, so no other caller
+ * can interleave. Saves a WebAssembly instance per payload when writing thousands of them.
+ */
+export async function xxh3_64Once(data: Uint8Array): Promise<Uint8Array> {
+  const h = await (shared64 ??= xxh3_64());
+  h.init();
+  h.update(data);
+  return h.digest('binary');
+}

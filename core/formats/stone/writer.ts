@@ -1,0 +1,121 @@
+import { ByteWriter } from '../bytes';
+import { FormatError } from '../errors';
+import { Hasher, xxh3_64, xxh3_64Once } from '../hash';
+import { compress, DEFAULT_LEVEL, ZstdStreamEncoder } from '../zstd';
+import { Compression, encodeHeader, encodePayloadHeader, FileType, PayloadHeader, PayloadKind } from './header';
+import {
+  AttributeRecord,
+  encodeAttributeRecord,
+  encodeIndexRecord,
+  encodeLayoutRecord,
+  encodeMetaRecord,
+  IndexRecord,
+  LayoutRecord,
+  MetaRecord,
+} from './records';
+import { RecordPayload } from './reader';
+
+export interface EncodedPayload {
+  header: PayloadHeader;
+  body: Uint8Array;
+}
+
+export interface EncodeOptions {
+  compression?: Compression;
+  level?: number;
+}
+
+/** The plain (uncompressed) bytes of a record payload: what the round-trip tests compare. */
+export function encodeRecordsPlain(payload: RecordPayload): Uint8Array {
+  const w = new ByteWriter(4096);
+  switch (payload.kind) {
+    case PayloadKind.Meta: for (const r of payload.records as MetaRecord[]) encodeMetaRecord(w, r); break;
+    case PayloadKind.Layout: for (const r of payload.records as LayoutRecord[]) encodeLayoutRecord(w, r); break;
+    case PayloadKind.Index: for (const r of payload.records as IndexRecord[]) encodeIndexRecord(w, r); break;
+    case PayloadKind.Attributes: for (const r of payload.records as AttributeRecord[]) encodeAttributeRecord(w, r); break;
+  }
+  return w.finish();
+}
+
+export async function encodeRecordPayload(payload: RecordPayload, opts: EncodeOptions = {}): Promise<EncodedPayload> {
+  const compression = opts.compression ?? Compression.Zstd;
+  const plain = encodeRecordsPlain(payload);
+  const body = compression === Compression.Zstd ? compress(plain, opts.level ?? DEFAULT_LEVEL) : plain;
+  const checksum = await xxh3_64Once(body);
+  return {
+    header: {
+      storedSize: body.byteLength,
+      plainSize: plain.byteLength,
+      checksum,
+      numRecords: payload.records.length,
+      version: 1,
+      kind: payload.kind,
+      compression,
+    },
+    body,
+  };
+}
+
+/** A whole stone in memory: right for indexes and manifests; packages stream their content instead. */
+export function encodeStone(fileType: FileType, payloads: EncodedPayload[]): Uint8Array {
+  if (payloads.length > 0xffff) {
+    throw new FormatError('stone', 'writer', `${payloads.length} payloads: a stone holds at most 65535`);
+  }
+  const w = new ByteWriter(payloads.reduce((n, p) => n + 32 + p.body.byteLength, 32));
+  w.bytes(encodeHeader({ numPayloads: payloads.length, fileType }));
+  for (const p of payloads) w.bytes(encodePayloadHeader(p.header)).bytes(p.body);
+  return w.finish();
+}
+
+/**
+ * Builds the content payload one file at a time into a single zstd frame, hashing the stored bytes as they are
+ * produced. Stored chunks are handed back to the caller to write wherever the package is going.
+ */
+export class ContentEncoder {
+  private plainSize = 0;
+  private storedSize = 0;
+
+  private constructor(
+    private readonly hasher: Hasher,
+    private readonly zstd: ZstdStreamEncoder,
+  ) {}
+
+  static async create(level = DEFAULT_LEVEL): Promise<ContentEncoder> {
+    const hasher = await xxh3_64();
+    hasher.init();
+    return new ContentEncoder(hasher, new ZstdStreamEncoder(level));
+  }
+
+  get offset(): number {
+    return this.plainSize;
+  }
+
+  write(plain: Uint8Array): Uint8Array[] {
+    this.plainSize += plain.byteLength;
+    return this.track([...this.zstd.write(plain)]);
+  }
+
+  end(): { tail: Uint8Array[]; header: PayloadHeader } {
+    const tail = this.track([...this.zstd.end()]);
+    return {
+      tail,
+      header: {
+        storedSize: this.storedSize,
+        plainSize: this.plainSize,
+        checksum: this.hasher.digest('binary'),
+        numRecords: 0,
+        version: 1,
+        kind: PayloadKind.Content,
+        compression: Compression.Zstd,
+      },
+    };
+  }
+
+  private track(chunks: Uint8Array[]): Uint8Array[] {
+    for (const c of chunks) {
+      this.hasher.update(c);
+      this.storedSize += c.byteLength;
+    }
+    return chunks;
+  }
+}

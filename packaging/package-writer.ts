@@ -1,0 +1,97 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { toHex } from '../core/formats/bytes';
+import { xxh3_128 } from '../core/formats/hash';
+import { encodeHeader, encodePayloadHeader, FileType, PAYLOAD_HEADER_SIZE, PayloadKind } from '../core/formats/stone/header';
+import { PackageMeta, recordsFromMeta } from '../core/formats/stone/meta';
+import { IndexRecord, LayoutFileType, LayoutRecord } from '../core/formats/stone/records';
+import { ContentEncoder, encodeRecordPayload } from '../core/formats/stone/writer';
+import { RootEntry, scanInstallRoot } from './install-root';
+
+/**
+ * Pack an install root into a binary `.stone` (meta, layout, index, content — the order boulder writes).
+ * Content is de-duplicated by XXH3-128 and streamed twice from disk (hash, then compress), so memory stays flat
+ * whatever the package size. Entries are owned by root (uid/gid 0) as boulder packs them; paths sort bytewise,
+ * so the same tree and metadata give the same bytes.
+ */
+export interface WrittenPackage {
+  path: string;
+  files: number;
+  uniqueContents: number;
+  plainContentSize: number;
+}
+
+export async function writePackageFromRoot(root: string, meta: PackageMeta, outPath: string, entries?: RootEntry[]): Promise<WrittenPackage> {
+  const scanned = entries ?? (await scanInstallRoot(root));
+  const layout: LayoutRecord[] = [];
+  const index: IndexRecord[] = [];
+  const contentOrder: string[] = [];
+  const seen = new Map<string, IndexRecord>();
+  let offset = 0;
+  for (const e of scanned) {
+    const base = { uid: 0, gid: 0, mode: e.mode | typeBits(e.type), tag: 0, target: e.relPath };
+    if (e.type === 'regular') {
+      const digest = await hashFile(join(root, e.relPath));
+      const hex = toHex(digest);
+      if (!seen.has(hex)) {
+        const rec = { start: offset, end: offset + e.size, digest };
+        seen.set(hex, rec);
+        index.push(rec);
+        contentOrder.push(e.relPath);
+        offset += e.size;
+      }
+      layout.push({ ...base, fileType: LayoutFileType.Regular, source: digest });
+    } else if (e.type === 'symlink') {
+      layout.push({ ...base, fileType: LayoutFileType.Symlink, source: new TextEncoder().encode(e.linkTarget ?? '') });
+    } else {
+      layout.push({ ...base, fileType: LayoutFileType.Directory, source: new Uint8Array(0) });
+    }
+  }
+
+  const payloads = [
+    await encodeRecordPayload({ kind: PayloadKind.Meta, records: recordsFromMeta(meta) }),
+    await encodeRecordPayload({ kind: PayloadKind.Layout, records: layout }),
+    await encodeRecordPayload({ kind: PayloadKind.Index, records: index }),
+  ];
+  const fh = await open(outPath, 'w');
+  try {
+    let pos = 0;
+    const put = async (bytes: Uint8Array): Promise<void> => {
+      await fh.write(bytes, 0, bytes.byteLength, pos);
+      pos += bytes.byteLength;
+    };
+    await put(encodeHeader({ numPayloads: payloads.length + 1, fileType: FileType.Binary }));
+    for (const p of payloads) {
+      await put(encodePayloadHeader(p.header));
+      await put(p.body);
+    }
+    // The content header needs the stored size and checksum: reserve it, stream the body, then fill it in.
+    const contentHeaderAt = pos;
+    await put(new Uint8Array(PAYLOAD_HEADER_SIZE));
+    const encoder = await ContentEncoder.create();
+    for (const rel of contentOrder) {
+      for await (const chunk of createReadStream(join(root, rel), { highWaterMark: 1 << 20 })) {
+        for (const stored of encoder.write(chunk as Buffer)) await put(stored);
+      }
+    }
+    const { tail, header } = encoder.end();
+    for (const stored of tail) await put(stored);
+    if (header.plainSize !== offset) throw new Error(`install root changed while packing ${root}: read ${header.plainSize} bytes, expected ${offset}`);
+    await fh.write(encodePayloadHeader(header), 0, PAYLOAD_HEADER_SIZE, contentHeaderAt);
+  } finally {
+    await fh.close();
+  }
+  return { path: outPath, files: layout.length, uniqueContents: index.length, plainContentSize: offset };
+}
+
+function typeBits(type: RootEntry['type']): number {
+  return type === 'regular' ? 0o100000 : type === 'symlink' ? 0o120000 : 0o040000;
+}
+
+async function hashFile(path: string): Promise<Uint8Array> {
+  const h = await xxh3_128();
+  h.init();
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('binary');
+}
