@@ -1,7 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testMatch: ['<rootDir>/core/**/*.test.ts', '<rootDir>/cli/**/*.test.ts', '<rootDir>/test/**/*.test.ts',
     '<rootDir>/workflows/**/*.test.ts', '<rootDir>/activities/**/*.test.ts', '<rootDir>/api/**/*.test.ts',
     '<rootDir>/db/**/*.test.ts', '<rootDir>/packaging/**/*.test.ts'],

@@ -32,7 +32,7 @@ export async function checkRecipe(path: string): Promise<string[]> {
   const errors: string[] = [];
   let recipe: { name: string; version: string; release: number } | undefined;
   try {
-    recipe = (await readRecipeFile(path)).recipe as unknown as { name: string; version: string; release: number };
+    recipe = (await readRecipeFile(path)).recipe.source;
   } catch (err) {
     if (err instanceof RecipeError) errors.push(...err.issues.map(formatDiagnostic));
     else if (isFormatError(err)) errors.push(err.message);

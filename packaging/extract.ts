@@ -22,6 +22,7 @@ export interface ExtractResult {
 export async function extractPackage(reader: StoneReader, dir: string, onProgress?: (done: number, total: number) => void): Promise<ExtractResult> {
   const pkg = describePackage(reader);
   await reader.verifyContent();
+  await mkdir(dir, { recursive: true });
   const byDigest = new Map<string, PackageFile[]>();
   const result: ExtractResult = { files: 0, directories: 0, symlinks: 0, bytes: 0 };
   for (const f of pkg.files) {
@@ -111,6 +112,10 @@ export async function extractPackage(reader: StoneReader, dir: string, onProgres
     await rm(dest, { force: true });
     await symlink(f.linkTarget!, dest);
     result.symlinks++;
+  }
+  // Directory modes last, deepest first: a read-only directory must not stop us writing into it.
+  for (const f of [...pkg.files].reverse()) {
+    if (f.type === 'directory') await chmod(safeJoin(dir, f.path, reader.where), f.mode & 0o7777);
   }
   return result;
 }

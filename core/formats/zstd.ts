@@ -21,9 +21,14 @@ function zstdError(where: string, err: unknown): FormatError {
  * Decompress `stored` into exactly `plainSize` bytes. The caller has already checked plainSize against its own
  * ceiling; here we make sure the frame agrees with it in both directions.
  */
+/** Shared like the CCtx below: a fresh DCtx per small payload cost more than decoding it (index reads). */
+let sharedDctx: binding.DCtx | undefined;
+
 export function decompressExact(stored: Uint8Array, plainSize: number, where: string): Uint8Array {
   const out = new Uint8Array(plainSize);
-  const dctx = new binding.DCtx();
+  const dctx = (sharedDctx ??= new binding.DCtx());
+  // A previous call may have stopped mid-frame on bad input: start every call from a clean session.
+  dctx.reset(binding.ResetDirective.sessionOnly);
   let produced = 0;
   let consumed = 0;
   let pending = 1;

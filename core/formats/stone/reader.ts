@@ -145,18 +145,31 @@ export class StoneReader {
     hasher.init();
     const decoder = entry.header.compression === Compression.Zstd ? new ZstdStreamDecoder(where) : undefined;
     let produced = 0;
-    for await (const stored of this.storedChunks(entry)) {
-      hasher.update(stored);
-      const plainChunks = decoder ? decoder.push(stored) : [stored];
-      for (const plain of plainChunks) {
-        produced += plain.byteLength;
-        if (produced > entry.header.plainSize) {
-          throw new FormatError('stone', where, `decompresses to more than its declared plain size ${entry.header.plainSize}`);
+    const stream = this.storedChunks(entry);
+    try {
+      // Iterated by hand: a for-await loop would close `stream` on error, and the catch below still needs it.
+      for (let next = await stream.next(); !next.done; next = await stream.next()) {
+        const stored = next.value;
+        hasher.update(stored);
+        const plainChunks = decoder ? decoder.push(stored) : [stored];
+        for (const plain of plainChunks) {
+          produced += plain.byteLength;
+          if (produced > entry.header.plainSize) {
+            throw new FormatError('stone', where, `decompresses to more than its declared plain size ${entry.header.plainSize}`);
+          }
+          yield plain;
         }
-        yield plain;
       }
+      decoder?.end();
+    } catch (err) {
+      // A damaged payload usually fails to decompress before its end is hashed: finish the hash so the error
+      // names the real cause (the stored bytes changed) rather than the symptom.
+      if (err instanceof FormatError) {
+        for (let next = await stream.next(); !next.done; next = await stream.next()) hasher.update(next.value);
+        checkChecksum(hasher.digest('binary'), entry.header.checksum, where);
+      }
+      throw err;
     }
-    decoder?.end();
     checkChecksum(hasher.digest('binary'), entry.header.checksum, where);
     if (produced !== entry.header.plainSize) {
       throw new FormatError('stone', where, `decompresses to ${produced} bytes, header declares ${entry.header.plainSize}`);
