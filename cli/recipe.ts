@@ -27,6 +27,15 @@ export async function findRecipes(paths: string[]): Promise<string[]> {
   return [...found].sort();
 }
 
+/**
+ * boulder reads an unquoted numeric version as a number, so `version: 17.0` reaches its manifest as "17"; we keep
+ * the literal text, and treat the two as the same version rather than as a stale manifest.
+ */
+function sameVersion(manifest: string, recipe: string): boolean {
+  const numeric = /^\d+(\.\d+)?$/;
+  return manifest === recipe || (numeric.test(manifest) && numeric.test(recipe) && Number(manifest) === Number(recipe));
+}
+
 /** Problems with one recipe folder: the recipe itself and every manifest.<arch>.bin beside it. */
 export async function checkRecipe(path: string): Promise<string[]> {
   const errors: string[] = [];
@@ -44,7 +53,7 @@ export async function checkRecipe(path: string): Promise<string[]> {
     const file = join(dir, name);
     try {
       const m = await readManifestFile(file);
-      if (recipe && (m.sourceVersion !== recipe.version || m.sourceRelease !== recipe.release)) {
+      if (recipe && (!sameVersion(m.sourceVersion, recipe.version) || m.sourceRelease !== recipe.release)) {
         errors.push(`${file}: manifest is for ${m.sourceVersion}-${m.sourceRelease}, recipe is ${recipe.version}-${recipe.release} (rebuild the manifest)`);
       }
     } catch (err) {

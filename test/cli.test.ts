@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { main } from '../cli/main';
-import { RECIPES_NANO, STONES } from './helpers/fixtures';
+import { RECIPES_NANO, RECIPES_SERPENT, STONES } from './helpers/fixtures';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -108,6 +108,16 @@ describe('summit recipe check', () => {
     const { code, out } = await run('recipe', 'check', RECIPES_NANO);
     expect(out.trim().split('\n').at(-1)).toBe('1 recipes, 0 invalid');
     expect(code).toBe(0);
+  });
+
+  it('checks the 835 real recipes: only usbutils is invalid, its committed manifest is for the previous release', async () => {
+    const { code, out } = await run('recipe', 'check', RECIPES_SERPENT, '--json');
+    expect(code).toBe(1);
+    const report = JSON.parse(out);
+    expect(report.recipes).toBe(835);
+    expect(report.invalid).toEqual([
+      { path: join(RECIPES_SERPENT, 'u', 'usbutils', 'stone.yaml'), errors: [expect.stringContaining('manifest is for 017-1, recipe is 017-2')] },
+    ]);
   });
 
   it('reports a broken recipe and a damaged manifest, one line each, and exits 1 (--json too)', async () => {
