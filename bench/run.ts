@@ -4,6 +4,7 @@
  */
 const SUITES: Array<{ name: string; load: () => Promise<{ run: () => Promise<void> }> }> = [
   { name: 'formats', load: () => import('./formats.bench') },
+  { name: 'graph', load: () => import('./graph.bench') },
 ];
 
 async function main(): Promise<void> {

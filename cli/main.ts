@@ -15,6 +15,11 @@ const COMMANDS: Record<string, { usage: string; load: () => Promise<Command> }> 
   },
   'index write': { usage: 'index write --out <dir> <stone files or folders>...', load: async () => (await import('./repo-index')).write },
   'index inspect': { usage: 'index inspect <stone.index> [--json]', load: async () => (await import('./repo-index')).inspect },
+  graph: { usage: 'graph <recipes-dir> [--json]', load: async () => (await import('./graph')).graph },
+  simulate: {
+    usage: 'simulate <recipes-dir> --builders N [--policy critical-path|aeryn|first-idle] [--durations file.json] [--json]',
+    load: async () => (await import('./graph')).simulate,
+  },
 };
 
 function usage(): string {
