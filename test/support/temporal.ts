@@ -14,21 +14,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { BUILD_SEARCH_ATTRIBUTES as CONTRACT_ATTRIBUTES } from '../../core/contracts/search-attributes';
 
 /** The search attribute types `temporal server start-dev --search-attribute` accepts. */
 export type SearchAttributeKind = 'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
-/**
- * What each build workflow carries so that the Temporal UI can filter builds.
- * TODO(contracts): import these from the core contracts module once it declares them, so there is one list.
- */
-export const BUILD_SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeKind>> = {
-  BuildPackage: 'Keyword',
-  BuildIsa: 'Keyword',
-  BuildBuilder: 'Keyword',
-  BuildCommit: 'Keyword',
-  BuildStatus: 'Keyword',
-};
+/** What each build workflow carries so that the Temporal UI can filter builds (one list, in core contracts). */
+export const BUILD_SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeKind>> = CONTRACT_ATTRIBUTES;
 
 export interface TemporalTestServer {
   /** host:port of the frontend gRPC service. */

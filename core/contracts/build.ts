@@ -1,0 +1,100 @@
+import type { BuildId, BuilderId } from './ids';
+import type { IsaLevel } from './queues';
+
+/**
+ * What travels between summit, avalanche and vessel. Only references and small facts: paths, URLs, sizes,
+ * hashes. Logs and artefacts stay on the builder's disk and are fetched over HTTP.
+ */
+
+/** Input of avalanche's build activity. */
+export interface BuildRequest {
+  buildId: BuildId;
+  /** Where avalanche clones the recipe repository from (summit's bare mirror: a path or a git URL). */
+  repoUrl: string;
+  /** The exact commit to build. */
+  commit: string;
+  /** The recipe's folder inside the repository, e.g. `l/liba`. */
+  recipePath: string;
+  source: string;
+  version: string;
+  release: number;
+  isa: IsaLevel;
+  /** Build release number to stamp into the packages (1 for the first build of a source release). */
+  buildRelease: number;
+}
+
+export type ArtefactKind = 'stone' | 'manifest-bin' | 'manifest-jsonc' | 'log';
+
+export interface Artefact {
+  /** File name on the builder, e.g. `liba-1.0-1-1-x86_64.stone`. */
+  name: string;
+  kind: ArtefactKind;
+  size: number;
+  sha256: string;
+}
+
+/** Output of avalanche's build activity. */
+export interface BuildResult {
+  buildId: BuildId;
+  builderId: BuilderId;
+  /** Base URL of the builder's artefact server; files are at `${baseUrl}/builds/<encoded build id>/<name>`. */
+  artefactBaseUrl: string;
+  /** Short-lived bearer token bound to this build, for fetching its artefacts. */
+  artefactToken: string;
+  artefacts: Artefact[];
+  /** Path of the build log on the builder's host. */
+  logPath: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** The non-retryable ApplicationFailure type of a recipe that does not build; details hold BuildFailureDetails. */
+export const BUILD_FAILED = 'BuildFailed';
+
+export interface BuildFailureDetails {
+  buildId: BuildId;
+  builderId: BuilderId;
+  /** The last lines of the log (at most 64 lines / 8 KiB): enough to see the compiler error. */
+  logTail: string;
+  logPath: string;
+  exitCode: number | null;
+  step: string;
+}
+
+/** Input of vessel's import activity. */
+export interface ImportRequest {
+  buildId: BuildId;
+  /** Repository profile/index to publish into, e.g. `main` (baseline) or `main-v3x`. */
+  index: string;
+  architecture: string;
+  build: Pick<BuildResult, 'builderId' | 'artefactBaseUrl' | 'artefactToken' | 'artefacts'>;
+}
+
+export interface PublishedPackage {
+  name: string;
+  version: string;
+  release: number;
+  buildRelease: number;
+  uri: string;
+  sha256: string;
+  size: number;
+}
+
+export interface ImportResult {
+  buildId: BuildId;
+  index: string;
+  historyId: string;
+  /** Path of the published stone.index (history version) on vessel's disk. */
+  indexPath: string;
+  published: PublishedPackage[];
+}
+
+/** The non-retryable ApplicationFailure type of an artefact vessel refuses (hash mismatch, release rule). */
+export const IMPORT_REFUSED = 'ImportRefused';
+
+export interface ImportRefusal {
+  buildId: BuildId;
+  /** The artefact refused, by name. */
+  file: string;
+  reason: string;
+}
