@@ -65,7 +65,11 @@ describe('real moss packages', () => {
     },
   );
 
-  it.each(['nano-8.4-35-1-x86_64.stone', 'nano-dbginfo-8.3-33-1-x86_64.stone', 'bash-completion-2.11-1-1-x86_64.stone', 'italian-pizza-1-1-1-x86_64.stone'])(
+  it.each([
+    'bash-completion-2.11-1-1-x86_64.stone', 'italian-pizza-1-1-1-x86_64.stone', 'nano-8.3-33-1-x86_64.stone',
+    'nano-8.4-34-1-x86_64.stone', 'nano-8.4-35-1-x86_64.stone', 'nano-dbginfo-8.3-33-1-x86_64.stone',
+    'nano-dbginfo-8.4-34-1-x86_64.stone', 'nano-dbginfo-8.4-35-1-x86_64.stone', 'pineapple-1-1-1-x86_64.stone',
+  ])(
     'writes %s back with payloads whose decompressed bytes are identical',
     async (file) => {
       const original = await readFile(join(STONES, file));
