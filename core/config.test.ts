@@ -1,0 +1,25 @@
+import { ConfigError, parseConfig } from './config';
+
+describe('configuration from the environment', () => {
+  it('fills every default for an empty environment', () => {
+    expect(parseConfig({})).toMatchObject({
+      SUMMIT_DATA_DIR: '.summit', SUMMIT_API_PORT: 3000, SUMMIT_TEMPORAL_ADDRESS: '127.0.0.1:7233',
+      SUMMIT_POLL_INTERVAL: 300_000, SUMMIT_VARIANTS: [],
+    });
+  });
+
+  it('parses durations, ports and variants', () => {
+    const c = parseConfig({ SUMMIT_POLL_INTERVAL: '30s', SUMMIT_API_PORT: '8080', SUMMIT_VARIANTS: 'x86_64-v3x' });
+    expect(c).toMatchObject({ SUMMIT_POLL_INTERVAL: 30_000, SUMMIT_API_PORT: 8080, SUMMIT_VARIANTS: ['x86_64-v3x'] });
+  });
+
+  it.each([
+    [{ SUMMIT_API_PORT: 'http' }, /SUMMIT_API_PORT/],
+    [{ SUMMIT_POLL_INTERVAL: 'soon' }, /SUMMIT_POLL_INTERVAL: a duration such as 30s/],
+    [{ SUMMIT_DATABASE_URL: 'mysql://x' }, /SUMMIT_DATABASE_URL: a postgres:\/\/ URL/],
+    [{ SUMMIT_VARIANTS: 'x86_64-v9' }, /SUMMIT_VARIANTS/],
+  ])('names the variable and the problem for %j', (env, message) => {
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(message);
+  });
+});
