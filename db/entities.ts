@@ -1,0 +1,111 @@
+import { defineEntity } from '@mikro-orm/core';
+
+/**
+ * Summit's read model. Temporal owns the pipeline's state; these tables are what the workflows' activities
+ * record of it, so the API and dashboards can list, filter and page without asking Temporal. Written for both
+ * drivers (PostgreSQL in production, the embedded libsql file for `npm start`): JSON columns, no arrays.
+ */
+
+export const Repository = defineEntity({
+  name: 'Repository',
+  tableName: 'repositories',
+  properties: (p) => ({
+    /** Short name, unique in its project; part of every build id. */
+    id: p.string().primary(),
+    project: p.string().index(),
+    /** Where summit fetches from: a path or any URL git understands. */
+    url: p.string(),
+    /** Branch or ref watched; HEAD of the remote by default. */
+    ref: p.string().default('HEAD'),
+    /** Rebuild reverse dependencies when a recipe changes (opt-in). */
+    cascade: p.boolean().default(false),
+    lastCommit: p.string().nullable(),
+    lastRefreshAt: p.datetime().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  }),
+});
+
+export const Recipe = defineEntity({
+  name: 'Recipe',
+  tableName: 'recipes',
+  uniques: [{ properties: ['repository', 'source'] }],
+  properties: (p) => ({
+    id: p.integer().primary().autoincrement(),
+    repository: p.string().index(),
+    source: p.string(),
+    version: p.string(),
+    release: p.integer(),
+    commit: p.string(),
+    /** Folder of the recipe inside the repository. */
+    path: p.string(),
+    /** Emitted packages with provides/depends/buildDepends (from the committed manifest, or derived). */
+    packages: p.json<Array<{ name: string; provides: string[]; depends: string[]; buildDepends: string[] }>>(),
+    /** True when no manifest was committed and the lists were derived from stone.yaml alone. */
+    derived: p.boolean().default(false),
+    architectures: p.json<string[]>(),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  }),
+});
+
+export const Task = defineEntity({
+  name: 'Task',
+  tableName: 'tasks',
+  properties: (p) => ({
+    /** The build id, also the build workflow's id. */
+    id: p.string().primary(),
+    project: p.string().index(),
+    repository: p.string().index(),
+    source: p.string().index(),
+    version: p.string(),
+    release: p.integer(),
+    isa: p.string(),
+    /** The index (profile variant) the packages publish to. */
+    index: p.string(),
+    commit: p.string(),
+    recipePath: p.string(),
+    status: p.string().index(),
+    attempts: p.integer().default(0),
+    builder: p.string().nullable(),
+    priority: p.double().default(0),
+    logPath: p.string().nullable(),
+    logTail: p.text().nullable(),
+    reason: p.text().nullable(),
+    supersededBy: p.string().nullable(),
+    published: p.json<Array<{ name: string; uri: string; sha256: string; size: number }>>().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    startedAt: p.datetime().nullable(),
+    builtAt: p.datetime().nullable(),
+    finishedAt: p.datetime().nullable(),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  }),
+});
+
+/** Every status change of every task, in order: the audit trail and the source of build timings. */
+export const TaskEvent = defineEntity({
+  name: 'TaskEvent',
+  tableName: 'task_events',
+  properties: (p) => ({
+    id: p.integer().primary().autoincrement(),
+    task: p.string().index(),
+    from: p.string().nullable(),
+    to: p.string(),
+    reason: p.text().nullable(),
+    at: p.datetime().onCreate(() => new Date()),
+  }),
+});
+
+export const Builder = defineEntity({
+  name: 'Builder',
+  tableName: 'builders',
+  properties: (p) => ({
+    id: p.string().primary(),
+    host: p.string(),
+    isaLevels: p.json<string[]>(),
+    slots: p.integer(),
+    busy: p.integer().default(0),
+    diskFree: p.bigint('number').nullable(),
+    lastSeen: p.datetime(),
+  }),
+});
+
+export const ENTITIES = [Repository, Recipe, Task, TaskEvent, Builder];

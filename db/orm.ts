@@ -1,0 +1,30 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { MikroORM, Options } from '@mikro-orm/core';
+import { ENTITIES } from './entities';
+
+/**
+ * Opens the database: PostgreSQL when a URL is given, otherwise the embedded libsql file in the data folder
+ * (no server needed, for `npm start`). The schema is brought up to date on open (additive changes only;
+ * `updateSchema` never drops a column with data unless asked).
+ */
+export interface DatabaseOptions {
+  url?: string;
+  dataDir: string;
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<MikroORM> {
+  const common: Partial<Options> = { entities: ENTITIES, debug: false, allowGlobalContext: false, discovery: { warnWhenNoEntities: true } };
+  let orm: MikroORM;
+  if (opts.url) {
+    const { PostgreSqlDriver } = await import('@mikro-orm/postgresql');
+    orm = await MikroORM.init({ ...common, driver: PostgreSqlDriver, clientUrl: opts.url });
+  } else {
+    const dir = resolve(opts.dataDir);
+    mkdirSync(dir, { recursive: true });
+    const { LibSqlDriver } = await import('@mikro-orm/libsql');
+    orm = await MikroORM.init({ ...common, driver: LibSqlDriver, dbName: join(dir, 'summit.db') });
+  }
+  await orm.schema.updateSchema({ safe: true });
+  return orm;
+}

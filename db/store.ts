@@ -1,0 +1,194 @@
+import { EntityManager, InferEntity, MikroORM } from '@mikro-orm/core';
+import { isOpen, OPEN_STATUSES, TaskStatus, transition } from '../core/task/state';
+import { Builder, Recipe, Repository, Task, TaskEvent } from './entities';
+
+export type RepositoryRow = InferEntity<typeof Repository>;
+export type RecipeRow = InferEntity<typeof Recipe>;
+export type TaskRow = InferEntity<typeof Task>;
+export type TaskEventRow = InferEntity<typeof TaskEvent>;
+export type BuilderRow = InferEntity<typeof Builder>;
+
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+  constructor(readonly kind: string, readonly id: string) {
+    super(`${kind} "${id}" does not exist`);
+  }
+}
+
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+}
+
+export interface TaskFilter {
+  status?: TaskStatus[];
+  repository?: string;
+  source?: string;
+  limit: number;
+  offset: number;
+}
+
+export type NewTask = Pick<TaskRow, 'id' | 'project' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'commit' | 'recipePath'>;
+
+/**
+ * All reads and writes of summit's read model, one method per question or fact. Each call uses its own
+ * EntityManager fork, so callers (activities, API handlers) never share an identity map.
+ */
+export class Store {
+  constructor(private readonly orm: MikroORM) {}
+
+  private em(): EntityManager {
+    return this.orm.em.fork();
+  }
+
+  // Repositories
+
+  async addRepository(row: Pick<RepositoryRow, 'id' | 'project' | 'url'> & Partial<Pick<RepositoryRow, 'ref' | 'cascade'>>): Promise<RepositoryRow> {
+    const em = this.em();
+    if (await em.findOne(Repository, { id: row.id })) throw new ConflictError(`repository "${row.id}" already exists`);
+    const repo = em.create(Repository, { ref: 'HEAD', cascade: false, lastCommit: null, lastRefreshAt: null, ...row });
+    await em.flush();
+    return repo;
+  }
+
+  async listRepositories(): Promise<RepositoryRow[]> {
+    return this.em().find(Repository, {}, { orderBy: { id: 'asc' } });
+  }
+
+  async getRepository(id: string): Promise<RepositoryRow> {
+    const repo = await this.em().findOne(Repository, { id });
+    if (!repo) throw new NotFoundError('repository', id);
+    return repo;
+  }
+
+  async markRefreshed(id: string, commit: string): Promise<void> {
+    await this.em().nativeUpdate(Repository, { id }, { lastCommit: commit, lastRefreshAt: new Date() });
+  }
+
+  async listProjects(): Promise<Array<{ id: string; repositories: number }>> {
+    const counts = new Map<string, number>();
+    for (const r of await this.listRepositories()) counts.set(r.project, (counts.get(r.project) ?? 0) + 1);
+    return [...counts].map(([id, repositories]) => ({ id, repositories }));
+  }
+
+  // Recipes
+
+  /** Replace a repository's recipe snapshot with the recipes read at `commit`. */
+  async replaceRecipes(repository: string, rows: Array<Omit<RecipeRow, 'id' | 'repository' | 'updatedAt'>>): Promise<void> {
+    const em = this.em();
+    const existing = new Map((await em.find(Recipe, { repository })).map((r) => [r.source, r]));
+    for (const row of rows) {
+      const current = existing.get(row.source);
+      if (current) {
+        em.assign(current, row);
+        existing.delete(row.source);
+      } else {
+        em.create(Recipe, { ...row, repository } as RecipeRow);
+      }
+    }
+    for (const gone of existing.values()) em.remove(gone);
+    await em.flush();
+  }
+
+  async listRecipes(repository?: string): Promise<RecipeRow[]> {
+    return this.em().find(Recipe, repository ? { repository } : {}, { orderBy: { source: 'asc' } });
+  }
+
+  // Tasks
+
+  async getTask(id: string): Promise<TaskRow> {
+    const task = await this.em().findOne(Task, { id });
+    if (!task) throw new NotFoundError('task', id);
+    return task;
+  }
+
+  async findTask(id: string): Promise<TaskRow | null> {
+    return this.em().findOne(Task, { id });
+  }
+
+  async listTasks(filter: TaskFilter): Promise<{ items: TaskRow[]; total: number }> {
+    const where: Record<string, unknown> = {};
+    if (filter.status?.length) where.status = { $in: filter.status };
+    if (filter.repository) where.repository = filter.repository;
+    if (filter.source) where.source = filter.source;
+    const [items, total] = await this.em().findAndCount(Task, where, {
+      orderBy: { createdAt: 'desc', id: 'asc' },
+      limit: filter.limit,
+      offset: filter.offset,
+    });
+    return { items, total };
+  }
+
+  async openTasks(): Promise<TaskRow[]> {
+    return this.em().find(Task, { status: { $in: [...OPEN_STATUSES] } }, { orderBy: { id: 'asc' } });
+  }
+
+  async tasksOfSource(repository: string, source: string, isa: string): Promise<TaskRow[]> {
+    return this.em().find(Task, { repository, source, isa }, { orderBy: { release: 'desc' } });
+  }
+
+  /** The newest release of a source that reached its index (completed), or 0. */
+  async publishedRelease(repository: string, source: string, isa: string): Promise<number> {
+    const done = await this.em().findOne(Task, { repository, source, isa, status: 'completed' }, { orderBy: { release: 'desc' } });
+    return done?.release ?? 0;
+  }
+
+  async createTask(row: NewTask, reason: string): Promise<TaskRow> {
+    const em = this.em();
+    const task = em.create(Task, {
+      ...row, status: 'new', attempts: 0, builder: null, priority: 0, logPath: null, logTail: null, reason: null,
+      supersededBy: null, published: null, startedAt: null, builtAt: null, finishedAt: null,
+    });
+    em.create(TaskEvent, { task: row.id, from: null, to: 'new', reason });
+    await em.flush();
+    return task;
+  }
+
+  /**
+   * Move a task to `to` through the state machine (IllegalTransitionError otherwise) and record the event.
+   * Moving to the status it already has is a no-op, so activities that record a move can be retried.
+   */
+  async setStatus(id: string, to: TaskStatus, reason: string, fields: Partial<TaskRow> = {}): Promise<TaskRow> {
+    const em = this.em();
+    const task = await em.findOne(Task, { id });
+    if (!task) throw new NotFoundError('task', id);
+    if (task.status === to) {
+      em.assign(task, fields);
+      await em.flush();
+      return task;
+    }
+    const from = task.status as TaskStatus;
+    transition(id, from, to);
+    const now = new Date();
+    em.assign(task, { ...fields, status: to });
+    if (to === 'building') em.assign(task, { startedAt: now, attempts: task.attempts + 1 });
+    if (to === 'publishing') em.assign(task, { builtAt: now });
+    if (!isOpen(to)) em.assign(task, { finishedAt: now });
+    if (to === 'new') em.assign(task, { finishedAt: null });
+    em.create(TaskEvent, { task: id, from, to, reason });
+    await em.flush();
+    return task;
+  }
+
+  async updateTask(id: string, fields: Partial<Pick<TaskRow, 'commit' | 'priority' | 'builder' | 'logPath'>>): Promise<void> {
+    await this.em().nativeUpdate(Task, { id }, fields);
+  }
+
+  async taskEvents(id: string): Promise<TaskEventRow[]> {
+    return this.em().find(TaskEvent, { task: id }, { orderBy: { id: 'asc' } });
+  }
+
+  // Builders
+
+  async upsertBuilder(row: Omit<BuilderRow, 'lastSeen'> & { lastSeen?: Date }): Promise<void> {
+    const em = this.em();
+    const existing = await em.findOne(Builder, { id: row.id });
+    const values = { ...row, lastSeen: row.lastSeen ?? new Date() };
+    if (existing) em.assign(existing, values);
+    else em.create(Builder, values as BuilderRow);
+    await em.flush();
+  }
+
+  async listBuilders(): Promise<BuilderRow[]> {
+    return this.em().find(Builder, {}, { orderBy: { id: 'asc' } });
+  }
+}

@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MikroORM } from '@mikro-orm/core';
+import { IllegalTransitionError } from '../core/task/state';
+import { openDatabase } from '../db/orm';
+import { ConflictError, NotFoundError, Store } from '../db/store';
+import { createTestDatabase, TestDatabase } from './support/postgres';
+
+const TASK = {
+  id: 'build/serpent/recipes/liba-1.0-1/x86_64', project: 'serpent', repository: 'recipes', source: 'liba', version: '1.0',
+  release: 1, isa: 'x86_64', index: 'main', commit: 'c0ffee', recipePath: 'l/liba',
+};
+
+describe.each(['postgresql', 'embedded libsql'])('the read model on %s', (driver) => {
+  let orm: MikroORM;
+  let store: Store;
+  let pg: TestDatabase | undefined;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'summit-db-'));
+    if (driver === 'postgresql') pg = await createTestDatabase('store');
+    orm = await openDatabase({ url: pg?.url, dataDir: dir });
+    store = new Store(orm);
+  });
+
+  afterAll(async () => {
+    await orm?.close(true);
+    await pg?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens twice over the same schema without losing data', async () => {
+    await store.addRepository({ id: 'recipes', project: 'serpent', url: '/srv/recipes.git' });
+    const again = await openDatabase({ url: pg?.url, dataDir: dir });
+    expect((await new Store(again).listRepositories()).map((r) => r.id)).toEqual(['recipes']);
+    await again.close(true);
+    await expect(store.addRepository({ id: 'recipes', project: 'serpent', url: 'x' })).rejects.toThrow(ConflictError);
+  });
+
+  it('walks a task through the state machine, recording every event and time', async () => {
+    await store.createTask(TASK, 'recipe liba 1.0-1 at c0ffee');
+    await store.setStatus(TASK.id, 'building', 'dispatched', { builder: 'b1' });
+    await store.setStatus(TASK.id, 'building', 'retried record is a no-op');
+    await store.setStatus(TASK.id, 'publishing', 'built');
+    await store.setStatus(TASK.id, 'completed', 'published', { published: [{ name: 'liba', uri: 'pool/l/liba/x.stone', sha256: 'a'.repeat(64), size: 10 }] });
+    const task = await store.getTask(TASK.id);
+    expect(task).toMatchObject({ status: 'completed', attempts: 1, builder: 'b1' });
+    expect(task.startedAt).toBeInstanceOf(Date);
+    expect(task.finishedAt).toBeInstanceOf(Date);
+    expect((await store.taskEvents(TASK.id)).map((e) => `${e.from}->${e.to}`)).toEqual(['null->new', 'new->building', 'building->publishing', 'publishing->completed']);
+    expect(await store.publishedRelease('recipes', 'liba', 'x86_64')).toBe(1);
+  });
+
+  it('refuses an illegal move with a typed error and changes nothing', async () => {
+    await expect(store.setStatus(TASK.id, 'building', 'again')).rejects.toThrow(IllegalTransitionError);
+    expect((await store.getTask(TASK.id)).status).toBe('completed');
+    await expect(store.getTask('nope')).rejects.toThrow(NotFoundError);
+  });
+
+  it('filters and pages tasks', async () => {
+    for (let i = 2; i <= 5; i++) await store.createTask({ ...TASK, id: `${TASK.id}-${i}`, source: `lib${i}` }, 'x');
+    const page = await store.listTasks({ status: ['new'], limit: 3, offset: 0 });
+    expect(page.total).toBe(4);
+    expect(page.items).toHaveLength(3);
+    const rest = await store.listTasks({ status: ['new'], limit: 3, offset: 3 });
+    expect(rest.items).toHaveLength(1);
+    expect((await store.listTasks({ source: 'liba', limit: 10, offset: 0 })).items.map((t) => t.status)).toEqual(['completed']);
+  });
+
+  it('replaces a repository recipe snapshot, keeping JSON columns intact', async () => {
+    const pkg = { name: 'liba', provides: ['soname(libliba.so.1(x86_64))'], depends: [], buildDepends: ['binary(make)'] };
+    await store.replaceRecipes('recipes', [
+      { source: 'liba', version: '1.0', release: 1, commit: 'c1', path: 'l/liba', packages: [pkg], derived: false, architectures: ['x86_64'] },
+      { source: 'tool', version: '2', release: 1, commit: 'c1', path: 't/tool', packages: [], derived: true, architectures: ['x86_64'] },
+    ]);
+    await store.replaceRecipes('recipes', [
+      { source: 'liba', version: '1.1', release: 2, commit: 'c2', path: 'l/liba', packages: [pkg], derived: false, architectures: ['x86_64'] },
+    ]);
+    const recipes = await store.listRecipes('recipes');
+    expect(recipes.map((r) => [r.source, r.release, r.commit])).toEqual([['liba', 2, 'c2']]);
+    expect(recipes[0].packages).toEqual([pkg]);
+  });
+
+  it('keeps builders with their ISA levels', async () => {
+    await store.upsertBuilder({ id: 'b1', host: 'h', isaLevels: ['x86_64', 'x86_64-v3x'], slots: 2, busy: 0, diskFree: 5e10 });
+    await store.upsertBuilder({ id: 'b1', host: 'h', isaLevels: ['x86_64'], slots: 1, busy: 1, diskFree: 4e10 });
+    expect(await store.listBuilders()).toMatchObject([{ id: 'b1', isaLevels: ['x86_64'], slots: 1, busy: 1, diskFree: 4e10 }]);
+  });
+});
