@@ -1,0 +1,49 @@
+import type { IsaLevel } from './queues';
+
+/**
+ * The hub workflow: one per farm, long-running, the single owner of which task runs where. Everything that
+ * changes build state arrives as one of these signals or updates (the API, the git hook, the poll Schedule and
+ * the builders' heartbeats all go through them).
+ */
+export const HUB_WORKFLOW_ID = 'summit-hub';
+
+export const SIGNAL_REFRESH = 'refresh';
+export const SIGNAL_BUILDER_HEARTBEAT = 'builderHeartbeat';
+export const UPDATE_RETRY_TASK = 'retryTask';
+export const UPDATE_CANCEL_TASK = 'cancelTask';
+export const QUERY_HUB_STATE = 'hubState';
+
+export interface RefreshRequest {
+  repository: string;
+  /** The pushed commit; absent means "whatever the watched ref points at now". */
+  commit?: string;
+  /** Who asked: shown in task events. */
+  origin: 'hook' | 'poll' | 'api' | 'start';
+}
+
+export interface BuilderStatus {
+  id: string;
+  host: string;
+  isaLevels: IsaLevel[];
+  slots: number;
+  busy: number;
+  /** Bytes free in the builder's data folder. */
+  diskFree: number;
+}
+
+export interface TaskCommand {
+  taskId: string;
+  /** Who asked (admin name or token id), kept in the task's events. */
+  by: string;
+}
+
+export interface TaskCommandResult {
+  taskId: string;
+  status: string;
+}
+
+export interface HubState {
+  running: Array<{ taskId: string; isa: string }>;
+  builders: Array<BuilderStatus & { lastSeen: string }>;
+  pendingRefreshes: number;
+}
