@@ -32,6 +32,11 @@ export const configSchema = z.object({
     .default('')
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.enum(['x86_64-v3x']))),
+  /**
+   * Base URL builders fetch published packages from (`<base>/<index>/<uri>`): vessel's public URL in a farm;
+   * unset means vessel's folder in the data dir (file://, for a single host).
+   */
+  SUMMIT_PACKAGES_URL: z.string().regex(/^(file|https?):\/\//, 'a file://, http:// or https:// URL').optional(),
   SUMMIT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

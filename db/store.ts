@@ -122,6 +122,34 @@ export class Store {
     return this.em().find(Task, { status: { $in: [...OPEN_STATUSES] } }, { orderBy: { id: 'asc' } });
   }
 
+  /** Failed or cancelled tasks not yet replaced by a newer release: they block their dependents. */
+  async currentStoppedTasks(): Promise<TaskRow[]> {
+    return this.em().find(Task, { status: { $in: ['failed', 'cancelled'] } }, { orderBy: { id: 'asc' } });
+  }
+
+  /** For each source, the durations in seconds of its past successful builds, oldest first (scheduler history). */
+  async buildDurations(): Promise<Map<string, number[]>> {
+    const done = await this.em().find(Task, { status: 'completed', startedAt: { $ne: null }, builtAt: { $ne: null } }, { orderBy: { finishedAt: 'asc' } });
+    const out = new Map<string, number[]>();
+    for (const t of done) {
+      const seconds = (t.builtAt!.getTime() - t.startedAt!.getTime()) / 1000;
+      out.set(t.source, [...(out.get(t.source) ?? []), seconds]);
+    }
+    return out;
+  }
+
+  /** The newest completed task of every (repository, source, index): what each index publishes now. */
+  async latestCompletedTasks(): Promise<TaskRow[]> {
+    const done = await this.em().find(Task, { status: 'completed' }, { orderBy: { release: 'desc' } });
+    const seen = new Set<string>();
+    return done.filter((t) => {
+      const key = `${t.repository}/${t.source}/${t.index}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  }
+
   async tasksOfSource(repository: string, source: string, isa: string): Promise<TaskRow[]> {
     return this.em().find(Task, { repository, source, isa }, { orderBy: { release: 'desc' } });
   }
@@ -169,7 +197,7 @@ export class Store {
     return task;
   }
 
-  async updateTask(id: string, fields: Partial<Pick<TaskRow, 'commit' | 'priority' | 'builder' | 'logPath'>>): Promise<void> {
+  async updateTask(id: string, fields: Partial<Pick<TaskRow, 'commit' | 'recipePath' | 'priority' | 'builder' | 'logPath' | 'reason'>>): Promise<void> {
     await this.em().nativeUpdate(Task, { id }, fields);
   }
 

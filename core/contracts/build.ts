@@ -21,6 +21,12 @@ export interface BuildRequest {
   isa: IsaLevel;
   /** Build release number to stamp into the packages (1 for the first build of a source release). */
   buildRelease: number;
+  /**
+   * Published packages the build root needs (providers of the recipe's build dependencies and their run-time
+   * closure), resolved by summit: fetched and checked by sha256, then extracted into the build's sysroot.
+   * `url` is file:// or http(s)://.
+   */
+  dependencies?: Array<{ name: string; url: string; sha256: string }>;
 }
 
 export type ArtefactKind = 'stone' | 'manifest-bin' | 'manifest-jsonc' | 'log';

@@ -1,0 +1,68 @@
+import { join, resolve } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { createSummitActivities } from '../activities/summit';
+import { variantsFor } from '../activities/summit/variants';
+import { Config, parseConfig } from '../core/config';
+import { SUMMIT_QUEUE } from '../core/contracts/queues';
+import { openDatabase } from '../db/orm';
+import { Store } from '../db/store';
+import { ensureHub, ensurePollSchedule } from './hub-control';
+import { connectClient, connectWorker } from './temporal';
+
+export interface RunningRole {
+  /** Resolves when the role has stopped (after stop(), or when it failed). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The summit role: hub and build workflows plus summit's activities on the summit queue, the hub workflow
+ * started if it is not running, the poll Schedule created or updated.
+ */
+export async function startSummit(config: Config, opts: { hub?: { builderTimeoutMs?: number; replanEveryMs?: number } } = {}): Promise<RunningRole> {
+  const dataDir = resolve(config.SUMMIT_DATA_DIR);
+  const orm = await openDatabase({ url: config.SUMMIT_DATABASE_URL, dataDir });
+  const store = new Store(orm);
+  const connection = await connectWorker(config);
+  const worker = await Worker.create({
+    connection,
+    namespace: config.SUMMIT_TEMPORAL_NAMESPACE,
+    taskQueue: SUMMIT_QUEUE,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createSummitActivities({
+      store,
+      mirrorsDir: join(dataDir, 'mirrors'),
+      variants: variantsFor(config.SUMMIT_VARIANTS),
+      packagesBaseUrl: config.SUMMIT_PACKAGES_URL ?? `file://${join(dataDir, 'vessel', 'repos')}`,
+    }),
+  });
+  const client = await connectClient(config);
+  await ensureHub(client, opts.hub);
+  await ensurePollSchedule(client, config.SUMMIT_POLL_INTERVAL);
+  const done = worker.run().finally(async () => {
+    await orm.close(true);
+    await connection.close();
+    await client.connection.close();
+  });
+  return {
+    done,
+    stop: async () => {
+      worker.shutdown();
+      await done;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const role = await startSummit(parseConfig(process.env));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void role.stop());
+  console.log(`summit: hub and build workflows on task queue "${SUMMIT_QUEUE}"`);
+  await role.done;
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`summit: ${err instanceof Error ? err.stack : String(err)}`);
+    process.exit(1);
+  });
+}

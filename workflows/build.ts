@@ -1,0 +1,121 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { AvalancheActivities, VesselActivities } from '../core/contracts/activities';
+import { BUILD_FAILED, BuildFailureDetails, BuildRequest, BuildResult, IMPORT_REFUSED, ImportRefusal } from '../core/contracts/build';
+import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
+import { builderQueue, isaQueue, VESSEL_QUEUE } from '../core/contracts/queues';
+import type { SummitActivities } from '../activities/summit';
+import type { Dispatch } from '../activities/summit/planning';
+import { BuildBuilder, BuildStatus } from './search-attributes';
+import { buildFinishedSignal } from './signals';
+
+/** Recording in summit's read model: quick, retried until it works (the database may blip). */
+const summit = proxyActivities<SummitActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+
+/** The vessel import fetches gigabytes at worst; heartbeats every few seconds show it is alive. */
+const vessel = proxyActivities<VesselActivities>({
+  taskQueue: VESSEL_QUEUE,
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [IMPORT_REFUSED] },
+});
+
+export type BuildOutcome = { taskId: string; status: 'completed' | 'failed' | 'cancelled'; reason?: string };
+
+function failureOf(err: unknown): ApplicationFailure | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? cause : undefined;
+}
+
+/**
+ * One build, start to publish: avalanche builds on any builder of the task's ISA level, vessel imports, the
+ * builder that holds the artefacts cleans them up. Its workflow id is the build id, so one build never runs
+ * twice at once. A recipe that does not compile fails at once (non-retryable); a builder that vanishes misses
+ * its heartbeat and Temporal retries the build on another builder of the same queue.
+ */
+export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
+  setCurrentDetails(`building ${task.source} ${task.version}-${task.release} for ${task.isa} at ${task.commit.slice(0, 12)}`);
+  const avalanche = proxyActivities<AvalancheActivities>({
+    taskQueue: isaQueue(task.isa),
+    // Builds take minutes to hours; the heartbeat, not this, is what notices a dead builder quickly.
+    startToCloseTimeout: '4 hours',
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 3, nonRetryableErrorTypes: [BUILD_FAILED] },
+  });
+  const finish = async (outcome: BuildOutcome): Promise<BuildOutcome> => {
+    upsertSearchAttributes([{ key: BuildStatus, value: outcome.status }]);
+    await getExternalWorkflowHandle(HUB_WORKFLOW_ID).signal(buildFinishedSignal, { taskId: task.taskId, status: outcome.status }).catch((err) => {
+      log.warn('could not tell the hub that the build ended; it re-plans on its own timer', { taskId: task.taskId, error: String(err) });
+    });
+    return outcome;
+  };
+
+  let result: BuildResult;
+  try {
+    const request: BuildRequest = {
+      buildId: task.taskId, repoUrl: task.repoUrl, commit: task.commit, recipePath: task.recipePath, source: task.source,
+      version: task.version, release: task.release, isa: task.isa, buildRelease: task.buildRelease, dependencies: task.dependencies,
+    };
+    result = await avalanche.buildRecipe(request);
+  } catch (err) {
+    if (isCancellation(err)) return CancellationScope.nonCancellable(() => finish({ taskId: task.taskId, status: 'cancelled' }));
+    const failure = failureOf(err);
+    const details = failure?.type === BUILD_FAILED ? (failure.details?.[0] as BuildFailureDetails | undefined) : undefined;
+    const reason = details ? `build failed in step ${details.step} (exit ${details.exitCode ?? 'signal'})` : `build did not complete: ${failure?.message ?? String(err)}`;
+    await summit.recordFailure(task.taskId, { reason, logTail: details?.logTail, logPath: details?.logPath, builder: details?.builderId });
+    if (details?.builderId) await cleanup(details.builderId, task.taskId);
+    return finish({ taskId: task.taskId, status: 'failed', reason });
+  }
+
+  upsertSearchAttributes([{ key: BuildBuilder, value: result.builderId }, { key: BuildStatus, value: 'publishing' }]);
+  setCurrentDetails(`built on ${result.builderId}; publishing ${result.artefacts.filter((a) => a.kind === 'stone').length} package(s) to ${task.index}`);
+  await summit.recordBuilt(task.taskId, result);
+  try {
+    const imported = await vessel.importArtefacts({
+      buildId: task.taskId, index: task.index, architecture: 'x86_64',
+      build: { builderId: result.builderId, artefactBaseUrl: result.artefactBaseUrl, artefactToken: result.artefactToken, artefacts: result.artefacts },
+    });
+    await summit.recordPublished(task.taskId, imported);
+  } catch (err) {
+    if (isCancellation(err)) return CancellationScope.nonCancellable(() => finish({ taskId: task.taskId, status: 'cancelled' }));
+    const failure = failureOf(err);
+    const refusal = failure?.type === IMPORT_REFUSED ? (failure.details?.[0] as ImportRefusal | undefined) : undefined;
+    const reason = refusal ? `vessel refused ${refusal.file}: ${refusal.reason}` : `publishing failed: ${failure?.message ?? String(err)}`;
+    await summit.recordFailure(task.taskId, { reason });
+    await cleanup(result.builderId, task.taskId);
+    return finish({ taskId: task.taskId, status: 'failed', reason });
+  }
+  await cleanup(result.builderId, task.taskId);
+  return finish({ taskId: task.taskId, status: 'completed' });
+}
+
+/**
+ * Delete the artefacts on the builder that holds them (its own queue). Best effort: a builder that is gone has
+ * nothing left to clean, and the build's outcome does not depend on it.
+ */
+async function cleanup(builderId: string, taskId: string): Promise<void> {
+  const { cleanupBuild } = proxyActivities<AvalancheActivities>({
+    taskQueue: builderQueue(builderId),
+    // A vanished builder never picks the task up: give up after a while rather than wait forever.
+    scheduleToCloseTimeout: '10 minutes',
+    startToCloseTimeout: '2 minutes',
+    retry: { maximumAttempts: 5 },
+  });
+  try {
+    await cleanupBuild(taskId);
+  } catch (err) {
+    log.warn('artefact clean-up did not happen', { taskId, builderId, error: String(err) });
+  }
+}

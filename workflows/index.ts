@@ -1,0 +1,4 @@
+// Workflows by name: the worker's workflowsPath points at this one module.
+export { hubWorkflow } from './hub';
+export { buildWorkflow } from './build';
+export { pollRepositoriesWorkflow } from './poll';
