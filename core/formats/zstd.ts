@@ -95,11 +95,15 @@ export class ZstdStreamDecoder {
  * writing an index of 10,000 small payloads. Calls are synchronous, so sharing it is safe.
  */
 let sharedCctx: binding.CCtx | undefined;
+let sharedLevel: number | undefined;
 
 export function compress(plain: Uint8Array, level = DEFAULT_LEVEL): Uint8Array {
   const cctx = (sharedCctx ??= new binding.CCtx());
-  cctx.reset(binding.ResetDirective.sessionAndParameters);
-  cctx.setParameter(binding.CParameter.compressionLevel, level);
+  if (level !== sharedLevel) {
+    cctx.reset(binding.ResetDirective.sessionAndParameters);
+    cctx.setParameter(binding.CParameter.compressionLevel, level);
+    sharedLevel = level;
+  }
   const out = new Uint8Array(binding.compressBound(plain.byteLength));
   const n = cctx.compress2(out, plain);
   return out.subarray(0, n);

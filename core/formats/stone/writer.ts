@@ -27,7 +27,7 @@ export interface EncodeOptions {
 
 /** The plain (uncompressed) bytes of a record payload: what the round-trip tests compare. */
 export function encodeRecordsPlain(payload: RecordPayload): Uint8Array {
-  const w = new ByteWriter(4096);
+  const w = new ByteWriter(1024);
   switch (payload.kind) {
     case PayloadKind.Meta: for (const r of payload.records as MetaRecord[]) encodeMetaRecord(w, r); break;
     case PayloadKind.Layout: for (const r of payload.records as LayoutRecord[]) encodeLayoutRecord(w, r); break;
