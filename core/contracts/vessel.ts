@@ -1,15 +1,9 @@
-import type { ImportRequest, ImportResult } from './build';
-
 /**
- * What the vessel worker (VESSEL_QUEUE) can be asked to do. Workflows proxy these as types only.
- *
- * Suggested activity options for importArtefacts: a heartbeat timeout of about a minute (it heartbeats the bytes
- * fetched, and while it waits for the repository's lock), a start-to-close timeout sized for the largest build
- * (tens of minutes), and the default retry policy: everything it throws is retryable except IMPORT_REFUSED.
+ * The vessel worker's admin commands on a repository (index), beside `VesselActivities.importArtefacts`
+ * (core/contracts/activities.ts); the worker on VESSEL_QUEUE registers both. Workflows proxy them as types only.
+ * A command that cannot apply fails with the non-retryable STREAM_COMMAND_REFUSED.
  */
-export interface VesselActivities {
-  /** Fetch, verify and publish a build's packages as a new history version; idempotent (see activities/vessel). */
-  importArtefacts(req: ImportRequest): Promise<ImportResult>;
+export interface VesselAdminActivities {
   /** Point a stream (volatile or unstable) at an existing history version. */
   rollbackStream(index: string, stream: string, historyId: string): Promise<RepositoryHistory>;
   /** Name a history version; moving an existing tag needs `replace`. */

@@ -1,0 +1,61 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ImportRequest, ImportResult } from '../../core/contracts/build';
+import type { VesselActivities } from '../../core/contracts/activities';
+import { STREAM_COMMAND_REFUSED, type RepositoryHistory, type VesselAdminActivities } from '../../core/contracts/vessel';
+import { StreamCommandError } from '../../core/repo/streams';
+import { importBuild, type VesselDeps } from './import-build';
+import { indexNameProblem, repositoryDir, vesselLayout } from './layout';
+import { IndexLocks } from './lock';
+import { Repository } from './repository';
+import { listHistory, promote, rollbackStream, tagHistory } from './stream-commands';
+
+/**
+ * The vessel activities, bound to one vessel folder (`<data>/vessel`). The factory owns the in-process index
+ * locks, so a worker creates it once and every activity it runs shares them.
+ */
+export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {}): VesselDeps {
+  const layout = vesselLayout(vesselDir);
+  return { layout, locks: new IndexLocks(layout.locksDir, lock) };
+}
+
+export function createVesselActivities(deps: VesselDeps): VesselActivities & VesselAdminActivities {
+  const repo = (index: string): Repository => {
+    const problem = indexNameProblem(index);
+    if (problem) throw ApplicationFailure.nonRetryable(problem, STREAM_COMMAND_REFUSED);
+    return new Repository(index, repositoryDir(deps.layout, index));
+  };
+
+  /** A command that cannot apply (unknown history, bad tag) will not apply on a retry either. */
+  const command = async (run: () => Promise<RepositoryHistory>): Promise<RepositoryHistory> => {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof StreamCommandError) throw ApplicationFailure.nonRetryable(err.message, STREAM_COMMAND_REFUSED);
+      throw err;
+    }
+  };
+
+  return {
+    async importArtefacts(req: ImportRequest): Promise<ImportResult> {
+      const ctx = Context.current();
+      const stones = req.build.artefacts.filter((a) => a.kind === 'stone').length;
+      // Everything thrown here is retryable except IMPORT_REFUSED (the bytes or the release are wrong) and
+      // ARTEFACT_ACCESS_DENIED's retries are the workflow's choice: see activities/vessel/fetch.ts.
+      ctx.log.info('import started', { buildId: req.buildId, index: req.index, builderId: req.build.builderId, stones });
+      const result = await importBuild(deps, req, {
+        signal: ctx.cancellationSignal,
+        // Heartbeats carry progress so the Temporal UI shows how far a large fetch got, and let a stuck fetch
+        // or a vanished vessel be noticed by the heartbeat timeout.
+        onProgress: (progress) => ctx.heartbeat(progress),
+        onWait: () => ctx.heartbeat({ waiting: `lock of index ${req.index}` }),
+      });
+      ctx.log.info('import published', { buildId: req.buildId, index: req.index, historyId: result.historyId, packages: result.published.length });
+      return result;
+    },
+    rollbackStream: (index, stream, historyId) => command(() => rollbackStream(repo(index), deps.locks, stream, historyId)),
+    tagHistory: (index, tag, historyId, replace) => command(() => tagHistory(repo(index), deps.locks, tag, historyId, replace)),
+    promote: (index, to, from) => command(() => promote(repo(index), deps.locks, to, from)),
+    listHistory: (index) => command(() => listHistory(repo(index))),
+  };
+}

@@ -1,0 +1,198 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Artefact } from '../../core/contracts/build';
+import type { BuildId } from '../../core/contracts/ids';
+import { ARTEFACT_ACCESS_DENIED } from '../../core/contracts/vessel';
+import { isSafeSegment } from '../../core/repo/pool';
+import { isErrno } from './atomic-file';
+import { importRefused } from './refusal';
+import { sha256File } from './repository';
+
+/**
+ * Fetch a build's artefacts from the avalanche host that built them, into a staging folder.
+ *
+ * Each file streams to disk while its sha256 is computed, so memory stays flat whatever the size; the declared
+ * size bounds the download (we stop reading past it). The bytes land in a uniquely named `.part` file that is
+ * renamed to the artefact's name only once its size and sha256 match what the build declared, and removed on any
+ * failure: a staging folder holds only whole, verified files. That makes fetching retry-safe: a retried attempt
+ * re-uses files an earlier attempt completed (after re-hashing them) and downloads the rest.
+ *
+ * How failures are classified (Temporal retries anything but a non-retryable failure):
+ * - the bytes are wrong — sha256 or size differ from the declaration, or the declaration itself is unusable —
+ *   a refusal (IMPORT_REFUSED, non-retryable): fetching again gives the same bytes;
+ * - HTTP 401/403 — retryable, typed ARTEFACT_ACCESS_DENIED: the artefact is not at fault, the token is (expired,
+ *   or the builder restarted with a new key), and a workflow may choose to mint a new one;
+ * - connection errors, timeouts, any other HTTP status (404 included: a builder may still be coming back with its
+ *   disk) — plain retryable errors.
+ */
+
+export interface ArtefactSource {
+  buildId: BuildId;
+  /** Base URL of the builder's artefact server. */
+  baseUrl: string;
+  /** Bearer token bound to this build. */
+  token: string;
+}
+
+export interface StagedArtefact {
+  artefact: Artefact;
+  /** Path of the verified file in the staging folder. */
+  path: string;
+  sha256: string;
+}
+
+export interface FetchProgress {
+  file: string;
+  bytes: number;
+  size: number;
+}
+
+export interface FetchOptions {
+  signal?: AbortSignal;
+  /** Called as bytes arrive (at most about once a second per file) and when each file is complete. */
+  onProgress?: (progress: FetchProgress) => void;
+  /** Give up on a connection that sends nothing for this long (a retryable error). */
+  idleTimeoutMs?: number;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const PROGRESS_EVERY_MS = 1_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
+export function artefactUrl(source: ArtefactSource, name: string): string {
+  return `${source.baseUrl.replace(/\/+$/, '')}/builds/${encodeURIComponent(source.buildId)}/${name}`;
+}
+
+/** The declaration a builder made is checked before it is used: the name becomes a path, the size a bound. */
+function declarationProblem(a: Artefact): string | undefined {
+  if (!isSafeSegment(a.name)) return `artefact name "${a.name}" is not a plain file name`;
+  if (!Number.isSafeInteger(a.size) || a.size < 0) return `${a.name}: declared size ${a.size} is not a byte count`;
+  if (!SHA256_HEX.test(a.sha256.toLowerCase())) return `${a.name}: declared sha256 "${a.sha256}" is not a sha256 hex digest`;
+  return undefined;
+}
+
+export async function fetchArtefacts(source: ArtefactSource, artefacts: readonly Artefact[], stagingDir: string, options: FetchOptions = {}): Promise<StagedArtefact[]> {
+  await mkdir(stagingDir, { recursive: true });
+  const staged: StagedArtefact[] = [];
+  // One at a time: a builder serves several fetches at once, and the import waits for all of them anyway.
+  for (const artefact of artefacts) staged.push(await fetchArtefact(source, artefact, stagingDir, options));
+  return staged;
+}
+
+export async function fetchArtefact(source: ArtefactSource, artefact: Artefact, stagingDir: string, options: FetchOptions = {}): Promise<StagedArtefact> {
+  const problem = declarationProblem(artefact);
+  if (problem) throw importRefused({ buildId: source.buildId, file: artefact.name, reason: problem });
+  const expected = artefact.sha256.toLowerCase();
+  const path = join(stagingDir, artefact.name);
+  if (await alreadyStaged(path, artefact.size, expected)) {
+    options.onProgress?.({ file: artefact.name, bytes: artefact.size, size: artefact.size });
+    return { artefact, path, sha256: expected };
+  }
+
+  const part = `${path}.${randomBytes(4).toString('hex')}.part`;
+  try {
+    const actual = await download(source, artefact, part, options);
+    if (actual !== expected) {
+      throw importRefused({ buildId: source.buildId, file: artefact.name, reason: `${artefact.name}: sha256 mismatch: expected ${expected}, actual ${actual}` });
+    }
+    await rename(part, path);
+    return { artefact, path, sha256: expected };
+  } finally {
+    await rm(part, { force: true });
+  }
+}
+
+/** A file an earlier attempt completed: it is re-hashed, not trusted; a wrong one is removed and fetched again. */
+async function alreadyStaged(path: string, size: number, sha256: string): Promise<boolean> {
+  try {
+    if ((await stat(path)).size === size && (await sha256File(path)) === sha256) return true;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return false;
+    throw err;
+  }
+  await rm(path, { force: true });
+  return false;
+}
+
+/** Stream one artefact into `part`; returns the sha256 of what was received. */
+async function download(source: ArtefactSource, artefact: Artefact, part: string, options: FetchOptions): Promise<string> {
+  const url = artefactUrl(source, artefact.name);
+  const refuse = (reason: string) => importRefused({ buildId: source.buildId, file: artefact.name, reason: `${artefact.name}: ${reason}` });
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const idle = new AbortController();
+  let idleFired = false;
+  let timer: NodeJS.Timeout | undefined;
+  const armIdle = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      idleFired = true;
+      idle.abort();
+    }, idleMs);
+  };
+  const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
+  const fh = await open(part, 'wx');
+  try {
+    armIdle();
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: { authorization: `Bearer ${source.token}` }, signal, redirect: 'error' });
+    } catch (err) {
+      throw new Error(idleFired ? `GET ${url}: no response within ${idleMs} ms` : `GET ${url}: ${describe(err)}`);
+    }
+    if (res.status === 401 || res.status === 403) {
+      await res.body?.cancel().catch(() => undefined);
+      throw ApplicationFailure.retryable(`GET ${url}: the builder refused vessel's token (HTTP ${res.status})`, ARTEFACT_ACCESS_DENIED);
+    }
+    if (!res.ok || !res.body) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new Error(`GET ${url}: HTTP ${res.status} ${res.statusText}`);
+    }
+    // Content-Length counts encoded bytes when the server compresses; only an identity response can be judged by it.
+    const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
+    const length = encoded ? null : res.headers.get('content-length');
+    if (length !== null && Number(length) !== artefact.size) {
+      await res.body.cancel().catch(() => undefined);
+      throw refuse(`size mismatch: declared ${artefact.size} bytes, the builder serves ${length}`);
+    }
+
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let reported = 0;
+    const reader = res.body.getReader();
+    try {
+      for (;;) {
+        const next = await reader.read().catch((err: unknown) => {
+          throw new Error(idleFired ? `GET ${url}: no data for ${idleMs} ms after ${bytes} bytes` : `GET ${url}: ${describe(err)} after ${bytes} bytes`);
+        });
+        if (next.done) break;
+        armIdle();
+        bytes += next.value.byteLength;
+        if (bytes > artefact.size) throw refuse(`size mismatch: declared ${artefact.size} bytes, the builder sent more`);
+        hash.update(next.value);
+        await fh.write(next.value);
+        if (Date.now() - reported >= PROGRESS_EVERY_MS) {
+          reported = Date.now();
+          options.onProgress?.({ file: artefact.name, bytes, size: artefact.size });
+        }
+      }
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
+    if (bytes !== artefact.size) throw refuse(`size mismatch: declared ${artefact.size} bytes, received ${bytes}`);
+    await fh.sync();
+    options.onProgress?.({ file: artefact.name, bytes, size: artefact.size });
+    return hash.digest('hex');
+  } finally {
+    clearTimeout(timer);
+    await fh.close();
+  }
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  // undici hides the system error (ECONNREFUSED, ECONNRESET) in `cause`.
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
+}

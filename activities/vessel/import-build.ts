@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ImportRequest, ImportResult } from '../../core/contracts/build';
+import { isSafeSegment, repositoryPathOfUri } from '../../core/repo/pool';
+import { fetchArtefacts, type FetchProgress } from './fetch';
+import { indexNameProblem, repositoryDir, type VesselLayout } from './layout';
+import type { IndexLocks } from './lock';
+import { publishPackages, type StagedCandidate } from './publish';
+import { importRefused, isImportRefused } from './refusal';
+import { Repository } from './repository';
+import { verifyStagedStone } from './verify';
+
+export interface VesselDeps {
+  layout: VesselLayout;
+  locks: IndexLocks;
+}
+
+export interface ImportHooks {
+  signal?: AbortSignal;
+  onProgress?: (progress: FetchProgress) => void;
+  /** Called while waiting for the index's lock. */
+  onWait?: () => void;
+  idleTimeoutMs?: number;
+}
+
+/** Staging folders older than this belong to builds nobody retries any more. */
+const STALE_STAGING_MS = 24 * 60 * 60_000;
+
+/** One folder per build, named by a hash of its id (build ids hold slashes). */
+export function stagingDirFor(layout: VesselLayout, buildId: string): string {
+  return join(layout.stagingDir, createHash('sha256').update(buildId).digest('hex').slice(0, 32));
+}
+
+/**
+ * Fetch, verify and publish one build's packages (the `.stone` artefacts; manifests and logs stay on the builder).
+ *
+ * Idempotent: run again after a crash at any point, it converges to the same published state — staged files are
+ * re-used once re-hashed, files already in the pool are recognised by sha256, and packages already published with
+ * the same sha256 are a no-op, in which case the result names the history volatile points at (which holds them).
+ * A refusal removes what was staged for the build and changes nothing else; a retryable failure keeps the verified
+ * files for the next attempt.
+ */
+export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: ImportHooks = {}): Promise<ImportResult> {
+  const { buildId } = req;
+  const requestProblem = indexNameProblem(req.index) ?? (isSafeSegment(req.architecture) ? undefined : `architecture "${req.architecture}" is not a plain name`);
+  if (requestProblem) throw importRefused({ buildId, file: '(request)', reason: requestProblem });
+  const repo = new Repository(req.index, repositoryDir(deps.layout, req.index));
+  const stagingDir = stagingDirFor(deps.layout, buildId);
+  await sweepStaging(deps.layout.stagingDir, stagingDir);
+
+  try {
+    const stones = req.build.artefacts.filter((a) => a.kind === 'stone');
+    const source = { buildId, baseUrl: req.build.artefactBaseUrl, token: req.build.artefactToken };
+    const staged = await fetchArtefacts(source, stones, stagingDir, { signal: hooks.signal, onProgress: hooks.onProgress, idleTimeoutMs: hooks.idleTimeoutMs });
+    const candidates: StagedCandidate[] = [];
+    for (const s of staged) {
+      const candidate = await verifyStagedStone(buildId, s);
+      if (candidate.meta.architecture !== req.architecture) {
+        throw importRefused({ buildId, file: s.artefact.name, reason: `${s.artefact.name}: architecture ${candidate.meta.architecture} does not match the import's ${req.architecture}` });
+      }
+      candidates.push({ ...candidate, stagedPath: s.path });
+    }
+    const outcome = await publishPackages(buildId, repo, deps.locks, candidates, hooks.onWait);
+    await rm(stagingDir, { recursive: true, force: true });
+    return {
+      buildId,
+      index: req.index,
+      historyId: outcome.historyId,
+      indexPath: repo.indexFile(outcome.historyId, req.architecture),
+      // Relative to the repository root (see PublishedPackage.uri), not to the index as PackageURI is.
+      published: outcome.entries.map((e) => ({ name: e.name, version: e.version, release: e.release, buildRelease: e.buildRelease, uri: repositoryPathOfUri(e.uri), sha256: e.hash, size: e.size })),
+    };
+  } catch (err) {
+    if (isImportRefused(err)) await rm(stagingDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function sweepStaging(stagingRoot: string, keep: string): Promise<void> {
+  const names = await readdir(stagingRoot).catch(() => [] as string[]);
+  for (const name of names) {
+    const dir = join(stagingRoot, name);
+    if (dir === keep) continue;
+    const age = await stat(dir).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if (age > STALE_STAGING_MS) await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+import { isSafeSegment } from '../../core/repo/pool';
+
+/**
+ * Vessel's folders under the data directory (`<SUMMIT_DATA_DIR>/vessel`):
+ *
+ *   repos/<index>/              one published repository per index (profile), e.g. `main`, `main-v3x`: exactly
+ *                               what a mirror or moss sees — pool/, history/, moss-root-index.json(.zst). Summit's
+ *                               default SUMMIT_PACKAGES_URL is file://<data>/vessel/repos (workers/summit.ts).
+ *   staging/<build>/            artefacts being fetched and verified, on the same file system as repos/ so that
+ *                               publishing is a rename, never a copy
+ *   locks/<index>.lock          the cross-process writer lock of each index (kept out of repos/ so it is never
+ *                               served)
+ */
+export interface VesselLayout {
+  root: string;
+  reposDir: string;
+  stagingDir: string;
+  locksDir: string;
+}
+
+export function vesselLayout(vesselDir: string): VesselLayout {
+  return { root: vesselDir, reposDir: join(vesselDir, 'repos'), stagingDir: join(vesselDir, 'staging'), locksDir: join(vesselDir, 'locks') };
+}
+
+/** Index names become folder names and URL segments. */
+export function indexNameProblem(index: string): string | undefined {
+  return isSafeSegment(index) ? undefined : `index "${index}" may hold only letters, digits and . _ + - (and not start with one of them)`;
+}
+
+export function repositoryDir(layout: VesselLayout, index: string): string {
+  const problem = indexNameProblem(index);
+  if (problem) throw new Error(problem);
+  return join(layout.reposDir, index);
+}

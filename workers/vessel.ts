@@ -1,0 +1,114 @@
+/**
+ * The vessel worker: fetches, verifies and publishes build artefacts (VESSEL_QUEUE), and optionally serves the
+ * published repositories over HTTP. A table of contents: parse the configuration, build the dependencies, start.
+ *
+ *   SUMMIT_TEMPORAL_ADDRESS    Temporal frontend, host:port (default 127.0.0.1:7233)
+ *   SUMMIT_TEMPORAL_NAMESPACE  (default "default")
+ *   SUMMIT_DATA_DIR            data folder (default .summit); vessel keeps everything under <data>/vessel
+ *   SUMMIT_VESSEL_PORT         when set, serve <data>/vessel/repos on this port (0 picks a free one)
+ *   SUMMIT_VESSEL_HOST         address the repository server binds (default 0.0.0.0)
+ *
+ * SIGINT/SIGTERM stop it cleanly: the SDK's worker stops polling and lets running activities finish (an import
+ * interrupted harder converges when Temporal retries it); then the server and the connection close.
+ */
+import { resolve, join } from 'node:path';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { z } from 'zod';
+import { VESSEL_QUEUE } from '../core/contracts/queues';
+import { createVesselActivities, vesselDeps } from '../activities/vessel/activities';
+import { startRepositoryServer, type RepositoryServer } from '../activities/vessel/repository-server';
+
+const configSchema = z.object({
+  SUMMIT_TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  SUMMIT_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  SUMMIT_DATA_DIR: z.string().min(1).default('.summit'),
+  // An empty value (as compose files often pass) means unset, not port 0.
+  SUMMIT_VESSEL_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
+  SUMMIT_VESSEL_HOST: z.string().min(1).default('0.0.0.0'),
+});
+
+export interface VesselConfig {
+  temporalAddress: string;
+  namespace: string;
+  vesselDir: string;
+  httpPort?: number;
+  httpHost: string;
+}
+
+export function loadVesselConfig(env: NodeJS.ProcessEnv = process.env): VesselConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`vessel configuration: ${problems}`);
+  }
+  const c = parsed.data;
+  return {
+    temporalAddress: c.SUMMIT_TEMPORAL_ADDRESS,
+    namespace: c.SUMMIT_TEMPORAL_NAMESPACE,
+    vesselDir: join(resolve(c.SUMMIT_DATA_DIR), 'vessel'),
+    httpPort: c.SUMMIT_VESSEL_PORT,
+    httpHost: c.SUMMIT_VESSEL_HOST,
+  };
+}
+
+export interface RunningVessel {
+  /** Resolves when the worker has stopped (after stop(), a shutdown signal, or a failure). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+  /** Base URL of the repository server, when SUMMIT_VESSEL_PORT is set: `<url>/<index>/moss-root-index.json`. */
+  repositoryUrl?: string;
+  /** Where the published repositories live: `<reposDir>/<index>/`. */
+  reposDir: string;
+}
+
+/** Start the worker (and the repository server if configured); `npm start` can run it in-process. */
+export async function startVessel(config: VesselConfig): Promise<RunningVessel> {
+  const deps = vesselDeps(config.vesselDir);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  let server: RepositoryServer | undefined;
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: config.namespace,
+      taskQueue: VESSEL_QUEUE,
+      activities: createVesselActivities(deps),
+    });
+    if (config.httpPort !== undefined) server = await startRepositoryServer(deps.layout.reposDir, config.httpPort, config.httpHost);
+    const done = worker.run().finally(async () => {
+      await server?.close();
+      await connection.close();
+    });
+    return {
+      done,
+      stop: async () => {
+        // The SDK stops the worker on SIGINT/SIGTERM by itself, and shutdown() throws unless RUNNING.
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await done;
+      },
+      repositoryUrl: server?.url,
+      reposDir: deps.layout.reposDir,
+    };
+  } catch (err) {
+    await server?.close();
+    await connection.close();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadVesselConfig();
+  const vessel = await startVessel(config);
+  // The SDK's worker also stops on these signals by itself; stop() tolerates that.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void vessel.stop());
+  console.log(`vessel: worker on queue ${VESSEL_QUEUE} (${config.temporalAddress}, namespace ${config.namespace}); repositories in ${vessel.reposDir}`);
+  if (vessel.repositoryUrl) console.log(`vessel: serving them at ${vessel.repositoryUrl}`);
+  await vessel.done;
+  console.log('vessel: stopped');
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(`vessel: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  });
+}
