@@ -81,6 +81,11 @@ export interface PublishedPackage {
   version: string;
   release: number;
   buildRelease: number;
+  /**
+   * Where the file lives relative to the repository (index) root, e.g. `pool/l/liba/liba-1.0-1-1-x86_64.stone`:
+   * `<packages base URL>/<index>/<uri>` fetches it. (Inside stone.index, PackageURI is relative to the index's own
+   * folder instead, `../../../pool/...`, as moss resolves it.)
+   */
   uri: string;
   sha256: string;
   size: number;
