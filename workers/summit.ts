@@ -47,7 +47,8 @@ export async function startSummit(config: Config, opts: { hub?: { builderTimeout
   return {
     done,
     stop: async () => {
-      worker.shutdown();
+      // The SDK may already be stopping the worker on SIGINT/SIGTERM; shutting down twice throws.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
     },
   };
