@@ -8,12 +8,12 @@
  *
  * The binary is the one scripts/test.sh found or installed (SUMMIT_TEMPORAL_BIN); nothing is ever downloaded here.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { DevServerError, startDevServer } from '../../workers/dev-server';
 import { BUILD_SEARCH_ATTRIBUTES as CONTRACT_ATTRIBUTES } from '../../core/contracts/search-attributes';
 
 /** The search attribute types `temporal server start-dev --search-attribute` accepts. */
@@ -72,41 +72,6 @@ export function taskQueueFor(testName: string | undefined): string {
   return `${slug}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function tail(file: string, lines = 30): string {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** True once the frontend answers for the namespace and every requested search attribute is registered. */
-async function isReady(address: string, namespace: string, attributes: readonly string[]): Promise<boolean> {
-  let connection: Connection | undefined;
-  try {
-    connection = await Connection.connect({ address, connectTimeout: 1_000 });
-    await connection.workflowService.describeNamespace({ namespace });
-    const listed = await connection.operatorService.listSearchAttributes({ namespace });
-    const custom = listed.customAttributes ?? {};
-    return attributes.every((name) => name in custom);
-  } catch {
-    return false;
-  } finally {
-    await connection?.close().catch(() => undefined);
-  }
-}
-
 async function startOnce(
   namespace: string,
   attributes: Readonly<Record<string, SearchAttributeKind>>,
@@ -114,41 +79,23 @@ async function startOnce(
 ): Promise<TemporalTestServer | 'port-taken'> {
   // The HTTP API and metrics ports are left to the server, which picks free ones itself.
   const port = await freePort();
-  const address = `127.0.0.1:${port}`;
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'summit-temporal-'));
-  const logFile = path.join(logDir, 'server.log');
-  const logFd = fs.openSync(logFile, 'a');
-  const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
-  if (namespace !== 'default') args.push('--namespace', namespace);
-  for (const [name, kind] of Object.entries(attributes)) args.push('--search-attribute', `${name}=${kind}`);
-
-  const child = spawn(temporalBinary(), args, { stdio: ['ignore', logFd, logFd] });
-  fs.closeSync(logFd);
-  // If the test process dies without afterAll, the server must not outlive it.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const cleanup = async () => {
-    process.removeListener('exit', killOnExit);
-    await stopChild(child);
+  try {
+    const server = await startDevServer({ bin: temporalBinary(), port, namespace, searchAttributes: attributes, logFile: path.join(logDir, 'server.log'), readyTimeoutMs });
+    return {
+      address: server.address,
+      namespace,
+      logFile: server.logFile,
+      stop: async () => {
+        await server.stop();
+        fs.rmSync(logDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
     fs.rmSync(logDir, { recursive: true, force: true });
-  };
-
-  const deadline = Date.now() + readyTimeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      const log = tail(logFile);
-      await cleanup();
-      if (/address already in use/i.test(log)) return 'port-taken';
-      throw new Error(`temporal server start-dev exited (${child.exitCode ?? child.signalCode}):\n${log}`);
-    }
-    if (await isReady(address, namespace, Object.keys(attributes))) {
-      return { address, namespace, logFile, stop: cleanup };
-    }
-    await sleep(100);
+    if (err instanceof DevServerError && err.portTaken) return 'port-taken';
+    throw err;
   }
-  const log = tail(logFile);
-  await cleanup();
-  throw new Error(`temporal server start-dev did not answer on ${address} within ${readyTimeoutMs} ms:\n${log}`);
 }
 
 /** Starts a dev server and resolves once it serves the namespace with the search attributes registered. */
