@@ -15,6 +15,10 @@ const COMMANDS: Record<string, { usage: string; load: () => Promise<Command> }> 
   },
   'index write': { usage: 'index write --out <dir> <stone files or folders>...', load: async () => (await import('./repo-index')).write },
   'index inspect': { usage: 'index inspect <stone.index> [--json]', load: async () => (await import('./repo-index')).inspect },
+  'hook install': {
+    usage: 'hook install <repo> --repository <id> [--url <api url>] [--token <hook token>] [--ref <branch>] [--data-dir <dir>] [--force]',
+    load: async () => (await import('./hook')).install,
+  },
   graph: { usage: 'graph <recipes-dir> [--json]', load: async () => (await import('./graph')).graph },
   simulate: {
     usage: 'simulate <recipes-dir> --builders N [--policy critical-path|aeryn|first-idle] [--durations file.json] [--json]',

@@ -1,5 +1,7 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -41,6 +43,17 @@ export interface HubOptions {
   replanEveryMs: number;
 }
 
+/**
+ * An update that fails reaches the API as the activity's own failure (NotFoundError → 404,
+ * IllegalTransitionError → 409), not wrapped in an ActivityFailure the caller would have to unwrap.
+ */
+function rethrowCause(err: unknown): never {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    throw ApplicationFailure.create({ type: err.cause.type ?? 'Error', message: err.cause.message, nonRetryable: true });
+  }
+  throw err;
+}
+
 const DEFAULTS: HubOptions = { builderTimeoutMs: 90_000, replanEveryMs: 30_000 };
 
 /**
@@ -69,12 +82,12 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
     dirty = true;
   });
   setHandler(retryTaskUpdate, async (cmd) => {
-    const result = await summit.retryTask(cmd);
+    const result = await summit.retryTask(cmd).catch(rethrowCause);
     dirty = true;
     return result;
   });
   setHandler(cancelTaskUpdate, async (cmd) => {
-    const result = await summit.cancelTask(cmd);
+    const result = await summit.cancelTask(cmd).catch(rethrowCause);
     if (result.previous === 'building' || result.previous === 'publishing') {
       await getExternalWorkflowHandle(cmd.taskId).cancel().catch((err) => log.warn('build workflow already gone', { taskId: cmd.taskId, error: String(err) }));
     }

@@ -1,0 +1,34 @@
+import express from 'express';
+import type { Store } from '../db/store';
+import type { Auth } from './auth';
+import type { ApiDeps } from './deps';
+import { errorHandler, notFoundRoute } from './errors';
+import { silentLogger, type Logger } from './logger';
+import type { PipelineControl } from './pipeline';
+import { requestContext } from './request-context';
+import { buildersRouter } from './routes/builders';
+import { healthRouter } from './routes/health';
+import { hooksRouter } from './routes/hooks';
+import { projectsRouter } from './routes/projects';
+import { repositoriesRouter } from './routes/repositories';
+import { tasksRouter } from './routes/tasks';
+
+/**
+ * The HTTP API: request id first (so even a malformed body's error carries one), then JSON bodies, one router per
+ * domain noun, and last the 404 and the one error handler. Reads are public (dashboards); every POST needs a
+ * token (see auth.ts).
+ */
+export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger }): express.Application {
+  const all: ApiDeps = { ...deps, logger: deps.logger ?? silentLogger };
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestContext(all.logger));
+  // Bodies are small commands; 64 KiB is generous and keeps a stray upload from being buffered.
+  app.use(express.json({ limit: '64kb' }));
+  for (const router of [healthRouter, projectsRouter, repositoriesRouter, tasksRouter, buildersRouter, hooksRouter]) {
+    app.use(router(all));
+  }
+  app.use(notFoundRoute);
+  app.use(errorHandler(all.logger));
+  return app;
+}

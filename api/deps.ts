@@ -1,0 +1,12 @@
+import type { Store } from '../db/store';
+import type { Auth } from './auth';
+import type { Logger } from './logger';
+import type { PipelineControl } from './pipeline';
+
+/** Everything the API needs, passed in (no singletons): the read model, the hub, the tokens, a logger. */
+export interface ApiDeps {
+  store: Store;
+  pipeline: PipelineControl;
+  auth: Auth;
+  logger: Logger;
+}

@@ -1,0 +1,106 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { parseConfig, type Config } from '../core/config';
+import { openDatabase } from '../db/orm';
+import { Store } from '../db/store';
+import { createApp } from './app';
+import { Auth } from './auth';
+import { loadOrCreateTokens, type TokenEntry } from './tokens';
+import { jsonLogger, type Logger } from './logger';
+import { TemporalPipeline } from './pipeline-temporal';
+
+/**
+ * The API entry point: configuration, database, Temporal client, tokens, listen. A table of contents; the work
+ * is in app.ts and its routers.
+ */
+export interface RunningApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Requests still running when we stop get this long to finish before their connections are cut. */
+const DRAIN_MS = 10_000;
+
+/** Starts the API; `npm start` can call this in-process, `node dist/api/main.js` runs it alone. */
+export async function startApi(config: Config, logger: Logger = jsonLogger(config.SUMMIT_LOG_LEVEL)): Promise<RunningApi> {
+  // Tokens first: if they were just generated, they are printed even when a later step fails, since the next
+  // start reads the same file and will not print them again.
+  const { tokens, path, created } = await loadOrCreateTokens(config.SUMMIT_DATA_DIR);
+  if (created) printTokens(tokens, path);
+
+  const orm = await openDatabase({ url: config.SUMMIT_DATABASE_URL, dataDir: config.SUMMIT_DATA_DIR });
+  // Lazy: the API comes up (and /health says so) while Temporal is still starting or down.
+  const connection = Connection.lazy({ address: config.SUMMIT_TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: config.SUMMIT_TEMPORAL_NAMESPACE });
+  const app = createApp({
+    store: new Store(orm),
+    pipeline: new TemporalPipeline(client, config.SUMMIT_TEMPORAL_ADDRESS),
+    auth: new Auth(tokens),
+    logger,
+  });
+
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.SUMMIT_API_PORT, config.SUMMIT_API_HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+  } catch (err) {
+    await orm.close(true);
+    await connection.close();
+    throw err;
+  }
+  const { address, port } = server.address() as AddressInfo;
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  logger.info('listening', { url, temporal: config.SUMMIT_TEMPORAL_ADDRESS, namespace: config.SUMMIT_TEMPORAL_NAMESPACE });
+
+  return {
+    url,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+      await closed;
+      clearTimeout(cut);
+      await orm.close(true);
+      await connection.close();
+    },
+  };
+}
+
+function printTokens(tokens: TokenEntry[], path: string): void {
+  const lines = tokens.map((t) => `  ${t.role.padEnd(6)} ${t.token}`);
+  process.stdout.write(
+    `summit api: generated API tokens, shown only this once (kept in ${path}, mode 0600):\n${lines.join('\n')}\n` +
+      'Send them as "Authorization: Bearer <token>"; the hook token is what `summit hook install` needs.\n',
+  );
+}
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.env);
+  const logger = jsonLogger(config.SUMMIT_LOG_LEVEL);
+  const api = await startApi(config, logger);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    // A second Ctrl-C while draining means "now".
+    if (stopping) process.exit(130);
+    stopping = true;
+    logger.info('stopping', { signal });
+    api.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`summit api: error while stopping: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`summit api: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,11 @@
+import { Router } from 'express';
+import type { ApiDeps } from '../deps';
+
+/** GET /api/builders: every builder as last reported by its heartbeat (lastSeen tells a live one from a gone one). */
+export function buildersRouter(deps: ApiDeps): Router {
+  const router = Router();
+  router.get('/api/builders', async (_req, res) => {
+    res.json({ items: await deps.store.listBuilders() });
+  });
+  return router;
+}

@@ -1,0 +1,16 @@
+import { Router } from 'express';
+import type { ApiDeps } from '../deps';
+import { checkHealth } from '../services/health';
+
+/**
+ * GET /health: 200 while the database answers (the hub's state is in the body; `degraded` when it does not take
+ * requests), 503 when the database does not, so a container probe restarts only an API that cannot serve reads.
+ */
+export function healthRouter(deps: ApiDeps): Router {
+  const router = Router();
+  router.get('/health', async (_req, res) => {
+    const health = await checkHealth(deps.store, deps.pipeline);
+    res.status(health.status === 'down' ? 503 : 200).json(health);
+  });
+  return router;
+}

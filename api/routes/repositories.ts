@@ -1,0 +1,38 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { requireRole } from '../auth';
+import type { ApiDeps } from '../deps';
+import { refreshRepository } from '../services/intake';
+import { parse } from '../validate';
+import { idParams, name, ref } from './schemas';
+
+const newRepository = z.strictObject({
+  id: name,
+  project: name,
+  /** A path or any URL git can fetch from. */
+  url: z.string().min(1).max(2048),
+  ref: ref.optional(),
+  cascade: z.boolean().optional(),
+});
+
+/**
+ * GET  /api/repositories              public
+ * POST /api/repositories              admin: register one (201; 409 if the id is taken)
+ * POST /api/repositories/:id/refresh  hook: ask the hub to read it again (202)
+ */
+export function repositoriesRouter(deps: ApiDeps): Router {
+  const router = Router();
+  router.get('/api/repositories', async (_req, res) => {
+    res.json({ items: await deps.store.listRepositories() });
+  });
+  router.post('/api/repositories', requireRole(deps.auth, 'admin'), async (req, res) => {
+    const body = parse('body', newRepository, req.body);
+    const repo = await deps.store.addRepository(body);
+    res.status(201).location(`/api/repositories/${encodeURIComponent(repo.id)}`).json(repo);
+  });
+  router.post('/api/repositories/:id/refresh', requireRole(deps.auth, 'hook'), async (req, res) => {
+    const { id } = parse('params', idParams, req.params);
+    res.status(202).json(await refreshRepository(deps, id));
+  });
+  return router;
+}

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+/**
+ * Shapes shared by several routers. Project and repository names become parts of build ids, so they allow the
+ * characters core/contracts/ids.ts allows there.
+ */
+export const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'only letters, digits and . _ + - (not first)')
+  .max(100);
+
+/** A git object id: abbreviated or full, SHA-1 or SHA-256. */
+export const commit = z.string().regex(/^[0-9a-f]{7,64}$/, 'a git commit id (hex)');
+
+/** A branch or ref as git writes it (no spaces, no control characters). */
+export const ref = z.string().regex(/^[^\s\x00-\x1f~^:?*[\\]+$/, 'a git ref such as main or refs/heads/main').max(255);
+
+export const idParams = z.object({ id: z.string().min(1) });

@@ -1,0 +1,69 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { TASK_STATUSES } from '../../core/task/state';
+import { identityOf, requireRole } from '../auth';
+import type { ApiDeps } from '../deps';
+import { openTaskLog } from '../services/task-log';
+import { commandTask, taskDetail } from '../services/tasks';
+import { parse } from '../validate';
+import { idParams } from './schemas';
+
+/** `status=failed,blocked` and `status=failed&status=blocked` mean the same. */
+const statusList = z.preprocess(
+  (v) => (v === undefined ? undefined : [v].flat().flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean)),
+  z.array(z.enum(TASK_STATUSES)).optional(),
+);
+
+const listQuery = z.object({
+  status: statusList,
+  repository: z.string().min(1).optional(),
+  source: z.string().min(1).optional(),
+  // 200 keeps one page of task rows well under a megabyte.
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+const logQuery = z.object({ tail: z.coerce.number().int().min(1).max(100_000).optional() });
+
+/**
+ * Tasks are addressed by their build id, which contains slashes (build/<project>/<repo>/<source-version-release>/
+ * <isa>): it travels URL-encoded as ONE path segment, `/api/tasks/${encodeURIComponent(id)}`. One scheme only,
+ * so /log, /retry and /cancel can never be mistaken for part of an id.
+ *
+ * GET  /api/tasks             public: ?status=a,b&repository=&source=&limit=(1-200, 50)&offset=
+ * GET  /api/tasks/:id         public: the task and its events
+ * GET  /api/tasks/:id/log     public: text/plain, the whole log or ?tail=N lines
+ * POST /api/tasks/:id/retry   admin
+ * POST /api/tasks/:id/cancel  admin
+ */
+export function tasksRouter(deps: ApiDeps): Router {
+  const router = Router();
+  router.get('/api/tasks', async (req, res) => {
+    const query = parse('query', listQuery, req.query);
+    const page = await deps.store.listTasks(query);
+    res.json({ items: page.items, total: page.total, limit: query.limit, offset: query.offset });
+  });
+  router.get('/api/tasks/:id', async (req, res) => {
+    const { id } = parse('params', idParams, req.params);
+    res.json(await taskDetail(deps.store, id));
+  });
+  router.get('/api/tasks/:id/log', async (req, res) => {
+    const { id } = parse('params', idParams, req.params);
+    const { tail } = parse('query', logQuery, req.query);
+    const log = await openTaskLog(deps.store, id, tail);
+    res.status(200).type('text/plain; charset=utf-8').setHeader('Cache-Control', 'no-store');
+    log.stream.on('error', (err) => {
+      deps.logger.warn('log stream failed', { requestId: res.locals.requestId, path: log.path, error: err.message });
+      res.destroy(err);
+    });
+    res.on('close', () => log.stream.destroy());
+    log.stream.pipe(res);
+  });
+  for (const command of ['retry', 'cancel'] as const) {
+    router.post(`/api/tasks/:id/${command}`, requireRole(deps.auth, 'admin'), async (req, res) => {
+      const { id } = parse('params', idParams, req.params);
+      res.json(await commandTask(deps, command, id, identityOf(res.locals).name));
+    });
+  }
+  return router;
+}
