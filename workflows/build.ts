@@ -21,7 +21,8 @@ import { buildFinishedSignal } from './signals';
 /** Recording in summit's read model: quick, retried until it works (the database may blip). */
 const summit = proxyActivities<SummitActivities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
+  // Unknown ids and illegal moves are answers, not outages: retrying cannot change them.
+  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['NotFoundError', 'IllegalTransitionError', 'ConflictError'] },
 });
 
 /** The vessel import fetches gigabytes at worst; heartbeats every few seconds show it is alive. */

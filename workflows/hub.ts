@@ -28,7 +28,8 @@ const intake = proxyActivities<SummitActivities>({
 /** Planning and recording are database work: quick, retried until the database answers. */
 const summit = proxyActivities<SummitActivities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
+  // Unknown ids and illegal moves are answers, not outages: retrying cannot change them.
+  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['NotFoundError', 'IllegalTransitionError', 'ConflictError'] },
 });
 
 export interface HubCarry {
