@@ -1,0 +1,66 @@
+import type { ActivitySlotInfo, CustomSlotSupplier, SlotMarkUsedContext, SlotPermit, SlotReleaseContext } from '@temporalio/worker';
+
+/**
+ * A builder's build slots, shared by its workers. A builder serving two ISA levels runs one Temporal Worker per
+ * ISA queue; `maxConcurrentActivityTaskExecutions` would cap each worker alone, so a 2-slot builder could run 4
+ * builds. This slot supplier is given to every ISA worker instead: a worker must hold one of the builder's
+ * permits to poll, so builds in flight never exceed the slots, whatever queue they came from.
+ *
+ * A polling worker holds a permit while it waits for a task. With fewer slots than queues the queues take turns
+ * (a long poll returns after about a minute and hands the permit on); with at least one slot per queue, and one
+ * poller per worker, every queue is always polled.
+ */
+export class BuildSlots implements CustomSlotSupplier<ActivitySlotInfo> {
+  readonly type = 'custom' as const;
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  private inUse = 0;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`build slots must be a whole number ≥ 1, not ${capacity}`);
+    this.free = capacity;
+  }
+
+  /** Builds running now. */
+  get busy(): number {
+    return this.inUse;
+  }
+
+  async reserveSlot(_ctx: unknown, abortSignal: AbortSignal): Promise<SlotPermit> {
+    if (this.free > 0) {
+      this.free--;
+      return {};
+    }
+    return new Promise<SlotPermit>((resolve, reject) => {
+      const grant = () => {
+        abortSignal.removeEventListener('abort', onAbort);
+        resolve({});
+      };
+      const onAbort = () => {
+        const i = this.waiting.indexOf(grant);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(Object.assign(new Error('slot reservation aborted'), { name: 'AbortError' }));
+      };
+      abortSignal.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(grant);
+    });
+  }
+
+  tryReserveSlot(): SlotPermit | null {
+    if (this.free === 0) return null;
+    this.free--;
+    return {};
+  }
+
+  markSlotUsed(_ctx: SlotMarkUsedContext<ActivitySlotInfo>): void {
+    this.inUse++;
+  }
+
+  releaseSlot(ctx: SlotReleaseContext<ActivitySlotInfo>): void {
+    if (ctx.slotInfo) this.inUse = Math.max(0, this.inUse - 1);
+    // Hand the permit straight to a waiting worker, first come first served, so no queue starves.
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}

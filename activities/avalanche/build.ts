@@ -1,0 +1,218 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BUILD_LOG_NAME } from '../../core/build/artefact-names';
+import { WORK_SUBDIRS } from '../../core/build/layout';
+import { MacroError } from '../../core/build/macros';
+import { stepScripts } from '../../core/build/step-script';
+import { planUpstreams, relativeInside } from '../../core/build/upstreams';
+import type { AvalancheActivities } from '../../core/contracts/activities';
+import type { BuildRequest, BuildResult } from '../../core/contracts/build';
+import type { BuilderId } from '../../core/contracts/ids';
+import { isIsaLevel } from '../../core/contracts/queues';
+import { parseRecipe, RecipeError } from '../../core/formats/recipe';
+import { listArtefacts, corruptStones } from './artefacts';
+import { BuildLog } from './build-log';
+import { buildFailed, isRecipeFault, StepFailure } from './build-failure';
+import { checkoutCommit } from './checkout';
+import { runInContainer, type ContainerSpec } from './container';
+import { installDependencies } from './dependencies';
+import { packInstallRoot } from './packager';
+import { buildPaths, type BuildPaths } from './paths';
+import { prepareSources } from './sources';
+
+/**
+ * Avalanche's activities: `buildRecipe` (checkout → sources → dependencies → steps in nspawn → packages) and
+ * `cleanupBuild`. Created once per worker process from its configuration; every ISA worker of the process
+ * shares the same instance, so a rerun of a build id can stop the earlier attempt still running here.
+ */
+export interface AvalancheBuildConfig {
+  dataDir: string;
+  builderId: BuilderId;
+  /** A rootfs directory for the builds; absent means the host's own /usr, read-only. */
+  buildRoot?: string;
+  /** Base URL of this builder's artefact server, as other hosts reach it. */
+  artefactBaseUrl: string;
+  /** Issues the artefact token of a build (core/build/tokens.ts with this builder's secret). */
+  tokens: { sign(buildId: string): { token: string; expiresAt: number } };
+  /** `%(jobs)`: parallel compile jobs inside a build. */
+  jobs: number;
+  /** How often a running build heartbeats; the build workflow's heartbeat timeout is a few times this. */
+  heartbeatIntervalMs?: number;
+  /** Test-only fault switch (SUMMIT_TEST_CORRUPT_ARTEFACTS=1): damage every .stone after hashing it. */
+  corruptArtefacts?: boolean;
+}
+
+/** Heartbeat details: where a build is, for the Temporal UI and for whoever watches it. */
+export interface BuildHeartbeat {
+  /** checkout, recipe, sources, dependencies, setup, build, install, check or package. */
+  step: string;
+  logBytes: number;
+}
+
+/** The activity context seam: Temporal's in production, anything with these members in a test. */
+export interface BuildProgress {
+  signal: AbortSignal;
+  heartbeat(details: BuildHeartbeat): void;
+  log: { info(message: string, meta?: Record<string, unknown>): void; warn(message: string, meta?: Record<string, unknown>): void };
+}
+
+export function createAvalancheActivities(config: AvalancheBuildConfig): AvalancheActivities {
+  const running = new Map<string, { abort: AbortController; done: Promise<unknown> }>();
+  let runs = 0;
+
+  async function buildRecipe(req: BuildRequest): Promise<BuildResult> {
+    const ctx = Context.current();
+    return runBuild(req, { signal: ctx.cancellationSignal, heartbeat: (d) => ctx.heartbeat(d), log: ctx.log });
+  }
+
+  async function runBuild(req: BuildRequest, progress: BuildProgress): Promise<BuildResult> {
+    validateRequest(req);
+    // The same build id again in this process (a retry after a missed heartbeat): stop the old attempt first,
+    // it would otherwise write into the work dir we are about to recreate.
+    const previous = running.get(req.buildId);
+    if (previous) {
+      previous.abort.abort(new Error('superseded by a new attempt of the same build'));
+      await previous.done.catch(() => undefined);
+    }
+    const abort = new AbortController();
+    const signal = AbortSignal.any([progress.signal, abort.signal]);
+    const done = attempt(req, progress, signal, ++runs);
+    running.set(req.buildId, { abort, done });
+    try {
+      return await done;
+    } finally {
+      if (running.get(req.buildId)?.done === done) running.delete(req.buildId);
+    }
+  }
+
+  async function attempt(req: BuildRequest, progress: BuildProgress, signal: AbortSignal, run: number): Promise<BuildResult> {
+    const startedAt = new Date();
+    const paths = buildPaths(config.dataDir, req.buildId);
+    await rm(paths.work, { recursive: true, force: true });
+    await rm(paths.artefacts, { recursive: true, force: true });
+    await mkdir(paths.artefacts, { recursive: true });
+    for (const sub of WORK_SUBDIRS) await mkdir(join(paths.mason, sub), { recursive: true });
+    const log = await BuildLog.create(paths.log);
+    let phase = 'checkout';
+    const beat = async () => progress.heartbeat({ step: phase, logBytes: await log.bytes().catch(() => 0) });
+    const timer = setInterval(() => void beat().catch(() => undefined), config.heartbeatIntervalMs ?? 5_000);
+    const meta = { buildId: req.buildId, builderId: config.builderId };
+    progress.log.info('build started', { ...meta, source: req.source, isa: req.isa, commit: req.commit });
+    try {
+      await log.marker(`build ${req.buildId} on ${config.builderId}: ${req.source} ${req.version}-${req.release} (${req.isa}) at ${req.commit}`);
+      const commitTime = await checkoutCommit(req.repoUrl, req.commit, paths.checkout, log, signal);
+
+      phase = 'recipe';
+      const recipeDir = join(paths.checkout, relativeInside(req.recipePath, 'recipe path'));
+      const recipeFile = join(req.recipePath, 'stone.yaml');
+      const text = await readFile(join(recipeDir, 'stone.yaml'), 'utf8').catch(() => {
+        throw new StepFailure('recipe', null, `no recipe at ${recipeFile} in commit ${req.commit}`);
+      });
+      const { recipe } = parseRecipe(text, recipeFile);
+      const { name, version, release } = recipe.source;
+      if (name !== req.source || version !== req.version || release !== req.release) {
+        throw new StepFailure('recipe', null, `${recipeFile} at ${req.commit} is ${name} ${version}-${release}, not ${req.source} ${req.version}-${req.release} as requested`);
+      }
+      const deps = req.dependencies ?? [];
+      const scripts = stepScripts({ recipe, recipeFile, isa: req.isa, jobs: config.jobs, sourceDateEpoch: commitTime, withDependencies: deps.length > 0 });
+
+      phase = 'sources';
+      await prepareSources(planUpstreams(recipe.upstreams), paths.mason, log, signal);
+      phase = 'dependencies';
+      await installDependencies(deps, paths.downloads, paths.mason, log, signal);
+
+      const spec: ContainerSpec = { machine: '', rootfs: config.buildRoot, mason: paths.mason, pkgdir: recipeDir };
+      for (const { step, script } of scripts) {
+        phase = step;
+        void beat();
+        await runStep(spec, step, script, paths, log, signal, run);
+      }
+
+      phase = 'package';
+      await log.marker('packaging');
+      const packed = await packInstallRoot({ recipe, installRoot: join(paths.mason, 'install'), outDir: paths.artefacts, isa: req.isa, buildRelease: req.buildRelease });
+      for (const i of packed.ignored) await log.write(`    not packaged: ${i.path} (${i.reason})\n`);
+      for (const p of packed.packages) await log.write(`    ${p.meta.name}: ${p.files.length} files; provides ${p.meta.provides.join(', ') || 'nothing'}; depends ${p.meta.depends.join(', ') || 'nothing'}\n`);
+      await log.marker(`build succeeded in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s`);
+      await copyFile(paths.log, join(paths.artefacts, BUILD_LOG_NAME));
+      const artefacts = await listArtefacts(paths.artefacts);
+      if (config.corruptArtefacts) await corruptStones(paths.artefacts, artefacts);
+      // Only the artefacts matter from here on; the tree is rebuilt from scratch by any rerun.
+      await rm(paths.work, { recursive: true, force: true });
+      const { token } = config.tokens.sign(req.buildId);
+      progress.log.info('build succeeded', { ...meta, artefacts: artefacts.length });
+      return {
+        buildId: req.buildId, builderId: config.builderId, artefactBaseUrl: config.artefactBaseUrl, artefactToken: token,
+        artefacts, logPath: paths.log, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
+      };
+    } catch (err) {
+      if (signal.aborted) {
+        await log.marker(`build stopped: ${String((signal.reason as Error)?.message ?? signal.reason)}`).catch(() => undefined);
+        throw signal.reason ?? err;
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      await log.write(`${message}\n`).catch(() => undefined);
+      if (!isRecipeFault(err, phase)) {
+        await log.marker(`build attempt failed on the builder, not in the recipe (retryable): ${message}`).catch(() => undefined);
+        progress.log.warn('build attempt failed on the builder', { ...meta, phase, error: message });
+        throw err;
+      }
+      const step = err instanceof StepFailure || err instanceof MacroError ? err.step : err instanceof RecipeError ? 'recipe' : phase;
+      await log.marker(`build failed in ${step}`).catch(() => undefined);
+      progress.log.info('build failed', { ...meta, step });
+      const exitCode = err instanceof StepFailure ? err.exitCode : null;
+      throw buildFailed(`${req.source} ${req.version}-${req.release} (${req.isa}) failed in ${step}: ${firstLine(message)}`, {
+        buildId: req.buildId, builderId: config.builderId, logTail: await log.tail(), logPath: paths.log, exitCode, step,
+      });
+    } finally {
+      clearInterval(timer);
+      await log.close();
+    }
+  }
+
+  async function cleanupBuild(buildId: string): Promise<void> {
+    const paths = buildPaths(config.dataDir, buildId);
+    await rm(paths.work, { recursive: true, force: true });
+    await rm(paths.artefacts, { recursive: true, force: true });
+  }
+
+  return { buildRecipe, cleanupBuild };
+}
+
+async function runStep(spec: ContainerSpec, step: string, script: string, paths: BuildPaths, log: BuildLog, signal: AbortSignal, run: number): Promise<void> {
+  const scriptFile = join(paths.mason, 'scripts', `${step}.sh`);
+  const startedFile = join(paths.mason, 'scripts', `${step}.started`);
+  await writeFile(scriptFile, script, { mode: 0o755 });
+  await log.marker(`step ${step}`);
+  const began = Date.now();
+  const machine = `summit-${process.pid}-${run}-${step}`;
+  const outcome = await runInContainer({ ...spec, machine }, ['/bin/sh', '-e', `/mason/scripts/${step}.sh`], log, signal);
+  if (signal.aborted) throw signal.reason;
+  const seconds = ((Date.now() - began) / 1000).toFixed(1);
+  if (outcome.exitCode === 0) {
+    await log.marker(`step ${step} done in ${seconds} s`);
+    return;
+  }
+  const started = await readFile(startedFile).then(() => true, () => false);
+  if (!started) {
+    // The script never ran: nspawn could not set the container up. The builder's problem, so retried.
+    throw new Error(`the build container did not start for step ${step} (exit ${outcome.exitCode}): ${outcome.containerErrors || 'no message'}`);
+  }
+  throw new StepFailure(step, outcome.exitCode, `step ${step} exited with ${outcome.exitCode ?? 'a signal'} after ${seconds} s`);
+}
+
+function validateRequest(req: BuildRequest): void {
+  const problems: string[] = [];
+  if (!isIsaLevel(req.isa)) problems.push(`unknown ISA level "${req.isa}"`);
+  if (!/^[0-9a-f]{7,64}$/i.test(req.commit)) problems.push(`commit "${req.commit}" is not a hex object id`);
+  if (!Number.isSafeInteger(req.buildRelease) || req.buildRelease < 1) problems.push(`build release ${req.buildRelease} is not a whole number ≥ 1`);
+  if (!req.repoUrl || !req.recipePath) problems.push('repoUrl and recipePath are required');
+  // Not BUILD_FAILED: no build ran. A caller bug, and retrying the same request cannot help.
+  if (problems.length > 0) throw ApplicationFailure.nonRetryable(`invalid build request ${req.buildId}: ${problems.join('; ')}`, 'InvalidBuildRequest');
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0].slice(0, 1000);
+}

@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import type { BuildLog } from './build-log';
+
+/**
+ * Commands the builder runs on its host (git, tar) around the containerised steps. Their output goes to the
+ * build log, so a failed checkout or unpack reads like a failed step.
+ */
+export class HostCommandError extends Error {
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly output: string,
+  ) {
+    super(`${command} failed (${exitCode === null ? 'killed' : `exit ${exitCode}`}): ${output.trim().split('\n').slice(-5).join(' | ')}`);
+    this.name = 'HostCommandError';
+  }
+}
+
+export interface HostCommandOptions {
+  cwd?: string;
+  log?: BuildLog;
+  signal?: AbortSignal;
+  /** Keep stdout out of the log (it is the result, e.g. a commit time). */
+  quietStdout?: boolean;
+}
+
+export async function runHostCommand(cmd: string, args: string[], opts: HostCommandOptions = {}): Promise<string> {
+  const shown = [cmd, ...args].join(' ');
+  await opts.log?.write(`$ ${shown}\n`);
+  // Git must never ask for credentials or open an editor in a worker.
+  const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', LC_ALL: 'C' };
+  const child = spawn(cmd, args, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
+  let stdout = '';
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+    if (!opts.quietStdout) output += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', (err) => (opts.signal?.aborted ? resolve(null) : reject(err)));
+    child.once('close', (exitCode) => resolve(exitCode));
+  });
+  if (output) await opts.log?.write(output.endsWith('\n') ? output : `${output}\n`);
+  if (opts.signal?.aborted) throw opts.signal.reason ?? new Error(`${shown}: cancelled`);
+  if (code !== 0) throw new HostCommandError(shown, code, output);
+  return stdout;
+}

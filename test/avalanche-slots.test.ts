@@ -1,0 +1,52 @@
+/** The builder's shared build slots (activities/avalanche/build-slots.ts), without Temporal. */
+import type { ActivitySlotInfo, SlotReleaseContext } from '@temporalio/worker';
+import { BuildSlots } from '../activities/avalanche/build-slots';
+
+const used = (): SlotReleaseContext<ActivitySlotInfo> => ({ permit: {}, slotInfo: { type: 'activity', activityType: 'buildRecipe' } });
+const unused = (): SlotReleaseContext<ActivitySlotInfo> => ({ permit: {} });
+const reserveCtx = { slotType: 'activity' as const, taskQueue: 'q', workerIdentity: 'w', workerBuildId: '', isSticky: false };
+
+describe('build slots shared by a builder\'s workers', () => {
+  it('hands out at most its capacity and counts the slots in use', async () => {
+    const slots = new BuildSlots(2);
+    await slots.reserveSlot(reserveCtx, new AbortController().signal);
+    expect(slots.tryReserveSlot()).not.toBeNull();
+    expect(slots.tryReserveSlot()).toBeNull();
+    slots.markSlotUsed({ permit: {}, slotInfo: { type: 'activity', activityType: 'buildRecipe' } });
+    expect(slots.busy).toBe(1);
+    slots.releaseSlot(used());
+    expect(slots.busy).toBe(0);
+    expect(slots.tryReserveSlot()).not.toBeNull();
+  });
+
+  it('makes a waiting worker wait for a release, first come first served', async () => {
+    const slots = new BuildSlots(1);
+    await slots.reserveSlot(reserveCtx, new AbortController().signal);
+    const order: string[] = [];
+    const a = slots.reserveSlot(reserveCtx, new AbortController().signal).then(() => order.push('a'));
+    const b = slots.reserveSlot(reserveCtx, new AbortController().signal).then(() => order.push('b'));
+    await new Promise((r) => setImmediate(r));
+    expect(order).toEqual([]);
+    slots.releaseSlot(unused());
+    await a;
+    expect(order).toEqual(['a']);
+    slots.releaseSlot(unused());
+    await b;
+    expect(order).toEqual(['a', 'b']);
+  });
+
+  it('rejects an aborted reservation with AbortError and does not hand it a permit later', async () => {
+    const slots = new BuildSlots(1);
+    await slots.reserveSlot(reserveCtx, new AbortController().signal);
+    const abort = new AbortController();
+    const waiting = slots.reserveSlot(reserveCtx, abort.signal);
+    abort.abort();
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+    slots.releaseSlot(unused());
+    expect(slots.tryReserveSlot()).not.toBeNull();
+  });
+
+  it('refuses a capacity below one', () => {
+    expect(() => new BuildSlots(0)).toThrow(/≥ 1/);
+  });
+});

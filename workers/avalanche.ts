@@ -1,0 +1,227 @@
+/**
+ * The avalanche (builder) worker. A table of contents: parse the configuration, detect the ISA levels this CPU
+ * serves, start the artefact server, then one Temporal Worker per served ISA queue (builds, sharing the
+ * builder's slots) and one on the builder's own queue (clean-up of the artefacts it holds).
+ *
+ *   SUMMIT_TEMPORAL_ADDRESS       Temporal frontend, host:port (default 127.0.0.1:7233)
+ *   SUMMIT_TEMPORAL_NAMESPACE     (default "default")
+ *   SUMMIT_DATA_DIR               data folder (default .summit); avalanche keeps everything under <data>/avalanche
+ *   SUMMIT_BUILDER_ID             this builder's id (default: the host name, made id-safe)
+ *   SUMMIT_BUILDER_SLOTS          builds at once (default 1)
+ *   SUMMIT_BUILD_JOBS             %(jobs), compile jobs per build (default: CPUs / slots, at least 1)
+ *   SUMMIT_BUILD_ROOT             a rootfs directory to build in (default: the host's /usr, read-only)
+ *   SUMMIT_AVALANCHE_PORT         artefact server port (default 8090; 0 picks a free one)
+ *   SUMMIT_AVALANCHE_HOST         address it binds (default 0.0.0.0)
+ *   SUMMIT_AVALANCHE_PUBLIC_URL   how vessel reaches it (default http://<host name>:<port>)
+ *   SUMMIT_ARTEFACT_TOKEN_TTL     lifetime of artefact tokens, e.g. 30m, 6h (default 6h)
+ *   SUMMIT_TEST_CORRUPT_ARTEFACTS test-only fault switch: 1 damages every .stone after hashing it (default off)
+ *
+ * The token secret is generated into <data>/avalanche/artefact-secret (0600) on first start; it has no setting.
+ * SIGINT/SIGTERM stop it cleanly: the SDK stops polling, running builds get a short grace and are then cancelled
+ * (their containers killed) so Temporal retries them on another builder.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFile, statfs } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import os from 'node:os';
+import { resolve } from 'node:path';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { z } from 'zod';
+import { startArtefactServer } from '../activities/avalanche/artefact-server';
+import { createAvalancheActivities } from '../activities/avalanche/build';
+import { BuildSlots } from '../activities/avalanche/build-slots';
+import { artefactTokenSigner, loadOrCreateSecret } from '../activities/avalanche/secret';
+import { detectIsaLevels } from '../core/isa';
+import type { BuilderStatus } from '../core/contracts/hub';
+import { builderId, type BuilderId } from '../core/contracts/ids';
+import { builderQueue, isaQueue, type IsaLevel } from '../core/contracts/queues';
+
+const duration = z.string().regex(/^\d+[smh]$/, 'a duration such as 30m or 6h')
+  .transform((v) => Number(v.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[v.slice(-1) as 's' | 'm' | 'h']);
+
+const configSchema = z.object({
+  SUMMIT_TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  SUMMIT_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  SUMMIT_DATA_DIR: z.string().min(1).default('.summit'),
+  SUMMIT_BUILDER_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'letters, digits and . _ + - only').optional(),
+  SUMMIT_BUILDER_SLOTS: z.coerce.number().int().min(1).max(64).optional(),
+  SUMMIT_BUILD_JOBS: z.coerce.number().int().min(1).max(1024).optional(),
+  SUMMIT_BUILD_ROOT: z.string().refine((p) => existsSync(p) && statSync(p).isDirectory(), 'an existing directory').optional(),
+  SUMMIT_AVALANCHE_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  SUMMIT_AVALANCHE_HOST: z.string().min(1).default('0.0.0.0'),
+  SUMMIT_AVALANCHE_PUBLIC_URL: z.string().regex(/^https?:\/\/[^/]+/, 'an http(s):// URL').optional(),
+  SUMMIT_ARTEFACT_TOKEN_TTL: duration.optional(),
+  SUMMIT_TEST_CORRUPT_ARTEFACTS: z.enum(['0', '1']).optional(),
+});
+
+export interface AvalancheWorkerConfig {
+  temporalAddress: string;
+  namespace: string;
+  dataDir: string;
+  builderId: BuilderId;
+  slots: number;
+  jobs: number;
+  buildRoot?: string;
+  port: number;
+  host: string;
+  publicUrl?: string;
+  tokenTtlSeconds: number;
+  corruptArtefacts: boolean;
+}
+
+export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): AvalancheWorkerConfig {
+  // Compose files pass unset variables as empty strings: those mean "default", not "".
+  const parsed = configSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])])})`);
+    throw new Error(`avalanche configuration:\n${problems.join('\n')}`);
+  }
+  const c = parsed.data;
+  const slots = c.SUMMIT_BUILDER_SLOTS ?? 1;
+  return {
+    temporalAddress: c.SUMMIT_TEMPORAL_ADDRESS,
+    namespace: c.SUMMIT_TEMPORAL_NAMESPACE,
+    dataDir: resolve(c.SUMMIT_DATA_DIR),
+    builderId: builderId(c.SUMMIT_BUILDER_ID ?? defaultBuilderId()),
+    slots,
+    jobs: c.SUMMIT_BUILD_JOBS ?? Math.max(1, Math.floor(os.availableParallelism() / slots)),
+    buildRoot: c.SUMMIT_BUILD_ROOT && resolve(c.SUMMIT_BUILD_ROOT),
+    port: c.SUMMIT_AVALANCHE_PORT ?? 8090,
+    host: c.SUMMIT_AVALANCHE_HOST,
+    publicUrl: c.SUMMIT_AVALANCHE_PUBLIC_URL?.replace(/\/+$/, ''),
+    tokenTtlSeconds: c.SUMMIT_ARTEFACT_TOKEN_TTL ?? 6 * 3600,
+    corruptArtefacts: c.SUMMIT_TEST_CORRUPT_ARTEFACTS === '1',
+  };
+}
+
+/** The host name, made a valid builder id (`build-01.farm` stays, `my_host` becomes `my_host`, `-x` becomes `x`). */
+function defaultBuilderId(): string {
+  return os.hostname().replace(/[^A-Za-z0-9._+-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'builder';
+}
+
+/** What a builder can do, read once at start. */
+export interface AvalancheRuntime {
+  config: AvalancheWorkerConfig;
+  isaLevels: IsaLevel[];
+  slots: BuildSlots;
+}
+
+/** This builder as summit sees it (the hub's builder heartbeat carries it). */
+export async function builderStatus(runtime: AvalancheRuntime): Promise<BuilderStatus> {
+  const fs = await statfs(runtime.config.dataDir);
+  return {
+    id: runtime.config.builderId,
+    host: os.hostname(),
+    isaLevels: runtime.isaLevels,
+    slots: runtime.slots.capacity,
+    busy: runtime.slots.busy,
+    diskFree: fs.bavail * fs.bsize,
+  };
+}
+
+export interface RunningAvalanche {
+  runtime: AvalancheRuntime;
+  /** The artefact server's base URL as given to vessel. */
+  artefactBaseUrl: string;
+  status(): Promise<BuilderStatus>;
+  /** Resolves once every worker has stopped and the server is closed. */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Refuse to start where builds cannot run, rather than fail every build later. */
+function checkBuildHost(): void {
+  if (process.getuid?.() !== 0) throw new Error('avalanche runs builds in systemd-nspawn, which needs root');
+  for (const [tool, args] of [['systemd-nspawn', ['--version']], ['setpriv', ['--version']], ['git', ['--version']], ['tar', ['--version']]] as const) {
+    const probe = spawnSync(tool, args, { stdio: 'ignore' });
+    if (probe.error || probe.status !== 0) throw new Error(`avalanche needs ${tool} on PATH (systemd-container, util-linux, git, tar)`);
+  }
+}
+
+export async function startAvalanche(config: AvalancheWorkerConfig): Promise<RunningAvalanche> {
+  checkBuildHost();
+  const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
+  const { levels, missingForV3x } = detectIsaLevels(cpuinfo);
+  const runtime: AvalancheRuntime = { config, isaLevels: levels, slots: new BuildSlots(config.slots) };
+  const secret = await loadOrCreateSecret(config.dataDir);
+  const server = await startArtefactServer({
+    dataDir: config.dataDir, secret, port: config.port, host: config.host,
+    log: (message, meta) => console.warn(`avalanche: ${message} ${JSON.stringify(meta)}`),
+  });
+  const artefactBaseUrl = config.publicUrl ?? `http://${os.hostname()}:${server.port}`;
+  const activities = createAvalancheActivities({
+    dataDir: config.dataDir, builderId: config.builderId, buildRoot: config.buildRoot, artefactBaseUrl,
+    tokens: artefactTokenSigner(secret, config.tokenTtlSeconds), jobs: config.jobs, corruptArtefacts: config.corruptArtefacts,
+  });
+
+  const connection = await NativeConnection.connect({ address: config.temporalAddress }).catch(async (err) => {
+    await server.close();
+    throw err;
+  });
+  const workers: Worker[] = [];
+  try {
+    for (const isa of levels) {
+      workers.push(await Worker.create({
+        connection, namespace: config.namespace, taskQueue: isaQueue(isa),
+        activities: { buildRecipe: activities.buildRecipe },
+        tuner: {
+          activityTaskSlotSupplier: runtime.slots,
+          workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+          localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+          nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+        },
+        // One poller per queue: a poller holds a build slot while it waits (activities/avalanche/build-slots.ts).
+        activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 1 },
+        // Let a build that is about to finish finish; the rest are cancelled and retried elsewhere.
+        shutdownGraceTime: '10 seconds',
+      }));
+    }
+    workers.push(await Worker.create({
+      connection, namespace: config.namespace, taskQueue: builderQueue(config.builderId),
+      activities: { cleanupBuild: activities.cleanupBuild },
+      maxConcurrentActivityTaskExecutions: 4,
+    }));
+  } catch (err) {
+    await server.close();
+    await connection.close();
+    throw err;
+  }
+
+  const done = Promise.all(workers.map((w) => w.run())).then(
+    () => undefined,
+    (err: unknown) => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      throw err;
+    },
+  ).finally(async () => {
+    await server.close();
+    await connection.close();
+  });
+  console.log(`avalanche: builder ${config.builderId} serves ${levels.join(', ')}` +
+    (missingForV3x.length ? ` (not x86_64-v3x: CPU lacks ${missingForV3x.join(', ')})` : '') +
+    ` with ${config.slots} slot(s), ${config.jobs} job(s) each; queues ${[...levels.map(isaQueue), builderQueue(config.builderId)].join(', ')}; ` +
+    `artefacts at ${artefactBaseUrl}; build root ${config.buildRoot ?? 'host /usr'}; data in ${config.dataDir}`);
+  if (config.corruptArtefacts) console.warn('avalanche: SUMMIT_TEST_CORRUPT_ARTEFACTS=1: every .stone is damaged after the build (test-only)');
+  return {
+    runtime, artefactBaseUrl, done,
+    status: () => builderStatus(runtime),
+    stop: async () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await done;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const running = await startAvalanche(loadAvalancheConfig());
+  // The SDK runtime also shuts the workers down on these signals; stopping twice is harmless.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.stop());
+  await running.done;
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`avalanche: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}
