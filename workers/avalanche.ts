@@ -34,7 +34,7 @@ import { artefactTokenSigner, loadOrCreateSecret } from '../activities/avalanche
 import { detectIsaLevels } from '../core/isa';
 import type { BuilderStatus } from '../core/contracts/hub';
 import { builderId, type BuilderId } from '../core/contracts/ids';
-import { builderQueue, isaQueue, type IsaLevel } from '../core/contracts/queues';
+import { builderQueue, ISA_LEVELS, isaQueue, type IsaLevel } from '../core/contracts/queues';
 
 const duration = z.string().regex(/^\d+[smh]$/, 'a duration such as 30m or 6h')
   .transform((v) => Number(v.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[v.slice(-1) as 's' | 'm' | 'h']);
@@ -52,6 +52,11 @@ const configSchema = z.object({
   SUMMIT_AVALANCHE_PUBLIC_URL: z.string().regex(/^https?:\/\/[^/]+/, 'an http(s):// URL').optional(),
   SUMMIT_ARTEFACT_TOKEN_TTL: duration.optional(),
   SUMMIT_TEST_CORRUPT_ARTEFACTS: z.enum(['0', '1']).optional(),
+  SUMMIT_BUILDER_ISA: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(ISA_LEVELS)).min(1))
+    .optional(),
 });
 
 export interface AvalancheWorkerConfig {
@@ -67,6 +72,11 @@ export interface AvalancheWorkerConfig {
   publicUrl?: string;
   tokenTtlSeconds: number;
   corruptArtefacts: boolean;
+  /**
+   * ISA levels to serve, when fewer than the CPU could: each served level's queue holds a build slot while it
+   * long-polls, so a one-slot builder polling a level nobody builds waits up to a minute between builds.
+   */
+  isaLevels?: IsaLevel[];
 }
 
 export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): AvalancheWorkerConfig {
@@ -91,6 +101,7 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
     publicUrl: c.SUMMIT_AVALANCHE_PUBLIC_URL?.replace(/\/+$/, ''),
     tokenTtlSeconds: c.SUMMIT_ARTEFACT_TOKEN_TTL ?? 6 * 3600,
     corruptArtefacts: c.SUMMIT_TEST_CORRUPT_ARTEFACTS === '1',
+    isaLevels: c.SUMMIT_BUILDER_ISA,
   };
 }
 
@@ -141,7 +152,13 @@ function checkBuildHost(): void {
 export async function startAvalanche(config: AvalancheWorkerConfig): Promise<RunningAvalanche> {
   checkBuildHost();
   const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
-  const { levels, missingForV3x } = detectIsaLevels(cpuinfo);
+  const detected = detectIsaLevels(cpuinfo);
+  const { missingForV3x } = detected;
+  const unsupported = (config.isaLevels ?? []).filter((l) => !detected.levels.includes(l));
+  if (unsupported.length > 0) {
+    throw new Error(`SUMMIT_BUILDER_ISA asks for ${unsupported.join(', ')}, which this CPU cannot build (missing flags: ${missingForV3x.join(' ')})`);
+  }
+  const levels = config.isaLevels ?? detected.levels;
   const runtime: AvalancheRuntime = { config, isaLevels: levels, slots: new BuildSlots(config.slots) };
   const secret = await loadOrCreateSecret(config.dataDir);
   const server = await startArtefactServer({

@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     stops.push(() => summit.stop());
     const vessel = await startVessel(loadVesselConfig(env));
     stops.push(() => vessel.stop());
-    const avalanche = await startAvalanche(loadAvalancheConfig(env));
+    // The local builder serves exactly the levels this farm builds (see SUMMIT_BUILDER_ISA).
+    const avalanche = await startAvalanche(loadAvalancheConfig({ SUMMIT_BUILDER_ISA: ['x86_64', ...config.SUMMIT_VARIANTS].join(','), ...env }));
     stops.push(() => avalanche.stop());
     const client = await connectClient(config);
     const heartbeat = startBuilderHeartbeat(client, () => avalanche.status(), 5_000);
