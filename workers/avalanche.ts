@@ -8,6 +8,8 @@
  *   SUMMIT_DATA_DIR               data folder (default .summit); avalanche keeps everything under <data>/avalanche
  *   SUMMIT_BUILDER_ID             this builder's id (default: the host name, made id-safe)
  *   SUMMIT_BUILDER_SLOTS          builds at once (default 1)
+ *   SUMMIT_BUILDER_ISA            ISA levels to serve, comma-separated (default: all the CPU can build)
+ *   SUMMIT_BUILDER_HEARTBEAT      how often to tell the hub this builder is alive (default 10s)
  *   SUMMIT_BUILD_JOBS             %(jobs), compile jobs per build (default: CPUs / slots, at least 1)
  *   SUMMIT_BUILD_ROOT             a rootfs directory to build in (default: the host's /usr, read-only)
  *   SUMMIT_AVALANCHE_PORT         artefact server port (default 8090; 0 picks a free one)
@@ -25,7 +27,9 @@ import { readFile, statfs } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { startBuilderHeartbeat } from './heartbeat';
 import { z } from 'zod';
 import { startArtefactServer } from '../activities/avalanche/artefact-server';
 import { createAvalancheActivities } from '../activities/avalanche/build';
@@ -52,6 +56,7 @@ const configSchema = z.object({
   SUMMIT_AVALANCHE_PUBLIC_URL: z.string().regex(/^https?:\/\/[^/]+/, 'an http(s):// URL').optional(),
   SUMMIT_ARTEFACT_TOKEN_TTL: duration.optional(),
   SUMMIT_TEST_CORRUPT_ARTEFACTS: z.enum(['0', '1']).optional(),
+  SUMMIT_BUILDER_HEARTBEAT: duration.transform((s) => s * 1000).optional(),
   SUMMIT_BUILDER_ISA: z
     .string()
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
@@ -77,6 +82,8 @@ export interface AvalancheWorkerConfig {
    * long-polls, so a one-slot builder polling a level nobody builds waits up to a minute between builds.
    */
   isaLevels?: IsaLevel[];
+  /** How often the builder tells the hub it is alive (the hub forgets it after three missed beats). */
+  heartbeatMs: number;
 }
 
 export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): AvalancheWorkerConfig {
@@ -102,6 +109,7 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
     tokenTtlSeconds: c.SUMMIT_ARTEFACT_TOKEN_TTL ?? 6 * 3600,
     corruptArtefacts: c.SUMMIT_TEST_CORRUPT_ARTEFACTS === '1',
     isaLevels: c.SUMMIT_BUILDER_ISA,
+    heartbeatMs: c.SUMMIT_BUILDER_HEARTBEAT ?? 10_000,
   };
 }
 
@@ -230,10 +238,19 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
 }
 
 async function main(): Promise<void> {
-  const running = await startAvalanche(loadAvalancheConfig());
+  const config = loadAvalancheConfig();
+  const running = await startAvalanche(config);
+  // Tell the hub this builder exists and what it can take, until it stops.
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const heartbeat = startBuilderHeartbeat(new Client({ connection, namespace: config.namespace }), () => running.status(), config.heartbeatMs);
   // The SDK runtime also shuts the workers down on these signals; stopping twice is harmless.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.stop());
-  await running.done;
+  try {
+    await running.done;
+  } finally {
+    heartbeat.stop();
+    await connection.close();
+  }
 }
 
 if (require.main === module) {
