@@ -57,7 +57,7 @@ describe('intake and planning on a real git repository', () => {
   it('dispatches only ready tasks, in dependency order, within builder capacity', async () => {
     const plan = await planBuilds(deps(), { builders: [builder] });
     expect(ids(plan.dispatch.map((d) => d.taskId))).toEqual(['liba-1.0-1/x86_64']);
-    expect(plan.dispatch[0]).toMatchObject({ source: 'liba', recipePath: 'l/liba', dependencies: [], repoUrl: join(work, 'mirrors', 'recipes.git') });
+    expect(plan.dispatch[0]).toMatchObject({ source: 'liba', recipePath: 'l/liba', dependencies: [], repoUrl: repo.dir });
     expect(await planBuilds(deps(), { builders: [] })).toMatchObject({ dispatch: [] });
   });
 

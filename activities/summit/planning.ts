@@ -96,12 +96,14 @@ export async function planBuilds(deps: PlanningDeps, input: { builders: BuilderS
   for (const u of plan.unservable) await store.updateTask(u.taskId, { reason: u.reason });
 
   const published = await publishedProviders(store, recipes);
+  // Builders clone from the repository's own URL: summit's mirror is on summit's disk, not theirs.
+  const repoUrls = new Map((await store.listRepositories()).map((r) => [r.id, r.url]));
   for (const a of plan.assignments) {
     const t = byId.get(a.taskId)!;
     if (t.status !== 'new') continue;
     result.dispatch.push({
       taskId: t.id as BuildId, isa: t.isa as IsaLevel, index: t.index, source: t.source, commit: t.commit,
-      repoUrl: mirrorPath(deps.mirrorsDir, t.repository), recipePath: t.recipePath, version: t.version, release: t.release,
+      repoUrl: repoUrls.get(t.repository) ?? mirrorPath(deps.mirrorsDir, t.repository), recipePath: t.recipePath, version: t.version, release: t.release,
       buildRelease: 1 + t.attempts, dependencies: dependenciesOf(t, packagesOf(recipes, t), published, deps),
       criticalPath: a.criticalPath,
     });

@@ -1,0 +1,104 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startApi, RunningApi } from '../../api/main';
+import { loadOrCreateTokens } from '../../api/tokens';
+import { Config, parseConfig } from '../../core/config';
+import { stopChild } from '../../workers/dev-server';
+import { startSummit, RunningRole } from '../../workers/summit';
+import { loadVesselConfig, RunningVessel, startVessel } from '../../workers/vessel';
+import { freePort } from '../support/temporal';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+/**
+ * A whole farm for end-to-end tests, every part real: summit (hub + build workflows), vessel and the API in this
+ * process, each avalanche builder as its own process (`node dist/workers/avalanche.js`) so a test can kill one.
+ */
+export interface Farm {
+  config: Config;
+  api: RunningApi;
+  adminToken: string;
+  hookToken: string;
+  reposDir: string;
+  builders: Map<string, Builder>;
+  startBuilder(id: string, env?: Record<string, string>): Promise<Builder>;
+  stop(): Promise<void>;
+}
+
+export interface Builder {
+  id: string;
+  dataDir: string;
+  logFile: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startFarm(opts: { work: string; temporalAddress: string; databaseUrl: string; variants?: string }): Promise<Farm> {
+  const dataDir = join(opts.work, 'summit');
+  mkdirSync(dataDir, { recursive: true });
+  const config = parseConfig({
+    SUMMIT_DATA_DIR: dataDir,
+    SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress,
+    SUMMIT_DATABASE_URL: opts.databaseUrl,
+    SUMMIT_API_PORT: String(await freePort()),
+    SUMMIT_POLL_INTERVAL: '1h',
+    SUMMIT_LOG_LEVEL: 'warn',
+    SUMMIT_VARIANTS: opts.variants ?? '',
+  });
+  const { tokens } = await loadOrCreateTokens(dataDir);
+  const api = await startApi(config);
+  // Builders are noticed gone after 3 missed 2-second beats; the hub re-plans every 2 s without a signal.
+  const summit: RunningRole = await startSummit(config, { hub: { builderTimeoutMs: 6_000, replanEveryMs: 2_000 } });
+  const vessel: RunningVessel = await startVessel(loadVesselConfig({ SUMMIT_DATA_DIR: dataDir, SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress }));
+  const builders = new Map<string, Builder>();
+
+  const startBuilder = async (id: string, env: Record<string, string> = {}): Promise<Builder> => {
+    const builderDir = join(opts.work, `builder-${id}`);
+    mkdirSync(builderDir, { recursive: true });
+    const logFile = join(opts.work, `builder-${id}.log`);
+    const fd = openSync(logFile, 'a');
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'workers', 'avalanche.js')], {
+      env: {
+        ...process.env,
+        SUMMIT_DATA_DIR: builderDir,
+        SUMMIT_BUILDER_ID: id,
+        SUMMIT_BUILDER_ISA: 'x86_64',
+        SUMMIT_BUILDER_HEARTBEAT: '2s',
+        SUMMIT_AVALANCHE_PORT: String(await freePort()),
+        SUMMIT_AVALANCHE_HOST: '127.0.0.1',
+        SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress,
+        ...env,
+      },
+      stdio: ['ignore', fd, fd],
+    });
+    closeSync(fd);
+    const builder: Builder = { id, dataDir: builderDir, logFile, child, stop: () => stopChild(child) };
+    builders.set(id, builder);
+    return builder;
+  };
+
+  return {
+    config, api, builders, startBuilder,
+    adminToken: tokens.find((t) => t.role === 'admin')!.token,
+    hookToken: tokens.find((t) => t.role === 'hook')!.token,
+    reposDir: vessel.reposDir,
+    stop: async () => {
+      for (const b of builders.values()) await b.stop();
+      await summit.stop();
+      await vessel.stop();
+      await api.close();
+    },
+  };
+}
+
+/** Poll until `check` returns a value (not undefined), or fail with the last state seen. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, describe?: () => Promise<string>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? `\n${await describe()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * `npm start` as a new user runs it: from a clean data folder it starts Temporal (SQLite file), the embedded
+ * database, the API and every role, registers the demo recipes and builds them. The test waits until the demo
+ * packages are in the published index, stops it with Ctrl-C (SIGINT), and checks that a second start resumes
+ * from the data folder without building anything again.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readIndex } from '../core/formats/repo-index';
+import { parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
+import { waitFor } from './helpers/farm';
+import { freePort } from './support/temporal';
+
+jest.setTimeout(600_000);
+
+const ROOT = resolve(__dirname, '..');
+let dataDir: string;
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+async function npmStart(env: Record<string, string>): Promise<Started> {
+  let output = '';
+  // Its own process group, so Ctrl-C reaches npm, bash and node as it would in a terminal.
+  const child = spawn('npm', ['start'], { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (d) => { output += d; });
+  child.stderr!.on('data', (d) => { output += d; });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, output: () => output, exited };
+}
+
+async function stop(started: Started): Promise<number | null> {
+  process.kill(-started.child.pid!, 'SIGINT');
+  const timer = setTimeout(() => process.kill(-started.child.pid!, 'SIGKILL'), 60_000);
+  const code = await started.exited;
+  clearTimeout(timer);
+  return code;
+}
+
+async function demoIndex(): Promise<string[] | undefined> {
+  const repo = join(dataDir, 'vessel', 'repos', 'main');
+  if (!existsSync(join(repo, 'moss-root-index.json'))) return undefined;
+  const root = parseRootIndex(readFileSync(join(repo, 'moss-root-index.json'), 'utf8'));
+  const path = resolveIndexPath(root, 'volatile', 'x86_64');
+  if (!path) return undefined;
+  return (await readIndex(readFileSync(join(repo, path)), path)).map((e) => e.name).sort();
+}
+
+beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'summit-start-'));
+});
+
+afterAll(() => {
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('npm start', () => {
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    env = {
+      SUMMIT_DATA_DIR: dataDir,
+      SUMMIT_API_PORT: String(await freePort()),
+      SUMMIT_TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+      SUMMIT_TEMPORAL_UI_PORT: String(await freePort()),
+      SUMMIT_AVALANCHE_PORT: String(await freePort()),
+    };
+  });
+
+  it('builds and publishes the demo recipes from a clean data folder, prints where everything is, and stops on Ctrl-C', async () => {
+    const started = await npmStart(env);
+    try {
+      await waitFor('the demo packages in the published index', async () => {
+        const names = await demoIndex();
+        return names && ['app', 'liba', 'liba-devel', 'tool'].every((n) => names.includes(n)) ? names : undefined;
+      }, 300_000, async () => started.output().slice(-3000));
+      const out = started.output();
+      expect(out).toMatch(/Temporal UI\s+http:\/\/127\.0\.0\.1:\d+/);
+      expect(out).toMatch(new RegExp(`API\\s+http://127\\.0\\.0\\.1:${env.SUMMIT_API_PORT}`));
+      expect(out).toContain(join(dataDir, 'vessel', 'repos', 'main', 'moss-root-index.json'));
+      expect(out).toMatch(/generated API tokens, shown only this once/);
+      expect(out).toMatch(/app 1\.0\.0-1 x86_64: completed/);
+    } finally {
+      expect(await stop(started)).toBe(0);
+    }
+    expect(started.output()).toMatch(/summit: stopped/);
+    expect(existsSync(join(dataDir, 'temporal.db'))).toBe(true);
+    expect(existsSync(join(dataDir, 'summit.db'))).toBe(true);
+  });
+
+  it('resumes from the data folder on a second start: nothing rebuilt, tokens not printed again', async () => {
+    const historiesBefore = readFileSync(join(dataDir, 'vessel', 'repos', 'main', 'moss-root-index.json'), 'utf8');
+    const started = await npmStart(env);
+    try {
+      await waitFor('the second start to be up', async () => (/Ctrl-C stops everything/.test(started.output()) ? true : undefined), 120_000, async () => started.output().slice(-3000));
+      const res = await fetch(`http://127.0.0.1:${env.SUMMIT_API_PORT}/api/tasks`);
+      const { items } = (await res.json()) as { items: Array<{ source: string; status: string }> };
+      expect(items.map((t) => `${t.source} ${t.status}`).sort()).toEqual(['app completed', 'liba completed', 'tool completed']);
+      // Give the hub a few planning rounds: it must not build anything again.
+      await new Promise((r) => setTimeout(r, 5_000));
+      expect(readFileSync(join(dataDir, 'vessel', 'repos', 'main', 'moss-root-index.json'), 'utf8')).toBe(historiesBefore);
+      expect(started.output()).not.toMatch(/generated API tokens/);
+    } finally {
+      expect(await stop(started)).toBe(0);
+    }
+  });
+});
