@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
 import { main as summitCli } from '../cli/main';
+import { POLL_SCHEDULE_ID } from '../workers/hub-control';
 import { readIndex } from '../core/formats/repo-index';
 import { parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
 import { Farm, startFarm, waitFor } from './helpers/farm';
@@ -224,6 +226,44 @@ describe('recipe push → ordered builds → verified artefacts → published in
     expect(entries.filter((e) => e.name === 'sleepy')).toHaveLength(1);
     const pool = join(farm.reposDir, 'main', 'pool', 's', 'sleepy');
     expect(readdirSync(pool)).toEqual(['sleepy-1.0.0-1-1-x86_64.stone']);
+  });
+
+  it('stops a running build when an admin cancels it; nothing is published', async () => {
+    write('slow/stone.yaml', recipeYaml({ name: 'slow', version: '1.0.0', build: 'sleep 60 && install -Dm644 /dev/null %(installroot)%(datadir)/slow/done' }));
+    await push('slow');
+    await waitStatus(taskId('slow'), 'building', 120_000);
+    const path = `/api/tasks/${encodeURIComponent(taskId('slow'))}/cancel`;
+    const cancelled = await api<{ status: string }>(path, { method: 'POST', headers: { authorization: `Bearer ${farm.adminToken}` } });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+    try {
+      const closed = await waitFor('the build workflow to end', async () => {
+        const d = await client.workflow.getHandle(taskId('slow')).describe();
+        return d.status.name === 'RUNNING' ? undefined : d.status.name;
+      }, 60_000);
+      expect(['CANCELLED', 'COMPLETED']).toContain(closed);
+    } finally {
+      await client.connection.close();
+    }
+    expect(await statusOf(taskId('slow'))).toBe('cancelled');
+    expect((await publishedIndex()).entries.some((e) => e.name === 'slow')).toBe(false);
+  });
+
+  it('picks up a commit pushed without the hook when the poll Schedule runs', async () => {
+    write('quiet/stone.yaml', recipeYaml({ name: 'quiet', version: '1.0.0', build: 'install -Dm644 /dev/null %(installroot)%(datadir)/quiet/file' }));
+    git(clone, 'add', '-A');
+    git(clone, 'commit', '-q', '-m', 'quiet');
+    // A fetch into the bare repository moves its branch without running its post-receive hook.
+    const bare = join(work, 'recipes.git');
+    execFileSync('git', ['-C', bare, 'fetch', '-q', clone, 'main:main']);
+    const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+    try {
+      await client.schedule.getHandle(POLL_SCHEDULE_ID).trigger();
+    } finally {
+      await client.connection.close();
+    }
+    await waitStatus(taskId('quiet'), 'completed', 120_000);
   });
 
   it('refuses an artefact corrupted on the builder, naming the file and the hash mismatch; the index stays as it was', async () => {

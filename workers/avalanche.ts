@@ -199,6 +199,9 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
         activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 1 },
         // Let a build that is about to finish finish; the rest are cancelled and retried elsewhere.
         shutdownGraceTime: '10 seconds',
+        // Cancellation reaches an activity only with a heartbeat's answer; the SDK would otherwise send one every
+        // 24 s (0.8 × the 30 s heartbeat timeout), so a cancelled build would keep its slot that long.
+        maxHeartbeatThrottleInterval: '5 seconds',
       }));
     }
     workers.push(await Worker.create({
