@@ -13,7 +13,18 @@ describe('configuration from the environment', () => {
     expect(c).toMatchObject({ SUMMIT_POLL_INTERVAL: 30_000, SUMMIT_API_PORT: 8080, SUMMIT_VARIANTS: ['x86_64-v3x'] });
   });
 
+  it('takes an empty variable as unset, as compose files pass them', () => {
+    expect(parseConfig({ SUMMIT_API_PORT: '', SUMMIT_VESSEL_PORT: '', SUMMIT_BUILDER_ISA: '' })).toMatchObject({ SUMMIT_API_PORT: 3000, SUMMIT_VESSEL_PORT: undefined, SUMMIT_BUILDER_ISA: undefined });
+  });
+
+  it('holds every role\'s settings in the one schema', () => {
+    expect(parseConfig({ SUMMIT_BUILDER_ISA: 'x86_64, x86_64-v3x', SUMMIT_ARTEFACT_TOKEN_TTL: '30m', SUMMIT_VESSEL_PORT: '8091' })).toMatchObject({
+      SUMMIT_BUILDER_ISA: ['x86_64', 'x86_64-v3x'], SUMMIT_ARTEFACT_TOKEN_TTL: 1_800_000, SUMMIT_VESSEL_PORT: 8091,
+    });
+  });
+
   it.each([
+    [{ SUMMIT_BUILDER_ISA: 'x86_64-v9' }, /SUMMIT_BUILDER_ISA/],
     [{ SUMMIT_API_PORT: 'http' }, /SUMMIT_API_PORT/],
     [{ SUMMIT_POLL_INTERVAL: 'soon' }, /SUMMIT_POLL_INTERVAL: a duration such as 30s/],
     [{ SUMMIT_DATABASE_URL: 'mysql://x' }, /SUMMIT_DATABASE_URL: a postgres:\/\/ URL/],

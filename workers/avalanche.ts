@@ -30,7 +30,7 @@ import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { startBuilderHeartbeat } from './heartbeat';
-import { z } from 'zod';
+import { ConfigError, parseConfig } from '../core/config';
 import { startArtefactServer } from '../activities/avalanche/artefact-server';
 import { createAvalancheActivities } from '../activities/avalanche/build';
 import { BuildSlots } from '../activities/avalanche/build-slots';
@@ -38,31 +38,7 @@ import { artefactTokenSigner, loadOrCreateSecret } from '../activities/avalanche
 import { detectIsaLevels } from '../core/isa';
 import type { BuilderStatus } from '../core/contracts/hub';
 import { builderId, type BuilderId } from '../core/contracts/ids';
-import { builderQueue, ISA_LEVELS, isaQueue, type IsaLevel } from '../core/contracts/queues';
-
-const duration = z.string().regex(/^\d+[smh]$/, 'a duration such as 30m or 6h')
-  .transform((v) => Number(v.slice(0, -1)) * { s: 1, m: 60, h: 3600 }[v.slice(-1) as 's' | 'm' | 'h']);
-
-const configSchema = z.object({
-  SUMMIT_TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  SUMMIT_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  SUMMIT_DATA_DIR: z.string().min(1).default('.summit'),
-  SUMMIT_BUILDER_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'letters, digits and . _ + - only').optional(),
-  SUMMIT_BUILDER_SLOTS: z.coerce.number().int().min(1).max(64).optional(),
-  SUMMIT_BUILD_JOBS: z.coerce.number().int().min(1).max(1024).optional(),
-  SUMMIT_BUILD_ROOT: z.string().refine((p) => existsSync(p) && statSync(p).isDirectory(), 'an existing directory').optional(),
-  SUMMIT_AVALANCHE_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  SUMMIT_AVALANCHE_HOST: z.string().min(1).default('0.0.0.0'),
-  SUMMIT_AVALANCHE_PUBLIC_URL: z.string().regex(/^https?:\/\/[^/]+/, 'an http(s):// URL').optional(),
-  SUMMIT_ARTEFACT_TOKEN_TTL: duration.optional(),
-  SUMMIT_TEST_CORRUPT_ARTEFACTS: z.enum(['0', '1']).optional(),
-  SUMMIT_BUILDER_HEARTBEAT: duration.transform((s) => s * 1000).optional(),
-  SUMMIT_BUILDER_ISA: z
-    .string()
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(ISA_LEVELS)).min(1))
-    .optional(),
-});
+import { builderQueue, isaQueue, type IsaLevel } from '../core/contracts/queues';
 
 export interface AvalancheWorkerConfig {
   temporalAddress: string;
@@ -86,14 +62,12 @@ export interface AvalancheWorkerConfig {
   heartbeatMs: number;
 }
 
+/** Avalanche's part of the one configuration schema (core/config.ts), plus the checks that need the disk. */
 export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): AvalancheWorkerConfig {
-  // Compose files pass unset variables as empty strings: those mean "default", not "".
-  const parsed = configSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])])})`);
-    throw new Error(`avalanche configuration:\n${problems.join('\n')}`);
+  const c = parseConfig(env);
+  if (c.SUMMIT_BUILD_ROOT !== undefined && !(existsSync(c.SUMMIT_BUILD_ROOT) && statSync(c.SUMMIT_BUILD_ROOT).isDirectory())) {
+    throw new ConfigError(`invalid configuration:\n  SUMMIT_BUILD_ROOT: an existing directory (got ${JSON.stringify(c.SUMMIT_BUILD_ROOT)})`);
   }
-  const c = parsed.data;
   const slots = c.SUMMIT_BUILDER_SLOTS ?? 1;
   return {
     temporalAddress: c.SUMMIT_TEMPORAL_ADDRESS,
@@ -106,7 +80,7 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
     port: c.SUMMIT_AVALANCHE_PORT ?? 8090,
     host: c.SUMMIT_AVALANCHE_HOST,
     publicUrl: c.SUMMIT_AVALANCHE_PUBLIC_URL?.replace(/\/+$/, ''),
-    tokenTtlSeconds: c.SUMMIT_ARTEFACT_TOKEN_TTL ?? 6 * 3600,
+    tokenTtlSeconds: c.SUMMIT_ARTEFACT_TOKEN_TTL === undefined ? 6 * 3600 : Math.round(c.SUMMIT_ARTEFACT_TOKEN_TTL / 1000),
     corruptArtefacts: c.SUMMIT_TEST_CORRUPT_ARTEFACTS === '1',
     isaLevels: c.SUMMIT_BUILDER_ISA,
     heartbeatMs: c.SUMMIT_BUILDER_HEARTBEAT ?? 10_000,

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const bin = env.SUMMIT_TEMPORAL_BIN ?? 'temporal';
   const [ip, port] = config.SUMMIT_TEMPORAL_ADDRESS.split(':');
-  const uiPort = Number(env.SUMMIT_TEMPORAL_UI_PORT ?? 8233);
+  const uiPort = config.SUMMIT_TEMPORAL_UI_PORT;
 
   const say = (line: string) => console.log(`summit: ${line}`);
   say(`data folder ${dataDir}`);

@@ -13,19 +13,10 @@
  */
 import { resolve, join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { z } from 'zod';
+import { parseConfig } from '../core/config';
 import { VESSEL_QUEUE } from '../core/contracts/queues';
 import { createVesselActivities, vesselDeps } from '../activities/vessel/activities';
 import { startRepositoryServer, type RepositoryServer } from '../activities/vessel/repository-server';
-
-const configSchema = z.object({
-  SUMMIT_TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  SUMMIT_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  SUMMIT_DATA_DIR: z.string().min(1).default('.summit'),
-  // An empty value (as compose files often pass) means unset, not port 0.
-  SUMMIT_VESSEL_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
-  SUMMIT_VESSEL_HOST: z.string().min(1).default('0.0.0.0'),
-});
 
 export interface VesselConfig {
   temporalAddress: string;
@@ -35,13 +26,9 @@ export interface VesselConfig {
   httpHost: string;
 }
 
+/** Vessel's part of the one configuration schema (core/config.ts). */
 export function loadVesselConfig(env: NodeJS.ProcessEnv = process.env): VesselConfig {
-  const parsed = configSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`vessel configuration: ${problems}`);
-  }
-  const c = parsed.data;
+  const c = parseConfig(env);
   return {
     temporalAddress: c.SUMMIT_TEMPORAL_ADDRESS,
     namespace: c.SUMMIT_TEMPORAL_NAMESPACE,
