@@ -1,3 +1,4 @@
+import { prng } from '../core/prng';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -32,17 +33,6 @@ function timeRuns(runs: number, fn: () => void): { first: number; median: number
   return { first: times[0], median: median(times.slice(1)) };
 }
 
-/** mulberry32, so the generated distro is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A distro-shaped graph of `n` recipes: 1–3 packages each providing a soname, a pkgconfig and a binary;

@@ -1,3 +1,4 @@
+import { prng } from '../core/prng';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError } from '../core/formats/errors';
@@ -12,17 +13,6 @@ const SEED = Number(process.env.RECIPE_FUZZ_SEED ?? 0x5eed2024);
 const CASES = 6_000;
 const ROOT = join(__dirname, '../../shared/fixtures');
 
-/** mulberry32: tiny, fast, good enough to spread mutations; not for anything secret. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Characters and tokens that change how YAML reads the text around them.
 const SIGNIFICANT = [':', '-', '[', ']', '{', '}', '"', "'", '\t', '\n', '#', ',', '&a ', '*a', '!', '!!str ', '|', '>', '%', '@', '`', ' ', '? ', '---\n', '...\n', '<<: ', '\0', '\uFEFF', '\r', '~', 'null', 'yes', '0.010'];
@@ -85,7 +75,7 @@ function corpus(): string[] {
 }
 
 test(`${CASES} random mutations of real recipes end in a recipe or a FormatError (seed ${SEED})`, () => {
-  const rng = mulberry32(SEED);
+  const rng = prng(SEED);
   const texts = corpus();
   const names = Object.keys(MUTATIONS);
   const outcomes = { parsed: 0, refused: 0 };

@@ -12,7 +12,7 @@ import { StoneReader } from '../core/formats/stone/reader';
 import { bufferSource } from '../core/formats/stone/source';
 import { encodeRecordPayload, encodeStone, EncodedPayload } from '../core/formats/stone/writer';
 import { RECIPES_NANO, STONES } from './helpers/fixtures';
-import { prng, randInt } from './helpers/prng';
+import { prng, randInt } from '../core/prng';
 
 /**
  * Seeded fuzzing of the stone readers: random mutations of real files, each of which must either parse or fail
