@@ -96,7 +96,6 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
     return { taskId: result.taskId, status: result.status };
   });
   setHandler(hubStateQuery, () => ({
-    running: [],
     builders: [...builders.values()].map((b) => ({ ...b, lastSeen: new Date(b.lastSeenMs).toISOString() })),
     pendingRefreshes: pending.length,
   }));

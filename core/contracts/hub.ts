@@ -42,8 +42,8 @@ export interface TaskCommandResult {
   status: string;
 }
 
+/** What the hub holds in memory (task state lives in the read model; running builds are their own workflows). */
 export interface HubState {
-  running: Array<{ taskId: string; isa: string }>;
   builders: Array<BuilderStatus & { lastSeen: string }>;
   pendingRefreshes: number;
 }
