@@ -6,6 +6,7 @@ import { isFormatError } from '../../core/formats/errors';
 import { readManifest } from '../../core/formats/manifest';
 import { parseRecipe, recipeDependencies } from '../../core/formats/recipe';
 import { RecipeError, formatDiagnostic } from '../../core/formats/recipe-diagnostics';
+import { canTransition, type TaskStatus } from '../../core/task/state';
 import type { Store, RecipeRow } from '../../db/store';
 import { listFiles, readBlob, resolveCommit, syncMirror } from './git';
 import { Variant } from './variants';
@@ -103,7 +104,7 @@ export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest): 
         `${req.origin}: ${recipe.source} ${recipe.version}-${recipe.release} at ${commit.slice(0, 12)} (published release ${published || 'none'})`,
       );
       result.created.push(id);
-      for (const older of siblings.filter((t) => t.release < recipe.release && ['new', 'blocked', 'failed', 'cancelled'].includes(t.status))) {
+      for (const older of siblings.filter((t) => t.release < recipe.release && canTransition(t.status as TaskStatus, 'superseded'))) {
         await deps.store.setStatus(older.id, 'superseded', `replaced by ${id}`, { supersededBy: id });
         result.superseded.push(older.id);
       }
