@@ -17,7 +17,7 @@ export function parseCommandArgs<T extends Record<string, { type: 'boolean' | 's
   if (n < positionals.min || (positionals.max !== undefined && n > positionals.max)) {
     throw new UsageError(`expected ${positionals.names}, got ${n === 0 ? 'nothing' : parsed.positionals.join(' ')}`);
   }
-  return { values: parsed.values as never, positionals: parsed.positionals };
+  return { values: parsed.values, positionals: parsed.positionals };
 }
 
 export function printJson(out: (text: string) => void, value: unknown): void {

@@ -8,6 +8,7 @@
 #   - PostgreSQL (SUMMIT_TEST_PG_URL): the given URL when it answers, otherwise a private cluster started here and
 #     removed at the end (scripts/lib/postgres.sh); each test file creates its own database through
 #     test/support/postgres.ts.
+# Before jest it runs the static gates, lint and typecheck (see run_gate below).
 # It ends with one line `N passed, N failed[, N skipped]` (also written to SUMMIT_TEST_SUMMARY_FILE when set) and
 # jest's exit status.
 set -uo pipefail
@@ -73,9 +74,29 @@ else
 fi
 echo "test.sh: services ready in $(( $(date +%s%N) / 1000000 - started_ms )) ms"
 
+# The static gates before jest: lint (eslint.config.mjs) and the type check over tsconfig.json, which includes the
+# tests (ts-jest does not type-check here). Each failing gate counts as one failure in the closing line.
+# SUMMIT_TEST_SKIP_GATES=1 skips both while iterating on one test file; CI never sets it.
+gate_failures=0
+run_gate() {
+  local name=$1 started_gate
+  shift
+  if [ -n "${SUMMIT_TEST_SKIP_GATES:-}" ]; then echo "test.sh: $name: skipped (SUMMIT_TEST_SKIP_GATES)"; return 0; fi
+  started_gate=$(( $(date +%s%N) / 1000000 ))
+  if "$@"; then
+    echo "test.sh: $name: passed in $(( $(date +%s%N) / 1000000 - started_gate )) ms"
+  else
+    echo "test.sh: $name: FAILED in $(( $(date +%s%N) / 1000000 - started_gate )) ms (counted as 1 failure)" >&2
+    gate_failures=$(( gate_failures + 1 ))
+  fi
+}
+run_gate lint npx --no-install eslint --max-warnings 0 .
+run_gate typecheck npx --no-install tsc -p tsconfig.json --noEmit
+
 REPORT="$RUN_DIR/jest.json"
 npx --no-install jest --json --outputFile="$REPORT" "$@"
 status=$?
+[ "$gate_failures" -gt 0 ] && [ "$status" -eq 0 ] && status=1
 
 # The closing line CI reads, printed after the clean-up so that nothing follows it. A suite that fails before any
 # test runs (a compile error, a throwing beforeAll hook) counts as one failure, so a broken file never reads as
@@ -84,9 +105,9 @@ summary=""
 if [ -s "$REPORT" ]; then
   summary=$(node -e '
     const r = require(process.argv[1]);
-    const failed = r.numFailedTests + r.numRuntimeErrorTestSuites;
+    const failed = r.numFailedTests + r.numRuntimeErrorTestSuites + Number(process.argv[2]);
     const skipped = r.numPendingTests + r.numTodoTests;
-    console.log(`${r.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));' "$REPORT")
+    console.log(`${r.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));' "$REPORT" "$gate_failures")
 fi
 trap - EXIT
 summit_cleanup
@@ -97,5 +118,6 @@ if [ -n "$summary" ]; then
 else
   echo "test.sh: jest wrote no report (exit status $status)" >&2
   [ "$status" -eq 0 ] && status=1
+  [ "$gate_failures" -gt 0 ] && echo "0 passed, $(( gate_failures + 1 )) failed"
 fi
 exit "$status"

@@ -4,7 +4,7 @@
  * publish → stone.index. PostgreSQL holds the read model; Temporal is the dev server.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFile, execFileSync } from 'node:child_process';
@@ -85,7 +85,7 @@ async function push(message: string): Promise<string> {
 function write(path: string, content: string): void {
   const file = join(clone, path);
   execFileSync('mkdir', ['-p', resolve(file, '..')]);
-  require('node:fs').writeFileSync(file, content);
+  writeFileSync(file, content);
 }
 
 /** The published index of `main`, resolved the way moss does: root index → volatile → history stone.index. */

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { IMPORT_REFUSED, type ImportRefusal, type ImportRequest } from '../core/contracts/build';
+import { IMPORT_REFUSED, type ImportRefusal } from '../core/contracts/build';
 import { readIndex } from '../core/formats/repo-index';
 import { decompressRootIndex, parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
 import { vesselDeps } from '../activities/vessel/activities';
@@ -271,7 +271,7 @@ describe('vessel import', () => {
     await importBuild(deps, importRequest(server, 'b', [await stone('liba', 1)]));
     const variant = await stone('liba', 1, 1, 'v3 bytes');
     variant.artefact = { ...variant.artefact, name: 'liba-1.0-1-1-x86_64-v3x.stone' };
-    const v3 = await importBuild(deps, importRequest(server, 'b-v3', [variant], { index: 'main-v3x' } as Partial<ImportRequest>));
+    const v3 = await importBuild(deps, importRequest(server, 'b-v3', [variant], { index: 'main-v3x' }));
     const v3Dir = repositoryDir(deps.layout, 'main-v3x');
     expect(v3).toMatchObject({ historyId: '1', indexPath: join(v3Dir, 'history/1/x86_64/stone.index') });
     expect(v3.published[0].uri).toBe('pool/l/liba/liba-1.0-1-1-x86_64-v3x.stone');

@@ -149,7 +149,7 @@ export class Repository {
     const uri = indexUri(poolPath);
     const out: string[] = [];
     for (const id of historyIds(root)) {
-      const published = await this.readHistory(id).catch(() => ({}) as Record<string, IndexEntry[]>);
+      const published = await this.readHistory(id).catch(() => ({}));
       if (Object.values(published).some((entries) => entries.some((e) => e.uri === uri))) out.push(id);
     }
     return out;

@@ -13,6 +13,7 @@ export const name = z
 export const commit = z.string().regex(/^[0-9a-f]{7,64}$/, 'a git commit id (hex)');
 
 /** A branch or ref as git writes it (no spaces, no control characters). */
+// eslint-disable-next-line no-control-regex -- control characters are what the rule refuses
 export const ref = z.string().regex(/^[^\s\x00-\x1f~^:?*[\\]+$/, 'a git ref such as main or refs/heads/main').max(255);
 
 export const idParams = z.object({ id: z.string().min(1) });

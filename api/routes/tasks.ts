@@ -10,6 +10,7 @@ import { idParams } from './schemas';
 
 /** `status=failed,blocked` and `status=failed&status=blocked` mean the same. */
 const statusList = z.preprocess(
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- query values are strings or arrays of them
   (v) => (v === undefined ? undefined : [v].flat().flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean)),
   z.array(z.enum(TASK_STATUSES)).optional(),
 );

@@ -76,7 +76,7 @@ export function toPlainValue(source: YamlSource): { value: unknown; errors: Reci
     if (path.length > MAX_DEPTH) return fail(path, node, `values are nested more than ${MAX_DEPTH} levels deep`);
     if (node === null || node === undefined) return null;
     if (isAlias(node)) {
-      if (!resolved.has(node)) resolved.set(node, node.resolve(source.doc) as YamlNode | undefined);
+      if (!resolved.has(node)) resolved.set(node, node.resolve(source.doc));
       const target = resolved.get(node);
       if (target === undefined) return fail(path, node, `alias *${node.source} has no anchor before it`);
       return convert(target, path);
@@ -86,7 +86,7 @@ export function toPlainValue(source: YamlSource): { value: unknown; errors: Reci
     if (isMap(node)) {
       // A null prototype so that a key such as "__proto__" is just a key.
       const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-      for (const pair of node.items as Pair<unknown, unknown>[]) {
+      for (const pair of node.items) {
         const key = keyText(pair.key);
         if (key === undefined) {
           return fail(path, pair.key as YamlNode | null, 'a mapping key must be plain text');
@@ -102,7 +102,7 @@ export function toPlainValue(source: YamlSource): { value: unknown; errors: Reci
     return fail(path, node, 'unsupported YAML node');
   };
 
-  const value = convert(source.doc.contents as YamlNode | null, []);
+  const value = convert(source.doc.contents, []);
   return { value: errors.length > 0 ? undefined : value, errors };
 }
 
@@ -150,6 +150,7 @@ function positionOfNode(source: YamlSource, node: YamlNode | null | undefined): 
 function keyText(key: unknown): string | undefined {
   if (!isScalar(key) || key.value === null || typeof key.value === 'object') return undefined;
   // `source` is the key as written (1.10 stays "1.10"); a key built without a source falls back to its value.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects and null are excluded above
   return typeof key.source === 'string' ? key.source : String(key.value);
 }
 

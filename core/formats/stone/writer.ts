@@ -3,16 +3,7 @@ import { FormatError } from '../errors';
 import { Hasher, xxh3_64, xxh3_64Once } from '../hash';
 import { compress, DEFAULT_LEVEL, ZstdStreamEncoder } from '../zstd';
 import { Compression, encodeHeader, encodePayloadHeader, FileType, PayloadHeader, PayloadKind } from './header';
-import {
-  AttributeRecord,
-  encodeAttributeRecord,
-  encodeIndexRecord,
-  encodeLayoutRecord,
-  encodeMetaRecord,
-  IndexRecord,
-  LayoutRecord,
-  MetaRecord,
-} from './records';
+import { encodeAttributeRecord, encodeIndexRecord, encodeLayoutRecord, encodeMetaRecord } from './records';
 import { RecordPayload } from './reader';
 
 export interface EncodedPayload {
@@ -29,10 +20,10 @@ export interface EncodeOptions {
 export function encodeRecordsPlain(payload: RecordPayload): Uint8Array {
   const w = new ByteWriter(1024);
   switch (payload.kind) {
-    case PayloadKind.Meta: for (const r of payload.records as MetaRecord[]) encodeMetaRecord(w, r); break;
-    case PayloadKind.Layout: for (const r of payload.records as LayoutRecord[]) encodeLayoutRecord(w, r); break;
-    case PayloadKind.Index: for (const r of payload.records as IndexRecord[]) encodeIndexRecord(w, r); break;
-    case PayloadKind.Attributes: for (const r of payload.records as AttributeRecord[]) encodeAttributeRecord(w, r); break;
+    case PayloadKind.Meta: for (const r of payload.records) encodeMetaRecord(w, r); break;
+    case PayloadKind.Layout: for (const r of payload.records) encodeLayoutRecord(w, r); break;
+    case PayloadKind.Index: for (const r of payload.records) encodeIndexRecord(w, r); break;
+    case PayloadKind.Attributes: for (const r of payload.records) encodeAttributeRecord(w, r); break;
   }
   return w.finish();
 }
