@@ -1,15 +1,16 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readManifest } from '../core/formats/manifest';
 import { parseRecipe } from '../core/formats/recipe';
 import { IndexEntry, readIndex, writeIndex } from '../core/formats/repo-index';
+import { RECIPES_SERPENT } from '../test/support/corpus-dir';
 
 /**
  * Format benchmarks (issue: Serpent formats). Figures, not assertions: targets are printed beside them.
  * Files are read into memory first so the figures measure parsing, not the disk.
  */
-const RECIPES = resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'recipes-serpent');
+const RECIPES = RECIPES_SERPENT;
 
 function recipeDirs(): string[] {
   const out: string[] = [];

@@ -1,6 +1,5 @@
 import { prng } from '../core/prng';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { graphAndOrder, loadRecipes } from '../cli/graph';
 import { uniformFarm } from '../core/graph/builder';
@@ -10,13 +9,14 @@ import { buildGraph } from '../core/graph/graph';
 import { planOrder } from '../core/graph/order';
 import { RecipeNode } from '../core/graph/recipe';
 import { simulate } from '../core/graph/simulator/simulator';
+import { RECIPES_SERPENT } from '../test/support/corpus-dir';
 
 /**
  * Scheduling benchmarks (issue 4). Figures, not assertions; targets are printed beside them. Graph + order is
  * timed from parsed manifests: the first (cold, unoptimised) run, then the median of warm runs, which is what a
  * long-lived hub recomputing its queue pays.
  */
-const RECIPES = [resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'recipes-serpent'), resolve(__dirname, '..', '..', 'shared', 'fixtures', 'recipes-serpent')].find(existsSync);
+const RECIPES = [RECIPES_SERPENT].find(existsSync);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -82,7 +82,7 @@ export function generateDistro(n: number, seed = 4): RecipeNode[] {
 }
 
 export async function run(): Promise<void> {
-  if (!RECIPES) throw new Error('recipes-serpent fixtures not found beside the project');
+  if (!RECIPES) throw new Error(`recipes-serpent corpus not found at ${RECIPES_SERPENT}: set SUMMIT_CORPUS_DIR`);
   const { recipes, parseMs } = await loadRecipes(RECIPES);
   const real = graphAndOrder(recipes);
   console.log(`serpent: ${recipes.length} recipes, ${real.graph.edges.length} edges, ${real.order.cycles.length} cycles; parse ${parseMs.toFixed(0)} ms`);

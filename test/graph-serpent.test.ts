@@ -13,14 +13,14 @@ import { RecipeNode } from '../core/graph/recipe';
 import { stronglyConnected } from '../core/graph/scc';
 import { POLICY_NAMES, PolicyName } from '../core/graph/simulator/policies';
 import { simulate, SimulationResult } from '../core/graph/simulator/simulator';
-import { RECIPES_SERPENT } from './helpers/fixtures';
+import { describeWithCorpus, RECIPES_SERPENT } from './support/corpus';
 
 function collect(): CliIo & { text: () => string } {
   const out: string[] = [];
   return { out: (t) => out.push(t), err: (t) => out.push(t), text: () => out.join('\n') };
 }
 
-describe('the dependency graph of the 835 real Serpent OS recipes', () => {
+describeWithCorpus(RECIPES_SERPENT, 'the dependency graph of the 835 real Serpent OS recipes', () => {
   let recipes: RecipeNode[];
   let graph: DependencyGraph;
   let order: BuildOrder;
@@ -109,7 +109,7 @@ describe('the dependency graph of the 835 real Serpent OS recipes', () => {
   });
 });
 
-describe('summit graph and summit simulate on the real recipes', () => {
+describeWithCorpus(RECIPES_SERPENT, 'summit graph and summit simulate on the real recipes', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'summit-graph-'));

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { manifestJsonc, parseManifestJsonc, readManifest, writeManifest } from '../core/formats/manifest';
-import { RECIPES_SERPENT } from './helpers/fixtures';
+import { describeWithCorpus, RECIPES_SERPENT } from './support/corpus';
 
 async function recipeDirs(): Promise<string[]> {
   const out: string[] = [];
@@ -36,7 +36,7 @@ function declared(recipeText: string): { builddeps: string[]; rundeps: Map<strin
   return { builddeps: [...list(doc.builddeps), ...list(doc.checkdeps)], rundeps };
 }
 
-describe('the 835 real Serpent OS build manifests', () => {
+describeWithCorpus(RECIPES_SERPENT, 'the 835 real Serpent OS build manifests', () => {
   let dirs: string[];
   beforeAll(async () => {
     dirs = await recipeDirs();

@@ -458,7 +458,7 @@ describe('readRecipeFile', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('reads the nano fixture in place', async () => {
-    const { recipe, warnings } = await readRecipeFile(join(__dirname, '../../../shared/fixtures/recipes-nano/stone.yaml'));
+    const { recipe, warnings } = await readRecipeFile(join(__dirname, '../../test/fixtures/recipes-nano/stone.yaml'));
     expect(recipe.source).toEqual({ name: 'nano', version: '8.2', release: 30, homepage: 'https://www.nano-editor.org/', license: ['GPL-3.0-or-later'] });
     expect(recipe.build.buildDeps).toEqual(['pkgconfig(libmagic)', 'pkgconfig(ncursesw)', 'pkgconfig(zlib)']);
     expect(warnings).toEqual([]);

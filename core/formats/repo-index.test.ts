@@ -31,7 +31,7 @@ describe('repository index', () => {
   it('refuses a binary package given as an index', async () => {
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const bytes = readFileSync(join(__dirname, '..', '..', '..', 'shared', 'fixtures', 'stones', 'pineapple-1-1-1-x86_64.stone'));
+    const bytes = readFileSync(join(__dirname, '..', '..', 'test', 'fixtures', 'stones', 'pineapple-1-1-1-x86_64.stone'));
     await expect(readIndex(bytes, 'pineapple')).rejects.toThrow(FormatError);
     await expect(readIndex(bytes, 'pineapple')).rejects.toThrow(/not a repository index \(file type 1, want 3\)/);
   });

@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
-/** The shared, read-only fixtures beside the project (../shared/fixtures); tests read them in place. */
-export const FIXTURES = resolve(__dirname, '..', '..', '..', 'shared', 'fixtures');
+/**
+ * The small real fixtures every clone has (test/fixtures, MPL-2.0, see its README). The large corpus (the Serpent
+ * OS recipe tree, more packages) is read through test/support/corpus.ts.
+ */
+export const FIXTURES = join(__dirname, '..', 'fixtures');
 export const STONES = join(FIXTURES, 'stones');
 export const RECIPES_NANO = join(FIXTURES, 'recipes-nano');
-export const RECIPES_SERPENT = join(FIXTURES, 'recipes-serpent');
-
-if (!existsSync(FIXTURES)) {
-  throw new Error(`fixtures not found at ${FIXTURES}: the project expects ../shared/fixtures beside it`);
-}
+export { RECIPES_SERPENT } from '../support/corpus';

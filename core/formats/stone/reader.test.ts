@@ -10,7 +10,7 @@ import { StoneReader } from './reader';
 import { bufferSource } from './source';
 import { encodeStone } from './writer';
 
-const STONES = join(__dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'stones');
+const STONES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'stones');
 const pineapple = readFileSync(join(STONES, 'pineapple-1-1-1-x86_64.stone'));
 
 async function open(bytes: Uint8Array): Promise<StoneReader> {
