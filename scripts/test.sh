@@ -3,6 +3,7 @@
 # `npm test -- test/infra` or `bash scripts/test.sh -t 'nspawn'`).
 #
 # It provides the real services the tests use, then runs jest:
+#   - the time-skipping test server (SUMMIT_TEMPORAL_TEST_SERVER_BIN): scripts/lib/temporal-test-server.sh;
 #   - the Temporal CLI (SUMMIT_TEMPORAL_BIN): found or installed by scripts/lib/temporal.sh; each test file starts
 #     its own dev server from it through test/support/temporal.ts;
 #   - PostgreSQL (SUMMIT_TEST_PG_URL): the given URL when it answers, otherwise a private cluster started here and
@@ -19,6 +20,8 @@ cd "$ROOT" || exit 1
 . "$ROOT/scripts/lib/temporal.sh"
 # shellcheck source=scripts/lib/postgres.sh
 . "$ROOT/scripts/lib/postgres.sh"
+# shellcheck source=scripts/lib/temporal-test-server.sh
+. "$ROOT/scripts/lib/temporal-test-server.sh"
 
 # Report directories of runs that were killed before their clean-up (the owner pid is gone) are removed first.
 for stale in "${TMPDIR:-/tmp}"/summit-test-run.*; do
@@ -64,6 +67,11 @@ trap 'exit 143' TERM
 started_ms=$(( $(date +%s%N) / 1000000 ))
 summit_ensure_temporal || exit 1
 echo "test.sh: temporal: $SUMMIT_TEMPORAL_BIN ($("$SUMMIT_TEMPORAL_BIN" --version 2>/dev/null | head -n 1))"
+if summit_ensure_temporal_test_server; then
+  echo "test.sh: time-skipping test server: $SUMMIT_TEMPORAL_TEST_SERVER_BIN"
+else
+  echo "test.sh: no time-skipping test server; its tests report why" >&2
+fi
 
 if [ -n "${SUMMIT_TEST_PG_URL:-}" ] && summit_pg_reachable "$SUMMIT_TEST_PG_URL"; then
   echo "test.sh: postgres: using SUMMIT_TEST_PG_URL"

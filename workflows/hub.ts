@@ -42,6 +42,8 @@ export interface HubOptions {
   builderTimeoutMs: number;
   /** Re-plan at least this often even when nothing signalled (ms): catches missed build-finished signals. */
   replanEveryMs: number;
+  /** Continue as new once the history is this long, if the server has not suggested it earlier (tests lower it). */
+  historyEventsBeforeContinueAsNew: number;
 }
 
 /**
@@ -55,7 +57,7 @@ function rethrowCause(err: unknown): never {
   throw err;
 }
 
-const DEFAULTS: HubOptions = { builderTimeoutMs: 90_000, replanEveryMs: 30_000 };
+const DEFAULTS: HubOptions = { builderTimeoutMs: 90_000, replanEveryMs: 30_000, historyEventsBeforeContinueAsNew: 5000 };
 
 /**
  * The hub: one long-running workflow that owns which task runs where. Refreshes (hook, poll, API), builder
@@ -140,7 +142,7 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
         log.warn('build workflow did not start (already running?)', { taskId: task.taskId, error: String(err) });
       }
     }
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 5000) {
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > opts.historyEventsBeforeContinueAsNew) {
       // Let running update handlers (retry, cancel) finish before the history is cut.
       await condition(allHandlersFinished);
       return continueAsNew<typeof hubWorkflow>(options, { builders: [...builders], pending });
