@@ -69,7 +69,9 @@ describe('the source location rule', () => {
   it.each([
     ['https://user:tok@example.org/r.git', 'https://***@example.org/r.git'],
     ['https://tok@example.org', 'https://***@example.org'],
-    ['ssh://git@example.org/r.git?x=a@b', 'ssh://***@example.org/r.git?x=a@b'],
+    ['ssh://git@example.org/r.git?x=a@b', 'ssh://git@example.org/r.git?x=a@b'],
+    ['ssh://git:pw@example.org/r.git', 'ssh://***@example.org/r.git'],
+    ['http://u:p@example.org/x?y=a@b', 'http://***@example.org/x?y=a@b'],
     ['https://example.org/r.git', 'https://example.org/r.git'],
     ['/srv/git/r.git', '/srv/git/r.git'],
   ])('shows %s as %s', (url, shown) => expect(redactUrl(url)).toBe(shown));

@@ -132,7 +132,10 @@ export function checkLocalPath(path: string, local: LocalRoots, what: string): v
   }
 }
 
-/** The URL as it may be logged or shown: any user name and password replaced. */
+/**
+ * The URL as it may be logged or shown: user information replaced, except an ssh user name without a password
+ * (`ssh://git@host`), which names an account, not a secret (the same line as {@link parseSourceUrl}).
+ */
 export function redactUrl(url: string): string {
   const scheme = SCHEME.exec(url);
   if (!scheme) return url;
@@ -141,6 +144,7 @@ export function redactUrl(url: string): string {
   const authority = at === -1 ? rest : rest.slice(0, at);
   const i = authority.lastIndexOf('@');
   if (i === -1) return url;
+  if (scheme[1].toLowerCase() === 'ssh' && !authority.slice(0, i).includes(':')) return url;
   return `${scheme[0]}***@${authority.slice(i + 1)}${at === -1 ? '' : rest.slice(at)}`;
 }
 
