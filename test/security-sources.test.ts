@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readIndex } from '../core/formats/repo-index';
 import { parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
+import { extractPackage } from '../packaging/extract';
+import { withStoneFile } from '../packaging/open-stone';
 import { createRecipeRepo, recipeYaml } from './fixtures/avalanche/recipe-repo';
 import { Farm, startFarm, waitFor } from './helpers/farm';
 import { TestRepo } from './helpers/git-repo';
@@ -154,16 +156,26 @@ describe('hostile upstreams on a real farm', () => {
     expect(stones).toEqual([expect.stringMatching(/^good-1\.0-1-1-x86_64\.stone$/)]);
   });
 
-  it('left the secret and the private repository nowhere: no file of the farm, no task, no log', async () => {
+  it('left the secret and the private repository nowhere: no file of the farm or inside its packages, no task, no log', async () => {
     const tokensFile = join(farm.config.SUMMIT_DATA_DIR, 'tokens.json');
     const privateRepo = join(work, 'private');
-    const leaks = filesBelow(work)
-      .filter((f) => f !== tokensFile && !f.startsWith(`${privateRepo}/`) && lstatSync(f).size < 256 * 1024 * 1024)
-      .filter((f) => {
-        const content = readFileSync(f);
-        return content.includes(adminToken) || content.includes(PRIVATE_MARKER);
-      });
-    expect(leaks).toEqual([]);
+    const files = filesBelow(work).filter((f) => f !== tokensFile && !f.startsWith(`${privateRepo}/`));
+    // Package contents are compressed: unpack every .stone (builders' artefacts and vessel's pool) and look inside.
+    const unpacked = mkdtempSync(join(tmpdir(), 'summit-sec-unpacked-'));
+    try {
+      for (const [i, stone] of files.filter((f) => f.endsWith('.stone')).entries()) {
+        await withStoneFile(stone, (reader) => extractPackage(reader, join(unpacked, String(i))));
+      }
+      const leaks = [...files, ...filesBelow(unpacked)]
+        .filter((f) => lstatSync(f).size < 256 * 1024 * 1024)
+        .filter((f) => {
+          const content = readFileSync(f);
+          return content.includes(adminToken) || content.includes(PRIVATE_MARKER);
+        });
+      expect(leaks).toEqual([]);
+    } finally {
+      rmSync(unpacked, { recursive: true, force: true });
+    }
     for (const source of Object.keys(HOSTILE)) {
       const id = encodeURIComponent(taskId(source));
       const detail = await api(`/api/tasks/${id}`);
