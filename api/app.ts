@@ -18,7 +18,7 @@ import { tasksRouter } from './routes/tasks';
  * domain noun, and last the 404 and the one error handler. Reads are public (dashboards); every POST needs a
  * token (see auth.ts).
  */
-export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger }): express.Application {
+export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[] }): express.Application {
   const all: ApiDeps = { ...deps, logger: deps.logger ?? silentLogger };
   const app = express();
   app.disable('x-powered-by');

@@ -9,4 +9,6 @@ export interface ApiDeps {
   pipeline: PipelineControl;
   auth: Auth;
   logger: Logger;
+  /** Folders local repository paths may lie in (SUMMIT_REPOSITORY_ROOTS); none means network URLs only. */
+  repositoryRoots?: readonly string[];
 }

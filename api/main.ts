@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { parseConfig, type Config } from '../core/config';
+import { parseConfig, repositoryRoots, type Config } from '../core/config';
 import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
 import { createApp } from './app';
@@ -38,6 +38,7 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
     pipeline: new TemporalPipeline(client, config.SUMMIT_TEMPORAL_ADDRESS),
     auth: new Auth(tokens),
     logger,
+    repositoryRoots: repositoryRoots(config),
   });
 
   let server: Server;

@@ -90,10 +90,11 @@ export const install: Command = async (args, io) => {
   await copyFile(shippedScript(), target);
   await chmod(target, 0o755);
 
-  await git(repo, 'config', 'summit.url', url);
-  await git(repo, 'config', 'summit.token', token);
-  await git(repo, 'config', 'summit.repository', values.repository);
-  if (values.ref) await git(repo, 'config', '--replace-all', 'summit.ref', values.ref);
+  // `--` before the key: a value from the command line starting with "-" must stay a value, not an option.
+  await git(repo, 'config', '--', 'summit.url', url);
+  await git(repo, 'config', '--', 'summit.token', token);
+  await git(repo, 'config', '--', 'summit.repository', values.repository);
+  if (values.ref) await git(repo, 'config', '--replace-all', '--', 'summit.ref', values.ref);
   // Without --ref the hook watches the branch HEAD names; a ref from an earlier install must not linger.
   else await git(repo, 'config', '--unset-all', 'summit.ref').catch(() => undefined);
 

@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig } from './config';
+import { ConfigError, parseConfig, repositoryRoots } from './config';
 
 describe('configuration from the environment', () => {
   it('fills every default for an empty environment', () => {
@@ -26,7 +26,19 @@ describe('configuration from the environment', () => {
     });
   });
 
+  it('reads the source settings: folders, a size with its unit, a timeout; the data folder is the default root', () => {
+    expect(parseConfig({})).toMatchObject({ SUMMIT_MAX_UPSTREAM_SIZE: 2 * 1024 ** 3, SUMMIT_UPSTREAM_TIMEOUT: 60_000 });
+    expect(repositoryRoots(parseConfig({ SUMMIT_DATA_DIR: '/var/lib/summit' }))).toEqual(['/var/lib/summit']);
+    const c = parseConfig({ SUMMIT_LOCAL_SOURCES: '/srv/mirror, /other', SUMMIT_REPOSITORY_ROOTS: '/srv/git', SUMMIT_MAX_UPSTREAM_SIZE: '500M', SUMMIT_UPSTREAM_TIMEOUT: '5s' });
+    expect(c).toMatchObject({ SUMMIT_LOCAL_SOURCES: ['/srv/mirror', '/other'], SUMMIT_MAX_UPSTREAM_SIZE: 500 * 1024 ** 2, SUMMIT_UPSTREAM_TIMEOUT: 5000 });
+    expect(repositoryRoots(c)).toEqual(['/srv/git']);
+    expect(parseConfig({ SUMMIT_MAX_UPSTREAM_SIZE: '1000' }).SUMMIT_MAX_UPSTREAM_SIZE).toBe(1000);
+  });
+
   it.each([
+    [{ SUMMIT_LOCAL_SOURCES: 'relative/mirror' }, /SUMMIT_LOCAL_SOURCES.*an absolute path/],
+    [{ SUMMIT_REPOSITORY_ROOTS: '/srv,git' }, /SUMMIT_REPOSITORY_ROOTS.*an absolute path/],
+    [{ SUMMIT_MAX_UPSTREAM_SIZE: '2 GB' }, /SUMMIT_MAX_UPSTREAM_SIZE: a size in bytes such as 500M or 2G/],
     [{ SUMMIT_BUILDER_ISA: 'x86_64-v9' }, /SUMMIT_BUILDER_ISA/],
     [{ SUMMIT_API_PORT: 'http' }, /SUMMIT_API_PORT/],
     [{ SUMMIT_POLL_INTERVAL: 'soon' }, /SUMMIT_POLL_INTERVAL: a duration such as 30s/],

@@ -16,6 +16,15 @@ const duration = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 const csv = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const absolutePaths = csv.pipe(z.array(z.string().startsWith('/', 'an absolute path')));
+/** A byte size: a number, optionally with K, M, G or T (powers of 1024). */
+const byteSize = z
+  .string()
+  .regex(/^\d+[KMGT]?$/i, 'a size in bytes such as 500M or 2G')
+  .transform((v) => {
+    const unit = /[KMGT]$/i.test(v) ? v.slice(-1).toUpperCase() : '';
+    return Number(unit ? v.slice(0, -1) : v) * 1024 ** (unit ? 'KMGT'.indexOf(unit) + 1 : 0);
+  });
 
 export const configSchema = z.object({
   // Every role
@@ -24,6 +33,12 @@ export const configSchema = z.object({
   SUMMIT_TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   SUMMIT_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   SUMMIT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  // Sources and URLs (issue 7, core/security/source-url.ts)
+  /**
+   * Folders whose git repositories may be registered by local path (the API) and cloned by builders; unset
+   * means the data folder only (where `npm start` keeps its demo repository). Anything else must be a network URL.
+   */
+  SUMMIT_REPOSITORY_ROOTS: absolutePaths.optional(),
 
   // API and summit
   SUMMIT_API_PORT: port.default(3000),
@@ -62,9 +77,21 @@ export const configSchema = z.object({
   SUMMIT_ARTEFACT_TOKEN_TTL: duration.optional(),
   /** Test-only fault switch: damage every .stone after hashing it, so vessel's refusal can be shown. */
   SUMMIT_TEST_CORRUPT_ARTEFACTS: z.enum(['0', '1']).optional(),
+  // Sources and URLs (issue 7, core/security/source-url.ts)
+  /** Folders recipes may take upstreams from by local path or file:// (a local mirror); unset means none. */
+  SUMMIT_LOCAL_SOURCES: absolutePaths.optional(),
+  /** Largest upstream download, enforced while streaming. */
+  SUMMIT_MAX_UPSTREAM_SIZE: byteSize.prefault('2G'),
+  /** An upstream download that does not connect, or then sends nothing, for this long is abandoned. */
+  SUMMIT_UPSTREAM_TIMEOUT: duration.prefault('60s'),
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** Where local repository paths may lie: SUMMIT_REPOSITORY_ROOTS, or the data folder when it is unset. */
+export function repositoryRoots(config: Pick<Config, 'SUMMIT_REPOSITORY_ROOTS' | 'SUMMIT_DATA_DIR'>): string[] {
+  return config.SUMMIT_REPOSITORY_ROOTS ?? [config.SUMMIT_DATA_DIR];
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

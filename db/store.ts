@@ -50,6 +50,27 @@ export class Store {
     return repo;
   }
 
+  /**
+   * Forget a repository: its row and its recipe snapshot, in one transaction. Refused (ConflictError) while it
+   * has open tasks (new, blocked, building, publishing): those belong to the hub, which must cancel them first,
+   * or a running build would publish for a repository that no longer exists. Finished tasks stay as history.
+   */
+  async removeRepository(id: string): Promise<void> {
+    await this.em().transactional(async (em) => {
+      const repo = await em.findOne(Repository, { id });
+      if (!repo) throw new NotFoundError('repository', id);
+      const open = await em.find(Task, { repository: id, status: { $in: [...OPEN_STATUSES] } }, { fields: ['id', 'status'], orderBy: { id: 'asc' } });
+      if (open.length > 0) {
+        const counts = new Map<string, number>();
+        for (const t of open) counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
+        const listed = [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
+        throw new ConflictError(`repository "${id}" has open tasks (${listed}); cancel them first (POST /api/tasks/:id/cancel), then remove it`);
+      }
+      await em.nativeDelete(Recipe, { repository: id });
+      em.remove(repo);
+    });
+  }
+
   async listRepositories(): Promise<RepositoryRow[]> {
     return this.em().find(Repository, {}, { orderBy: { id: 'asc' } });
   }

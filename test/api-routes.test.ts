@@ -105,7 +105,8 @@ beforeAll(async () => {
   await store.upsertBuilder({ id: 'b1', host: 'h1', isaLevels: ['x86_64'], slots: 2, busy: 1, diskFree: 1e10 });
 
   const auth = new Auth([{ name: 'admin', role: 'admin', token: ADMIN }, { name: 'hook', role: 'hook', token: HOOK }]);
-  const app = createApp({ store, pipeline, auth });
+  // Local repository paths are allowed under /srv here (SUMMIT_REPOSITORY_ROOTS; api-repositories.test.ts tests the rule).
+  const app = createApp({ store, pipeline, auth, repositoryRoots: ['/srv'] });
   server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -131,7 +132,7 @@ describe('status codes', () => {
   const cases = [
     row('health answers', 'GET', '/health', {}, 200),
     row('an admin registers a repository', 'POST', '/api/repositories', { token: ADMIN, body: { id: 'extra', project: 'serpent', url: '/srv/extra.git' } }, 201),
-    row('a taken repository id conflicts', 'POST', '/api/repositories', { token: ADMIN, body: { id: 'recipes', project: 'serpent', url: 'x' } }, 409, 'conflict'),
+    row('a taken repository id conflicts', 'POST', '/api/repositories', { token: ADMIN, body: { id: 'recipes', project: 'serpent', url: '/srv/x.git' } }, 409, 'conflict'),
     row('malformed JSON is a 400', 'POST', '/api/repositories', { token: ADMIN, raw: '{"id": "x",' }, 400, 'malformed_json'),
     row('a POST without a token is a 401', 'POST', '/api/repositories', { body: { id: 'x', project: 'p', url: 'u' } }, 401, 'unauthorized'),
     row('an unknown token is a 401', 'POST', '/api/hooks/git', { token: 'summit_hook_wrong', body: { repository: 'recipes' } }, 401, 'unauthorized'),

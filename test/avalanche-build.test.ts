@@ -68,7 +68,10 @@ describeWhenAvailable(nspawnUnavailableReason(), 'avalanche builds in systemd-ns
     const taskQueue = taskQueueFor(`avalanche-${workers.length}`);
     const config: AvalancheBuildConfig = {
       dataDir, builderId: builderId('test-builder'), artefactBaseUrl: baseUrl,
-      tokens: artefactTokenSigner(secret, 3600), jobs: 2, heartbeatIntervalMs: 1000, ...overrides,
+      tokens: artefactTokenSigner(secret, 3600), jobs: 2, heartbeatIntervalMs: 1000,
+      // The test's upstreams and recipe repository are local folders: the operator allows them (source-url.ts).
+      sources: { localSources: [join(tmp, 'upstream')], repositoryRoots: [join(tmp, 'repo')], maxUpstreamBytes: 1 << 30, upstreamTimeoutMs: 30_000 },
+      ...overrides,
     };
     const worker = await Worker.create({ connection, namespace: server.namespace, taskQueue, workflowBundle: bundle, activities: createAvalancheActivities(config) });
     workers.push({ worker, running: worker.run() });

@@ -83,6 +83,7 @@ describeWhenAvailable(nspawnUnavailableReason(), 'stopping avalanche builds', ()
     const activities = createAvalancheActivities({
       dataDir, builderId: builderId('cancel-test'), artefactBaseUrl: 'http://127.0.0.1:1',
       tokens: artefactTokenSigner(Buffer.alloc(32, 1), 60), jobs: 1, heartbeatIntervalMs: 200,
+      sources: { localSources: [], repositoryRoots: [tmp], maxUpstreamBytes: 1 << 30, upstreamTimeoutMs: 30_000 },
     });
     const req: BuildRequest = {
       buildId: buildId({ project: 'demo', repository: 'recipes', source: 'sleeper', version: '1.0', release: 1, isa: 'x86_64' }),

@@ -74,6 +74,7 @@ describeWhenAvailable(nspawnUnavailableReason(), 'a running avalanche builder', 
     avalanche = await startAvalanche(loadAvalancheConfig({
       SUMMIT_TEMPORAL_ADDRESS: server.address, SUMMIT_DATA_DIR: join(tmp, 'data'), SUMMIT_BUILDER_ID: 'worker-test',
       SUMMIT_BUILDER_SLOTS: '1', SUMMIT_AVALANCHE_PORT: '0', SUMMIT_AVALANCHE_HOST: '127.0.0.1',
+      SUMMIT_REPOSITORY_ROOTS: join(tmp, 'repo'),
     }));
   }, 120_000);
 

@@ -17,6 +17,10 @@
  *   SUMMIT_AVALANCHE_PUBLIC_URL   how vessel reaches it (default http://<host name>:<port>)
  *   SUMMIT_ARTEFACT_TOKEN_TTL     lifetime of artefact tokens, e.g. 30m, 6h (default 6h)
  *   SUMMIT_TEST_CORRUPT_ARTEFACTS test-only fault switch: 1 damages every .stone after hashing it (default off)
+ *   SUMMIT_LOCAL_SOURCES          folders upstreams may be read from by path or file:// (default none)
+ *   SUMMIT_REPOSITORY_ROOTS       folders recipe repositories may be cloned from by path (default the data folder)
+ *   SUMMIT_MAX_UPSTREAM_SIZE      largest upstream download, e.g. 500M (default 2G)
+ *   SUMMIT_UPSTREAM_TIMEOUT       connect and idle timeout of a download (default 60s)
  *
  * The token secret is generated into <data>/avalanche/artefact-secret (0600) on first start; it has no setting.
  * SIGINT/SIGTERM stop it cleanly: the SDK stops polling, running builds get a short grace and are then cancelled
@@ -30,7 +34,8 @@ import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { startBuilderHeartbeat } from './heartbeat';
-import { ConfigError, parseConfig } from '../core/config';
+import { ConfigError, parseConfig, repositoryRoots } from '../core/config';
+import type { SourcePolicy } from '../core/security/source-url';
 import { startArtefactServer } from '../activities/avalanche/artefact-server';
 import { createAvalancheActivities } from '../activities/avalanche/build';
 import { BuildSlots } from '../activities/avalanche/build-slots';
@@ -60,6 +65,8 @@ export interface AvalancheWorkerConfig {
   isaLevels?: IsaLevel[];
   /** How often the builder tells the hub it is alive (the hub forgets it after three missed beats). */
   heartbeatMs: number;
+  /** Where upstreams and recipe repositories may come from (SUMMIT_LOCAL_SOURCES, SUMMIT_REPOSITORY_ROOTS, limits). */
+  sources: SourcePolicy;
 }
 
 /** Avalanche's part of the one configuration schema (core/config.ts), plus the checks that need the disk. */
@@ -84,6 +91,12 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
     corruptArtefacts: c.SUMMIT_TEST_CORRUPT_ARTEFACTS === '1',
     isaLevels: c.SUMMIT_BUILDER_ISA,
     heartbeatMs: c.SUMMIT_BUILDER_HEARTBEAT ?? 10_000,
+    sources: {
+      localSources: (c.SUMMIT_LOCAL_SOURCES ?? []).map((p) => resolve(p)),
+      repositoryRoots: repositoryRoots(c).map((p) => resolve(p)),
+      maxUpstreamBytes: c.SUMMIT_MAX_UPSTREAM_SIZE,
+      upstreamTimeoutMs: c.SUMMIT_UPSTREAM_TIMEOUT,
+    },
   };
 }
 
@@ -151,6 +164,7 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
   const activities = createAvalancheActivities({
     dataDir: config.dataDir, builderId: config.builderId, buildRoot: config.buildRoot, artefactBaseUrl,
     tokens: artefactTokenSigner(secret, config.tokenTtlSeconds), jobs: config.jobs, corruptArtefacts: config.corruptArtefacts,
+    sources: config.sources,
   });
 
   const connection = await NativeConnection.connect({ address: config.temporalAddress }).catch(async (err) => {

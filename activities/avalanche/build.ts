@@ -7,6 +7,7 @@ import { WORK_SUBDIRS } from '../../core/build/layout';
 import { MacroError } from '../../core/build/macros';
 import { stepScripts } from '../../core/build/step-script';
 import { planUpstreams, relativeInside } from '../../core/build/upstreams';
+import { LOCAL_SOURCES_SETTING, type SourcePolicy } from '../../core/security/source-url';
 import type { AvalancheActivities } from '../../core/contracts/activities';
 import type { BuildRequest, BuildResult } from '../../core/contracts/build';
 import type { BuilderId } from '../../core/contracts/ids';
@@ -42,6 +43,8 @@ export interface AvalancheBuildConfig {
   heartbeatIntervalMs?: number;
   /** Test-only fault switch (SUMMIT_TEST_CORRUPT_ARTEFACTS=1): damage every .stone after hashing it. */
   corruptArtefacts?: boolean;
+  /** Where upstreams and recipe repositories may come from, and download limits (core/security/source-url.ts). */
+  sources: SourcePolicy;
 }
 
 /** Heartbeat details: where a build is, for the Temporal UI and for whoever watches it. */
@@ -102,7 +105,7 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
     progress.log.info('build started', { ...meta, source: req.source, isa: req.isa, commit: req.commit });
     try {
       await log.marker(`build ${req.buildId} on ${config.builderId}: ${req.source} ${req.version}-${req.release} (${req.isa}) at ${req.commit}`);
-      const commitTime = await checkoutCommit(req.repoUrl, req.commit, paths.checkout, log, signal);
+      const commitTime = await checkoutCommit(req.repoUrl, req.commit, paths.checkout, log, signal, config.sources.repositoryRoots);
 
       phase = 'recipe';
       const recipeDir = join(paths.checkout, relativeInside(req.recipePath, 'recipe path'));
@@ -119,7 +122,8 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
       const scripts = stepScripts({ recipe, recipeFile, isa: req.isa, jobs: config.jobs, sourceDateEpoch: commitTime, withDependencies: deps.length > 0 });
 
       phase = 'sources';
-      await prepareSources(planUpstreams(recipe.upstreams), paths.mason, log, signal);
+      const upstreams = planUpstreams(recipe.upstreams, { roots: config.sources.localSources, setting: LOCAL_SOURCES_SETTING });
+      await prepareSources(upstreams, paths.mason, log, signal, config.sources);
       phase = 'dependencies';
       await installDependencies(deps, paths.downloads, paths.mason, log, signal);
 

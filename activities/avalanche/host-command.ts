@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { gitAllowProtocol } from '../../core/security/source-url';
 import type { BuildLog } from './build-log';
 
 /**
@@ -22,13 +23,16 @@ export interface HostCommandOptions {
   signal?: AbortSignal;
   /** Keep stdout out of the log (it is the result, e.g. a commit time). */
   quietStdout?: boolean;
+  /** Extra environment, e.g. a GIT_ALLOW_PROTOCOL that also allows local paths. */
+  env?: Record<string, string>;
 }
 
 export async function runHostCommand(cmd: string, args: string[], opts: HostCommandOptions = {}): Promise<string> {
   const shown = [cmd, ...args].join(' ');
   await opts.log?.write(`$ ${shown}\n`);
-  // Git must never ask for credentials or open an editor in a worker.
-  const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', LC_ALL: 'C' };
+  // Git must never ask for credentials or open an editor in a worker, and reaches only network transports unless
+  // the caller allowed a checked local path (core/security/source-url.ts): not ext::, fd::, nor a submodule's file://.
+  const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', LC_ALL: 'C', GIT_ALLOW_PROTOCOL: gitAllowProtocol(false), ...opts.env };
   const child = spawn(cmd, args, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
   let stdout = '';
   let output = '';

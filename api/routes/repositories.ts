@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { refreshRepository } from '../services/intake';
+import { listRepositories, registerRepository, removeRepository } from '../services/repositories';
 import { parse } from '../validate';
 import { idParams, name, ref } from './schemas';
 
 const newRepository = z.strictObject({
   id: name,
   project: name,
-  /** A path or any URL git can fetch from. */
+  /** https, http, ssh, git or user@host:path, or a local path inside SUMMIT_REPOSITORY_ROOTS (services/repositories.ts). */
   url: z.string().min(1).max(2048),
   ref: ref.optional(),
   cascade: z.boolean().optional(),
@@ -19,16 +20,22 @@ const newRepository = z.strictObject({
  * GET  /api/repositories              public
  * POST /api/repositories              admin: register one (201; 409 if the id is taken)
  * POST /api/repositories/:id/refresh  hook: ask the hub to read it again (202)
+ * DELETE /api/repositories/:id        admin: forget it (204; 404 unknown; 409 while it has open tasks)
  */
 export function repositoriesRouter(deps: ApiDeps): Router {
   const router = Router();
   router.get('/api/repositories', async (_req, res) => {
-    res.json({ items: await deps.store.listRepositories() });
+    res.json({ items: await listRepositories(deps) });
   });
   router.post('/api/repositories', requireRole(deps.auth, 'admin'), async (req, res) => {
     const body = parse('body', newRepository, req.body);
-    const repo = await deps.store.addRepository(body);
+    const repo = await registerRepository({ store: deps.store, repositoryRoots: deps.repositoryRoots ?? [] }, body);
     res.status(201).location(`/api/repositories/${encodeURIComponent(repo.id)}`).json(repo);
+  });
+  router.delete('/api/repositories/:id', requireRole(deps.auth, 'admin'), async (req, res) => {
+    const { id } = parse('params', idParams, req.params);
+    await removeRepository(deps, id);
+    res.status(204).end();
   });
   router.post('/api/repositories/:id/refresh', requireRole(deps.auth, 'hook'), async (req, res) => {
     const { id } = parse('params', idParams, req.params);

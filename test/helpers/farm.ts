@@ -34,7 +34,17 @@ export interface Builder {
   stop(): Promise<void>;
 }
 
-export async function startFarm(opts: { work: string; temporalAddress: string; databaseUrl: string; variants?: string }): Promise<Farm> {
+export async function startFarm(opts: {
+  work: string; temporalAddress: string; databaseUrl: string; variants?: string;
+  /**
+   * SUMMIT_REPOSITORY_ROOTS of the API and every builder: where local recipe repositories may be registered and
+   * cloned from (default: the test's work folder, where tests create them).
+   */
+  repositoryRoots?: string;
+  /** SUMMIT_LOCAL_SOURCES of every builder: folders upstreams may be read from by path (default: none). */
+  localSources?: string;
+}): Promise<Farm> {
+  const repositoryRoots = opts.repositoryRoots ?? opts.work;
   const dataDir = join(opts.work, 'summit');
   mkdirSync(dataDir, { recursive: true });
   const config = parseConfig({
@@ -45,6 +55,7 @@ export async function startFarm(opts: { work: string; temporalAddress: string; d
     SUMMIT_POLL_INTERVAL: '1h',
     SUMMIT_LOG_LEVEL: 'warn',
     SUMMIT_VARIANTS: opts.variants ?? '',
+    SUMMIT_REPOSITORY_ROOTS: repositoryRoots,
   });
   const { tokens } = await loadOrCreateTokens(dataDir);
   const api = await startApi(config);
@@ -68,6 +79,8 @@ export async function startFarm(opts: { work: string; temporalAddress: string; d
         SUMMIT_AVALANCHE_PORT: String(await freePort()),
         SUMMIT_AVALANCHE_HOST: '127.0.0.1',
         SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress,
+        SUMMIT_REPOSITORY_ROOTS: repositoryRoots,
+        ...(opts.localSources ? { SUMMIT_LOCAL_SOURCES: opts.localSources } : {}),
         ...env,
       },
       stdio: ['ignore', fd, fd],
