@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_NAME_LENGTH, SAFE_NAME_CHARACTERS, SAFE_NAME_PATTERN } from './contracts/names';
 import { ISA_LEVELS } from './contracts/queues';
 
 /**
@@ -48,7 +49,7 @@ export const configSchema = z.object({
   SUMMIT_VESSEL_HOST: z.string().min(1).default('0.0.0.0'),
 
   // Avalanche
-  SUMMIT_BUILDER_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'letters, digits and . _ + - only').optional(),
+  SUMMIT_BUILDER_ID: z.string().max(MAX_NAME_LENGTH).regex(SAFE_NAME_PATTERN, `${SAFE_NAME_CHARACTERS} only`).optional(),
   SUMMIT_BUILDER_SLOTS: z.coerce.number().int().min(1).max(64).optional(),
   /** ISA levels this builder serves (default: all its CPU can build). */
   SUMMIT_BUILDER_ISA: csv.pipe(z.array(z.enum(ISA_LEVELS)).min(1)).optional(),
