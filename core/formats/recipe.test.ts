@@ -511,7 +511,7 @@ describe('readRecipeFile', () => {
   test('bytes that are not UTF-8 are a RecipeError naming the file', async () => {
     const path = join(dir, 'latin1.yaml');
     writeFileSync(path, Buffer.from([0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0xe9, 0x0a]));
-    await expect(readRecipeFile(path)).rejects.toMatchObject({ name: 'FormatError', where: path, problem: 'the file is not UTF-8 text' });
+    await expect(readRecipeFile(path)).rejects.toMatchObject({ name: 'FormatError', where: `${path}:1:1`, problem: 'not UTF-8 at byte 6 (0xe9): a recipe must be UTF-8 text' });
   });
 
   test('a missing file is an I/O error, not a FormatError', async () => {
