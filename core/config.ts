@@ -42,6 +42,13 @@ export const configSchema = z.object({
   SUMMIT_PACKAGES_URL: z.string().regex(/^(file|https?):\/\//, 'a file://, http:// or https:// URL').optional(),
   /** Web UI port of the dev server `npm start` runs. */
   SUMMIT_TEMPORAL_UI_PORT: port.default(8233),
+  // Intake (recipe limits, see core/formats/recipe-limits.ts)
+  /** Largest stone.yaml or manifest intake reads (bytes); a bigger file is listed invalid from its size, unread. */
+  SUMMIT_RECIPE_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Deadline for parsing one recipe in the parser thread. */
+  SUMMIT_RECIPE_PARSE_TIMEOUT: duration.prefault('10s'),
+  /** Heap limit of the recipe parser thread (MiB). */
+  SUMMIT_RECIPE_PARSE_MEMORY: z.coerce.number().int().min(32).max(4096).default(256),
 
   // Vessel
   /** When set, serve the published repositories over HTTP on this port (0 picks a free one). */

@@ -1,8 +1,9 @@
-import { Router } from 'express';
+import { RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { refreshRepository } from '../services/intake';
+import { repositoryDetail } from '../services/repository-detail';
 import { parse } from '../validate';
 import { idParams, name, ref } from './schemas';
 
@@ -17,6 +18,7 @@ const newRepository = z.strictObject({
 
 /**
  * GET  /api/repositories              public
+ * GET  /api/repositories/:id          public: the record and its invalid recipes with the reasons
  * POST /api/repositories              admin: register one (201; 409 if the id is taken)
  * POST /api/repositories/:id/refresh  hook: ask the hub to read it again (202)
  */
@@ -25,6 +27,7 @@ export function repositoriesRouter(deps: ApiDeps): Router {
   router.get('/api/repositories', async (_req, res) => {
     res.json({ items: await deps.store.listRepositories() });
   });
+  router.get('/api/repositories/:id', getRepositoryDetail(deps));
   router.post('/api/repositories', requireRole(deps.auth, 'admin'), async (req, res) => {
     const body = parse('body', newRepository, req.body);
     const repo = await deps.store.addRepository(body);
@@ -35,4 +38,12 @@ export function repositoriesRouter(deps: ApiDeps): Router {
     res.status(202).json(await refreshRepository(deps, id));
   });
   return router;
+}
+
+/** GET /api/repositories/:id (kept apart from the other handlers of this router). */
+function getRepositoryDetail(deps: ApiDeps): RequestHandler {
+  return async (req, res) => {
+    const { id } = parse('params', idParams, req.params);
+    res.json(await repositoryDetail(deps.store, id));
+  };
 }
