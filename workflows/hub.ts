@@ -83,7 +83,7 @@ function intakeDetails(last: ReadonlyMap<string, IntakeResult | { error: string 
       lines.push(`- **${repository}**: failed: ${r.error.slice(0, 300)}`);
       continue;
     }
-    lines.push(`- **${repository}** at \`${r.commit.slice(0, 12)}\`: ${r.recipes} recipes, ${r.invalidTotal} invalid`);
+    lines.push(`- **${repository}** at \`${r.commit.slice(0, 12)}\`: ${r.recipes} recipe(s) read, ${r.invalidTotal} invalid`);
     for (const bad of r.invalid.slice(0, DETAILS_INVALID_LIMIT)) lines.push(`  - \`${bad.path}\`: ${(bad.errors[0] ?? '').slice(0, 200)}`);
     if (r.invalidTotal > DETAILS_INVALID_LIMIT) lines.push(`  - … ${r.invalidTotal - DETAILS_INVALID_LIMIT} more: GET /api/repositories/${repository}`);
   }

@@ -2,6 +2,7 @@ import { permanentGitFailure } from './git-failures';
 
 describe('permanent git failures', () => {
   test.each([
+    ["fatal: repository '/srv/none.git' does not exist", 'the repository does not exist at this URL'],
     ["fatal: '/srv/none.git' does not appear to be a git repository", 'the repository does not exist at this URL'],
     ["remote: Repository not found.\nfatal: repository 'https://github.com/x/y.git/' not found", 'the repository does not exist at this URL'],
     ["fatal: could not read Username for 'https://github.com': terminal prompts disabled", 'access to the repository was refused'],

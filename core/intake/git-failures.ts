@@ -5,7 +5,7 @@
  * Matched on git's messages in the C locale (git.ts runs git with LC_ALL=C).
  */
 const PERMANENT: ReadonlyArray<[RegExp, string]> = [
-  [/does not appear to be a git repository|repository '[^']*' not found|Repository not found|returned error: 404/i, 'the repository does not exist at this URL'],
+  [/does not appear to be a git repository|repository '[^']*' (not found|does not exist)|Repository not found|returned error: 404/i, 'the repository does not exist at this URL'],
   [/Authentication failed|could not read (Username|Password)|Permission denied \(|returned error: 40[13]|terminal prompts disabled/i, 'access to the repository was refused'],
   [/is not in the mirror|Couldn't find remote ref|not a valid object name|unknown revision/i, 'the commit or ref does not exist in the repository'],
   [/transport '[^']*' not allowed|Unable to find remote helper|unsupported protocol|protocol '[^']*' is not supported/i, 'git cannot fetch from this kind of URL'],
