@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_NAME_LENGTH, SAFE_NAME_CHARACTERS, SAFE_NAME_PATTERN } from './contracts/names';
 import { ISA_LEVELS } from './contracts/queues';
 
 /**
@@ -56,6 +57,13 @@ export const configSchema = z.object({
   SUMMIT_PACKAGES_URL: z.string().regex(/^(file|https?):\/\//, 'a file://, http:// or https:// URL').optional(),
   /** Web UI port of the dev server `npm start` runs. */
   SUMMIT_TEMPORAL_UI_PORT: port.default(8233),
+  // Intake (recipe limits, see core/formats/recipe-limits.ts)
+  /** Largest stone.yaml or manifest intake reads (bytes); a bigger file is listed invalid from its size, unread. */
+  SUMMIT_RECIPE_MAX_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Deadline for parsing one recipe in the parser thread. */
+  SUMMIT_RECIPE_PARSE_TIMEOUT: duration.prefault('10s'),
+  /** Heap limit of the recipe parser thread (MiB). */
+  SUMMIT_RECIPE_PARSE_MEMORY: z.coerce.number().int().min(32).max(4096).default(256),
 
   // Vessel
   /** When set, serve the published repositories over HTTP on this port (0 picks a free one). */
@@ -63,7 +71,7 @@ export const configSchema = z.object({
   SUMMIT_VESSEL_HOST: z.string().min(1).default('0.0.0.0'),
 
   // Avalanche
-  SUMMIT_BUILDER_ID: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'letters, digits and . _ + - only').optional(),
+  SUMMIT_BUILDER_ID: z.string().max(MAX_NAME_LENGTH).regex(SAFE_NAME_PATTERN, `${SAFE_NAME_CHARACTERS} only`).optional(),
   SUMMIT_BUILDER_SLOTS: z.coerce.number().int().min(1).max(64).optional(),
   /** ISA levels this builder serves (default: all its CPU can build). */
   SUMMIT_BUILDER_ISA: csv.pipe(z.array(z.enum(ISA_LEVELS)).min(1)).optional(),

@@ -47,6 +47,25 @@ export const Recipe = defineEntity({
   }),
 });
 
+/**
+ * Recipes of a repository that intake could not use, with the reasons, as read at the repository's last
+ * refresh: what GET /api/repositories/:id shows a packager. Replaced as a whole by each refresh.
+ */
+export const InvalidRecipe = defineEntity({
+  name: 'InvalidRecipe',
+  tableName: 'invalid_recipes',
+  uniques: [{ properties: ['repository', 'path'] }],
+  properties: (p) => ({
+    id: p.integer().primary().autoincrement(),
+    repository: p.string().index(),
+    /** The stone.yaml's path inside the repository. */
+    path: p.text(),
+    commit: p.string(),
+    errors: p.json<string[]>(),
+    at: p.datetime().onCreate(() => new Date()),
+  }),
+});
+
 export const Task = defineEntity({
   name: 'Task',
   tableName: 'tasks',
@@ -108,4 +127,4 @@ export const Builder = defineEntity({
   }),
 });
 
-export const ENTITIES = [Repository, Recipe, Task, TaskEvent, Builder];
+export const ENTITIES = [Repository, Recipe, InvalidRecipe, Task, TaskEvent, Builder];

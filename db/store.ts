@@ -1,12 +1,13 @@
 import { EntityManager, InferEntity, MikroORM } from '@mikro-orm/core';
 import { isOpen, OPEN_STATUSES, TaskStatus, transition } from '../core/task/state';
-import { Builder, Recipe, Repository, Task, TaskEvent } from './entities';
+import { Builder, InvalidRecipe, Recipe, Repository, Task, TaskEvent } from './entities';
 
 export type RepositoryRow = InferEntity<typeof Repository>;
 export type RecipeRow = InferEntity<typeof Recipe>;
 export type TaskRow = InferEntity<typeof Task>;
 export type TaskEventRow = InferEntity<typeof TaskEvent>;
 export type BuilderRow = InferEntity<typeof Builder>;
+export type InvalidRecipeRow = InferEntity<typeof InvalidRecipe>;
 
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
@@ -112,6 +113,18 @@ export class Store {
 
   async listRecipes(repository?: string): Promise<RecipeRow[]> {
     return this.em().find(Recipe, repository ? { repository } : {}, { orderBy: { source: 'asc' } });
+  }
+
+  /** Replace a repository's list of invalid recipes with the one read at `commit` (one transaction). */
+  async replaceInvalidRecipes(repository: string, commit: string, rows: ReadonlyArray<{ path: string; errors: string[] }>): Promise<void> {
+    await this.em().transactional(async (em) => {
+      await em.nativeDelete(InvalidRecipe, { repository });
+      for (const row of rows) em.create(InvalidRecipe, { repository, commit, path: row.path, errors: row.errors } as InvalidRecipeRow);
+    });
+  }
+
+  async listInvalidRecipes(repository: string): Promise<InvalidRecipeRow[]> {
+    return this.em().find(InvalidRecipe, { repository }, { orderBy: { path: 'asc' } });
   }
 
   // Tasks

@@ -144,6 +144,34 @@ describe('summit recipe check', () => {
     expect(report.invalid.map((i: { path: string }) => i.path)).toEqual([join(dir, 'bad', 'stone.yaml'), join(dir, 'good', 'stone.yaml')]);
     expect(report.invalid[0].errors.length).toBeGreaterThan(0);
   });
+
+  it('reports names and versions that cannot become build ids or pool paths, a binary file and an oversized one', async () => {
+    const dir = join(work, 'hostile');
+    const head = (name: string, version = '"1.0"') => `name: ${name}\nversion: ${version}\nrelease: 1\nhomepage: https://example.org\nlicense: MIT\n`;
+    const files: Record<string, string | Buffer> = {
+      'dots/stone.yaml': head('../evil'),
+      'slash/stone.yaml': head('a/b'),
+      'shell/stone.yaml': head('"$(touch x)"'),
+      'beta/stone.yaml': head('beta', '"1.0 beta"'),
+      'binary/stone.yaml': Buffer.concat([Buffer.from(head('binary')), Buffer.from([0xff, 0xfe])]),
+      'huge/stone.yaml': `${head('huge')}description: ${'x'.repeat(2 * 1024 * 1024)}\n`,
+    };
+    for (const [path, content] of Object.entries(files)) {
+      await mkdir(join(dir, path, '..'), { recursive: true });
+      await writeFile(join(dir, path), content);
+    }
+    const { code, out } = await run('recipe', 'check', dir, '--json');
+    expect(code).toBe(1);
+    const errors = Object.fromEntries(JSON.parse(out).invalid.map((i: { path: string; errors: string[] }) => [i.path.slice(dir.length + 1), i.errors.join('\n')]));
+    expect(errors).toEqual({
+      'beta/stone.yaml': expect.stringMatching(/:2:10 version: the version "1\.0 beta" may hold only letters, digits/),
+      'binary/stone.yaml': expect.stringContaining(`:6:1: not UTF-8 at byte ${head('binary').length} (0xff)`),
+      'dots/stone.yaml': expect.stringMatching(/:1:7 name: the name "\.\.\/evil" may hold only/),
+      'huge/stone.yaml': expect.stringMatching(/the file is \d+ bytes, more than the 1048576-byte limit for a recipe: not read/),
+      'shell/stone.yaml': expect.stringMatching(/:1:7 name: the name "\$\(touch x\)" may hold only/),
+      'slash/stone.yaml': expect.stringMatching(/:1:7 name: the name "a\/b" may hold only/),
+    });
+  });
 });
 
 describe('the installed summit command', () => {

@@ -87,3 +87,61 @@ describe('intake and planning on a real git repository', () => {
     await expect(refreshRepository(deps(), { repository: 'recipes', origin: 'api', commit: 'deadbeef' })).rejects.toThrow(/commit "deadbeef" is not in the mirror/);
   });
 });
+
+describe('intake of a repository with problem recipes', () => {
+  let hostile: TestRepo;
+  const limits = { maxBytes: 4096, parseTimeoutMs: 10_000, parseMemoryMb: 64 };
+  const hostileDeps = (over: Partial<typeof limits> = {}) => ({ ...deps(), limits: { ...limits, ...over } });
+
+  beforeAll(async () => {
+    hostile = new TestRepo(join(work, 'hostile'));
+    await store.addRepository({ id: 'hostile', project: 'serpent', url: hostile.dir });
+    hostile.write('good/stone.yaml', recipeYaml({ name: 'good' }));
+    hostile.write('slash/stone.yaml', recipeYaml({ name: 'a/b' }));
+    hostile.write('twice/stone.yaml', recipeYaml({ name: 'good' }));
+    hostile.write('big/stone.yaml', `${recipeYaml({ name: 'big' })}# ${'x'.repeat(8192)}\n`);
+    hostile.write('fat-manifest/stone.yaml', recipeYaml({ name: 'fat-manifest' }));
+    hostile.write('fat-manifest/manifest.x86_64.bin', Buffer.alloc(8192, 1));
+    hostile.write('nulls/stone.yaml', `${recipeYaml({ name: 'nulls' })}upstreams :\n    # - https://example.org/nulls-1.0.tar.xz : 0123\n`);
+    hostile.commit('problems');
+  });
+
+  it('lists each problem recipe with its reason, persists the list, and creates tasks for the others', async () => {
+    const progress: Array<{ stage: string; read: number; total: number }> = [];
+    const result = await refreshRepository(hostileDeps(), { repository: 'hostile', origin: 'hook' }, (p) => progress.push(p));
+    expect(result.created.map((id) => id.replace('build/serpent/hostile/', '')).sort()).toEqual(['good-1.0-1/x86_64', 'nulls-1.0-1/x86_64']);
+    const reasons = Object.fromEntries(result.invalid.map((i) => [i.path, i.errors.join('\n')]));
+    expect(reasons).toEqual({
+      'big/stone.yaml': expect.stringMatching(/^big\/stone\.yaml: the file is \d+ bytes, more than the 4096-byte limit for a recipe: not read$/),
+      'fat-manifest/stone.yaml': 'fat-manifest/manifest.x86_64.bin: the file is 8192 bytes, more than the 4096-byte limit for a recipe: not read',
+      'slash/stone.yaml': expect.stringContaining('slash/stone.yaml:1:15 name: the name "a/b" may hold only letters, digits'),
+      'twice/stone.yaml': 'twice/stone.yaml: the name "good" is already used by good/stone.yaml',
+    });
+    expect(result.invalidTotal).toBe(4);
+    const stored = await store.listInvalidRecipes('hostile');
+    expect(stored.map((r) => ({ path: r.path, errors: r.errors, commit: r.commit }))).toEqual(result.invalid.map((i) => ({ ...i, commit: result.commit })));
+    // Progress: fetching first, then recipes read out of the total, ending with all of them read.
+    expect(progress[0].stage).toBe('fetching');
+    const reading = progress.filter((p) => p.stage === 'reading');
+    expect(reading.at(-1)).toEqual({ stage: 'reading', read: 6, total: 6 });
+    expect(reading.map((p) => p.read)).toEqual([...reading.map((p) => p.read)].sort((a, b) => a - b));
+  });
+
+  it('replaces the list on the next refresh: a fixed recipe leaves it', async () => {
+    hostile.write('slash/stone.yaml', recipeYaml({ name: 'slash' }));
+    hostile.commit('fix the name');
+    await refreshRepository(hostileDeps(), { repository: 'hostile', origin: 'hook' });
+    expect((await store.listInvalidRecipes('hostile')).map((r) => r.path)).toEqual(['big/stone.yaml', 'fat-manifest/stone.yaml', 'twice/stone.yaml']);
+  });
+
+  it('refuses every recipe that misses the parse deadline, replacing the parser thread each time, and goes on', async () => {
+    // 1 ms is less than a parser thread needs to start: each recipe hits the deadline, its thread is terminated
+    // and the next recipe gets a new one. Intake itself completes.
+    const result = await refreshRepository(hostileDeps({ parseTimeoutMs: 1 }), { repository: 'hostile', origin: 'poll' });
+    expect(result.recipes).toBe(0);
+    const late = result.invalid.filter((i) => i.errors.some((e) => e.endsWith('parsing took longer than 1 ms: refused')));
+    expect(late.map((i) => i.path)).toEqual(['good/stone.yaml', 'nulls/stone.yaml', 'slash/stone.yaml', 'twice/stone.yaml']);
+    // Back to normal limits, the same commit reads as before.
+    expect((await refreshRepository(hostileDeps(), { repository: 'hostile', origin: 'poll' })).recipes).toBe(3);
+  });
+});

@@ -34,6 +34,7 @@ export async function startSummit(config: Config, opts: { hub?: { builderTimeout
       mirrorsDir: join(dataDir, 'mirrors'),
       variants: variantsFor(config.SUMMIT_VARIANTS),
       packagesBaseUrl: config.SUMMIT_PACKAGES_URL ?? `file://${join(dataDir, 'vessel', 'repos')}`,
+      intakeLimits: { maxBytes: config.SUMMIT_RECIPE_MAX_BYTES, parseTimeoutMs: config.SUMMIT_RECIPE_PARSE_TIMEOUT, parseMemoryMb: config.SUMMIT_RECIPE_PARSE_MEMORY },
     }),
   });
   const client = await connectClient(config);

@@ -8,22 +8,30 @@ import {
   log,
   ParentClosePolicy,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   startChild,
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import type { BuilderStatus, RefreshRequest } from '../core/contracts/hub';
+import { INTAKE_GIT_REFUSED, type BuilderStatus, type RefreshRequest } from '../core/contracts/hub';
 import { SUMMIT_QUEUE } from '../core/contracts/queues';
 import type { SummitActivities } from '../activities/summit';
+import type { IntakeResult } from '../activities/summit/intake';
 import { buildWorkflow } from './build';
 import { BuildCommit, BuildIsa, BuildPackage, BuildStatus } from './search-attributes';
 import { buildFinishedSignal, builderHeartbeatSignal, cancelTaskUpdate, hubStateQuery, refreshSignal, retryTaskUpdate } from './signals';
 
-/** Intake reads a whole repository (git fetch, hundreds of recipes): minutes at worst. */
+/**
+ * Intake reads a whole repository (git fetch, hundreds of recipes): minutes at worst. It heartbeats every 5 s
+ * (activities/summit/index.ts), so a worker that died mid-intake is noticed after 30 s instead of 10 minutes.
+ * A repository that does not exist, refuses access or lacks the commit fails at once (IntakeGitRefused, and
+ * NotFoundError for a repository removed from the database): retrying cannot change those answers.
+ */
 const intake = proxyActivities<SummitActivities>({
   startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5 },
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: [INTAKE_GIT_REFUSED, 'NotFoundError'] },
 });
 /** Planning and recording are database work: quick, retried until the database answers. */
 const summit = proxyActivities<SummitActivities>({
@@ -35,6 +43,8 @@ const summit = proxyActivities<SummitActivities>({
 export interface HubCarry {
   builders: Array<[string, BuilderStatus & { lastSeenMs: number }]>;
   pending: RefreshRequest[];
+  /** Each repository's last intake, so the details survive a continue-as-new. */
+  lastIntake?: Array<[string, IntakeResult | { error: string }]>;
 }
 
 export interface HubOptions {
@@ -44,6 +54,11 @@ export interface HubOptions {
   replanEveryMs: number;
   /** Continue as new once the history is this long, if the server has not suggested it earlier (tests lower it). */
   historyEventsBeforeContinueAsNew: number;
+  /**
+   * Repositories read at the same time. Each intake is independent (one slow or failing repository holds up
+   * no other); the bound keeps git processes and parser threads on the summit host in check.
+   */
+  intakeParallel: number;
 }
 
 /**
@@ -57,7 +72,25 @@ function rethrowCause(err: unknown): never {
   throw err;
 }
 
-const DEFAULTS: HubOptions = { builderTimeoutMs: 90_000, replanEveryMs: 30_000, historyEventsBeforeContinueAsNew: 5000 };
+const DEFAULTS: HubOptions = { builderTimeoutMs: 90_000, replanEveryMs: 30_000, intakeParallel: 4, historyEventsBeforeContinueAsNew: 5000 };
+
+/** How many invalid recipes per repository the hub's details show; the API has them all. */
+const DETAILS_INVALID_LIMIT = 20;
+
+/** The hub's Temporal details (shown by the UI): each repository's last intake and its invalid recipes. */
+function intakeDetails(last: ReadonlyMap<string, IntakeResult | { error: string }>): string {
+  const lines = ['### Intake'];
+  for (const [repository, r] of [...last].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if ('error' in r) {
+      lines.push(`- **${repository}**: failed: ${r.error.slice(0, 300)}`);
+      continue;
+    }
+    lines.push(`- **${repository}** at \`${r.commit.slice(0, 12)}\`: ${r.recipes} recipe(s) read, ${r.invalidTotal} invalid`);
+    for (const bad of r.invalid.slice(0, DETAILS_INVALID_LIMIT)) lines.push(`  - \`${bad.path}\`: ${(bad.errors[0] ?? '').slice(0, 200)}`);
+    if (r.invalidTotal > DETAILS_INVALID_LIMIT) lines.push(`  - … ${r.invalidTotal - DETAILS_INVALID_LIMIT} more: GET /api/repositories/${repository}`);
+  }
+  return lines.join('\n');
+}
 
 /**
  * The hub: one long-running workflow that owns which task runs where. Refreshes (hook, poll, API), builder
@@ -70,7 +103,41 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
   const opts = { ...DEFAULTS, ...options };
   const builders = new Map(carry?.builders ?? []);
   const pending: RefreshRequest[] = [...(carry?.pending ?? [])];
+  /** Intakes in flight, by repository: at most one per repository, at most opts.intakeParallel in all. */
+  const running = new Map<string, RefreshRequest>();
+  const lastIntake = new Map<string, IntakeResult | { error: string }>(carry?.lastIntake ?? []);
+  if (lastIntake.size > 0) setCurrentDetails(intakeDetails(lastIntake));
   let dirty = true;
+
+  const runIntake = async (req: RefreshRequest): Promise<void> => {
+    try {
+      const result = await intake.refreshRepository(req);
+      lastIntake.set(req.repository, result);
+      log.info('intake', { repository: result.repository, commit: result.commit, recipes: result.recipes, created: result.created.length, superseded: result.superseded.length, invalid: result.invalidTotal });
+      for (const bad of result.invalid) log.warn('invalid recipe skipped', { repository: result.repository, path: bad.path, errors: bad.errors });
+    } catch (err) {
+      const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+      lastIntake.set(req.repository, { error: message });
+      log.error('intake failed; the next refresh or poll retries it', { repository: req.repository, error: message });
+    } finally {
+      running.delete(req.repository);
+      setCurrentDetails(intakeDetails(lastIntake));
+      dirty = true;
+    }
+  };
+  const startable = (): boolean => running.size < opts.intakeParallel && pending.some((p) => !running.has(p.repository));
+  const startIntakes = (): void => {
+    for (let i = 0; i < pending.length && running.size < opts.intakeParallel; ) {
+      const req = pending[i];
+      if (running.has(req.repository)) {
+        i++;
+        continue;
+      }
+      pending.splice(i, 1);
+      running.set(req.repository, req);
+      void runIntake(req);
+    }
+  };
 
   setHandler(refreshSignal, (req) => {
     if (!pending.some((p) => p.repository === req.repository && p.commit === req.commit)) pending.push(req);
@@ -100,22 +167,14 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
   setHandler(hubStateQuery, () => ({
     builders: [...builders.values()].map((b) => ({ ...b, lastSeen: new Date(b.lastSeenMs).toISOString() })),
     pendingRefreshes: pending.length,
+    runningRefreshes: [...running.keys()],
   }));
 
   for (;;) {
-    await condition(() => dirty || pending.length > 0, opts.replanEveryMs);
+    await condition(() => dirty || startable(), opts.replanEveryMs);
+    // Intakes run beside planning: a repository being read does not stop builds of the others from starting.
+    startIntakes();
     dirty = false;
-    while (pending.length > 0) {
-      const req = pending[0];
-      try {
-        const result = await intake.refreshRepository(req);
-        log.info('intake', { repository: result.repository, commit: result.commit, recipes: result.recipes, created: result.created.length, superseded: result.superseded.length, invalid: result.invalid.length });
-        for (const bad of result.invalid) log.warn('invalid recipe skipped', { repository: result.repository, path: bad.path, errors: bad.errors });
-      } catch (err) {
-        log.error('intake failed; the next refresh or poll retries it', { repository: req.repository, error: String(err) });
-      }
-      pending.shift();
-    }
     const live = [...builders.values()].filter((b) => Date.now() - b.lastSeenMs <= opts.builderTimeoutMs);
     for (const b of live) await summit.recordBuilder(b);
     const plan = await summit.planBuilds({ builders: live });
@@ -142,10 +201,11 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
         log.warn('build workflow did not start (already running?)', { taskId: task.taskId, error: String(err) });
       }
     }
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > opts.historyEventsBeforeContinueAsNew) {
+    // Only between intakes: a running intake activity would be abandoned by the new run.
+    if ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > opts.historyEventsBeforeContinueAsNew) && running.size === 0) {
       // Let running update handlers (retry, cancel) finish before the history is cut.
       await condition(allHandlersFinished);
-      return continueAsNew<typeof hubWorkflow>(options, { builders: [...builders], pending });
+      return continueAsNew<typeof hubWorkflow>(options, { builders: [...builders], pending, lastIntake: [...lastIntake] });
     }
   }
 }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -67,4 +67,71 @@ export async function listFiles(mirror: string, commit: string): Promise<string[
 
 export async function readBlob(mirror: string, commit: string, path: string): Promise<Buffer> {
   return git(['--git-dir', mirror, 'show', `${commit}:${path}`]);
+}
+
+/** One blob of a tree as `git ls-tree -l` lists it. */
+export interface TreeBlob {
+  path: string;
+  /** Object id, to read it with readBlobs. */
+  oid: string;
+  /** Size in bytes, known before the blob is read: caps are checked against it. */
+  size: number;
+}
+
+/**
+ * Every blob of the tree at `commit` with its size, in one git call (`ls-tree -r -l -z`), so that intake can
+ * refuse an oversized file without reading it. Submodules (commits) and symlinks are left out: neither is a
+ * recipe file.
+ */
+export async function listTree(mirror: string, commit: string): Promise<TreeBlob[]> {
+  const out = (await git(['--git-dir', mirror, 'ls-tree', '-r', '-l', '-z', commit, '--'])).toString('utf8');
+  const blobs: TreeBlob[] = [];
+  for (const record of out.split('\0')) {
+    if (!record) continue;
+    // `<mode> SP <type> SP <oid> SP+ <size> TAB <path>`
+    const m = /^(\d+) (\w+) ([0-9a-f]+) +(\d+|-)\t([\s\S]*)$/.exec(record);
+    if (!m) throw new GitError(`git ls-tree ${commit}: cannot read the entry ${JSON.stringify(record.slice(0, 200))}`);
+    if (m[2] !== 'blob' || m[1] === '120000') continue;
+    blobs.push({ path: m[5], oid: m[3], size: Number(m[4]) });
+  }
+  return blobs;
+}
+
+/**
+ * The contents of many blobs through one `git cat-file --batch` process instead of one process per file.
+ * Callers bound the total (the sizes are known from listTree): everything read is held in memory.
+ */
+export async function readBlobs(mirror: string, oids: readonly string[]): Promise<Map<string, Buffer>> {
+  const blobs = new Map<string, Buffer>();
+  if (oids.length === 0) return blobs;
+  for (const oid of oids) if (!/^[0-9a-f]{40,64}$/.test(oid)) throw new GitError(`"${oid}" is not a git object id`);
+  const child = spawn('git', ['--git-dir', mirror, 'cat-file', '--batch'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+  });
+  const chunks: Buffer[] = [];
+  const errors: Buffer[] = [];
+  child.stdout.on('data', (c: Buffer) => chunks.push(c));
+  child.stderr.on('data', (c: Buffer) => errors.push(c));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  child.stdin.on('error', () => undefined); // a git that died early is reported by its exit code below
+  child.stdin.end(`${oids.join('\n')}\n`);
+  const code = await exited;
+  if (code !== 0) throw new GitError(`git cat-file --batch in ${mirror}: exit ${code}: ${Buffer.concat(errors).toString().trim()}`);
+  const out = Buffer.concat(chunks);
+  let at = 0;
+  for (const oid of oids) {
+    const eol = out.indexOf(0x0a, at);
+    if (eol < 0) throw new GitError(`git cat-file --batch in ${mirror}: output ends before ${oid}`);
+    const header = out.subarray(at, eol).toString('utf8');
+    const m = /^([0-9a-f]+) (\w+) (\d+)$/.exec(header);
+    if (!m || m[1] !== oid) throw new GitError(`git cat-file --batch in ${mirror}: ${oid}: ${header}`);
+    const size = Number(m[3]);
+    blobs.set(oid, out.subarray(eol + 1, eol + 1 + size));
+    at = eol + 1 + size + 1; // contents end with LF
+  }
+  return blobs;
 }

@@ -1,6 +1,10 @@
-import type { RefreshRequest } from '../../core/contracts/hub';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { INTAKE_GIT_REFUSED, type RefreshRequest } from '../../core/contracts/hub';
+import { permanentGitFailure } from '../../core/intake/git-failures';
 import type { Store } from '../../db/store';
-import { IntakeResult, refreshRepository } from './intake';
+import { GitError } from './git';
+import { IntakeLimits, IntakeProgress, IntakeResult, refreshRepository } from './intake';
 import { planBuilds, PlanResult } from './planning';
 import { recordActivities } from './records';
 import type { Variant } from './variants';
@@ -11,12 +15,40 @@ export interface SummitActivityDeps {
   mirrorsDir: string;
   variants: readonly Variant[];
   packagesBaseUrl: string;
+  /** Recipe size, parse time and parse memory limits (SUMMIT_RECIPE_*); defaults when absent. */
+  intakeLimits?: IntakeLimits;
+}
+
+/**
+ * How often intake tells Temporal it is alive, whatever it is doing (a long `git fetch` included). The hub's
+ * heartbeat timeout is several times this, so a crashed worker is noticed in seconds, not after the
+ * activity's whole start-to-close timeout.
+ */
+const HEARTBEAT_EVERY_MS = 5_000;
+
+/** The intake activity: heartbeats carry the progress; git failures retrying cannot fix are non-retryable. */
+async function intakeActivity(deps: SummitActivityDeps, req: RefreshRequest): Promise<IntakeResult> {
+  const ctx = Context.current();
+  let progress: IntakeProgress = { stage: 'fetching', read: 0, total: 0 };
+  const beat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
+  try {
+    return await refreshRepository({ ...deps, limits: deps.intakeLimits }, req, (p) => {
+      progress = p;
+      ctx.heartbeat(p);
+    });
+  } catch (err) {
+    const reason = err instanceof GitError ? permanentGitFailure(err.message) : undefined;
+    if (reason) throw ApplicationFailure.nonRetryable(`repository "${req.repository}": ${reason}: ${err instanceof Error ? err.message : String(err)}`, INTAKE_GIT_REFUSED);
+    throw err;
+  } finally {
+    clearInterval(beat);
+  }
 }
 
 /** Everything the summit worker registers on the summit queue. */
 export function createSummitActivities(deps: SummitActivityDeps) {
   return {
-    refreshRepository: (req: RefreshRequest): Promise<IntakeResult> => refreshRepository(deps, req),
+    refreshRepository: (req: RefreshRequest): Promise<IntakeResult> => intakeActivity(deps, req),
     planBuilds: (input: { builders: BuilderStatus[] }): Promise<PlanResult> => planBuilds(deps, input),
     listRepositoryIds: async (): Promise<string[]> => (await deps.store.listRepositories()).map((r) => r.id),
     ...recordActivities(deps.store),

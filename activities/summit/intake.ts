@@ -2,20 +2,41 @@ import { join, posix } from 'node:path';
 import { buildId } from '../../core/contracts/ids';
 import type { RefreshRequest } from '../../core/contracts/hub';
 import { formatDependency } from '../../core/formats/dependency';
-import { isFormatError } from '../../core/formats/errors';
-import { readManifest } from '../../core/formats/manifest';
-import { parseRecipe, recipeDependencies } from '../../core/formats/recipe';
-import { RecipeError, formatDiagnostic } from '../../core/formats/recipe-diagnostics';
+import { recipeDependencies } from '../../core/formats/recipe';
+import { DEFAULT_RECIPE_MAX_BYTES, sizeProblem } from '../../core/formats/recipe-limits';
 import { canTransition, type TaskStatus } from '../../core/task/state';
 import type { Store, RecipeRow } from '../../db/store';
-import { listFiles, readBlob, resolveCommit, syncMirror } from './git';
+import { listTree, readBlobs, resolveCommit, syncMirror, type TreeBlob } from './git';
+import { RecipeParser } from './recipe-parser';
 import { Variant } from './variants';
+
+export interface IntakeLimits {
+  /** Largest stone.yaml or manifest read (bytes); bigger ones are invalid from their size, unread. */
+  maxBytes: number;
+  parseTimeoutMs: number;
+  parseMemoryMb: number;
+}
+
+export const DEFAULT_INTAKE_LIMITS: IntakeLimits = { maxBytes: DEFAULT_RECIPE_MAX_BYTES, parseTimeoutMs: 10_000, parseMemoryMb: 256 };
 
 export interface IntakeDeps {
   store: Store;
   /** Folder holding the bare mirrors: `<mirrors>/<repository>.git`. */
   mirrorsDir: string;
   variants: readonly Variant[];
+  limits?: IntakeLimits;
+}
+
+/** How far intake is, for the activity's heartbeats. */
+export interface IntakeProgress {
+  stage: 'fetching' | 'reading' | 'tasks';
+  read: number;
+  total: number;
+}
+
+export interface InvalidRecipe {
+  path: string;
+  errors: string[];
 }
 
 export interface IntakeResult {
@@ -25,8 +46,17 @@ export interface IntakeResult {
   created: string[];
   superseded: string[];
   updated: string[];
-  invalid: Array<{ path: string; errors: string[] }>;
+  /** The invalid recipes (the first RESULT_INVALID_LIMIT; all of them are in the database). */
+  invalid: InvalidRecipe[];
+  invalidTotal: number;
 }
+
+/** Workflow payloads stay small: the full list is persisted and served by GET /api/repositories/:id. */
+const RESULT_INVALID_LIMIT = 100;
+const MAX_ERROR_LENGTH = 1000;
+/** Bytes asked of one `git cat-file --batch`: bounds the memory one read holds (files are capped one by one). */
+const READ_BATCH_BYTES = 32 * 1024 * 1024;
+const MANIFEST = 'manifest.x86_64.bin';
 
 type RecipeSnapshot = Omit<RecipeRow, 'id' | 'repository' | 'updatedAt'>;
 
@@ -34,40 +64,108 @@ export function mirrorPath(mirrorsDir: string, repository: string): string {
   return join(mirrorsDir, `${repository}.git`);
 }
 
-/** Read every recipe of a repository at one commit: stone.yaml plus the committed manifest when present. */
-export async function readRecipesAt(mirror: string, commit: string): Promise<{ recipes: RecipeSnapshot[]; invalid: IntakeResult['invalid'] }> {
-  const files = await listFiles(mirror, commit);
-  const present = new Set(files);
+/**
+ * Read every recipe of a repository at one commit: stone.yaml plus the committed manifest when present. Git is
+ * asked a constant number of times (one tree listing, then one blob reader per 32 MiB), sizes are checked before
+ * anything is read, and parsing happens in the parser thread. Every problem with one recipe makes that recipe
+ * invalid with its reason; the others go on.
+ */
+export async function readRecipesAt(
+  mirror: string,
+  commit: string,
+  opts: { limits?: IntakeLimits; onProgress?: (read: number, total: number) => void } = {},
+): Promise<{ recipes: RecipeSnapshot[]; invalid: InvalidRecipe[] }> {
+  const limits = opts.limits ?? DEFAULT_INTAKE_LIMITS;
+  const tree = await listTree(mirror, commit);
+  const byPath = new Map(tree.map((b) => [b.path, b]));
+  const recipeFiles = tree.filter((b) => b.path === 'stone.yaml' || b.path.endsWith('/stone.yaml')).sort((a, b) => (a.path < b.path ? -1 : 1));
   const recipes: RecipeSnapshot[] = [];
-  const invalid: IntakeResult['invalid'] = [];
-  for (const file of files.filter((f) => f === 'stone.yaml' || f.endsWith('/stone.yaml')).sort()) {
-    const dir = posix.dirname(file);
-    try {
-      const { recipe } = parseRecipe((await readBlob(mirror, commit, file)).toString('utf8'), file);
-      const manifestFile = posix.join(dir, 'manifest.x86_64.bin');
-      let packages: RecipeSnapshot['packages'];
-      let derived = false;
-      if (present.has(manifestFile)) {
-        const manifest = await readManifest(await readBlob(mirror, commit, manifestFile), manifestFile);
-        packages = manifest.packages.map((p) => ({ name: p.name, provides: p.provides, depends: p.depends, buildDepends: p.buildDepends }));
-      } else {
-        // No committed manifest: what the recipe itself declares, marked as derived (a lower bound).
-        const deps = recipeDependencies(recipe);
-        const buildDepends = deps.buildDepends.map(formatDependency);
-        packages = deps.packages.map((p) => ({ name: p.name, provides: p.provides.map(formatDependency), depends: p.depends.map(formatDependency), buildDepends }));
-        derived = true;
+  const invalid: InvalidRecipe[] = [];
+
+  // Refuse by size first: an oversized file is never read into memory.
+  const readable: Array<{ recipe: TreeBlob; manifest?: TreeBlob }> = [];
+  for (const file of recipeFiles) {
+    const manifest = byPath.get(posix.join(posix.dirname(file.path), MANIFEST));
+    const problems = [sizeProblem(file.size, limits.maxBytes), manifest && sizeProblem(manifest.size, limits.maxBytes)];
+    if (problems[0]) invalid.push({ path: file.path, errors: [`${file.path}: ${problems[0]}`] });
+    else if (problems[1]) invalid.push({ path: file.path, errors: [`${manifest!.path}: ${problems[1]}`] });
+    else readable.push({ recipe: file, manifest });
+  }
+
+  const parser = new RecipeParser({ timeoutMs: limits.parseTimeoutMs, memoryMb: limits.parseMemoryMb });
+  const sourceAt = new Map<string, string>();
+  let done = recipeFiles.length - readable.length;
+  opts.onProgress?.(done, recipeFiles.length);
+  try {
+    for (const batch of batchesBySize(readable, READ_BATCH_BYTES)) {
+      const blobs = await readBlobs(mirror, [...new Set(batch.flatMap((r) => (r.manifest ? [r.recipe.oid, r.manifest.oid] : [r.recipe.oid])))]);
+      for (const { recipe: file, manifest } of batch) {
+        const dir = posix.dirname(file.path);
+        const outcome = await parser.parse(file.path, blobs.get(file.oid)!, manifest && { file: manifest.path, bytes: blobs.get(manifest.oid)! });
+        opts.onProgress?.(++done, recipeFiles.length);
+        if (!outcome.ok) {
+          invalid.push({ path: file.path, errors: outcome.errors });
+          continue;
+        }
+        const { recipe } = outcome;
+        // Sources are unique in a repository (they key tasks and the recipes table): the first path keeps it.
+        const taken = sourceAt.get(recipe.source.name);
+        if (taken !== undefined) {
+          invalid.push({ path: file.path, errors: [`${file.path}: the name "${recipe.source.name}" is already used by ${taken}`] });
+          continue;
+        }
+        sourceAt.set(recipe.source.name, file.path);
+        let packages: RecipeSnapshot['packages'];
+        let derived = false;
+        if (outcome.manifestPackages) {
+          packages = outcome.manifestPackages;
+        } else {
+          // No committed manifest: what the recipe itself declares, marked as derived (a lower bound).
+          const deps = recipeDependencies(recipe);
+          const buildDepends = deps.buildDepends.map(formatDependency);
+          packages = deps.packages.map((p) => ({ name: p.name, provides: p.provides.map(formatDependency), depends: p.depends.map(formatDependency), buildDepends }));
+          derived = true;
+        }
+        recipes.push({
+          source: recipe.source.name, version: recipe.source.version, release: recipe.source.release, commit,
+          path: dir, packages, derived, architectures: recipe.options.architectures ?? [],
+        });
       }
-      recipes.push({
-        source: recipe.source.name, version: recipe.source.version, release: recipe.source.release, commit,
-        path: dir, packages, derived, architectures: recipe.options.architectures ?? [],
-      });
-    } catch (err) {
-      if (err instanceof RecipeError) invalid.push({ path: file, errors: err.issues.map(formatDiagnostic) });
-      else if (isFormatError(err)) invalid.push({ path: file, errors: [err.message] });
-      else throw err;
     }
+  } finally {
+    await parser.close();
+  }
+  invalid.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const bad of invalid) {
+    bad.path = printable(bad.path);
+    bad.errors = bad.errors.map((e) => printable(e.length > MAX_ERROR_LENGTH ? `${e.slice(0, MAX_ERROR_LENGTH)}…` : e));
   }
   return { recipes, invalid };
+}
+
+/**
+ * Reasons quote what hostile files contain; control characters are written as escapes so they reach neither
+ * the logs raw nor PostgreSQL, whose JSON type refuses NUL.
+ */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function* batchesBySize<T extends { recipe: TreeBlob; manifest?: TreeBlob }>(items: T[], maxBytes: number): Generator<T[]> {
+  let batch: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = item.recipe.size + (item.manifest?.size ?? 0);
+    if (batch.length > 0 && bytes + size > maxBytes) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(item);
+    bytes += size;
+  }
+  if (batch.length > 0) yield batch;
 }
 
 /**
@@ -75,18 +173,36 @@ export async function readRecipesAt(mirror: string, commit: string): Promise<{ r
  * missing from, or newer than, what its index holds into a task (one per ISA variant). Idempotent: running it
  * twice for the same commit creates nothing new.
  */
-export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest): Promise<IntakeResult> {
+export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest, onProgress?: (p: IntakeProgress) => void): Promise<IntakeResult> {
   const repo = await deps.store.getRepository(req.repository);
   const mirror = mirrorPath(deps.mirrorsDir, repo.id);
+  onProgress?.({ stage: 'fetching', read: 0, total: 0 });
   await syncMirror(repo.url, mirror);
   const commit = await resolveCommit(mirror, req.commit ?? repo.ref);
-  const { recipes, invalid } = await readRecipesAt(mirror, commit);
-  await deps.store.replaceRecipes(repo.id, recipes);
+  const read = await readRecipesAt(mirror, commit, { limits: deps.limits, onProgress: (n, total) => onProgress?.({ stage: 'reading', read: n, total }) });
+  const invalid = read.invalid;
+  // The schema already holds recipe names to the build-id rule; this keeps any other refusal of buildId (a
+  // project or repository id registered before the rule) a problem of the recipe, not of the whole repository.
+  const recipes: Array<RecipeSnapshot & { ids: Map<string, string> }> = [];
+  for (const recipe of read.recipes) {
+    try {
+      const ids = new Map(deps.variants.map((v) => [v.isa, buildId({ project: repo.project, repository: repo.id, source: recipe.source, version: recipe.version, release: recipe.release, isa: v.isa })] as const));
+      recipes.push({ ...recipe, ids });
+    } catch (err) {
+      invalid.push({ path: posix.join(recipe.path, 'stone.yaml'), errors: [`${posix.join(recipe.path, 'stone.yaml')}: ${err instanceof Error ? err.message : String(err)}`] });
+    }
+  }
+  await deps.store.replaceRecipes(repo.id, recipes.map(({ ids: _ids, ...row }) => row));
+  await deps.store.replaceInvalidRecipes(repo.id, commit, invalid);
+  onProgress?.({ stage: 'tasks', read: recipes.length, total: recipes.length });
 
-  const result: IntakeResult = { repository: repo.id, commit, recipes: recipes.length, created: [], superseded: [], updated: [], invalid };
+  const result: IntakeResult = {
+    repository: repo.id, commit, recipes: recipes.length, created: [], superseded: [], updated: [],
+    invalid: invalid.slice(0, RESULT_INVALID_LIMIT), invalidTotal: invalid.length,
+  };
   for (const recipe of recipes) {
     for (const variant of deps.variants) {
-      const id = buildId({ project: repo.project, repository: repo.id, source: recipe.source, version: recipe.version, release: recipe.release, isa: variant.isa });
+      const id = recipe.ids.get(variant.isa)!;
       const published = await deps.store.publishedRelease(repo.id, recipe.source, variant.isa);
       if (recipe.release <= published) continue;
       const siblings = await deps.store.tasksOfSource(repo.id, recipe.source, variant.isa);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { isSafeSegment } from '../../core/repo/pool';
+import { MAX_SEGMENT_LENGTH, safeNameProblem } from '../../core/contracts/names';
 
 /**
  * Vessel's folders under the data directory (`<SUMMIT_DATA_DIR>/vessel`):
@@ -25,7 +25,7 @@ export function vesselLayout(vesselDir: string): VesselLayout {
 
 /** Index names become folder names and URL segments. */
 export function indexNameProblem(index: string): string | undefined {
-  return isSafeSegment(index) ? undefined : `index "${index}" may hold only letters, digits and . _ + - (and not start with one of them)`;
+  return safeNameProblem('index', index, MAX_SEGMENT_LENGTH);
 }
 
 export function repositoryDir(layout: VesselLayout, index: string): string {

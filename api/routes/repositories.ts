@@ -1,9 +1,10 @@
-import { Router } from 'express';
+import { RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { refreshRepository } from '../services/intake';
 import { listRepositories, registerRepository, removeRepository } from '../services/repositories';
+import { repositoryDetail } from '../services/repository-detail';
 import { parse } from '../validate';
 import { idParams, name, ref } from './schemas';
 
@@ -18,6 +19,7 @@ const newRepository = z.strictObject({
 
 /**
  * GET  /api/repositories              public
+ * GET  /api/repositories/:id          public: the record and its invalid recipes with the reasons
  * POST /api/repositories              admin: register one (201; 409 if the id is taken)
  * POST /api/repositories/:id/refresh  hook: ask the hub to read it again (202)
  * DELETE /api/repositories/:id        admin: forget it (204; 404 unknown; 409 while it has open tasks)
@@ -27,6 +29,7 @@ export function repositoriesRouter(deps: ApiDeps): Router {
   router.get('/api/repositories', async (_req, res) => {
     res.json({ items: await listRepositories(deps) });
   });
+  router.get('/api/repositories/:id', getRepositoryDetail(deps));
   router.post('/api/repositories', requireRole(deps.auth, 'admin'), async (req, res) => {
     const body = parse('body', newRepository, req.body);
     const repo = await registerRepository({ store: deps.store, repositoryRoots: deps.repositoryRoots ?? [] }, body);
@@ -42,4 +45,12 @@ export function repositoriesRouter(deps: ApiDeps): Router {
     res.status(202).json(await refreshRepository(deps, id));
   });
   return router;
+}
+
+/** GET /api/repositories/:id (kept apart from the other handlers of this router). */
+function getRepositoryDetail(deps: ApiDeps): RequestHandler {
+  return async (req, res) => {
+    const { id } = parse('params', idParams, req.params);
+    res.json(await repositoryDetail(deps.store, id));
+  };
 }

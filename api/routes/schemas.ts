@@ -1,13 +1,14 @@
 import { z } from 'zod';
+import { MAX_NAME_LENGTH, SAFE_NAME_CHARACTERS, SAFE_NAME_PATTERN } from '../../core/contracts/names';
 
 /**
- * Shapes shared by several routers. Project and repository names become parts of build ids, so they allow the
- * characters core/contracts/ids.ts allows there.
+ * Shapes shared by several routers. Project and repository names become parts of build ids, so they follow the
+ * one naming rule of core/contracts/names.ts.
  */
 export const name = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'only letters, digits and . _ + - (not first)')
-  .max(100);
+  .max(MAX_NAME_LENGTH)
+  .regex(SAFE_NAME_PATTERN, `only ${SAFE_NAME_CHARACTERS}`);
 
 /** A git object id: abbreviated or full, SHA-1 or SHA-256. */
 export const commit = z.string().regex(/^[0-9a-f]{7,64}$/, 'a git commit id (hex)');

@@ -1,3 +1,4 @@
+import { isSafeName, MAX_SEGMENT_LENGTH } from '../contracts/names';
 import type { IsaLevel } from '../contracts/queues';
 
 /**
@@ -22,11 +23,9 @@ export function manifestFileNames(isa: IsaLevel): { bin: string; jsonc: string }
   return { bin: `manifest.${isa}.bin`, jsonc: `manifest.${isa}.jsonc` };
 }
 
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
-
 /** Artefact file names are plain names: no separators, no leading dot, so none can leave its folder. */
 export function isSafeArtefactName(name: string): boolean {
-  return SAFE_NAME.test(name) && name.length <= 255;
+  return isSafeName(name, MAX_SEGMENT_LENGTH);
 }
 
 /**

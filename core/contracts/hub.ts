@@ -46,4 +46,12 @@ export interface TaskCommandResult {
 export interface HubState {
   builders: Array<BuilderStatus & { lastSeen: string }>;
   pendingRefreshes: number;
+  /** Repositories whose intake is running now. */
+  runningRefreshes?: string[];
 }
+
+/**
+ * Failure type of an intake whose git fetch cannot succeed by retrying (unknown URL, refused credentials, a
+ * commit the repository does not have): non-retryable, so one bad repository does not hold the others up.
+ */
+export const INTAKE_GIT_REFUSED = 'IntakeGitRefused';

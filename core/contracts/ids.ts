@@ -2,6 +2,8 @@
  * Branded ids: a BuildId cannot be passed where a BuilderId is wanted. They are plain strings at run time, so
  * they travel in Temporal payloads and URLs unchanged.
  */
+import { safeNameProblem } from './names';
+
 declare const brand: unique symbol;
 export type Brand<T, B extends string> = T & { readonly [brand]: B };
 
@@ -10,11 +12,15 @@ export type BuilderId = Brand<string, 'BuilderId'>;
 export type ProjectId = Brand<string, 'ProjectId'>;
 export type RepositoryId = Brand<string, 'RepositoryId'>;
 
-const SAFE = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
-
 function part(kind: string, value: string): string {
-  if (!SAFE.test(value)) throw new Error(`${kind} "${value}" may hold only letters, digits and . _ + - (and not start with one of them)`);
+  const problem = safeNameProblem(kind, value);
+  if (problem) throw new Error(problem);
   return value;
+}
+
+function releasePart(release: number): string {
+  if (!Number.isSafeInteger(release) || release < 1) throw new Error(`release ${release} must be a whole number of 1 or more`);
+  return String(release);
 }
 
 export interface BuildKey {
@@ -32,7 +38,7 @@ export interface BuildKey {
  * id of the build, so the same build can never run twice at once.
  */
 export function buildId(k: BuildKey): BuildId {
-  return `build/${part('project', k.project)}/${part('repository', k.repository)}/${part('source', k.source)}-${part('version', k.version)}-${k.release}/${part('isa', k.isa)}` as BuildId;
+  return `build/${part('project', k.project)}/${part('repository', k.repository)}/${part('source', k.source)}-${part('version', k.version)}-${releasePart(k.release)}/${part('isa', k.isa)}` as BuildId;
 }
 
 export function parseBuildId(id: string): BuildKey | undefined {

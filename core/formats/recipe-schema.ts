@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeNameProblem } from '../contracts/names';
 import {
   type ArchiveUpstream,
   type BuildOptions,
@@ -29,7 +30,28 @@ const flag = z
   .transform((v) => (typeof v === 'boolean' ? v : TRUE_SET.has(v)));
 
 const text = z.string();
-const textList = z.array(z.string());
+
+/**
+ * boulder's lists (serde `Vec` with `#[serde(default)]`): a key written with no value — `upstreams :` followed
+ * only by commented-out items, which YAML reads as null — is an empty list, as boulder takes it.
+ */
+const list = <T extends z.ZodType>(item: T) =>
+  z
+    .array(item)
+    .nullish()
+    .transform((v) => v ?? undefined);
+const textList = list(z.string());
+
+/**
+ * Recipe name, version and package names become build ids, workflow ids and pool paths, so they follow the one
+ * naming rule of core/contracts/names.ts; a recipe that breaks it is refused here, where the packager sees
+ * the line, not later in intake or publishing.
+ */
+const safeName = (field: string) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = safeNameProblem(field, value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: value });
+  });
 // boulder's Option<String>: an empty value (`summary:`) is the same as leaving the key out.
 const optionalText = z
   .string()
@@ -43,8 +65,8 @@ const buildShape = {
   check: optionalText,
   workload: optionalText,
   environment: optionalText,
-  builddeps: textList.optional(),
-  checkdeps: textList.optional(),
+  builddeps: textList,
+  checkdeps: textList,
 };
 
 const pathEntry = z
@@ -64,11 +86,11 @@ const pathEntry = z
 const packageShape = {
   summary: optionalText,
   description: optionalText,
-  rundeps: textList.optional(),
-  'rundeps-exclude': textList.optional(),
-  'provides-exclude': textList.optional(),
-  paths: z.array(pathEntry).optional(),
-  conflicts: textList.optional(),
+  rundeps: textList,
+  'rundeps-exclude': textList,
+  'provides-exclude': textList,
+  paths: list(pathEntry),
+  conflicts: textList,
 };
 
 const optionsShape = {
@@ -82,7 +104,7 @@ const optionsShape = {
   lastrip: flag.optional(),
   mold: flag.optional(),
   emul32: flag.optional(),
-  architectures: textList.optional(),
+  architectures: textList,
 };
 
 const archiveUpstreamShape = {
@@ -177,14 +199,14 @@ const buildObject = z.object(buildShape).transform(toBuildSteps);
 const packageObject = z.object(packageShape).transform(toPackageDefinition);
 
 const sourceShape = {
-  name: text,
+  name: safeName('the name'),
   // parseRecipe puts the literal text here when YAML read a number, so by now it must be text.
-  version: text,
+  version: safeName('the version'),
   // boulder: u64, and `release must be > 0`.
   release: z.int().min(1, 'release must be 1 or more'),
   homepage: text,
   // boulder's `single_as_sequence`.
-  license: z.union([text, textList], { error: 'expected an SPDX licence id or a list of them' }),
+  license: z.union([text, z.array(z.string())], { error: 'expected an SPDX licence id or a list of them' }),
 };
 
 const recipeShape = {
@@ -192,10 +214,10 @@ const recipeShape = {
   ...buildShape,
   ...packageShape,
   ...optionsShape,
-  profiles: z.array(z.record(z.string(), buildObject)).optional(),
-  packages: z.array(z.record(z.string(), packageObject)).optional(),
-  upstreams: z.array(upstreamEntry).optional(),
-  tuning: z.array(tuningEntry).optional(),
+  profiles: list(z.record(z.string(), buildObject)),
+  packages: list(z.record(z.string(), packageObject)),
+  upstreams: list(upstreamEntry),
+  tuning: list(tuningEntry),
 };
 
 /** Validates the plain value of a whole `stone.yaml` and turns it into a Recipe. */

@@ -10,6 +10,7 @@ import {
   parseDocument,
 } from 'yaml';
 import { formatYamlPath, type RecipeDiagnostic, type YamlPath } from './recipe-diagnostics';
+import { MAX_NESTING, nestingTooDeep } from './recipe-limits';
 
 /**
  * Reading a YAML file so that every later finding can point back into it: the parsed document keeps node
@@ -33,7 +34,7 @@ export interface Position {
 // aliases ("billion laughs") fails fast instead of eating memory; the depth limit keeps recursion off the stack
 // limit.
 const MAX_NODES = 100_000;
-const MAX_DEPTH = 64;
+const MAX_DEPTH = MAX_NESTING;
 
 /** Parse YAML text; syntax errors come back as diagnostics with positions, not as exceptions. */
 export function parseYaml(
@@ -41,6 +42,14 @@ export function parseYaml(
   file: string,
 ): { source: YamlSource; errors: RecipeDiagnostic[]; warnings: RecipeDiagnostic[] } {
   const lines = new LineCounter();
+  // Measured on the flat token stream first: the composer below recurses, and a deep file would cost it seconds
+  // and a gigabyte before it failed (see recipe-limits.ts).
+  const deepAt = nestingTooDeep(text, MAX_DEPTH);
+  if (deepAt !== undefined) {
+    const source: YamlSource = { file, doc: parseDocument('', { lineCounter: lines }), lines, pairIndex: new WeakMap() };
+    const message = `values are nested more than ${MAX_DEPTH} levels deep`;
+    return { source, errors: [{ file, path: '', line: deepAt, column: 1, message }], warnings: [] };
+  }
   // prettyErrors is off because we format positions ourselves from the line counter. uniqueKeys is off because the
   // yaml package checks it by comparing every pair with every other (minutes for a hostile file with 50,000 keys);
   // toPlainValue checks duplicates itself, since serde (boulder) refuses a mapping that repeats a key.

@@ -28,6 +28,35 @@ function failure(text: string): RecipeError {
   throw new Error(`expected the recipe to be refused:\n${text}`);
 }
 
+describe('names that become build ids and pool paths', () => {
+  test.each([
+    ['name', '../evil', 1],
+    ['name', 'a/b', 1],
+    ['name', '"$(touch x)"', 1],
+    ['name', "'x;rm -rf /'", 1],
+    ['name', '.hidden', 1],
+    ['version', '"1.0 beta"', 2],
+    ['version', '1.0/2', 2],
+    ['version', '"1.0`id`"', 2],
+  ] as const)('%s %s is refused with the field and its line', (field, value, line) => {
+    const issue = failure(yaml('', { [field]: value })).issues[0];
+    expect(issue).toMatchObject({ path: field, line });
+    expect(issue.message).toMatch(new RegExp(`^the ${field} ".*" may hold only letters, digits`));
+  });
+
+  test('a name longer than 100 characters is refused', () => {
+    expect(failure(yaml('', { name: 'a'.repeat(101) })).issues[0].message).toBe('the name is 101 characters long; at most 100 are allowed');
+  });
+
+  test.each(['0.25.1+git.1354b67', '1.5.29-rc2', '1.0~rc1', '2024.1', '9.3p1', '1.5.6.pl02'])('version %s, as real recipes write them, is accepted', (version) => {
+    expect(parse(yaml('', { version })).recipe.source.version).toBe(version);
+  });
+
+  test.each(['xorg_proto', 'libstdc++', 'gtk+3', 'python-3.11'])('name %s is accepted', (name) => {
+    expect(parse(yaml('', { name })).recipe.source.name).toBe(name);
+  });
+});
+
 describe('version', () => {
   test.each([
     ['0.010', '0.010'],
@@ -177,8 +206,23 @@ describe('missing and mistyped keys', () => {
     expect(parse(yaml('summary:\nsetup:\n')).recipe.package.summary).toBeUndefined();
   });
 
-  test('an empty list value is refused, as boulder does', () => {
-    expect(failure(yaml('builddeps:\n')).issues[0]).toMatchObject({ path: 'builddeps', line: 6, message: 'expected a list, found an empty value' });
+  test.each([
+    ['builddeps', 'builddeps:\n'],
+    ['upstreams', 'upstreams :\n    # - https://example.org/demo-1.0.tar.xz : 0123\n'],
+    ['packages', 'packages:\n  # - demo-devel:\n'],
+    ['a sub-package rundeps', 'packages:\n  - demo-devel:\n      rundeps:\n'],
+    ['tuning and paths', 'tuning:\npaths:\n'],
+  ])('a list key with no value (%s) is an empty list, as boulder takes it', (_what, extra) => {
+    const { recipe } = parse(yaml(extra));
+    expect(recipe.build.buildDeps).toEqual([]);
+    expect(recipe.upstreams).toEqual([]);
+    expect(recipe.tuning).toEqual([]);
+    expect(recipe.package.paths).toEqual([]);
+    expect(recipe.subPackages.flatMap((p) => p.package.runDeps)).toEqual([]);
+  });
+
+  test('a list key holding a scalar is still refused', () => {
+    expect(failure(yaml('builddeps: gcc\n')).issues[0]).toMatchObject({ path: 'builddeps', line: 6, message: 'expected a list, found text "gcc"' });
   });
 
   test.each([
@@ -467,7 +511,7 @@ describe('readRecipeFile', () => {
   test('bytes that are not UTF-8 are a RecipeError naming the file', async () => {
     const path = join(dir, 'latin1.yaml');
     writeFileSync(path, Buffer.from([0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0xe9, 0x0a]));
-    await expect(readRecipeFile(path)).rejects.toMatchObject({ name: 'FormatError', where: path, problem: 'the file is not UTF-8 text' });
+    await expect(readRecipeFile(path)).rejects.toMatchObject({ name: 'FormatError', where: `${path}:1:1`, problem: 'not UTF-8 at byte 6 (0xe9): a recipe must be UTF-8 text' });
   });
 
   test('a missing file is an I/O error, not a FormatError', async () => {

@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { formatYamlPath, RecipeError, type RecipeIssue, type RecipeWarning, type YamlPath } from './recipe-diagnostics';
 import { describeValue, recipeErrorMap, schemaProblems } from './recipe-issues';
+import { decodeRecipeText, DEFAULT_RECIPE_MAX_BYTES, sizeProblem } from './recipe-limits';
 import { recipeSchema } from './recipe-schema';
 import type { Recipe } from './recipe-types';
 import { findIgnoredKeys } from './recipe-unknown-keys';
@@ -56,17 +57,13 @@ export function parseRecipe(text: string, file: string): ParsedRecipe {
 
 /**
  * Read and parse a `stone.yaml` from disk. I/O errors (missing file, permissions) propagate unchanged: they say
- * nothing about the recipe. Bytes that are not UTF-8 are a RecipeError, as boulder refuses them too.
+ * nothing about the recipe. A file over `maxBytes` is refused from its size without being read; bytes that are
+ * not UTF-8 are a RecipeError, as boulder refuses them too.
  */
-export async function readRecipeFile(path: string): Promise<ParsedRecipe> {
-  const bytes = await readFile(path);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new RecipeError(path, [{ file: path, path: '', message: 'the file is not UTF-8 text' }]);
-  }
-  return parseRecipe(text, path);
+export async function readRecipeFile(path: string, opts: { maxBytes?: number } = {}): Promise<ParsedRecipe> {
+  const tooBig = sizeProblem((await stat(path)).size, opts.maxBytes ?? DEFAULT_RECIPE_MAX_BYTES);
+  if (tooBig) throw new RecipeError(path, [{ file: path, path: '', message: tooBig }]);
+  return parseRecipe(decodeRecipeText(await readFile(path), path), path);
 }
 
 // Scalars whose meaning depends on how they are written, which the YAML value loses.

@@ -1,3 +1,4 @@
+import { isSafeName, MAX_SEGMENT_LENGTH, SAFE_NAME_CHARACTERS } from '../contracts/names';
 import type { PackageMeta } from '../formats/stone/meta';
 
 /**
@@ -66,16 +67,14 @@ export function repositoryPathOfUri(uri: string): string {
  * A value that becomes one path segment (source id, file name, architecture): no separators, no `.`/`..`, nothing
  * a shell or URL would treat specially. Build ids and names come from builders, so they are checked, not trusted.
  */
-const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
-
 export function isSafeSegment(value: string): boolean {
-  return SEGMENT.test(value) && value.length <= 255;
+  return isSafeName(value, MAX_SEGMENT_LENGTH);
 }
 
 /** Why a package's meta cannot be placed in the pool, or undefined when it can. */
 export function poolPathProblem(meta: Pick<PackageMeta, 'name' | 'version' | 'architecture' | 'sourceId'>): string | undefined {
   for (const [field, value] of [['source id', meta.sourceId], ['name', meta.name], ['version', meta.version], ['architecture', meta.architecture]] as const) {
-    if (!isSafeSegment(value)) return `${field} "${value}" cannot be part of a pool path (letters, digits and . _ + - only)`;
+    if (!isSafeSegment(value)) return `${field} "${value}" cannot be part of a pool path (${SAFE_NAME_CHARACTERS} only)`;
   }
   return undefined;
 }
