@@ -13,11 +13,13 @@ const PARSER_ERRORS: Record<string, { status: number; reason: string; code: stri
   ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'Request Timeout', code: 'request_timeout' },
 };
 
-export function clientErrorResponse(err: NodeJS.ErrnoException): string {
+export function clientErrorResponse(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): string {
   const known = (err.code && PARSER_ERRORS[err.code]) || { status: 400, reason: 'Bad Request', code: 'bad_request' };
   const requestId = randomUUID();
   const message = known.status === 431 ? 'the request line and headers exceed 16 KiB' : `the request could not be parsed as HTTP (${err.code ?? 'unknown parser error'})`;
   const body = JSON.stringify({ error: { code: known.code, message, requestId } });
+  // A response to HEAD has no body, whatever its status; a client would read ours as the next response.
+  const head = err.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
   return [
     `HTTP/1.1 ${known.status} ${known.reason}`,
     'Content-Type: application/json; charset=utf-8',
@@ -25,7 +27,7 @@ export function clientErrorResponse(err: NodeJS.ErrnoException): string {
     `x-request-id: ${requestId}`,
     'Connection: close',
     '',
-    body,
+    head ? '' : body,
   ].join('\r\n');
 }
 
