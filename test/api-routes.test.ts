@@ -343,6 +343,7 @@ describe('malformed requests get a 4xx in the error shape', () => {
     row('undecodable percent-encoding in a query value', 'GET', '/api/tasks?source=%ZZ', {}, 400, 'bad_request', 'query.source'),
     row('a repeated query parameter', 'GET', '/api/tasks?limit=1&limit=2', {}, 422, 'validation_failed', 'query.limit'),
     row('an unknown query parameter', 'GET', '/api/tasks?state=failed', {}, 422, 'validation_failed', 'query'),
+    row('a query on a route that takes none', 'GET', '/api/projects?limit=5', {}, 422, 'validation_failed', 'query'),
     row('a fractional limit', 'GET', '/api/tasks?limit=1.5', {}, 422, 'validation_failed', 'query.limit'),
     row('a limit that is not a number', 'GET', '/api/tasks?limit=NaN', {}, 422, 'validation_failed', 'query.limit'),
     row('an offset beyond safe integers', 'GET', '/api/tasks?offset=1e300', {}, 422, 'validation_failed', 'query.offset'),

@@ -35,5 +35,8 @@ export function once<S extends z.ZodType>(schema: S): z.ZodType<z.output<S>> {
 /** A query number given once, as an integer within bounds. */
 export const queryInt = (min: number, max: number) => once(z.coerce.number().int().min(min).max(max));
 
+/** Routes that take no query parameters: any given is a mistake worth saying (422), not something to ignore. */
+export const noQuery = z.strictObject({});
+
 /** Routes that take no body (retry, cancel, refresh): nothing, or an empty JSON object, and nothing more. */
 export const noBody = z.strictObject({}).optional();
