@@ -6,6 +6,8 @@ import { errorHandler, notFoundRoute } from './errors';
 import { silentLogger, type Logger } from './logger';
 import type { PipelineControl } from './pipeline';
 import { requestContext } from './request-context';
+import { guardBody, guardUrl, requireJsonBody } from './request-guards';
+import { methodGuard } from './route-table';
 import { buildersRouter } from './routes/builders';
 import { healthRouter } from './routes/health';
 import { hooksRouter } from './routes/hooks';
@@ -14,17 +16,22 @@ import { repositoriesRouter } from './routes/repositories';
 import { tasksRouter } from './routes/tasks';
 
 /**
- * The HTTP API: request id first (so even a malformed body's error carries one), then JSON bodies, one router per
- * domain noun, and last the 404 and the one error handler. Reads are public (dashboards); every POST needs a
- * token (see auth.ts).
+ * The HTTP API: request id first (so even a malformed body's error carries one), then the edge guards (URL,
+ * content type, JSON body: request-guards.ts), the method guard (405 and OPTIONS from the route table), one
+ * router per domain noun, and last the 404 and the one error handler. Reads are public (dashboards); every POST
+ * needs a token (see auth.ts). Serve it with server.ts's listen(), which answers what Node's parser refuses.
  */
 export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[] }): express.Application {
   const all: ApiDeps = { ...deps, logger: deps.logger ?? silentLogger };
   const app = express();
   app.disable('x-powered-by');
   app.use(requestContext(all.logger));
+  app.use(guardUrl);
+  app.use(requireJsonBody);
   // Bodies are small commands; 64 KiB is generous and keeps a stray upload from being buffered.
   app.use(express.json({ limit: '64kb' }));
+  app.use(guardBody);
+  app.use(methodGuard(app));
   for (const router of [healthRouter, projectsRouter, repositoriesRouter, tasksRouter, buildersRouter, hooksRouter]) {
     app.use(router(all));
   }

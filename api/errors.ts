@@ -51,6 +51,35 @@ export class RouteNotFoundError extends Error {
   override readonly name = 'RouteNotFoundError';
 }
 
+/**
+ * The request cannot even be read as one: undecodable percent-encoding, control characters in the path, the
+ * query or the body, a body nested beyond reason. 400, refused at the edge before any handler or query runs.
+ */
+export class BadRequestError extends Error {
+  override readonly name = 'BadRequestError';
+  constructor(message: string, readonly issues?: Issue[]) {
+    super(message);
+  }
+}
+
+/** A body that is not JSON (or no content type at all): 415. Every body this API reads is a JSON object. */
+export class UnsupportedMediaTypeError extends Error {
+  override readonly name = 'UnsupportedMediaTypeError';
+}
+
+/** The URL is longer than any route needs: 414. */
+export class UriTooLongError extends Error {
+  override readonly name = 'UriTooLongError';
+}
+
+/** The path is a route, but not for this method: 405 with the methods it has in `Allow`. */
+export class MethodNotAllowedError extends Error {
+  override readonly name = 'MethodNotAllowedError';
+  constructor(message: string, readonly allow: readonly string[]) {
+    super(message);
+  }
+}
+
 interface Mapping {
   status: number;
   code: string;
@@ -66,13 +95,28 @@ function classify(err: unknown): Mapping | undefined {
     return { status: 409, code: 'conflict' };
   }
   if (err instanceof HubUnavailableError) return { status: 503, code: 'hub_unavailable' };
+  if (err instanceof BadRequestError) return { status: 400, code: 'bad_request' };
+  if (err instanceof UnsupportedMediaTypeError) return { status: 415, code: 'unsupported_media_type' };
+  if (err instanceof UriTooLongError) return { status: 414, code: 'uri_too_long' };
+  if (err instanceof MethodNotAllowedError) return { status: 405, code: 'method_not_allowed' };
   // body-parser's own errors carry `type` and a 4xx `status`: malformed JSON, a body too large, a bad charset.
-  const parser = err as { type?: unknown; status?: unknown };
+  const parser = err as { type?: unknown; status?: unknown; expose?: unknown };
   if (typeof parser.type === 'string' && typeof parser.status === 'number' && parser.status >= 400 && parser.status < 500) {
-    return { status: parser.status, code: parser.type === 'entity.parse.failed' ? 'malformed_json' : 'bad_request' };
+    return { status: parser.status, code: BODY_PARSER_CODES[parser.type] ?? 'bad_request' };
   }
+  // The router's own refusals (a URIError for a parameter it cannot decode carries status 400): the guards of
+  // request-guards.ts refuse these first, this keeps a router-level 4xx a 4xx should one slip past them.
+  if (err instanceof URIError) return { status: 400, code: 'bad_request' };
   return undefined;
 }
+
+/** body-parser's error types, by what the client did wrong. */
+const BODY_PARSER_CODES: Record<string, string> = {
+  'entity.parse.failed': 'malformed_json',
+  'entity.too.large': 'payload_too_large',
+  'charset.unsupported': 'unsupported_media_type',
+  'encoding.unsupported': 'unsupported_media_type',
+};
 
 export function requestIdOf(res: Response): string {
   return String(res.locals.requestId ?? '');
@@ -104,7 +148,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (known.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="summit"');
     if (known.status === 503) res.setHeader('Retry-After', '30');
+    if (err instanceof MethodNotAllowedError) res.setHeader('Allow', err.allow.join(', '));
     const message = known.code === 'malformed_json' ? `malformed JSON body: ${(err as Error).message}` : (err as Error).message;
-    sendError(res, known.status, known.code, message, err instanceof ValidationError ? err.issues : undefined);
+    const issues = err instanceof ValidationError || err instanceof BadRequestError ? err.issues : undefined;
+    sendError(res, known.status, known.code, message, issues);
   };
 }

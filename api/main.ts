@@ -9,6 +9,7 @@ import { Auth } from './auth';
 import { loadOrCreateTokens, type TokenEntry } from './tokens';
 import { jsonLogger, type Logger } from './logger';
 import { TemporalPipeline } from './pipeline-temporal';
+import { listen } from './server';
 
 /**
  * The API entry point: configuration, database, Temporal client, tokens, listen. A table of contents; the work
@@ -43,9 +44,7 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
 
   let server: Server;
   try {
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.SUMMIT_API_PORT, config.SUMMIT_API_HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
-    });
+    server = await listen(app, config.SUMMIT_API_PORT, config.SUMMIT_API_HOST);
   } catch (err) {
     await orm.close(true);
     await connection.close();

@@ -1,4 +1,4 @@
-import { EntityManager, InferEntity, MikroORM } from '@mikro-orm/core';
+import { EntityManager, InferEntity, MikroORM, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { isOpen, OPEN_STATUSES, TaskStatus, transition } from '../core/task/state';
 import { Builder, InvalidRecipe, Recipe, Repository, Task, TaskEvent } from './entities';
 
@@ -47,7 +47,13 @@ export class Store {
     const em = this.em();
     if (await em.findOne(Repository, { id: row.id })) throw new ConflictError(`repository "${row.id}" already exists`);
     const repo = em.create(Repository, { ref: 'HEAD', cascade: false, lastCommit: null, lastRefreshAt: null, ...row });
-    await em.flush();
+    try {
+      await em.flush();
+    } catch (err) {
+      // Two registrations of one id at once: both pass the check above, the second insert hits the primary key.
+      if (err instanceof UniqueConstraintViolationException) throw new ConflictError(`repository "${row.id}" already exists`);
+      throw err;
+    }
     return repo;
   }
 

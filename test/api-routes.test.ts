@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
+import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,8 @@ import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
 import { createApp } from '../api/app';
 import { Auth } from '../api/auth';
+import { silentLogger, type Logger } from '../api/logger';
+import { listen } from '../api/server';
 import { CommandRefusedError, HubUnavailableError, type HubStatus, type PipelineControl } from '../api/pipeline';
 import type { RefreshRequest, TaskCommand, TaskCommandResult } from '../core/contracts/hub';
 import { openDatabase } from '../db/orm';
@@ -71,7 +74,7 @@ async function call(method: string, path: string, opts: { token?: string; body?:
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   let body: string | undefined;
   if (opts.raw !== undefined || opts.body !== undefined) {
-    headers['content-type'] = 'application/json';
+    headers['content-type'] ??= 'application/json';
     body = opts.raw ?? JSON.stringify(opts.body);
   }
   const res = await fetch(`${base}${path}`, { method, headers, body });
@@ -107,9 +110,7 @@ beforeAll(async () => {
   const auth = new Auth([{ name: 'admin', role: 'admin', token: ADMIN }, { name: 'hook', role: 'hook', token: HOOK }]);
   // Local repository paths are allowed under /srv here (SUMMIT_REPOSITORY_ROOTS; api-repositories.test.ts tests the rule).
   const app = createApp({ store, pipeline, auth, repositoryRoots: ['/srv'] });
-  server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  server = await listen(app, 0, '127.0.0.1');
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
@@ -313,5 +314,119 @@ describe('reads', () => {
     const far = await call('GET', at(id('tool'), '/log'));
     expect(far.status).toBe(404);
     expect(far.json.error.message).toMatch(/\/nonexistent\/builder\/tool\.log on builder far-away/);
+  });
+});
+
+/** Sends bytes as they are (fetch would re-encode them) and reads the one response. */
+function rawExchange(bytes: string): Promise<string> {
+  const { port } = server.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+describe('malformed requests get a 4xx in the error shape', () => {
+  const nested = (depth: number) => `{"repository":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+  const row = (what: string, method: string, path: string, opts: Parameters<typeof call>[2], status: number, code: string, field?: string) =>
+    ({ what, method, path, opts, status, code, field });
+  const cases = [
+    row('undecodable percent-encoding in an id', 'GET', '/api/tasks/%E0%A4%A', {}, 400, 'bad_request', 'path'),
+    row('a lone % in an id of a command', 'POST', '/api/tasks/%/retry', { token: ADMIN }, 400, 'bad_request', 'path'),
+    row('a NUL in an id', 'GET', '/api/tasks/build%00x', {}, 400, 'bad_request', 'path'),
+    row('a NUL in a repository id', 'POST', '/api/repositories/rec%00ipes/refresh', { token: HOOK }, 400, 'bad_request', 'path'),
+    row('a NUL in a query value', 'GET', '/api/tasks?repository=%00', {}, 400, 'bad_request', 'query.repository'),
+    row('a control character in a query name', 'GET', '/api/tasks?a%01=1', {}, 400, 'bad_request', 'query'),
+    row('undecodable percent-encoding in a query value', 'GET', '/api/tasks?source=%ZZ', {}, 400, 'bad_request', 'query.source'),
+    row('a repeated query parameter', 'GET', '/api/tasks?limit=1&limit=2', {}, 422, 'validation_failed', 'query.limit'),
+    row('an unknown query parameter', 'GET', '/api/tasks?state=failed', {}, 422, 'validation_failed', 'query'),
+    row('a query on a route that takes none', 'GET', '/api/projects?limit=5', {}, 422, 'validation_failed', 'query'),
+    row('a fractional limit', 'GET', '/api/tasks?limit=1.5', {}, 422, 'validation_failed', 'query.limit'),
+    row('a limit that is not a number', 'GET', '/api/tasks?limit=NaN', {}, 422, 'validation_failed', 'query.limit'),
+    row('an offset beyond safe integers', 'GET', '/api/tasks?offset=1e300', {}, 422, 'validation_failed', 'query.offset'),
+    row('an unknown query parameter on a log', 'GET', at(id('broken'), '/log?tail=1&x=1'), {}, 422, 'validation_failed', 'query'),
+    row('a NUL in a body string', 'POST', '/api/hooks/git', { token: HOOK, body: { repository: 'rec\u0000ipes' } }, 400, 'bad_request', 'body.repository'),
+    row('a NUL in a repository URL', 'POST', '/api/repositories', { token: ADMIN, body: { id: 'nul', project: 'serpent', url: '/srv/\u0000' } }, 400, 'bad_request', 'body.url'),
+    row('a __proto__ key', 'POST', '/api/hooks/git', { token: HOOK, raw: '{"__proto__":{"admin":true},"repository":"recipes"}' }, 400, 'bad_request', 'body'),
+    row('a constructor key', 'POST', '/api/hooks/git', { token: HOOK, raw: '{"constructor":{"prototype":1},"repository":"recipes"}' }, 400, 'bad_request', 'body'),
+    row('deeply nested JSON', 'POST', '/api/hooks/git', { token: HOOK, raw: nested(5_000) }, 400, 'bad_request'),
+    row('an array body', 'POST', '/api/hooks/git', { token: HOOK, body: ['recipes'] }, 422, 'validation_failed', 'body'),
+    row('a JSON null body', 'POST', '/api/hooks/git', { token: HOOK, raw: 'null' }, 400, 'malformed_json'),
+    row('a body larger than 64 KiB', 'POST', '/api/hooks/git', { token: HOOK, body: { repository: 'x'.repeat(70_000) } }, 413, 'payload_too_large'),
+    row('a text body', 'POST', '/api/hooks/git', { token: HOOK, raw: 'repository=recipes', headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type'),
+    row('a form body', 'POST', '/api/repositories', { token: ADMIN, raw: 'id=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported_media_type'),
+    row('a JSON body in Latin-1', 'POST', '/api/hooks/git', { token: HOOK, raw: '{}', headers: { 'content-type': 'application/json; charset=iso-8859-1' } }, 415, 'unsupported_media_type'),
+    row('a body on a command that takes none', 'POST', at(id('broken'), '/retry'), { token: ADMIN, body: { force: true } }, 422, 'validation_failed', 'body'),
+    row('an id longer than any build id', 'GET', `/api/tasks/${'x'.repeat(2_000)}`, {}, 422, 'validation_failed', 'params.id'),
+    row('a URL longer than 8 KiB', 'GET', `/api/tasks?source=${'x'.repeat(9_000)}`, {}, 414, 'uri_too_long'),
+    row('PUT on a path that only reads', 'PUT', '/api/tasks', {}, 405, 'method_not_allowed'),
+    row('DELETE on a task', 'DELETE', at(id('liba')), {}, 405, 'method_not_allowed'),
+    row('GET on a command', 'GET', at(id('liba'), '/retry'), {}, 405, 'method_not_allowed'),
+  ];
+  it.each(cases)('$what: $method → $status $code', async ({ method, path, opts, status, code, field }) => {
+    const reply = await call(method, path, opts);
+    expect(reply.status).toBe(status);
+    expect(reply.json.error).toMatchObject({ code, message: expect.any(String), requestId: reply.headers.get('x-request-id') });
+    if (field) expect(reply.json.error.issues.map((i: { path: string }) => i.path)).toContain(field);
+    expect(pipeline.calls).toEqual([]);
+  });
+
+  it('answers 405 with the methods the path takes in Allow, and OPTIONS with 204 and the same list', async () => {
+    const put = await call('PUT', '/api/tasks');
+    expect(put.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    const options = await call('OPTIONS', at(id('liba'), '/cancel'));
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('POST, OPTIONS');
+    expect((await call('OPTIONS', '/api/nothing')).status).toBe(404);
+  });
+
+  it('answers HEAD like GET without a body', async () => {
+    const head = await call('HEAD', '/api/projects');
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect((await call('HEAD', at(id('nothing')))).status).toBe(404);
+  });
+
+  it('answers headers beyond 16 KiB with 431 in the error shape', async () => {
+    const { port } = server.address() as AddressInfo;
+    const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/api/projects', headers: { 'x-padding': 'p'.repeat(20_000) } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(reply.status).toBe(431);
+    expect(JSON.parse(reply.body).error).toMatchObject({ code: 'headers_too_large', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+  });
+
+  it('answers a request line that is not HTTP with 400 in the error shape', async () => {
+    const text = await rawExchange('GET /api/projects\u0000 HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).error).toMatchObject({ code: 'bad_request', requestId: expect.any(String) });
+  });
+
+  it('keeps a database outage a logged 500 without internals, not a 4xx', async () => {
+    const closed = await openDatabase({ url: pg.url, dataDir: dir });
+    await closed.close(true);
+    const logged: string[] = [];
+    const logger: Logger = { ...silentLogger, error: (msg: string) => void logged.push(msg) };
+    const other = await listen(createApp({ store: new Store(closed), pipeline, auth: new Auth([]), logger }), 0, '127.0.0.1');
+    try {
+      const reply = await fetch(`http://127.0.0.1:${(other.address() as AddressInfo).port}/api/tasks?limit=1`);
+      expect(reply.status).toBe(500);
+      const body = (await reply.json()) as { error: Record<string, unknown> };
+      expect(body.error).toMatchObject({ code: 'internal', requestId: reply.headers.get('x-request-id') });
+      expect(logged).toEqual(['unhandled error']);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
   });
 });

@@ -1,10 +1,13 @@
 import { Router } from 'express';
 import type { ApiDeps } from '../deps';
+import { parse } from '../validate';
+import { noQuery } from './schemas';
 
 /** GET /api/builders: every builder as last reported by its heartbeat (lastSeen tells a live one from a gone one). */
 export function buildersRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.get('/api/builders', async (_req, res) => {
+  router.get('/api/builders', async (req, res) => {
+    parse('query', noQuery, req.query);
     res.json({ items: await deps.store.listBuilders() });
   });
   return router;

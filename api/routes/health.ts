@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import type { ApiDeps } from '../deps';
 import { checkHealth } from '../services/health';
+import { parse } from '../validate';
+import { noQuery } from './schemas';
 
 /**
  * GET /health: 200 while the database answers (the hub's state is in the body; `degraded` when it does not take
@@ -8,7 +10,8 @@ import { checkHealth } from '../services/health';
  */
 export function healthRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.get('/health', async (_req, res) => {
+  router.get('/health', async (req, res) => {
+    parse('query', noQuery, req.query);
     const health = await checkHealth(deps.store, deps.pipeline);
     res.status(health.status === 'down' ? 503 : 200).json(health);
   });

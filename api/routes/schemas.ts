@@ -17,4 +17,28 @@ export const commit = z.string().regex(/^[0-9a-f]{7,64}$/, 'a git commit id (hex
 // eslint-disable-next-line no-control-regex -- control characters are what the rule refuses
 export const ref = z.string().regex(/^[^\s\x00-\x1f~^:?*[\\]+$/, 'a git ref such as main or refs/heads/main').max(255);
 
-export const idParams = z.object({ id: z.string().min(1) });
+/**
+ * A path id: a repository name or a URL-decoded build id. 1,024 characters is well above the longest build id;
+ * the edge (request-guards.ts) has already refused control characters and undecodable percent-encoding.
+ */
+export const idParams = z.object({ id: z.string().min(1).max(1024) });
+
+/**
+ * One query parameter given once. `?limit=1&limit=2` arrives as an array; saying so beats zod's "expected
+ * string, received array".
+ */
+export function once<S extends z.ZodType>(schema: S): z.ZodType<z.output<S>> {
+  return z
+    .string({ error: (issue) => (Array.isArray(issue.input) ? 'given more than once; give it once' : 'expected a single value') })
+    // The cast only narrows the input type: whatever S takes, a string is among it (z.coerce, z.string).
+    .pipe(schema as unknown as z.ZodType<z.output<S>, string>);
+}
+
+/** A query number given once, as an integer within bounds. */
+export const queryInt = (min: number, max: number) => once(z.coerce.number().int().min(min).max(max));
+
+/** Routes that take no query parameters: any given is a mistake worth saying (422), not something to ignore. */
+export const noQuery = z.strictObject({});
+
+/** Routes that take no body (retry, cancel, refresh): nothing, or an empty JSON object, and nothing more. */
+export const noBody = z.strictObject({}).optional();

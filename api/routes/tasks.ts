@@ -6,7 +6,7 @@ import type { ApiDeps } from '../deps';
 import { openTaskLog } from '../services/task-log';
 import { commandTask, taskDetail } from '../services/tasks';
 import { parse } from '../validate';
-import { idParams } from './schemas';
+import { idParams, noBody, once, queryInt } from './schemas';
 
 /** `status=failed,blocked` and `status=failed&status=blocked` mean the same. */
 const statusList = z.preprocess(
@@ -15,16 +15,17 @@ const statusList = z.preprocess(
   z.array(z.enum(TASK_STATUSES)).optional(),
 );
 
-const listQuery = z.object({
+// Strict: a misspelt filter (`?state=failed`) is a 422, not silently the unfiltered list.
+const listQuery = z.strictObject({
   status: statusList,
-  repository: z.string().min(1).optional(),
-  source: z.string().min(1).optional(),
+  repository: once(z.string().min(1).max(255)).optional(),
+  source: once(z.string().min(1).max(255)).optional(),
   // 200 keeps one page of task rows well under a megabyte.
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: queryInt(1, 200).default(50),
+  offset: queryInt(0, Number.MAX_SAFE_INTEGER).default(0),
 });
 
-const logQuery = z.object({ tail: z.coerce.number().int().min(1).max(100_000).optional() });
+const logQuery = z.strictObject({ tail: queryInt(1, 100_000).optional() });
 
 /**
  * Tasks are addressed by their build id, which contains slashes (build/<project>/<repo>/<source-version-release>/
@@ -63,6 +64,7 @@ export function tasksRouter(deps: ApiDeps): Router {
   for (const command of ['retry', 'cancel'] as const) {
     router.post(`/api/tasks/:id/${command}`, requireRole(deps.auth, 'admin'), async (req, res) => {
       const { id } = parse('params', idParams, req.params);
+      parse('body', noBody, req.body);
       res.json(await commandTask(deps, command, id, identityOf(res.locals).name));
     });
   }

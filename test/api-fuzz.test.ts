@@ -1,0 +1,413 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MikroORM } from '@mikro-orm/core';
+import { Client, Connection } from '@temporalio/client';
+import type { Application } from 'express';
+import { createApp } from '../api/app';
+import { Auth } from '../api/auth';
+import { TemporalPipeline } from '../api/pipeline-temporal';
+import { routesOf } from '../api/route-table';
+import { listen } from '../api/server';
+import { parseConfig } from '../core/config';
+import { prng, randInt } from '../core/prng';
+import { openDatabase } from '../db/orm';
+import { Store } from '../db/store';
+import { startSummit, type RunningRole } from '../workers/summit';
+import { recipeYaml, TestRepo } from './helpers/git-repo';
+import { createTestDatabase, type TestDatabase } from './support/postgres';
+import { startTemporalTestServer, type TemporalTestServer } from './support/temporal';
+import { installQuietWorkerRuntime } from './support/worker';
+
+/**
+ * A seeded fuzz of the whole API, every part real: PostgreSQL behind the store, a Temporal dev server with the
+ * real summit worker running the hub (so pushes, refreshes, retries and cancels reach a hub that answers).
+ * Every route of the app, read from its router stack, gets valid and hostile requests with no token, the hook
+ * token, the admin token and wrong ones. No answer may be a 5xx, every error body must be in the documented
+ * shape with the request id of its header, and /health must still say ok at the end.
+ */
+const SEED = 0x5eed_2026;
+const REQUESTS = 10_000;
+// Enough parallel keep-alive connections to keep the server busy, few enough for a 2-core machine.
+const CONCURRENCY = 16;
+
+const ADMIN = `summit_admin_${'a'.repeat(43)}`;
+const HOOK = `summit_hook_${'h'.repeat(43)}`;
+const BASE = { project: 'serpent', repository: 'recipes', version: '1.0', release: 1, isa: 'x86_64', index: 'main', commit: 'c0ffee', recipePath: 'x' };
+const taskId = (source: string) => `build/serpent/recipes/${source}-1.0-1/x86_64`;
+const SEEDED = ['broken', 'done', 'n1', 'n2', 'far'];
+
+type Rand = () => number;
+const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[randInt(rand, xs.length)];
+const chance = (rand: Rand, p: number) => rand() < p;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Hostile material. Path and query material is given as it goes on the wire (already percent-encoded, or
+// deliberately not); body material as JavaScript values or raw text.
+
+const BAD_ENCODING = ['%', '%Z', '%ZZ', '%E0%A4%A', '%C0%80', '%ED%A0%80', '%FF', '%F0%9F%98', '%%41', '%u0041'];
+const CONTROL = ['%00', 'a%00b', '%01', '%0A', '%0D%0A', '%1B%5B31m', '%7F', '%C2%80', '%C2%9F', 'x%09y'];
+const UNICODE = [encodeURIComponent('ünïcødé'), '%F0%9F%98%80', encodeURIComponent('\u202eevil'), encodeURIComponent('\uFEFF'), '\u00fc', '\u00ff\u00fe'];
+const TRAVERSAL = ['..', '%2E%2E', '..%2F..%2Fetc%2Fpasswd', '%2F', '%2Fetc%2Fpasswd', '.', '%5C..%5C'];
+const ODD = ["'%20OR%201%3D1%20--", '__proto__', 'constructor', 'prototype', '-1', '1e309', 'NaN', '%20', '+', '*', '$', '~', '(', 'a;b', 'null', 'undefined'];
+const NUMBERS = ['-1', '0', '1', '2', '1.5', '-0', 'NaN', 'Infinity', '-Infinity', '1e309', '9007199254740993', '1e21', '0x10', '', '%20', '200', '201', '100000', '100001', '5%00', 'abc', '1,2'];
+
+/** A path segment: a real id half the time, otherwise something hostile. */
+function segment(rand: Rand, valid: readonly string[]): string {
+  if (chance(rand, 0.45)) return encodeURIComponent(pick(rand, valid));
+  const kind = randInt(rand, 7);
+  if (kind === 0) return pick(rand, BAD_ENCODING);
+  if (kind === 1) return pick(rand, CONTROL);
+  if (kind === 2) return pick(rand, UNICODE);
+  if (kind === 3) return pick(rand, TRAVERSAL);
+  if (kind === 4) return pick(rand, ODD);
+  if (kind === 5) return 'x'.repeat(pick(rand, [1_000, 1_025, 5_000, 9_000]));
+  return `${encodeURIComponent(pick(rand, valid))}${pick(rand, [...BAD_ENCODING, ...CONTROL])}`;
+}
+
+function hostileString(rand: Rand): string {
+  return pick(rand, [
+    '', 'a\u0000b', '\u0000', '\u0007', 'line\nbreak', '\u007f', '\u0085', 'ünïcødé', '😀', '\ud800', '\udfff', '\u202e',
+    'x'.repeat(300), 'x'.repeat(3_000), '../../etc/passwd', '-oProxyCommand=x', '--upload-pack=touch /tmp/x', 'recipes',
+    "' OR 1=1 --", '%00', '__proto__', 'HEAD', 'refs/heads/main', 'main', '0123456789abcdef0123456789abcdef01234567',
+  ]);
+}
+
+function hostileValue(rand: Rand, depth = 0): unknown {
+  const kind = randInt(rand, depth > 2 ? 6 : 9);
+  if (kind === 0) return hostileString(rand);
+  if (kind === 1) return pick(rand, [0, -1, 1.5, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, 2 ** 53]);
+  if (kind === 2) return pick(rand, [true, false, null]);
+  if (kind === 3) return pick(rand, ['recipes', 'serpent', 'main', 'extra']);
+  if (kind === 4) return [];
+  if (kind === 5) return {};
+  if (kind === 6) return Array.from({ length: 1 + randInt(rand, 3) }, () => hostileValue(rand, depth + 1));
+  if (kind === 7) return { [pick(rand, ['a', 'repository', '__proto__', 'constructor', 'id'])]: hostileValue(rand, depth + 1) };
+  return { nested: hostileValue(rand, depth + 1) };
+}
+
+interface Body {
+  text?: string;
+  contentType?: string;
+  /** Send with Transfer-Encoding: chunked rather than a Content-Length. */
+  chunked?: boolean;
+}
+
+const CONTENT_TYPES = [
+  undefined, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml',
+  'application/json; charset=iso-8859-1', 'application/json; charset=utf-16', 'application/json;;;', 'application/vnd.api+json',
+  'application/octet-stream', 'json', '*/*',
+];
+
+/** A body for a route whose valid bodies `valid` makes: valid, mutated, or hostile in form. */
+function body(rand: Rand, valid: () => Record<string, unknown>): Body {
+  const kind = randInt(rand, 12);
+  const json = (value: unknown): Body => ({ text: JSON.stringify(value), contentType: 'application/json', chunked: chance(rand, 0.1) });
+  if (kind <= 2) return json(valid());
+  if (kind === 3) return json({ ...valid(), [pick(rand, ['extra', 'branch', '__proto__', 'constructor', 'prototype', 'a\u0000'])]: hostileValue(rand) });
+  if (kind === 4) {
+    const v = valid();
+    const keys = Object.keys(v);
+    if (keys.length) v[pick(rand, keys)] = hostileValue(rand);
+    return json(v);
+  }
+  if (kind === 5) return json(hostileValue(rand));
+  if (kind === 6) {
+    const depth = pick(rand, [10, 17, 100, 5_000, 20_000]);
+    return { text: `${'['.repeat(depth)}${']'.repeat(depth)}`, contentType: 'application/json' };
+  }
+  if (kind === 7) return { text: pick(rand, ['{', '{"a":', 'nul', '\u0000', '{"a":1}}', "{'a':1}", '{"a":NaN}', '"str"', '1', 'null', 'true', '[', '\ufeff{}', '{"\\ud800":1}']), contentType: 'application/json' };
+  if (kind === 8) return { text: JSON.stringify(valid()), contentType: pick(rand, CONTENT_TYPES) };
+  if (kind === 9) return { text: JSON.stringify({ ...valid(), pad: 'x'.repeat(pick(rand, [60_000, 70_000, 200_000])) }), contentType: 'application/json', chunked: chance(rand, 0.5) };
+  if (kind === 10) return { text: '', contentType: pick(rand, ['application/json', undefined]) };
+  return {};
+}
+
+/** A query string for /api/tasks-like routes: known keys with good and bad values, unknown and repeated keys. */
+function query(rand: Rand, keys: readonly string[], values: (key: string) => string): string {
+  if (chance(rand, 0.3)) return '';
+  const parts: string[] = [];
+  const n = 1 + randInt(rand, 4);
+  for (let i = 0; i < n; i++) {
+    const kind = randInt(rand, 10);
+    if (kind <= 5) {
+      const key = pick(rand, keys);
+      parts.push(`${key}=${values(key)}`);
+      if (chance(rand, 0.1)) parts.push(`${key}=${values(key)}`);
+    } else if (kind === 6) parts.push(`${pick(rand, ['x', 'state', '__proto__', 'constructor', 'limit[]', 'a%00', '%ZZ', ''])}=${pick(rand, NUMBERS)}`);
+    else if (kind === 7) parts.push(`${pick(rand, keys)}=${pick(rand, [...BAD_ENCODING, ...CONTROL, ...UNICODE])}`);
+    else if (kind === 8) parts.push(pick(rand, keys));
+    else parts.push(pick(rand, ['&', '=', '==', '&&&', '=x', '+']));
+  }
+  return `?${parts.join('&')}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The fuzz table: one entry per route of the app. A route added later without an entry here fails the test.
+
+interface Known {
+  repositories: string[];
+  tasks: string[];
+}
+
+interface Entry {
+  /** The path with its parameters filled, possibly with a query. */
+  path(rand: Rand, known: Known): string;
+  body?(rand: Rand, known: Known): Body;
+}
+
+const sometimesEmpty = (rand: Rand, make: () => Body): Body => (chance(rand, 0.6) ? {} : make());
+const tasksQuery = (rand: Rand, known: Known) =>
+  query(rand, ['status', 'repository', 'source', 'limit', 'offset'], (key) => {
+    if (key === 'status') return pick(rand, ['failed', 'failed,blocked', 'new', 'done', ',', 'failed,%00', 'completed,,new', pick(rand, CONTROL)]);
+    if (key === 'limit' || key === 'offset') return pick(rand, NUMBERS);
+    return chance(rand, 0.5) ? pick(rand, [...known.repositories, 'liba', 'broken']) : segment(rand, known.repositories);
+  });
+const noBodyOrJunk = (rand: Rand): Body => sometimesEmpty(rand, () => body(rand, () => ({})));
+
+const FUZZ: Record<string, Entry> = {
+  'GET /health': { path: (rand) => `/health${query(rand, ['verbose'], () => pick(rand, NUMBERS))}` },
+  'GET /api/projects': { path: (rand) => `/api/projects${query(rand, ['limit'], () => pick(rand, NUMBERS))}` },
+  'GET /api/builders': { path: (rand) => `/api/builders${query(rand, ['limit'], () => pick(rand, NUMBERS))}` },
+  'GET /api/repositories': { path: (rand) => `/api/repositories${query(rand, ['limit'], () => pick(rand, NUMBERS))}` },
+  // Being added by other parts of issue 7; listed so that the table is ready when they land.
+  'GET /api/repositories/:id': { path: (rand, k) => `/api/repositories/${segment(rand, k.repositories)}` },
+  'DELETE /api/repositories/:id': { path: (rand, k) => `/api/repositories/${segment(rand, [...k.repositories, 'gone'])}`, body: noBodyOrJunk },
+  'POST /api/repositories': {
+    path: () => '/api/repositories',
+    body: (rand) =>
+      body(rand, () => ({
+        id: chance(rand, 0.7) ? `fz${randInt(rand, 50)}` : pick(rand, ['recipes', 'a/b', '../x', '-x', 'x'.repeat(101)]),
+        project: pick(rand, ['serpent', 'fuzz', 'a b']),
+        url: pick(rand, ['/nonexistent/fuzz.git', 'https://example.invalid/r.git', '--upload-pack=touch /tmp/pwned', 'file:///etc', 'ext::sh -c x', '']),
+        ...(chance(rand, 0.5) ? { ref: pick(rand, ['main', 'refs/heads/main', 'HEAD', 'a b', '']) } : {}),
+        ...(chance(rand, 0.3) ? { cascade: pick(rand, [true, false, 'yes', 1]) } : {}),
+      })),
+  },
+  'POST /api/repositories/:id/refresh': { path: (rand, k) => `/api/repositories/${segment(rand, k.repositories)}/refresh`, body: noBodyOrJunk },
+  'POST /api/hooks/git': {
+    path: () => '/api/hooks/git',
+    body: (rand, k) =>
+      body(rand, () => ({
+        repository: pick(rand, [...k.repositories, 'nope']),
+        ...(chance(rand, 0.6) ? { commit: pick(rand, ['0123456789abcdef0123456789abcdef01234567', 'abc1234', 'XYZ', '']) } : {}),
+        ...(chance(rand, 0.6) ? { ref: pick(rand, ['main', 'refs/heads/main', 'refs/heads/wip', 'HEAD']) } : {}),
+      })),
+  },
+  'GET /api/tasks': { path: (rand, k) => `/api/tasks${tasksQuery(rand, k)}` },
+  'GET /api/tasks/:id': { path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}` },
+  'GET /api/tasks/:id/log': {
+    path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/log${query(rand, ['tail'], () => pick(rand, NUMBERS))}`,
+  },
+  'POST /api/tasks/:id/retry': { path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/retry`, body: noBodyOrJunk },
+  'POST /api/tasks/:id/cancel': { path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/cancel`, body: noBodyOrJunk },
+};
+
+const AUTHORIZATIONS = [
+  undefined, `Bearer ${HOOK}`, `Bearer ${ADMIN}`, 'Bearer summit_admin_wrong', `bearer ${ADMIN}`, `Basic ${ADMIN}`, 'Bearer',
+  `Bearer ${'a'.repeat(5_000)}`, `Bearer ${ADMIN} extra`, 'Bearer \u00ff',
+];
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'PROPFIND', 'TRACE'];
+
+interface Planned {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: Body;
+}
+
+function plan(rand: Rand, routes: Array<{ method: string; path: string }>, known: Known): Planned {
+  const route = pick(rand, routes);
+  const entry = FUZZ[`${route.method} ${route.path}`];
+  let path = entry.path(rand, known);
+  // Now and then: another method on the same path, or a path no route has.
+  const method = chance(rand, 0.1) ? pick(rand, METHODS) : route.method;
+  if (chance(rand, 0.03)) path = pick(rand, ['/', '/api', '/api/', '/api/tasks/', '/api/nothing', `/api/${segment(rand, ['x'])}`, '//api//tasks', '/API/TASKS', '/health/']);
+  const headers: Record<string, string> = {};
+  const authorization = pick(rand, AUTHORIZATIONS);
+  if (authorization) headers.authorization = authorization;
+  if (chance(rand, 0.05)) headers['x-request-id'] = pick(rand, ['ok-1', 'x'.repeat(500), 'a b', '\u00ff', '../../x']);
+  if (chance(rand, 0.01)) headers['x-padding'] = 'p'.repeat(20_000);
+  const sent = entry.body ? entry.body(rand, known) : chance(rand, 0.1) ? body(rand, () => ({})) : undefined;
+  return { method, path, headers, body: sent };
+}
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+function send(agent: Agent, port: number, req: Planned): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { ...req.headers };
+    const payload = req.body?.text !== undefined ? Buffer.from(req.body.text) : undefined;
+    if (req.body?.contentType) headers['content-type'] = req.body.contentType;
+    // Framed either way: Node sends a GET's or a HEAD's body without framing unless told, which would be our bug.
+    if (payload) headers[req.body?.chunked ? 'transfer-encoding' : 'content-length'] = req.body?.chunked ? 'chunked' : String(payload.length);
+    const outgoing = request({ host: '127.0.0.1', port, agent, method: req.method, path: req.path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    outgoing.on('error', (err) => reject(Object.assign(err, { reused: outgoing.reusedSocket })));
+    outgoing.end(payload);
+  });
+}
+
+/** What is wrong with an answer, or undefined when it is a fine one. */
+function problem(req: Planned, answer: Answer): string | undefined {
+  if (answer.status >= 500) return `status ${answer.status}`;
+  if (answer.status < 400 || req.method === 'HEAD') return undefined;
+  let parsed: { error?: { code?: unknown; message?: unknown; requestId?: unknown; issues?: unknown } };
+  try {
+    parsed = JSON.parse(answer.text);
+  } catch {
+    return `error body is not JSON: ${answer.text.slice(0, 80)}`;
+  }
+  const error = parsed.error;
+  if (!error || typeof error.code !== 'string' || typeof error.message !== 'string') return 'error body lacks code or message';
+  if (typeof error.requestId !== 'string' || error.requestId === '' || error.requestId !== answer.headers['x-request-id']) {
+    return `requestId ${String(error.requestId)} is not the x-request-id header ${String(answer.headers['x-request-id'])}`;
+  }
+  if (error.issues !== undefined) {
+    const ok = Array.isArray(error.issues) && error.issues.every((i: { path?: unknown; message?: unknown }) => typeof i.path === 'string' && typeof i.message === 'string');
+    if (!ok) return 'issues are not [{ path, message }]';
+  }
+  if (Object.keys(parsed).length !== 1) return 'the error body has more than { error }';
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+let temporal: TemporalTestServer;
+let pg: TestDatabase;
+let dir: string;
+let orm: MikroORM;
+let summit: RunningRole | undefined;
+let connection: Connection;
+let app: Application;
+let server: Server;
+let port: number;
+const known: Known = { repositories: ['recipes'], tasks: [] };
+const parserRefusals = new Map<string, number>();
+
+beforeAll(async () => {
+  installQuietWorkerRuntime();
+  dir = mkdtempSync(join(tmpdir(), 'summit-api-fuzz-'));
+  [temporal, pg] = await Promise.all([startTemporalTestServer(), createTestDatabase('api_fuzz')]);
+  orm = await openDatabase({ url: pg.url, dataDir: dir });
+  const store = new Store(orm);
+
+  const repo = new TestRepo(join(dir, 'recipes'));
+  repo.write('l/liba/stone.yaml', recipeYaml({ name: 'liba' }));
+  repo.commit('one recipe');
+  await store.addRepository({ id: 'recipes', project: 'serpent', url: repo.dir, ref: 'main' });
+  for (const source of SEEDED) await store.createTask({ ...BASE, id: taskId(source), source }, `recipe ${source}`);
+  await store.setStatus(taskId('broken'), 'building', 'dispatched', { builder: 'b1' });
+  await store.setStatus(taskId('broken'), 'failed', 'did not compile');
+  for (const to of ['building', 'publishing', 'completed'] as const) await store.setStatus(taskId('done'), to, to);
+  const log = join(dir, 'broken.log');
+  writeFileSync(log, Array.from({ length: 50 }, (_, i) => `line ${i + 1}`).join('\n'));
+  await store.updateTask(taskId('broken'), { logPath: log });
+  await store.updateTask(taskId('far'), { logPath: '/nonexistent/far.log' });
+  // liba's task comes from the hub's intake of the repository; nothing's never exists.
+  known.tasks = [...SEEDED.map(taskId), taskId('liba'), taskId('nothing')];
+
+  const config = parseConfig({
+    SUMMIT_DATA_DIR: join(dir, 'summit'),
+    SUMMIT_TEMPORAL_ADDRESS: temporal.address,
+    SUMMIT_TEMPORAL_NAMESPACE: temporal.namespace,
+    SUMMIT_DATABASE_URL: pg.url,
+    SUMMIT_POLL_INTERVAL: '1h',
+  });
+  summit = await startSummit(config);
+  connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection, namespace: temporal.namespace });
+  const auth = new Auth([{ name: 'admin', role: 'admin', token: ADMIN }, { name: 'hook', role: 'hook', token: HOOK }]);
+  app = createApp({ store, pipeline: new TemporalPipeline(client, temporal.address), auth });
+  server = await listen(app, 0, '127.0.0.1');
+  port = (server.address() as AddressInfo).port;
+  // Counted for the summary: requests Node's parser refused before express (answered by server.ts).
+  server.on('clientError', (err: NodeJS.ErrnoException) => parserRefusals.set(err.code ?? '?', (parserRefusals.get(err.code ?? '?') ?? 0) + 1));
+}, 180_000);
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  await summit?.stop();
+  await connection?.close();
+  await orm?.close(true);
+  await temporal?.stop();
+  await pg?.drop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('the API under a seeded fuzz', () => {
+  it('has a fuzz table entry for every route the app serves', () => {
+    const missing = routesOf(app)
+      .filter((r) => r.method !== 'HEAD')
+      .map((r) => `${r.method} ${r.path}`)
+      .filter((key) => !FUZZ[key]);
+    expect(missing).toEqual([]);
+  });
+
+  it(`answers ${REQUESTS} valid and hostile requests without a 5xx, every error in the documented shape`, async () => {
+    // The hub must be up first, or the first pushes would rightly be 503s.
+    await waitFor(async () => JSON.parse((await send(new Agent(), port, { method: 'GET', path: '/health', headers: {} })).text).status === 'ok');
+
+    const routes = routesOf(app).filter((r) => r.method !== 'HEAD');
+    const rand = prng(SEED);
+    const requests = Array.from({ length: REQUESTS }, () => plan(rand, routes, known));
+
+    const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+    const histogram = new Map<number, number>();
+    const failures: string[] = [];
+    let next = 0;
+    const started = process.hrtime.bigint();
+    const lane = async () => {
+      while (next < requests.length) {
+        const req = requests[next++];
+        let answer: Answer;
+        try {
+          answer = await send(agent, port, req);
+        } catch (err) {
+          const sent = { ...req.headers, authorization: undefined, 'x-padding': req.headers['x-padding']?.length, body: { ...req.body, text: req.body?.text?.length } };
+          failures.push(`${req.method} ${req.path.slice(0, 120)} ${JSON.stringify(sent)}: no answer (${(err as Error).message}, reused socket ${(err as { reused?: boolean }).reused})`);
+          continue;
+        }
+        histogram.set(answer.status, (histogram.get(answer.status) ?? 0) + 1);
+        const wrong = problem(req, answer);
+        if (wrong) failures.push(`${req.method} ${req.path.slice(0, 120)} [${req.body?.contentType ?? '-'} ${req.body?.text?.slice(0, 60) ?? ''}]: ${wrong}`);
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    agent.destroy();
+
+    const statuses = [...histogram].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ');
+    const refused = [...parserRefusals].map(([code, n]) => `${code}: ${n}`).join(', ');
+    process.stdout.write(
+      `api fuzz (seed ${SEED}): ${REQUESTS} requests in ${seconds.toFixed(1)} s, ${Math.round(REQUESTS / seconds)} requests/s, ` +
+        `${CONCURRENCY} keep-alive connections; statuses ${statuses}; refused by Node's parser ${refused || 'none'}\n`,
+    );
+    expect(failures.slice(0, 30)).toEqual([]);
+    // Valid requests were among them: the fuzz exercised handlers, not only the edge.
+    const expected = [200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 413, 414, 415, 422];
+    expect(expected.filter((s) => !histogram.has(s))).toEqual([]);
+
+    const health = await send(new Agent(), port, { method: 'GET', path: '/health', headers: {} });
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.text)).toMatchObject({ status: 'ok', database: { ok: true }, hub: { ok: true } });
+  }, 600_000);
+});
+
+/** Polls a condition until it holds; jest's timeout bounds the wait. */
+async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+  for (;;) {
+    if (await condition().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
