@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from './logger';
 import type { PipelineControl } from './pipeline';
 import { requestContext } from './request-context';
 import { buildersRouter } from './routes/builders';
+import { codecRouter, type CodecEndpointDeps } from './routes/codec';
 import { healthRouter } from './routes/health';
 import { hooksRouter } from './routes/hooks';
 import { projectsRouter } from './routes/projects';
@@ -18,11 +19,12 @@ import { tasksRouter } from './routes/tasks';
  * domain noun, and last the 404 and the one error handler. Reads are public (dashboards); every POST needs a
  * token (see auth.ts).
  */
-export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger }): express.Application {
+export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; codec?: Omit<CodecEndpointDeps, 'auth'> }): express.Application {
   const all: ApiDeps = { ...deps, logger: deps.logger ?? silentLogger };
   const app = express();
   app.disable('x-powered-by');
   app.use(requestContext(all.logger));
+  app.use(codecRouter({ auth: deps.auth, ...deps.codec })); // before the 64 KiB JSON limit: it parses its own, larger bodies
   // Bodies are small commands; 64 KiB is generous and keeps a stray upload from being buffered.
   app.use(express.json({ limit: '64kb' }));
   for (const router of [healthRouter, projectsRouter, repositoriesRouter, tasksRouter, buildersRouter, hooksRouter]) {

@@ -24,6 +24,14 @@ export const configSchema = z.object({
   SUMMIT_TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   SUMMIT_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   SUMMIT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  // Processes and state: payload encryption (core/payload-codec.ts, workers/payload-keys.ts)
+  /**
+   * Keys of the Temporal payload codec, `id:base64(32 bytes)` separated by commas: the first encrypts, all decrypt
+   * (rotation). A secret: no default; every role's entry point refuses to start without it or the key file.
+   */
+  SUMMIT_PAYLOAD_KEYS: z.string().optional(),
+  /** A file (mode 0600) holding the payload keys in the same form, one per line; `npm start` generates one. */
+  SUMMIT_PAYLOAD_KEY_FILE: z.string().min(1).optional(),
 
   // API and summit
   SUMMIT_API_PORT: port.default(3000),
@@ -41,6 +49,9 @@ export const configSchema = z.object({
   SUMMIT_PACKAGES_URL: z.string().regex(/^(file|https?):\/\//, 'a file://, http:// or https:// URL').optional(),
   /** Web UI port of the dev server `npm start` runs. */
   SUMMIT_TEMPORAL_UI_PORT: port.default(8233),
+  // Processes and state: the codec endpoint (api/routes/codec.ts)
+  /** Origin of the Temporal UI allowed (CORS) to call POST /codec/decode and /codec/encode, e.g. http://127.0.0.1:8233. */
+  SUMMIT_CODEC_UI_ORIGIN: z.string().regex(/^https?:\/\/[^/]+$/, 'an origin such as http://host:8233 (no path)').optional(),
 
   // Vessel
   /** When set, serve the published repositories over HTTP on this port (0 picks a free one). */

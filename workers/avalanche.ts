@@ -30,6 +30,8 @@ import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { startBuilderHeartbeat } from './heartbeat';
+import { payloadKeySettings, requirePayloadKeys, type PayloadKeySettings } from './payload-keys';
+import { dataConverterFor } from './temporal';
 import { ConfigError, parseConfig } from '../core/config';
 import { startArtefactServer } from '../activities/avalanche/artefact-server';
 import { createAvalancheActivities } from '../activities/avalanche/build';
@@ -40,7 +42,7 @@ import type { BuilderStatus } from '../core/contracts/hub';
 import { builderId, type BuilderId } from '../core/contracts/ids';
 import { builderQueue, isaQueue, type IsaLevel } from '../core/contracts/queues';
 
-export interface AvalancheWorkerConfig {
+export interface AvalancheWorkerConfig extends PayloadKeySettings {
   temporalAddress: string;
   namespace: string;
   dataDir: string;
@@ -84,6 +86,7 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
     corruptArtefacts: c.SUMMIT_TEST_CORRUPT_ARTEFACTS === '1',
     isaLevels: c.SUMMIT_BUILDER_ISA,
     heartbeatMs: c.SUMMIT_BUILDER_HEARTBEAT ?? 10_000,
+    ...payloadKeySettings(c),
   };
 }
 
@@ -161,7 +164,7 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
   try {
     for (const isa of levels) {
       workers.push(await Worker.create({
-        connection, namespace: config.namespace, taskQueue: isaQueue(isa),
+        connection, namespace: config.namespace, taskQueue: isaQueue(isa), dataConverter: dataConverterFor(config),
         activities: { buildRecipe: activities.buildRecipe },
         tuner: {
           activityTaskSlotSupplier: runtime.slots,
@@ -179,7 +182,7 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
       }));
     }
     workers.push(await Worker.create({
-      connection, namespace: config.namespace, taskQueue: builderQueue(config.builderId),
+      connection, namespace: config.namespace, taskQueue: builderQueue(config.builderId), dataConverter: dataConverterFor(config),
       activities: { cleanupBuild: activities.cleanupBuild },
       maxConcurrentActivityTaskExecutions: 4,
     }));
@@ -216,10 +219,11 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
 
 async function main(): Promise<void> {
   const config = loadAvalancheConfig();
+  requirePayloadKeys(config);
   const running = await startAvalanche(config);
   // Tell the hub this builder exists and what it can take, until it stops.
   const connection = await Connection.connect({ address: config.temporalAddress });
-  const heartbeat = startBuilderHeartbeat(new Client({ connection, namespace: config.namespace }), () => running.status(), config.heartbeatMs);
+  const heartbeat = startBuilderHeartbeat(new Client({ connection, namespace: config.namespace, dataConverter: dataConverterFor(config) }), () => running.status(), config.heartbeatMs);
   // The SDK runtime also shuts the workers down on these signals; stopping twice is harmless.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.stop());
   try {

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { startApi, RunningApi } from '../../api/main';
 import { loadOrCreateTokens } from '../../api/tokens';
 import { Config, parseConfig } from '../../core/config';
+import { generatePayloadKey } from '../../core/payload-codec';
 import { stopChild } from '../../workers/dev-server';
 import { startSummit, RunningRole } from '../../workers/summit';
 import { loadVesselConfig, RunningVessel, startVessel } from '../../workers/vessel';
@@ -23,6 +24,8 @@ export interface Farm {
   reposDir: string;
   builders: Map<string, Builder>;
   startBuilder(id: string, env?: Record<string, string>): Promise<Builder>;
+  /** SUMMIT_PAYLOAD_KEYS of every role of this farm (payloads are encrypted, as in production). */
+  payloadKeys: string;
   stop(): Promise<void>;
 }
 
@@ -37,7 +40,9 @@ export interface Builder {
 export async function startFarm(opts: { work: string; temporalAddress: string; databaseUrl: string; variants?: string }): Promise<Farm> {
   const dataDir = join(opts.work, 'summit');
   mkdirSync(dataDir, { recursive: true });
+  const payloadKeys = generatePayloadKey('farm');
   const config = parseConfig({
+    SUMMIT_PAYLOAD_KEYS: payloadKeys,
     SUMMIT_DATA_DIR: dataDir,
     SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress,
     SUMMIT_DATABASE_URL: opts.databaseUrl,
@@ -50,7 +55,7 @@ export async function startFarm(opts: { work: string; temporalAddress: string; d
   const api = await startApi(config);
   // Builders are noticed gone after 3 missed 2-second beats; the hub re-plans every 2 s without a signal.
   const summit: RunningRole = await startSummit(config, { hub: { builderTimeoutMs: 6_000, replanEveryMs: 2_000 } });
-  const vessel: RunningVessel = await startVessel(loadVesselConfig({ SUMMIT_DATA_DIR: dataDir, SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress }));
+  const vessel: RunningVessel = await startVessel(loadVesselConfig({ SUMMIT_DATA_DIR: dataDir, SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress, SUMMIT_PAYLOAD_KEYS: payloadKeys }));
   const builders = new Map<string, Builder>();
 
   const startBuilder = async (id: string, env: Record<string, string> = {}): Promise<Builder> => {
@@ -68,6 +73,7 @@ export async function startFarm(opts: { work: string; temporalAddress: string; d
         SUMMIT_AVALANCHE_PORT: String(await freePort()),
         SUMMIT_AVALANCHE_HOST: '127.0.0.1',
         SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress,
+        SUMMIT_PAYLOAD_KEYS: payloadKeys,
         ...env,
       },
       stdio: ['ignore', fd, fd],
@@ -79,7 +85,7 @@ export async function startFarm(opts: { work: string; temporalAddress: string; d
   };
 
   return {
-    config, api, builders, startBuilder,
+    config, api, builders, startBuilder, payloadKeys,
     adminToken: tokens.find((t) => t.role === 'admin')!.token,
     hookToken: tokens.find((t) => t.role === 'hook')!.token,
     reposDir: vessel.reposDir,
