@@ -20,7 +20,7 @@ import { recipeYaml } from './helpers/git-repo';
 import { describeWhenAvailable } from './support/ci';
 import { nspawnUnavailableReason } from './support/nspawn';
 import { createTestDatabase, TestDatabase } from './support/postgres';
-import { startTemporalTestServer, TemporalTestServer } from './support/temporal';
+import { startTemporalTestServer, temporalBinary, TemporalTestServer } from './support/temporal';
 
 jest.setTimeout(600_000);
 
@@ -134,6 +134,23 @@ describeWhenAvailable(nspawnUnavailableReason(), 'encrypted payloads in a real b
     const mac = token!.split('.')[3];
     expect(bytes.includes(mac)).toBe(false);
     expect(bytes.includes(Buffer.from(mac, 'base64url').toString('latin1'))).toBe(false);
+
+    // What the README tells an operator to run: the Temporal CLI decodes through the endpoint with the admin token.
+    // Its JSON output keeps payload data in base64: decode every `data` field to read what the operator sees.
+    const cli = async (auth: string): Promise<string> => {
+      const { stdout } = await promisify(execFile)(temporalBinary(), [
+        'workflow', 'show', '--address', temporal.address, '-w', id, '--output', 'json',
+        '--codec-endpoint', `${farm.api.url}/codec`, '--codec-auth', auth,
+      ], { maxBuffer: 64 * 1024 * 1024 }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
+      const datas: string[] = [];
+      JSON.parse(stdout || '{}', (k, v: unknown) => {
+        if (k === 'data' && typeof v === 'string') datas.push(Buffer.from(v, 'base64').toString('utf8'));
+        return v;
+      });
+      return datas.join('\n');
+    };
+    expect(await cli(`Bearer ${farm.adminToken}`)).toContain(token!);
+    expect(await cli('Bearer wrong-token')).not.toContain(token!);
   });
 });
 

@@ -84,7 +84,8 @@ async function main(): Promise<void> {
     say(`                git clone ${demo} demo && cd demo`);
     say('                $EDITOR liba/stone.yaml       # e.g. release : 2');
     say('                git commit -am "liba: rebuild" && git push origin main');
-    say(`payload key   ${config.SUMMIT_PAYLOAD_KEY_FILE ?? 'SUMMIT_PAYLOAD_KEYS'} (Temporal payloads are encrypted; the UI decodes them through ${api.url}/codec with the admin token)`);
+    say(`payload key   ${config.SUMMIT_PAYLOAD_KEY_FILE ?? 'SUMMIT_PAYLOAD_KEYS'} (Temporal payloads are encrypted; read them decoded with`);
+    say(`                temporal workflow show --address ${temporal.address} -w <build id> --codec-endpoint ${api.url}/codec --codec-auth "Bearer <admin token>")`);
     say('Ctrl-C stops everything; the next start resumes from the data folder');
     const progress = watchProgress(store, say);
     stops.push(async () => progress.stop());
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
       // A role that dies on its own takes the farm down with it, rather than leaving half a farm running.
       for (const role of [summit, vessel, avalanche]) role.done.catch((err) => {
         console.error(`summit: a role stopped: ${err instanceof Error ? err.message : String(err)}`);
+        exitCode = 1;
         resolveStop();
       });
     });
