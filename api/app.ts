@@ -9,6 +9,7 @@ import { requestContext } from './request-context';
 import { guardBody, guardUrl, requireJsonBody } from './request-guards';
 import { methodGuard } from './route-table';
 import { buildersRouter } from './routes/builders';
+import { codecRouter, type CodecEndpointDeps } from './routes/codec';
 import { healthRouter } from './routes/health';
 import { hooksRouter } from './routes/hooks';
 import { projectsRouter } from './routes/projects';
@@ -21,12 +22,13 @@ import { tasksRouter } from './routes/tasks';
  * router per domain noun, and last the 404 and the one error handler. Reads are public (dashboards); every POST
  * needs a token (see auth.ts). Serve it with server.ts's listen(), which answers what Node's parser refuses.
  */
-export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[] }): express.Application {
+export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; codec?: Omit<CodecEndpointDeps, 'auth'> }): express.Application {
   const all: ApiDeps = { ...deps, logger: deps.logger ?? silentLogger };
   const app = express();
   app.disable('x-powered-by');
   app.use(requestContext(all.logger));
   app.use(guardUrl);
+  app.use(codecRouter({ auth: deps.auth, ...deps.codec })); // before the 64 KiB JSON limit: it parses its own, larger bodies
   app.use(requireJsonBody);
   // Bodies are small commands; 64 KiB is generous and keeps a stray upload from being buffered.
   app.use(express.json({ limit: '64kb' }));

@@ -10,6 +10,8 @@ import { loadOrCreateTokens, type TokenEntry } from './tokens';
 import { jsonLogger, type Logger } from './logger';
 import { TemporalPipeline } from './pipeline-temporal';
 import { listen } from './server';
+import { payloadKeySettings, requirePayloadKeys } from '../workers/payload-keys';
+import { dataConverterFor } from '../workers/temporal';
 
 /**
  * The API entry point: configuration, database, Temporal client, tokens, listen. A table of contents; the work
@@ -33,13 +35,15 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
   const orm = await openDatabase({ url: config.SUMMIT_DATABASE_URL, dataDir: config.SUMMIT_DATA_DIR });
   // Lazy: the API comes up (and /health says so) while Temporal is still starting or down.
   const connection = Connection.lazy({ address: config.SUMMIT_TEMPORAL_ADDRESS });
-  const client = new Client({ connection, namespace: config.SUMMIT_TEMPORAL_NAMESPACE });
+  const dataConverter = dataConverterFor(config);
+  const client = new Client({ connection, namespace: config.SUMMIT_TEMPORAL_NAMESPACE, dataConverter });
   const app = createApp({
     store: new Store(orm),
     pipeline: new TemporalPipeline(client, config.SUMMIT_TEMPORAL_ADDRESS),
     auth: new Auth(tokens),
     logger,
     repositoryRoots: repositoryRoots(config),
+    codec: { codec: dataConverter?.payloadCodecs?.[0], uiOrigin: config.SUMMIT_CODEC_UI_ORIGIN },
   });
 
   let server: Server;
@@ -78,6 +82,7 @@ function printTokens(tokens: TokenEntry[], path: string): void {
 
 async function main(): Promise<void> {
   const config = parseConfig(process.env);
+  requirePayloadKeys(payloadKeySettings(config));
   const logger = jsonLogger(config.SUMMIT_LOG_LEVEL);
   const api = await startApi(config, logger);
   let stopping = false;

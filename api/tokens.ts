@@ -43,7 +43,8 @@ export class TokensFileError extends Error {
 export async function loadOrCreateTokens(dataDir: string): Promise<{ tokens: TokenEntry[]; path: string; created: boolean }> {
   const dir = resolve(dataDir);
   const path = join(dir, TOKENS_FILE);
-  await mkdir(dir, { recursive: true });
+  // The folder that holds the tokens is private too (created so; an existing one is left to the operator).
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   let created = false;
   if (!(await exists(path))) {
     const tokens: TokenEntry[] = [

@@ -40,6 +40,14 @@ export const configSchema = z.object({
    * means the data folder only (where `npm start` keeps its demo repository). Anything else must be a network URL.
    */
   SUMMIT_REPOSITORY_ROOTS: absolutePaths.optional(),
+  // Processes and state: payload encryption (core/payload-codec.ts, workers/payload-keys.ts)
+  /**
+   * Keys of the Temporal payload codec, `id:base64(32 bytes)` separated by commas: the first encrypts, all decrypt
+   * (rotation). A secret: no default; every role's entry point refuses to start without it or the key file.
+   */
+  SUMMIT_PAYLOAD_KEYS: z.string().optional(),
+  /** A file (mode 0600) holding the payload keys in the same form, one per line; `npm start` generates one. */
+  SUMMIT_PAYLOAD_KEY_FILE: z.string().min(1).optional(),
 
   // API and summit
   SUMMIT_API_PORT: port.default(3000),
@@ -64,6 +72,9 @@ export const configSchema = z.object({
   SUMMIT_RECIPE_PARSE_TIMEOUT: duration.prefault('10s'),
   /** Heap limit of the recipe parser thread (MiB). */
   SUMMIT_RECIPE_PARSE_MEMORY: z.coerce.number().int().min(32).max(4096).default(256),
+  // Processes and state: the codec endpoint (api/routes/codec.ts)
+  /** Origin of the Temporal UI allowed (CORS) to call POST /codec/decode and /codec/encode, e.g. http://127.0.0.1:8233. */
+  SUMMIT_CODEC_UI_ORIGIN: z.string().regex(/^https?:\/\/[^/]+$/, 'an origin such as http://host:8233 (no path)').optional(),
 
   // Vessel
   /** When set, serve the published repositories over HTTP on this port (0 picks a free one). */

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MikroORM, Options } from '@mikro-orm/core';
 import { ENTITIES } from './entities';
@@ -21,9 +21,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<MikroORM> {
     orm = await MikroORM.init({ ...common, driver: PostgreSqlDriver, clientUrl: opts.url });
   } else {
     const dir = resolve(opts.dataDir);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const { LibSqlDriver } = await import('@mikro-orm/libsql');
-    orm = await MikroORM.init({ ...common, driver: LibSqlDriver, dbName: join(dir, 'summit.db') });
+    const file = join(dir, 'summit.db');
+    orm = await MikroORM.init({ ...common, driver: LibSqlDriver, dbName: file });
+    // The read model names every repository and task: private to this user. SQLite gives -wal and -shm files
+    // it creates later the database file's mode.
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
   }
   await orm.schema.updateSchema({ safe: true });
   return orm;

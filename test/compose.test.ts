@@ -45,7 +45,7 @@ describeWhenAvailable(
   'docker-compose.yml',
   () => {
     it('validates, with the database, Temporal, its UI and the four Summit roles as services', async () => {
-      const rendered = parse(await config({ SUMMIT_DB_PASSWORD: 'test-only-password' })) as {
+      const rendered = parse(await config({ SUMMIT_DB_PASSWORD: 'test-only-password', SUMMIT_PAYLOAD_KEYS: 'k1:dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta2V5LTMyYg==' })) as {
         services: Record<string, ComposeService>;
       };
       const services = rendered.services;
@@ -64,6 +64,10 @@ describeWhenAvailable(
 
     it('refuses to render without the database password, which has no default', async () => {
       await expect(config({})).rejects.toThrow(/SUMMIT_DB_PASSWORD/);
+    });
+
+    it('refuses to render without the payload keys, which have no default', async () => {
+      await expect(config({ SUMMIT_DB_PASSWORD: 'test-only-password' })).rejects.toThrow(/SUMMIT_PAYLOAD_KEYS/);
     });
   },
 );

@@ -4,8 +4,8 @@
  * packages are in the published index, stops it with Ctrl-C (SIGINT), and checks that a second start resumes
  * from the data folder without building anything again.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readIndex } from '../core/formats/repo-index';
@@ -112,6 +112,40 @@ describe('npm start', () => {
       await new Promise((r) => setTimeout(r, 5_000));
       expect(readFileSync(join(dataDir, 'vessel', 'repos', 'main', 'moss-root-index.json'), 'utf8')).toBe(historiesBefore);
       expect(started.output()).not.toMatch(/generated API tokens/);
+    } finally {
+      await stop(started);
+    }
+  });
+
+  it('builds what a user pushes to the demo repository it prints, through the installed post-receive hook', async () => {
+    const started = await npmStart(env);
+    try {
+      await waitFor('npm start to be up', async () => (/Ctrl-C stops everything/.test(started.output()) ? true : undefined), 120_000, async () => started.output().slice(-3000));
+      // The commands it prints, as a user would run them.
+      const out = started.output();
+      const bare = join(dataDir, 'demo-recipes.git');
+      expect(out).toContain(`git clone ${bare} demo && cd demo`);
+      expect(out).toContain('git commit -am "liba: rebuild" && git push origin main');
+      const work = mkdtempSync(join(tmpdir(), 'summit-demo-clone-'));
+      try {
+        const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+        git(work, 'clone', '-q', bare, 'demo');
+        const clone = join(work, 'demo');
+        mkdirSync(join(clone, 'hello'));
+        writeFileSync(join(clone, 'hello', 'stone.yaml'), [
+          'name        : hello', 'version     : "1.0.0"', 'release     : 1', 'homepage    : https://example.org/hello', 'license     : MIT',
+          'summary     : Hello', 'description : A file, pushed by a user', 'install     : |', '    install -Dm644 /dev/null %(installroot)%(datadir)/hello/file', '',
+        ].join('\n'));
+        git(clone, 'add', '-A');
+        git(clone, '-c', 'user.email=user@summit.invalid', '-c', 'user.name=User', 'commit', '-q', '-m', 'hello');
+        // git prints the hook's output on stderr, prefixed with "remote:" only for remote transports.
+        const pushed = spawnSync('git', ['push', 'origin', 'main'], { cwd: clone, encoding: 'utf8' });
+        expect(pushed.status).toBe(0);
+        expect(pushed.stderr).toMatch(/summit: reported demo [0-9a-f]{12} \(refs\/heads\/main\)/);
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+      await waitFor('hello in the published index', async () => ((await demoIndex())?.includes('hello') ? true : undefined), 300_000, async () => started.output().slice(-3000));
     } finally {
       await stop(started);
     }

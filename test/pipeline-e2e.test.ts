@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { dataConverterFor } from '../workers/temporal';
 import { main as summitCli } from '../cli/main';
 import { POLL_SCHEDULE_ID } from '../workers/hub-control';
 import { readIndex } from '../core/formats/repo-index';
@@ -236,7 +237,7 @@ describe('recipe push → ordered builds → verified artefacts → published in
     const cancelled = await api<{ status: string }>(path, { method: 'POST', headers: { authorization: `Bearer ${farm.adminToken}` } });
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
-    const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+    const client = new Client({ connection: await Connection.connect({ address: temporal.address }), dataConverter: dataConverterFor({ payloadKeys: farm.payloadKeys }) });
     try {
       const closed = await waitFor('the build workflow to end', async () => {
         const d = await client.workflow.getHandle(taskId('slow')).describe();
@@ -257,7 +258,7 @@ describe('recipe push → ordered builds → verified artefacts → published in
     // A fetch into the bare repository moves its branch without running its post-receive hook.
     const bare = join(work, 'recipes.git');
     execFileSync('git', ['-C', bare, 'fetch', '-q', clone, 'main:main']);
-    const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+    const client = new Client({ connection: await Connection.connect({ address: temporal.address }), dataConverter: dataConverterFor({ payloadKeys: farm.payloadKeys }) });
     try {
       await client.schedule.getHandle(POLL_SCHEDULE_ID).trigger();
     } finally {

@@ -34,6 +34,8 @@ import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { startBuilderHeartbeat } from './heartbeat';
+import { payloadKeySettings, requirePayloadKeys, type PayloadKeySettings } from './payload-keys';
+import { dataConverterFor } from './temporal';
 import { ConfigError, parseConfig, repositoryRoots } from '../core/config';
 import type { SourcePolicy } from '../core/security/source-url';
 import { startArtefactServer } from '../activities/avalanche/artefact-server';
@@ -45,7 +47,7 @@ import type { BuilderStatus } from '../core/contracts/hub';
 import { builderId, type BuilderId } from '../core/contracts/ids';
 import { builderQueue, isaQueue, type IsaLevel } from '../core/contracts/queues';
 
-export interface AvalancheWorkerConfig {
+export interface AvalancheWorkerConfig extends PayloadKeySettings {
   temporalAddress: string;
   namespace: string;
   dataDir: string;
@@ -97,6 +99,7 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
       maxUpstreamBytes: c.SUMMIT_MAX_UPSTREAM_SIZE,
       upstreamTimeoutMs: c.SUMMIT_UPSTREAM_TIMEOUT,
     },
+    ...payloadKeySettings(c),
   };
 }
 
@@ -175,7 +178,7 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
   try {
     for (const isa of levels) {
       workers.push(await Worker.create({
-        connection, namespace: config.namespace, taskQueue: isaQueue(isa),
+        connection, namespace: config.namespace, taskQueue: isaQueue(isa), dataConverter: dataConverterFor(config),
         activities: { buildRecipe: activities.buildRecipe },
         tuner: {
           activityTaskSlotSupplier: runtime.slots,
@@ -193,7 +196,7 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
       }));
     }
     workers.push(await Worker.create({
-      connection, namespace: config.namespace, taskQueue: builderQueue(config.builderId),
+      connection, namespace: config.namespace, taskQueue: builderQueue(config.builderId), dataConverter: dataConverterFor(config),
       activities: { cleanupBuild: activities.cleanupBuild },
       maxConcurrentActivityTaskExecutions: 4,
     }));
@@ -230,10 +233,11 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
 
 async function main(): Promise<void> {
   const config = loadAvalancheConfig();
+  requirePayloadKeys(config);
   const running = await startAvalanche(config);
   // Tell the hub this builder exists and what it can take, until it stops.
   const connection = await Connection.connect({ address: config.temporalAddress });
-  const heartbeat = startBuilderHeartbeat(new Client({ connection, namespace: config.namespace }), () => running.status(), config.heartbeatMs);
+  const heartbeat = startBuilderHeartbeat(new Client({ connection, namespace: config.namespace, dataConverter: dataConverterFor(config) }), () => running.status(), config.heartbeatMs);
   // The SDK runtime also shuts the workers down on these signals; stopping twice is harmless.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.stop());
   try {

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { BUILD_SEARCH_ATTRIBUTES } from '../core/contracts/search-attributes';
 
@@ -20,6 +21,8 @@ export interface DevServerOptions {
   /** Where the server's own output goes. */
   logFile: string;
   readyTimeoutMs?: number;
+  /** The Temporal UI's codec endpoint (`--ui-codec-endpoint`), e.g. `http://127.0.0.1:3000/codec`. */
+  uiCodecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -28,6 +31,11 @@ export interface DevServer {
   readonly uiUrl?: string;
   readonly logFile: string;
   readonly child: ChildProcess;
+  /**
+   * Settles when the server process ends: after stop(), or on its own (a crash, the OOM killer, kill -9). A
+   * caller that depends on the server watches this and stops rather than run on without Temporal.
+   */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
 }
 
@@ -73,6 +81,24 @@ export async function devServerReady(address: string, namespace: string, attribu
   }
 }
 
+/**
+ * Refuses a port something already listens on, naming it: the server would fail to bind anyway, and a client
+ * would otherwise connect to whatever holds it — typically an orphan dev server of an earlier run, whose history
+ * is not the one in our data folder.
+ */
+export async function checkPortFree(ip: string, port: number, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRINUSE') return reject(err);
+      reject(new DevServerError(
+        `${what}: port ${port} on ${ip} is already in use (an orphan Temporal dev server of an earlier run? see: ss -ltnp 'sport = :${port}'); ` +
+          'stop that process or choose another port', true));
+    });
+    probe.listen({ host: ip, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const ip = opts.ip ?? '127.0.0.1';
   const namespace = opts.namespace ?? 'default';
@@ -84,10 +110,22 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   if (namespace !== 'default') args.push('--namespace', namespace);
   for (const [name, kind] of Object.entries(attributes)) args.push('--search-attribute', `${name}=${kind}`);
+  if (opts.uiCodecEndpoint) args.push('--ui-codec-endpoint', opts.uiCodecEndpoint);
 
+  await checkPortFree(ip, opts.port, 'temporal server start-dev');
+  if (opts.uiPort !== undefined) await checkPortFree(ip, opts.uiPort, 'temporal server start-dev (web UI)');
   const logFd = fs.openSync(opts.logFile, 'a');
-  const child = spawn(opts.bin, args, { stdio: ['ignore', logFd, logFd] });
+  // The kernel kills the server when this process dies, however it dies (kill -9 included), through the
+  // parent-death signal setpriv sets before exec'ing it; an 'exit' handler alone runs only on a clean exit.
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', opts.bin, ...args], { stdio: ['ignore', logFd, logFd] });
   fs.closeSync(logFd);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    // No setpriv (util-linux) or no binary: spawn fails without an 'exit'.
+    child.once('error', () => resolve({ code: child.exitCode, signal: child.signalCode }));
+  });
+  let spawnError: Error | undefined;
+  child.once('error', (err) => { spawnError = err; });
   // If this process dies without stopping it, the server must not outlive it.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -98,13 +136,17 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
 
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
   while (Date.now() < deadline) {
+    if (spawnError) {
+      process.removeListener('exit', killOnExit);
+      throw new DevServerError(`cannot run setpriv --pdeathsig KILL -- ${opts.bin} (util-linux's setpriv and the Temporal CLI are needed): ${spawnError.message}`, false);
+    }
     if (child.exitCode !== null || child.signalCode !== null) {
       const log = tailOf(opts.logFile);
       await stop();
       throw new DevServerError(`temporal server start-dev exited (${child.exitCode ?? child.signalCode}):\n${log}`, /address already in use/i.test(log));
     }
     if (await devServerReady(address, namespace, Object.keys(attributes))) {
-      return { address, namespace, logFile: opts.logFile, child, stop, uiUrl: opts.uiPort === undefined ? undefined : `http://${ip}:${opts.uiPort}` };
+      return { address, namespace, logFile: opts.logFile, child, exited, stop, uiUrl: opts.uiPort === undefined ? undefined : `http://${ip}:${opts.uiPort}` };
     }
     await sleep(100);
   }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startApi } from '../api/main';
 import { parseConfig } from '../core/config';
@@ -6,10 +6,12 @@ import { HUB_WORKFLOW_ID, SIGNAL_REFRESH } from '../core/contracts/hub';
 import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
 import { loadAvalancheConfig, startAvalanche } from './avalanche';
-import { DEMO_REPOSITORY, ensureDemoRepo, registerDemo } from './demo';
+import { loadOrCreateTokens } from '../api/tokens';
+import { DEMO_REPOSITORY, ensureDemoRepo, installDemoHook, registerDemo } from './demo';
 import { startDevServer } from './dev-server';
 import { startBuilderHeartbeat } from './heartbeat';
 import { startSummit } from './summit';
+import { ensurePayloadKeyFile } from './payload-keys';
 import { connectClient } from './temporal';
 import { loadVesselConfig, startVessel } from './vessel';
 
@@ -20,19 +22,35 @@ import { loadVesselConfig, startVessel } from './vessel';
  */
 async function main(): Promise<void> {
   const env = { ...process.env };
+  const dataDir = resolve(parseConfig(env).SUMMIT_DATA_DIR);
+  // The data folder holds the tokens, the payload keys and both databases: private to this user, even when an
+  // earlier version (or a umask of 022) made it readable by others.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  // Payloads are encrypted (core/payload-codec.ts); a farm on embedded defaults keeps its key in the data folder.
+  if (!env.SUMMIT_PAYLOAD_KEYS && !env.SUMMIT_PAYLOAD_KEY_FILE) env.SUMMIT_PAYLOAD_KEY_FILE = ensurePayloadKeyFile(join(dataDir, 'payload-keys'));
+  const [ip, port] = parseConfig(env).SUMMIT_TEMPORAL_ADDRESS.split(':');
+  const uiPort = parseConfig(env).SUMMIT_TEMPORAL_UI_PORT;
+  // The Temporal UI may ask the API's codec endpoint to decode payloads for an operator holding the admin token.
+  env.SUMMIT_CODEC_UI_ORIGIN ??= `http://${ip}:${uiPort}`;
   const config = parseConfig(env);
-  const dataDir = resolve(config.SUMMIT_DATA_DIR);
-  mkdirSync(dataDir, { recursive: true });
   const bin = env.SUMMIT_TEMPORAL_BIN ?? 'temporal';
-  const [ip, port] = config.SUMMIT_TEMPORAL_ADDRESS.split(':');
-  const uiPort = config.SUMMIT_TEMPORAL_UI_PORT;
+  const apiHost = ['0.0.0.0', '::'].includes(config.SUMMIT_API_HOST) ? '127.0.0.1' : config.SUMMIT_API_HOST;
+  const temporalDb = join(dataDir, 'temporal.db');
 
   const say = (line: string) => console.log(`summit: ${line}`);
   say(`data folder ${dataDir}`);
-  const temporal = await startDevServer({ bin, ip, port: Number(port), uiPort, dbFile: join(dataDir, 'temporal.db'), logFile: join(dataDir, 'temporal.log'), readyTimeoutMs: 60_000 });
+  const temporal = await startDevServer({
+    bin, ip, port: Number(port), uiPort, dbFile: temporalDb, logFile: join(dataDir, 'temporal.log'), readyTimeoutMs: 60_000,
+    uiCodecEndpoint: `http://${apiHost}:${config.SUMMIT_API_PORT}/codec`,
+  });
+  // The server creates its database itself (an empty file is refused); it is private from here on, and SQLite gives
+  // the -wal and -shm files it creates later the database file's mode.
+  for (const file of [temporalDb, `${temporalDb}-wal`, `${temporalDb}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
   say(`Temporal dev server ${temporal.address} (log ${temporal.logFile})`);
 
   const stops: Array<() => Promise<void>> = [() => temporal.stop()];
+  let stopping = false;
   const stopAll = async (): Promise<void> => {
     for (const stop of stops.reverse()) await stop().catch((err) => console.error(`summit: while stopping: ${String(err)}`));
   };
@@ -54,25 +72,41 @@ async function main(): Promise<void> {
     stops.push(() => orm.close(true));
     const store = new Store(orm);
     const demo = ensureDemoRepo(dataDir, resolve(__dirname, '..', '..', 'examples', 'recipes'));
+    const hookToken = (await loadOrCreateTokens(dataDir)).tokens.find((t) => t.role === 'hook')!.token;
+    await installDemoHook(demo, api.url, hookToken);
     await registerDemo(store, demo);
     await client.workflow.getHandle(HUB_WORKFLOW_ID).signal(SIGNAL_REFRESH, { repository: DEMO_REPOSITORY, origin: 'start' });
 
     say(`Temporal UI   ${temporal.uiUrl}`);
     say(`API           ${api.url}   (tokens in ${join(dataDir, 'tokens.json')})`);
     say(`repository    ${join(vessel.reposDir, 'main', 'moss-root-index.json')}${vessel.repositoryUrl ? ` (served at ${vessel.repositoryUrl})` : ''}`);
-    say(`demo recipes  ${demo} (git push there, or POST /api/repositories/${DEMO_REPOSITORY}/refresh)`);
+    say(`demo recipes  ${demo} (bare, with summit's post-receive hook: every push builds). Try:`);
+    say(`                git clone ${demo} demo && cd demo`);
+    say('                $EDITOR liba/stone.yaml       # e.g. release : 2');
+    say('                git commit -am "liba: rebuild" && git push origin main');
+    say(`payload key   ${config.SUMMIT_PAYLOAD_KEY_FILE ?? 'SUMMIT_PAYLOAD_KEYS'} (Temporal payloads are encrypted; read them decoded with`);
+    say(`                temporal workflow show --address ${temporal.address} -w <build id> --codec-endpoint ${api.url}/codec --codec-auth "Bearer <admin token>")`);
     say('Ctrl-C stops everything; the next start resumes from the data folder');
     const progress = watchProgress(store, say);
     stops.push(async () => progress.stop());
 
     await new Promise<void>((resolveStop) => {
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolveStop());
+      // Without Temporal nothing can progress: a dev server that dies (crash, OOM killer, kill -9) stops the farm.
+      void temporal.exited.then(({ code, signal }) => {
+        if (stopping) return;
+        console.error(`summit: the Temporal dev server (pid ${temporal.child.pid}) exited on its own (${signal ?? `code ${code}`}); its log: ${temporal.logFile}`);
+        exitCode = 1;
+        resolveStop();
+      });
       // A role that dies on its own takes the farm down with it, rather than leaving half a farm running.
       for (const role of [summit, vessel, avalanche]) role.done.catch((err) => {
         console.error(`summit: a role stopped: ${err instanceof Error ? err.message : String(err)}`);
+        exitCode = 1;
         resolveStop();
       });
     });
+    stopping = true;
     say('stopping');
   } finally {
     await stopAll();
@@ -96,8 +130,11 @@ function watchProgress(store: Store, say: (line: string) => void): { stop(): voi
   return { stop: () => clearInterval(timer) };
 }
 
+/** Non-zero when the farm stopped because a part of it died rather than on request. */
+let exitCode = 0;
+
 main().then(
-  () => process.exit(0),
+  () => process.exit(exitCode),
   (err) => {
     console.error(`summit: ${err instanceof Error ? err.stack : String(err)}`);
     process.exit(1);

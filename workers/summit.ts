@@ -7,7 +7,8 @@ import { SUMMIT_QUEUE } from '../core/contracts/queues';
 import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
 import { ensureHub, ensurePollSchedule } from './hub-control';
-import { connectClient, connectWorker } from './temporal';
+import { requirePayloadKeys, payloadKeySettings } from './payload-keys';
+import { connectClient, connectWorker, dataConverterFor } from './temporal';
 
 export interface RunningRole {
   /** Resolves when the role has stopped (after stop(), or when it failed). */
@@ -29,6 +30,7 @@ export async function startSummit(config: Config, opts: { hub?: { builderTimeout
     namespace: config.SUMMIT_TEMPORAL_NAMESPACE,
     taskQueue: SUMMIT_QUEUE,
     workflowsPath: require.resolve('../workflows'),
+    dataConverter: dataConverterFor(config),
     activities: createSummitActivities({
       store,
       mirrorsDir: join(dataDir, 'mirrors'),
@@ -56,7 +58,9 @@ export async function startSummit(config: Config, opts: { hub?: { builderTimeout
 }
 
 async function main(): Promise<void> {
-  const role = await startSummit(parseConfig(process.env));
+  const config = parseConfig(process.env);
+  requirePayloadKeys(payloadKeySettings(config));
+  const role = await startSummit(config);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void role.stop());
   console.log(`summit: hub and build workflows on task queue "${SUMMIT_QUEUE}"`);
   await role.done;

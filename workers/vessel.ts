@@ -17,8 +17,10 @@ import { parseConfig } from '../core/config';
 import { VESSEL_QUEUE } from '../core/contracts/queues';
 import { createVesselActivities, vesselDeps } from '../activities/vessel/activities';
 import { startRepositoryServer, type RepositoryServer } from '../activities/vessel/repository-server';
+import { payloadKeySettings, requirePayloadKeys, type PayloadKeySettings } from './payload-keys';
+import { dataConverterFor } from './temporal';
 
-export interface VesselConfig {
+export interface VesselConfig extends PayloadKeySettings {
   temporalAddress: string;
   namespace: string;
   vesselDir: string;
@@ -35,6 +37,7 @@ export function loadVesselConfig(env: NodeJS.ProcessEnv = process.env): VesselCo
     vesselDir: join(resolve(c.SUMMIT_DATA_DIR), 'vessel'),
     httpPort: c.SUMMIT_VESSEL_PORT,
     httpHost: c.SUMMIT_VESSEL_HOST,
+    ...payloadKeySettings(c),
   };
 }
 
@@ -59,6 +62,7 @@ export async function startVessel(config: VesselConfig): Promise<RunningVessel> 
       namespace: config.namespace,
       taskQueue: VESSEL_QUEUE,
       activities: createVesselActivities(deps),
+      dataConverter: dataConverterFor(config),
     });
     if (config.httpPort !== undefined) server = await startRepositoryServer(deps.layout.reposDir, config.httpPort, config.httpHost);
     const done = worker.run().finally(async () => {
@@ -84,6 +88,7 @@ export async function startVessel(config: VesselConfig): Promise<RunningVessel> 
 
 async function main(): Promise<void> {
   const config = loadVesselConfig();
+  requirePayloadKeys(config);
   const vessel = await startVessel(config);
   // The SDK's worker also stops on these signals by itself; stop() tolerates that.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void vessel.stop());

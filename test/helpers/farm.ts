@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { startApi, RunningApi } from '../../api/main';
 import { loadOrCreateTokens } from '../../api/tokens';
 import { Config, parseConfig } from '../../core/config';
+import { generatePayloadKey } from '../../core/payload-codec';
 import { stopChild } from '../../workers/dev-server';
 import { startSummit, RunningRole } from '../../workers/summit';
 import { loadVesselConfig, RunningVessel, startVessel } from '../../workers/vessel';
@@ -23,6 +24,8 @@ export interface Farm {
   reposDir: string;
   builders: Map<string, Builder>;
   startBuilder(id: string, env?: Record<string, string>): Promise<Builder>;
+  /** SUMMIT_PAYLOAD_KEYS of every role of this farm (payloads are encrypted, as in production). */
+  payloadKeys: string;
   stop(): Promise<void>;
 }
 
@@ -47,7 +50,9 @@ export async function startFarm(opts: {
   const repositoryRoots = opts.repositoryRoots ?? opts.work;
   const dataDir = join(opts.work, 'summit');
   mkdirSync(dataDir, { recursive: true });
+  const payloadKeys = generatePayloadKey('farm');
   const config = parseConfig({
+    SUMMIT_PAYLOAD_KEYS: payloadKeys,
     SUMMIT_DATA_DIR: dataDir,
     SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress,
     SUMMIT_DATABASE_URL: opts.databaseUrl,
@@ -61,7 +66,7 @@ export async function startFarm(opts: {
   const api = await startApi(config);
   // Builders are noticed gone after 3 missed 2-second beats; the hub re-plans every 2 s without a signal.
   const summit: RunningRole = await startSummit(config, { hub: { builderTimeoutMs: 6_000, replanEveryMs: 2_000 } });
-  const vessel: RunningVessel = await startVessel(loadVesselConfig({ SUMMIT_DATA_DIR: dataDir, SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress }));
+  const vessel: RunningVessel = await startVessel(loadVesselConfig({ SUMMIT_DATA_DIR: dataDir, SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress, SUMMIT_PAYLOAD_KEYS: payloadKeys }));
   const builders = new Map<string, Builder>();
 
   const startBuilder = async (id: string, env: Record<string, string> = {}): Promise<Builder> => {
@@ -81,6 +86,7 @@ export async function startFarm(opts: {
         SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress,
         SUMMIT_REPOSITORY_ROOTS: repositoryRoots,
         ...(opts.localSources ? { SUMMIT_LOCAL_SOURCES: opts.localSources } : {}),
+        SUMMIT_PAYLOAD_KEYS: payloadKeys,
         ...env,
       },
       stdio: ['ignore', fd, fd],
@@ -92,7 +98,7 @@ export async function startFarm(opts: {
   };
 
   return {
-    config, api, builders, startBuilder,
+    config, api, builders, startBuilder, payloadKeys,
     adminToken: tokens.find((t) => t.role === 'admin')!.token,
     hookToken: tokens.find((t) => t.role === 'hook')!.token,
     reposDir: vessel.reposDir,
