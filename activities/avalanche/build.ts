@@ -19,7 +19,7 @@ import { listArtefacts, corruptStones } from './artefacts';
 import { BuildLog } from './build-log';
 import { buildFailed, isRecipeFault, StepFailure } from './build-failure';
 import { checkoutCommit } from './checkout';
-import { watchBuild } from './build-watch';
+import { diskUsage, watchBuild } from './build-watch';
 import { createBuildCgroup, prepareCgroupHost, type CgroupHost } from './cgroup';
 import { runInContainer, type ContainerSpec } from './container';
 import { runHostCommand } from './host-command';
@@ -202,7 +202,7 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
       progress.log.info('build failed', { ...meta, step });
       const exitCode = err instanceof StepFailure ? err.exitCode : null;
       throw buildFailed(`${req.source} ${req.version}-${req.release} (${req.isa}) failed in ${step}: ${firstLine(message)}`, {
-        buildId: req.buildId, builderId: config.builderId, logTail: await log.tail(), logPath: paths.log, exitCode, step,
+        buildId: req.buildId, builderId: config.builderId, logTail: await log.tail(), logPath: paths.log, exitCode, step, reason: firstLine(message),
       });
     } finally {
       clearInterval(timer);
@@ -277,9 +277,12 @@ async function runStep(r: StepRun): Promise<void> {
       }, stopFor),
       killRest: () => cgroup.killAll(),
     });
-    // The watch polls; a process killed for memory, or a refused fork, just before the end is still a limit hit.
+    // The watch polls: what a step did since its last look (killed for memory, a refused fork, a quick write
+    // past a cap) is still a limit hit.
     if (!outcome.limit && (await cgroup.oomKills()) > 0) outcome.limit = 'memory';
     if (!outcome.limit && (await cgroup.taskLimitHits()) > 0) outcome.limit = 'tasks';
+    if (!outcome.limit && (await log.bytes()) > sandbox.limits.logBytes) outcome.limit = 'log';
+    if (!outcome.limit && (await diskUsage(WRITABLE_SUBDIRS.map((d) => join(mason, d)))) > sandbox.limits.diskBytes) outcome.limit = 'disk';
   } finally {
     await cgroup.remove();
   }
