@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rmdir, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cgroupCounter, cgroupSettings, type BuildLimits } from '../../core/build/limits';
+import { cgroupCounter, cgroupSettings, DEFAULT_LIMITS, type BuildLimits } from '../../core/build/limits';
 
 /**
  * One cgroup per build step, made by the builder itself: nspawn runs with --keep-unit --register=no and there may
@@ -49,7 +49,7 @@ export async function prepareCgroupHost(procSelfCgroup?: string): Promise<Cgroup
     await writeFile(join(dir, 'cgroup.subtree_control'), '+memory +pids +cpu').catch((err: Error) => {
       throw new Error(`cannot enable the memory, pids and cpu controllers in ${dir}/cgroup.subtree_control (${err.message}); run the builder in a delegated cgroup (systemd Delegate=yes) or as the host's root`);
     });
-    return { version: 2, parents: { '': dir } };
+    return probe({ version: 2, parents: { '': dir } });
   }
   const parents: Record<string, string> = {};
   for (const controller of V1_CONTROLLERS) {
@@ -57,7 +57,14 @@ export async function prepareCgroupHost(procSelfCgroup?: string): Promise<Cgroup
     if (!line) throw new Error(`no ${controller} cgroup controller in /proc/self/cgroup: build limits cannot be enforced`);
     parents[controller] = join(ROOT, controller, line.path);
   }
-  return { version: 1, parents };
+  return probe({ version: 1, parents });
+}
+
+/** Make and remove one build cgroup now, so a builder that cannot enforce limits refuses to start, naming the file. */
+async function probe(host: CgroupHost): Promise<CgroupHost> {
+  const cg = await createBuildCgroup(host, `summit-probe-${process.pid}`, { ...DEFAULT_LIMITS });
+  await cg.remove();
+  return host;
 }
 
 export interface BuildCgroup {
