@@ -3,8 +3,8 @@
  * or orphaned by a worker that dies. Both must leave no build process behind. The heartbeat and cancel checks use the SDK's MockActivityEnvironment (the real
  * worker path is covered by test/avalanche-build.test.ts); the containers and processes are real.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { CancelledFailure } from '@temporalio/common';
@@ -16,6 +16,7 @@ import { stepCommand } from '../core/build/step-script';
 import { artefactTokenSigner } from '../activities/avalanche/secret';
 import { createBuildCgroup, prepareCgroupHost } from '../activities/avalanche/cgroup';
 import { cleanLeftovers, NSPAWN_PROPAGATE } from '../activities/avalanche/leftovers';
+import { diskUsage } from '../activities/avalanche/build-watch';
 import { DEFAULT_LIMITS } from '../core/build/limits';
 import { buildPaths } from '../activities/avalanche/paths';
 import type { BuildRequest } from '../core/contracts/build';
@@ -105,6 +106,24 @@ describe('the nspawn invocation', () => {
     expect(file).toBe('/bin/sh');
     expect(launch.slice(2, 6)).toEqual(['summit-launch', '2', '/cg/memory/x/cgroup.procs', '/cg/pids/x/cgroup.procs']);
     expect(launch.slice(6)).toEqual(['setpriv', ...containerCommand(spec, ['true']).args]);
+  });
+});
+
+describe('the disk a build used', () => {
+  it('counts allocated blocks once per inode and never follows a link out of the build', async () => {
+    const dir = mkdtempSync(join(os.tmpdir(), 'summit-disk-'));
+    try {
+      writeFileSync(join(dir, 'data'), Buffer.alloc(1024 * 1024, 1));
+      linkSync(join(dir, 'data'), join(dir, 'hardlink'));
+      symlinkSync('/usr', join(dir, 'usr-link'));
+      // A sparse file claims 1 GiB and holds nothing.
+      execFileSync('truncate', ['-s', '1G', join(dir, 'sparse')]);
+      const used = await diskUsage([dir]);
+      expect(used).toBeGreaterThanOrEqual(1024 * 1024);
+      expect(used).toBeLessThan(2 * 1024 * 1024);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -109,6 +109,7 @@ describeWhenAvailable(nspawnUnavailableReason(), 'hostile recipes in the build s
     { source: 'hog', reason: /: step install exceeded the memory limit of 256 MiB/ },
     { source: 'filler', reason: /: step install used more than 50 MiB of disk/ },
     { source: 'sleeper', reason: /: step install ran past the time limit of 20 s/ },
+    { source: 'chatty', reason: /: step install wrote more than 1 MiB of log/, log: /\[log cut at 1 MiB\]/ },
     { source: 'online', reason: /^build failed in step recipe \(exit signal\): .*asks for the network \(networking: true\), which builder sec1 does not allow/ },
   ];
 
@@ -146,6 +147,7 @@ describeWhenAvailable(nspawnUnavailableReason(), 'hostile recipes in the build s
     write('hog/stone.yaml', hostileRecipe('hog', { install: ["perl -e '$x = \"a\" x (600 * 1024 * 1024); print length($x), \"\\n\"'", 'sleep 6062'] }));
     write('filler/stone.yaml', hostileRecipe('filler', { install: ['dd if=/dev/urandom of=%(workdir)/fill bs=1M count=120', 'sleep 6063'] }));
     write('sleeper/stone.yaml', hostileRecipe('sleeper', { install: ['sleep 6600'] }));
+    write('chatty/stone.yaml', hostileRecipe('chatty', { install: ['yes summit | head -c 3000000', 'sleep 6064'] }));
     write('online/stone.yaml', hostileRecipe('online', { install: ['true'] }, ['networking  : true']));
     write('honest/stone.yaml', hostileRecipe('honest', { install: [
       'test "$(id -u)" = 1000', 'install -Dm644 /dev/null %(installroot)%(datadir)/honest/ok',
@@ -198,7 +200,7 @@ describeWhenAvailable(nspawnUnavailableReason(), 'hostile recipes in the build s
     const devices = execFileSync('find', [work, '(', '-type', 'b', '-o', '-type', 'c', ')', '-print'], { encoding: 'utf8' });
     expect(devices).toBe('');
     // The attacks end in sleeps of their own lengths: none may outlive its build.
-    const survivors = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => /^sleep (6061|6062|6063|6600)$/.test(l.trim()));
+    const survivors = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => /^sleep (6061|6062|6063|6064|6600)$/.test(l.trim()));
     expect(survivors).toEqual([]);
   });
 

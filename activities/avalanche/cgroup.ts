@@ -38,14 +38,13 @@ export async function prepareCgroupHost(procSelfCgroup?: string): Promise<Cgroup
   if (fs.type === CGROUP2_MAGIC) {
     const own = lines.find((l) => l.controllers.length === 1 && l.controllers[0] === '')?.path ?? '/';
     const dir = join(ROOT, own);
-    if (own !== '/') {
-      // Leave the folder whose children get the controllers ("no internal processes"): move every process of
-      // the builder (the worker has one; threads follow their process) into a leaf of its own.
-      const supervisor = join(dir, 'supervisor');
-      await mkdir(supervisor, { recursive: true });
-      const procs = (await readFile(join(dir, 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean);
-      for (const pid of procs) await writeFile(join(supervisor, 'cgroup.procs'), pid).catch(() => undefined);
-    }
+    // Leave the folder whose children get the controllers ("no internal processes"): move every process in it
+    // (the builder; in a container with its own cgroup namespace, its init too) into a leaf of its own. Also
+    // at '/': that is the root of a cgroup namespace in a container more often than the host's root.
+    const supervisor = join(dir, 'supervisor');
+    await mkdir(supervisor, { recursive: true });
+    const procs = (await readFile(join(dir, 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean);
+    for (const pid of procs) await writeFile(join(supervisor, 'cgroup.procs'), pid).catch(() => undefined);
     await writeFile(join(dir, 'cgroup.subtree_control'), '+memory +pids +cpu').catch((err: Error) => {
       throw new Error(`cannot enable the memory, pids and cpu controllers in ${dir}/cgroup.subtree_control (${err.message}); run the builder in a delegated cgroup (systemd Delegate=yes) or as the host's root`);
     });
