@@ -5,13 +5,14 @@
  * it published; a well-behaved recipe next to them is built and published, so the farm did work.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { main as summitCli } from '../cli/main';
+import { machinePrefix } from '../core/build/machine-name';
 import { readIndex } from '../core/formats/repo-index';
 import { parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
 import { Farm, startFarm, waitFor } from './helpers/farm';
@@ -51,6 +52,10 @@ describeWhenAvailable(nspawnUnavailableReason(), 'hostile recipes in the build s
   /** Host paths the attacks aim at: none may exist afterwards. */
   let symlinkTarget: string;
   let statusTarget: string;
+  const builderEnv = {
+    SUMMIT_BUILDER_SLOTS: '2', SUMMIT_BUILD_JOBS: '1', SUMMIT_BUILD_MEMORY: '256M', SUMMIT_BUILD_TASKS: '128',
+    SUMMIT_BUILD_TIME: '20s', SUMMIT_BUILD_DISK: '50M', SUMMIT_BUILD_LOG: '1M',
+  };
   const usrTargets = ['/usr/summit-pwned-remount', '/usr/summit-pwned-unshare', '/usr/lib/summit-pwned'];
 
   const api = async <T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> => {
@@ -73,10 +78,7 @@ describeWhenAvailable(nspawnUnavailableReason(), 'hostile recipes in the build s
     [temporal, pg] = await Promise.all([startTemporalTestServer(), createTestDatabase('security')]);
     farm = await startFarm({ work, temporalAddress: temporal.address, databaseUrl: pg.url });
     apiPort = Number(new URL(farm.api.url).port);
-    await farm.startBuilder('sec1', {
-      SUMMIT_BUILDER_SLOTS: '2', SUMMIT_BUILD_JOBS: '1', SUMMIT_BUILD_MEMORY: '256M', SUMMIT_BUILD_TASKS: '128',
-      SUMMIT_BUILD_TIME: '20s', SUMMIT_BUILD_DISK: '50M', SUMMIT_BUILD_LOG: '1M',
-    });
+    await farm.startBuilder('sec1', builderEnv);
     const bare = join(work, 'recipes.git');
     git(work, 'init', '-q', '--bare', '-b', 'main', bare);
     expect(await summitCli(['hook', 'install', bare, '--repository', 'recipes', '--url', farm.api.url, '--token', farm.hookToken, '--ref', 'main'], { out: () => undefined, err: (t) => console.error(t) })).toBe(0);
@@ -213,5 +215,31 @@ describeWhenAvailable(nspawnUnavailableReason(), 'hostile recipes in the build s
     expect(existsSync(join(repo, 'pool'))).toBe(true);
     const pooled = execFileSync('find', [join(repo, 'pool'), '-name', '*.stone'], { encoding: 'utf8' }).trim().split('\n');
     expect(pooled.map((p) => p.split('/').pop())).toEqual(['honest-1.0-1-1-x86_64.stone']);
+  });
+
+  it('removes, when the builder starts again, what a build killed with the builder left behind', async () => {
+    const builder = farm.builders.get('sec1')!;
+    const pid = builder.child.pid!;
+    write('victim/stone.yaml', hostileRecipe('victim', { install: ['sleep 6065'] }));
+    git(clone, 'add', '-A');
+    git(clone, 'commit', '-q', '-m', 'victim');
+    await promisify(execFile)('git', ['push', '-q', 'origin', 'main'], { cwd: clone });
+    const workRoot = join(builder.dataDir, 'avalanche', 'work');
+    const workDir = join(workRoot, encodeURIComponent(taskId('victim')));
+    // The build cgroups of this builder process, in the pids hierarchy (every host here has it at its root).
+    const pidsParent = join('/sys/fs/cgroup/pids', readFileSync('/proc/self/cgroup', 'utf8').match(/^\d+:pids:(.*)$/m)?.[1] ?? '/');
+    const ours = () => readdirSync(pidsParent).filter((n) => n.startsWith(`${machinePrefix('sec1')}${pid}-`));
+    await waitFor('the victim to run in its container', async () => (execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).includes('sleep 6065') ? true : undefined), 120_000);
+    expect(ours()).toHaveLength(1);
+    builder.child.kill('SIGKILL');
+    await waitFor('the builder and its container to be gone', async () =>
+      (builder.child.exitCode !== null || builder.child.signalCode !== null) && !execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).includes('sleep 6065') ? true : undefined, 30_000);
+    // Killed with its builder: the work folder and the cgroup stay behind.
+    expect(existsSync(workDir)).toBe(true);
+    expect(ours()).toHaveLength(1);
+
+    await farm.startBuilder('sec1', builderEnv);
+    await waitFor('the restarted builder to remove the leftovers', async () => (ours().length === 0 && !existsSync(workDir) ? true : undefined), 60_000,
+      async () => `work: ${readdirSync(workRoot).join(', ')}; cgroups: ${ours().join(', ')}`);
   });
 });
