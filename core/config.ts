@@ -15,6 +15,16 @@ const duration = z
     return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
   });
 
+/** A size in bytes with an optional binary unit: 512M is 512 MiB, 2G is 2 GiB. */
+const size = z
+  .string()
+  .regex(/^\d+[KMGT]?$/i, 'a size such as 256M, 20G or 1048576 (K, M, G, T are powers of 1024)')
+  .transform((v) => {
+    const unit = v.slice(-1).toUpperCase();
+    const exp = 'KMGT'.indexOf(unit) + 1;
+    return Number(exp ? v.slice(0, -1) : v) * 1024 ** exp;
+  });
+
 const port = z.coerce.number().int().min(0).max(65535);
 const csv = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 const absolutePaths = csv.pipe(z.array(z.string().startsWith('/', 'an absolute path')));
@@ -103,6 +113,23 @@ export const configSchema = z.object({
   SUMMIT_MAX_UPSTREAM_SIZE: byteSize.prefault('2G'),
   /** An upstream download that does not connect, or then sends nothing, for this long is abandoned. */
   SUMMIT_UPSTREAM_TIMEOUT: duration.prefault('60s'),
+  // Avalanche: the build sandbox's limits, per build (core/build/limits.ts has the defaults; issue 7, sandbox)
+  /** Memory of a build's processes together (tmpfs /tmp included, no swap). */
+  SUMMIT_BUILD_MEMORY: size.optional(),
+  /** Processes and threads of a build alive at once. */
+  SUMMIT_BUILD_TASKS: z.coerce.number().int().min(16).max(4_194_304).optional(),
+  /** CPU share of a build against the others of the host (1–10000, 100 = even). */
+  SUMMIT_BUILD_CPU_WEIGHT: z.coerce.number().int().min(1).max(10_000).optional(),
+  /** Wall-clock time of a build's steps together. */
+  SUMMIT_BUILD_TIME: duration.optional(),
+  /** Disk a build may write (%(workdir) and %(installroot)). */
+  SUMMIT_BUILD_DISK: size.optional(),
+  /** Size of a build's log. */
+  SUMMIT_BUILD_LOG: size.optional(),
+  /** 1 lets recipes that say `networking: true` have the network; otherwise they fail. */
+  SUMMIT_BUILD_NETWORK: z.enum(['0', '1']).optional(),
+  /** First host uid/gid of the build containers' user namespace (65536 ids from there; a multiple of 65536). */
+  SUMMIT_BUILD_UID_BASE: z.coerce.number().int().min(65536).max(0xfffe0000 - 65536).multipleOf(65536).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

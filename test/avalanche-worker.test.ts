@@ -12,6 +12,7 @@ import { buildId, type BuildId } from '../core/contracts/ids';
 import { isaQueue, type IsaLevel } from '../core/contracts/queues';
 import { detectIsaLevels } from '../core/isa';
 import { loadAvalancheConfig, startAvalanche, type RunningAvalanche } from '../workers/avalanche';
+import { DEFAULT_LIMITS } from '../core/build/limits';
 import { secretPath } from '../activities/avalanche/paths';
 import { buildOnce } from './fixtures/avalanche/workflows';
 import { createRecipeRepo, recipeYaml, type RecipeRepo } from './fixtures/avalanche/recipe-repo';
@@ -38,7 +39,22 @@ describe('avalanche configuration', () => {
     })).toMatchObject({ builderId: 'b1', slots: 3, jobs: 2, buildRoot: '/', port: 0, publicUrl: 'http://b1.farm:8090', tokenTtlSeconds: 1800, corruptArtefacts: true });
   });
 
+  it('reads the build limits, sizes in powers of 1024, and keeps the network off unless switched on', () => {
+    expect(loadAvalancheConfig({}).limits).toEqual(DEFAULT_LIMITS);
+    expect(loadAvalancheConfig({
+      SUMMIT_BUILD_MEMORY: '256M', SUMMIT_BUILD_TASKS: '128', SUMMIT_BUILD_CPU_WEIGHT: '50', SUMMIT_BUILD_TIME: '20s',
+      SUMMIT_BUILD_DISK: '2G', SUMMIT_BUILD_LOG: '512K', SUMMIT_BUILD_NETWORK: '1', SUMMIT_BUILD_UID_BASE: String(0x10000 * 100),
+    })).toMatchObject({
+      limits: { memoryBytes: 256 * 2 ** 20, tasks: 128, cpuWeight: 50, timeMs: 20_000, diskBytes: 2 * 2 ** 30, logBytes: 512 * 1024, networkAllowed: true },
+      uidBase: 0x10000 * 100,
+    });
+  });
+
   it.each([
+    [{ SUMMIT_BUILD_MEMORY: '256MB' }, /SUMMIT_BUILD_MEMORY: a size such as 256M/],
+    [{ SUMMIT_BUILD_TASKS: '4' }, /SUMMIT_BUILD_TASKS/],
+    [{ SUMMIT_BUILD_UID_BASE: '100000' }, /SUMMIT_BUILD_UID_BASE/],
+    [{ SUMMIT_BUILD_NETWORK: 'yes' }, /SUMMIT_BUILD_NETWORK/],
     [{ SUMMIT_BUILDER_SLOTS: '0' }, /SUMMIT_BUILDER_SLOTS/],
     [{ SUMMIT_BUILDER_ID: 'a/b' }, /SUMMIT_BUILDER_ID: letters, digits/],
     [{ SUMMIT_BUILD_ROOT: '/no/such/dir' }, /SUMMIT_BUILD_ROOT: an existing directory/],

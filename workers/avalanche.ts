@@ -21,8 +21,12 @@
  *   SUMMIT_REPOSITORY_ROOTS       folders recipe repositories may be cloned from by path (default the data folder)
  *   SUMMIT_MAX_UPSTREAM_SIZE      largest upstream download, e.g. 500M (default 2G)
  *   SUMMIT_UPSTREAM_TIMEOUT       connect and idle timeout of a download (default 60s)
+ *   SUMMIT_BUILD_MEMORY, _TASKS, _CPU_WEIGHT, _TIME, _DISK, _LOG   per-build limits (core/build/limits.ts defaults)
+ *   SUMMIT_BUILD_NETWORK          1 lets `networking: true` recipes have the network (default 0: they fail)
+ *   SUMMIT_BUILD_UID_BASE         first host uid of the build containers' user namespace (default 0x7e000000)
  *
  * The token secret is generated into <data>/avalanche/artefact-secret (0600) on first start; it has no setting.
+ * On start it removes what builds killed with an earlier process left (activities/avalanche/leftovers.ts).
  * SIGINT/SIGTERM stop it cleanly: the SDK stops polling, running builds get a short grace and are then cancelled
  * (their containers killed) so Temporal retries them on another builder.
  */
@@ -39,7 +43,10 @@ import { dataConverterFor } from './temporal';
 import { ConfigError, parseConfig, repositoryRoots } from '../core/config';
 import type { SourcePolicy } from '../core/security/source-url';
 import { startArtefactServer } from '../activities/avalanche/artefact-server';
-import { createAvalancheActivities } from '../activities/avalanche/build';
+import { createAvalancheActivities, DEFAULT_UID_BASE } from '../activities/avalanche/build';
+import { prepareCgroupHost } from '../activities/avalanche/cgroup';
+import { cleanLeftovers } from '../activities/avalanche/leftovers';
+import { DEFAULT_LIMITS, formatBytes, formatDuration, type BuildLimits } from '../core/build/limits';
 import { BuildSlots } from '../activities/avalanche/build-slots';
 import { artefactTokenSigner, loadOrCreateSecret } from '../activities/avalanche/secret';
 import { detectIsaLevels } from '../core/isa';
@@ -69,6 +76,10 @@ export interface AvalancheWorkerConfig extends PayloadKeySettings {
   heartbeatMs: number;
   /** Where upstreams and recipe repositories may come from (SUMMIT_LOCAL_SOURCES, SUMMIT_REPOSITORY_ROOTS, limits). */
   sources: SourcePolicy;
+  /** What one build may use. */
+  limits: BuildLimits;
+  /** First host uid of the build containers' user namespace. */
+  uidBase: number;
 }
 
 /** Avalanche's part of the one configuration schema (core/config.ts), plus the checks that need the disk. */
@@ -76,6 +87,10 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
   const c = parseConfig(env);
   if (c.SUMMIT_BUILD_ROOT !== undefined && !(existsSync(c.SUMMIT_BUILD_ROOT) && statSync(c.SUMMIT_BUILD_ROOT).isDirectory())) {
     throw new ConfigError(`invalid configuration:\n  SUMMIT_BUILD_ROOT: an existing directory (got ${JSON.stringify(c.SUMMIT_BUILD_ROOT)})`);
+  }
+  // Steps become the build user through the build root's own setpriv (core/build/step-script.ts, stepCommand).
+  if (c.SUMMIT_BUILD_ROOT !== undefined && !existsSync(`${c.SUMMIT_BUILD_ROOT}/usr/bin/setpriv`)) {
+    throw new ConfigError(`invalid configuration:\n  SUMMIT_BUILD_ROOT: ${c.SUMMIT_BUILD_ROOT} has no usr/bin/setpriv (util-linux), which the build steps need to drop root`);
   }
   const slots = c.SUMMIT_BUILDER_SLOTS ?? 1;
   return {
@@ -100,6 +115,16 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
       upstreamTimeoutMs: c.SUMMIT_UPSTREAM_TIMEOUT,
     },
     ...payloadKeySettings(c),
+    limits: {
+      memoryBytes: c.SUMMIT_BUILD_MEMORY ?? DEFAULT_LIMITS.memoryBytes,
+      tasks: c.SUMMIT_BUILD_TASKS ?? DEFAULT_LIMITS.tasks,
+      cpuWeight: c.SUMMIT_BUILD_CPU_WEIGHT ?? DEFAULT_LIMITS.cpuWeight,
+      timeMs: c.SUMMIT_BUILD_TIME ?? DEFAULT_LIMITS.timeMs,
+      diskBytes: c.SUMMIT_BUILD_DISK ?? DEFAULT_LIMITS.diskBytes,
+      logBytes: c.SUMMIT_BUILD_LOG ?? DEFAULT_LIMITS.logBytes,
+      networkAllowed: c.SUMMIT_BUILD_NETWORK === '1',
+    },
+    uidBase: c.SUMMIT_BUILD_UID_BASE ?? DEFAULT_UID_BASE,
   };
 }
 
@@ -157,6 +182,12 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
     throw new Error(`SUMMIT_BUILDER_ISA asks for ${unsupported.join(', ')}, which this CPU cannot build (missing flags: ${missingForV3x.join(' ')})`);
   }
   const levels = config.isaLevels ?? detected.levels;
+  // Before any build: the limits need their cgroups, and what killed builds left must not meet new ones.
+  const cgroups = await prepareCgroupHost();
+  const left = await cleanLeftovers({ dataDir: config.dataDir, builderId: config.builderId, cgroups });
+  if (left.work.length + left.propagate.length + left.cgroups.length > 0) {
+    console.log(`avalanche: removed leftovers of killed builds: ${left.work.length} work folder(s), ${left.propagate.length} nspawn folder(s), ${left.cgroups.length} cgroup(s)`);
+  }
   const runtime: AvalancheRuntime = { config, isaLevels: levels, slots: new BuildSlots(config.slots) };
   const secret = await loadOrCreateSecret(config.dataDir);
   const server = await startArtefactServer({
@@ -168,6 +199,7 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
     dataDir: config.dataDir, builderId: config.builderId, buildRoot: config.buildRoot, artefactBaseUrl,
     tokens: artefactTokenSigner(secret, config.tokenTtlSeconds), jobs: config.jobs, corruptArtefacts: config.corruptArtefacts,
     sources: config.sources,
+    limits: config.limits, uidBase: config.uidBase, cgroups,
   });
 
   const connection = await NativeConnection.connect({ address: config.temporalAddress }).catch(async (err) => {
@@ -219,7 +251,10 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
   console.log(`avalanche: builder ${config.builderId} serves ${levels.join(', ')}` +
     (missingForV3x.length ? ` (not x86_64-v3x: CPU lacks ${missingForV3x.join(', ')})` : '') +
     ` with ${config.slots} slot(s), ${config.jobs} job(s) each; queues ${[...levels.map(isaQueue), builderQueue(config.builderId)].join(', ')}; ` +
-    `artefacts at ${artefactBaseUrl}; build root ${config.buildRoot ?? 'host /usr'}; data in ${config.dataDir}`);
+    `artefacts at ${artefactBaseUrl}; build root ${config.buildRoot ?? 'host /usr'}; data in ${config.dataDir}; ` +
+    `per build: memory ${formatBytes(config.limits.memoryBytes)}, ${config.limits.tasks} tasks, cpu weight ${config.limits.cpuWeight}, ` +
+    `time ${formatDuration(config.limits.timeMs)}, disk ${formatBytes(config.limits.diskBytes)}, log ${formatBytes(config.limits.logBytes)}, ` +
+    `network ${config.limits.networkAllowed ? 'when the recipe asks' : 'never'} (cgroup v${cgroups.version})`);
   if (config.corruptArtefacts) console.warn('avalanche: SUMMIT_TEST_CORRUPT_ARTEFACTS=1: every .stone is damaged after the build (test-only)');
   return {
     runtime, artefactBaseUrl, done,

@@ -74,7 +74,7 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
     if (isCancellation(err)) return CancellationScope.nonCancellable(() => finish({ taskId: task.taskId, status: 'cancelled' }));
     const failure = failureOf(err);
     const details = failure?.type === BUILD_FAILED ? (failure.details?.[0] as BuildFailureDetails | undefined) : undefined;
-    const reason = details ? `build failed in step ${details.step} (exit ${details.exitCode ?? 'signal'})` : `build did not complete: ${failure?.message ?? String(err)}`;
+    const reason = details ? `build failed in step ${details.step} (exit ${details.exitCode ?? 'signal'})${details.reason ? `: ${details.reason}` : ''}` : `build did not complete: ${failure?.message ?? String(err)}`;
     await summit.recordFailure(task.taskId, { reason, logTail: details?.logTail, logPath: details?.logPath, builder: details?.builderId });
     if (details?.builderId) await cleanup(details.builderId, task.taskId);
     return finish({ taskId: task.taskId, status: 'failed', reason });

@@ -34,6 +34,11 @@ export class BuildLog {
     await this.handle.appendFile(text);
   }
 
+  /** Cut the log at `bytes` (a build that wrote past its log limit); later writes append after the cut. */
+  async truncate(bytes: number): Promise<void> {
+    await this.handle.truncate(bytes);
+  }
+
   async bytes(): Promise<number> {
     return (await this.handle.stat()).size;
   }

@@ -1,11 +1,14 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, chown, copyFile, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUILD_LOG_NAME } from '../../core/build/artefact-names';
-import { WORK_SUBDIRS } from '../../core/build/layout';
+import { BUILD_USER, WORK_SUBDIRS, WRITABLE_SUBDIRS } from '../../core/build/layout';
+import { machineName } from '../../core/build/machine-name';
+import { DEFAULT_LIMITS, formatBytes, limitReason, type BuildLimits } from '../../core/build/limits';
 import { MacroError } from '../../core/build/macros';
-import { stepScripts } from '../../core/build/step-script';
+import { stepCommand, stepScripts } from '../../core/build/step-script';
 import { planUpstreams, relativeInside } from '../../core/build/upstreams';
 import { LOCAL_SOURCES_SETTING, type SourcePolicy } from '../../core/security/source-url';
 import type { AvalancheActivities } from '../../core/contracts/activities';
@@ -17,7 +20,10 @@ import { listArtefacts, corruptStones } from './artefacts';
 import { BuildLog } from './build-log';
 import { buildFailed, isRecipeFault, StepFailure } from './build-failure';
 import { checkoutCommit } from './checkout';
+import { diskUsage, watchBuild } from './build-watch';
+import { createBuildCgroup, prepareCgroupHost, type CgroupHost } from './cgroup';
 import { runInContainer, type ContainerSpec } from './container';
+import { runHostCommand } from './host-command';
 import { installDependencies } from './dependencies';
 import { packInstallRoot } from './packager';
 import { buildPaths, type BuildPaths } from './paths';
@@ -45,7 +51,19 @@ export interface AvalancheBuildConfig {
   corruptArtefacts?: boolean;
   /** Where upstreams and recipe repositories may come from, and download limits (core/security/source-url.ts). */
   sources: SourcePolicy;
+  /** What one build may use (core/build/limits.ts); DEFAULT_LIMITS where absent. */
+  limits?: BuildLimits;
+  /** First host uid of the containers' user namespace (SUMMIT_BUILD_UID_BASE); DEFAULT_UID_BASE where absent. */
+  uidBase?: number;
+  /** Where build cgroups go (activities/avalanche/cgroup.ts); found on the first build where absent. */
+  cgroups?: CgroupHost;
 }
+
+/**
+ * Above the ranges systemd hands out to containers (`--private-users=pick` picks below 0x70000000) and far from
+ * any user of the host: nothing on the host belongs to these ids but what builds write.
+ */
+export const DEFAULT_UID_BASE = 0x7e000000;
 
 /** Heartbeat details: where a build is, for the Temporal UI and for whoever watches it. */
 export interface BuildHeartbeat {
@@ -64,6 +82,12 @@ export interface BuildProgress {
 export function createAvalancheActivities(config: AvalancheBuildConfig): AvalancheActivities {
   const running = new Map<string, { abort: AbortController; done: Promise<unknown> }>();
   let runs = 0;
+  const limits = config.limits ?? DEFAULT_LIMITS;
+  const uidBase = config.uidBase ?? DEFAULT_UID_BASE;
+  let cgroupHost: Promise<CgroupHost> | undefined = config.cgroups && Promise.resolve(config.cgroups);
+  const sandbox = (): SandboxContext => ({
+    limits, uidBase, builderId: config.builderId, cgroups: (cgroupHost ??= prepareCgroupHost()),
+  });
 
   async function buildRecipe(req: BuildRequest): Promise<BuildResult> {
     const ctx = Context.current();
@@ -97,6 +121,10 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
     await rm(paths.artefacts, { recursive: true, force: true });
     await mkdir(paths.artefacts, { recursive: true });
     for (const sub of WORK_SUBDIRS) await mkdir(join(paths.mason, sub), { recursive: true });
+    await mkdir(scriptsDir(paths), { recursive: true });
+    await mkdir(statusDir(paths), { recursive: true });
+    // The container sees /mason as someone else's folder: it cannot swap a mount point or plant a link there.
+    await chmod(paths.mason, 0o755);
     const log = await BuildLog.create(paths.log);
     let phase = 'checkout';
     const beat = async () => progress.heartbeat({ step: phase, logBytes: await log.bytes().catch(() => 0) });
@@ -118,6 +146,9 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
       if (name !== req.source || version !== req.version || release !== req.release) {
         throw new StepFailure('recipe', null, `${recipeFile} at ${req.commit} is ${name} ${version}-${release}, not ${req.source} ${req.version}-${req.release} as requested`);
       }
+      if (recipe.options.networking && !limits.networkAllowed) {
+        throw new StepFailure('recipe', null, `${recipeFile} asks for the network (networking: true), which builder ${config.builderId} does not allow (SUMMIT_BUILD_NETWORK)`);
+      }
       const deps = req.dependencies ?? [];
       const scripts = stepScripts({ recipe, recipeFile, isa: req.isa, jobs: config.jobs, sourceDateEpoch: commitTime, withDependencies: deps.length > 0 });
 
@@ -127,11 +158,18 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
       phase = 'dependencies';
       await installDependencies(deps, paths.downloads, paths.mason, log, signal);
 
-      const spec: ContainerSpec = { machine: '', rootfs: config.buildRoot, mason: paths.mason, pkgdir: recipeDir };
+      phase = 'setup';
+      await handOver(paths, uidBase, signal);
+      const spec: ContainerSpec = {
+        machine: '', rootfs: config.buildRoot, mason: paths.mason, pkgdir: recipeDir, scripts: scriptsDir(paths), status: statusDir(paths),
+        uidBase, network: recipe.options.networking && limits.networkAllowed, hostAlternatives: existsSync('/etc/alternatives'),
+      };
+      // The time limit is for the build's steps together, from the first one's start.
+      const deadline = Date.now() + limits.timeMs;
       for (const { step, script } of scripts) {
         phase = step;
         void beat();
-        await runStep(spec, step, script, paths, log, signal, run);
+        await runStep({ spec, step, script, paths, log, signal, run, deadline, sandbox: sandbox() });
       }
 
       phase = 'package';
@@ -168,7 +206,7 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
       progress.log.info('build failed', { ...meta, step });
       const exitCode = err instanceof StepFailure ? err.exitCode : null;
       throw buildFailed(`${req.source} ${req.version}-${req.release} (${req.isa}) failed in ${step}: ${firstLine(message)}`, {
-        buildId: req.buildId, builderId: config.builderId, logTail: await log.tail(), logPath: paths.log, exitCode, step,
+        buildId: req.buildId, builderId: config.builderId, logTail: await log.tail(), logPath: paths.log, exitCode, step, reason: firstLine(message),
       });
     } finally {
       clearInterval(timer);
@@ -185,22 +223,92 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
   return { buildRecipe, cleanupBuild };
 }
 
-async function runStep(spec: ContainerSpec, step: string, script: string, paths: BuildPaths, log: BuildLog, signal: AbortSignal, run: number): Promise<void> {
-  const scriptFile = join(paths.mason, 'scripts', `${step}.sh`);
-  const startedFile = join(paths.mason, 'scripts', `${step}.started`);
-  await writeFile(scriptFile, script, { mode: 0o755 });
+/** What a step's sandbox needs besides the container spec. */
+interface SandboxContext {
+  limits: BuildLimits;
+  uidBase: number;
+  builderId: string;
+  cgroups: Promise<CgroupHost>;
+}
+
+interface StepRun {
+  spec: ContainerSpec;
+  step: string;
+  script: string;
+  paths: BuildPaths;
+  log: BuildLog;
+  signal: AbortSignal;
+  run: number;
+  deadline: number;
+  sandbox: SandboxContext;
+}
+
+/** Host-owned folder of the step scripts, bound read-only: the host writes here, the container never can. */
+const scriptsDir = (paths: BuildPaths) => join(paths.work, 'scripts');
+/** The container root's folder (the "came up" markers); the host only lstat()s what is in it. */
+const statusDir = (paths: BuildPaths) => join(paths.work, 'status');
+
+/**
+ * Give the build user its folders. Done once, after the host put sources and dependencies in place and before
+ * any container ran, so nothing in them is the recipe's yet; `-P` walks no link, `-h` changes links themselves.
+ */
+async function handOver(paths: BuildPaths, uidBase: number, signal: AbortSignal): Promise<void> {
+  const owner = `${uidBase + BUILD_USER.uid}:${uidBase + BUILD_USER.gid}`;
+  const dirs = WRITABLE_SUBDIRS.map((d) => join(paths.mason, d));
+  await runHostCommand('chown', ['-R', '-P', '-h', '--', owner, ...dirs], { signal }).catch((err: Error) => {
+    throw new Error(`cannot hand the work folders to the build user (${owner}): ${err.message}`);
+  });
+  await chown(statusDir(paths), uidBase, uidBase);
+}
+
+async function runStep(r: StepRun): Promise<void> {
+  const { step, paths, log, signal, sandbox } = r;
+  // Host-owned and never bound writable: writing here cannot be steered by anything the container left.
+  await writeFile(join(scriptsDir(paths), `${step}.sh`), r.script, { mode: 0o644 });
   await log.marker(`step ${step}`);
   const began = Date.now();
-  const machine = `summit-${process.pid}-${run}-${step}`;
-  const outcome = await runInContainer({ ...spec, machine }, ['/bin/sh', '-e', `/mason/scripts/${step}.sh`], log, signal);
+  const machine = machineName(sandbox.builderId, process.pid, r.run, step);
+  const cgroup = await createBuildCgroup(await sandbox.cgroups, machine, sandbox.limits);
+  const mason = r.paths.mason;
+  let outcome;
+  try {
+    outcome = await runInContainer({ ...r.spec, machine }, stepCommand(step), log, {
+      signal,
+      cgroupProcs: cgroup.procsFiles,
+      watch: (stopFor) => watchBuild({
+        limits: sandbox.limits, deadline: r.deadline, cgroup, logBytes: () => log.bytes(),
+        diskDirs: WRITABLE_SUBDIRS.map((d) => join(mason, d)),
+      }, stopFor),
+      killRest: () => cgroup.killAll(),
+    });
+    // The watch polls: what a step did since its last look (killed for memory, a refused fork, a quick write
+    // past a cap) is still a limit hit.
+    if (!outcome.limit && (await cgroup.oomKills()) > 0) outcome.limit = 'memory';
+    if (!outcome.limit && (await cgroup.taskLimitHits()) > 0) outcome.limit = 'tasks';
+    if (!outcome.limit && (await log.bytes()) > sandbox.limits.logBytes) outcome.limit = 'log';
+    if (!outcome.limit && (await diskUsage(WRITABLE_SUBDIRS.map((d) => join(mason, d)))) > sandbox.limits.diskBytes) outcome.limit = 'disk';
+  } finally {
+    await cgroup.remove();
+  }
   if (signal.aborted) throw signal.reason;
   const seconds = ((Date.now() - began) / 1000).toFixed(1);
+  if (outcome.limit) {
+    if (outcome.limit === 'log') {
+      await log.truncate(sandbox.limits.logBytes);
+      await log.write(`\n[log cut at ${formatBytes(sandbox.limits.logBytes)}]\n`);
+    }
+    const reason = limitReason(outcome.limit, sandbox.limits);
+    await log.marker(`step ${step} stopped: ${reason}`);
+    throw new StepFailure(step, outcome.exitCode, `step ${step} ${reason} (stopped after ${seconds} s)`);
+  }
   if (outcome.exitCode === 0) {
     await log.marker(`step ${step} done in ${seconds} s`);
     return;
   }
-  const started = await readFile(startedFile).then(() => true, () => false);
-  if (!started) {
+  // Written by the container's root before it became the build user; the recipe can neither make nor remove
+  // it, and the host only looks at it (no link followed).
+  const marker = await lstat(join(statusDir(paths), `${step}.started`)).catch(() => undefined);
+  if (!marker?.isFile()) {
     // The script never ran: nspawn could not set the container up. The builder's problem, so retried.
     throw new Error(`the build container did not start for step ${step} (exit ${outcome.exitCode}): ${outcome.containerErrors || 'no message'}`);
   }

@@ -1,4 +1,5 @@
-import { open, readFile, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { analysePackage, isPkgconfigFile, type AnalysedFile } from '../../core/build/analysis';
 import { manifestFileNames, PACKAGE_ARCHITECTURE, stoneFileName } from '../../core/build/artefact-names';
@@ -55,7 +56,13 @@ type Entry = SplitEntry & { root: RootEntry };
 export async function packInstallRoot(input: PackInput): Promise<PackResult> {
   const { recipe } = input;
   const usr = join(input.installRoot, 'usr');
-  if (!(await stat(usr).catch(() => undefined))?.isDirectory()) {
+  // The install root is the container's work: read it as found, following no link (a `usr` pointing at the
+  // host's / would otherwise be packed). lstat says what a name is; the scan below descends only real folders.
+  const root = await lstat(input.installRoot).catch(() => undefined);
+  if (!root?.isDirectory()) throw new PackagingError('%(installroot) is not a folder any more: the build replaced it');
+  const usrStat = await lstat(usr).catch(() => undefined);
+  if (usrStat?.isSymbolicLink()) throw new PackagingError('%(installroot)/usr is a symbolic link; it must be a folder');
+  if (!usrStat?.isDirectory()) {
     throw new PackagingError('the install step put nothing below %(installroot)/usr: there is nothing to package');
   }
   const scanned = await scanInstallRoot(input.installRoot).catch((err: Error) => {
@@ -105,12 +112,12 @@ async function analysedFile(usr: string, entry: Entry): Promise<AnalysedFile> {
   if (entry.type !== 'regular') return out;
   const host = join(usr, entry.root.relPath.slice('usr/'.length));
   if (isPkgconfigFile(entry.path)) {
-    out.pkgconfigRequires = pkgconfigRequires(await readFile(host, 'utf8'));
+    out.pkgconfigRequires = pkgconfigRequires((await readNoFollow(host)).toString('utf8'));
     return out;
   }
   if (entry.root.size >= 64 && (await startsWithElfMagic(host))) {
     try {
-      out.elf = readElfDynamic(await readFile(host));
+      out.elf = readElfDynamic(await readNoFollow(host));
     } catch (err) {
       // Not a well-formed ELF64 file (a 32-bit object, a truncated test fixture): boulder skips those too.
       if (!(err instanceof ElfFormatError)) throw err;
@@ -119,8 +126,18 @@ async function analysedFile(usr: string, entry: Entry): Promise<AnalysedFile> {
   return out;
 }
 
+/** The scan saw a regular file here; O_NOFOLLOW makes sure it is still not a link when opened. */
+async function readNoFollow(path: string): Promise<Buffer> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
+
 async function startsWithElfMagic(path: string): Promise<boolean> {
-  const fh = await open(path, 'r');
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const head = Buffer.alloc(4);
     await fh.read(head, 0, 4, 0);

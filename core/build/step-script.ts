@@ -1,7 +1,7 @@
 import type { IsaLevel } from '../contracts/queues';
 import type { BuildSteps, Recipe } from '../formats/recipe-types';
 import { compilerFlags } from './flags';
-import { CONTAINER_PATHS } from './layout';
+import { BUILD_USER, CONTAINER_PATHS } from './layout';
 import { expandMacros, macroVariables } from './macros';
 
 /**
@@ -89,8 +89,6 @@ function composeScript(step: StepName, opts: StepScriptOptions, environment: str
     'set -e',
     // One stream: the log then keeps compiler errors next to the command that caused them.
     'exec 2>&1',
-    // Tells the builder the container came up and the step itself ran (a failure after this is the recipe's).
-    `: > ${shellQuote(`${CONTAINER_PATHS.scripts}/${step}.started`)}`,
     ...env.map(([k, v]) => `${k}=${shellQuote(v)}; export ${k}`),
     `cd ${shellQuote(CONTAINER_PATHS.workdir)}`,
     ...(environment ? ['# environment', environment] : []),
@@ -99,6 +97,22 @@ function composeScript(step: StepName, opts: StepScriptOptions, environment: str
     body,
     '',
   ].join('\n');
+}
+
+/**
+ * The command nspawn starts for a step. It runs as the container's root (nobody on the host) only long enough to
+ * mark that the container came up — in a folder only that root may write, so the recipe can neither fake nor
+ * hide it — then becomes the unprivileged build user for good: no capabilities, not even in the bounding set,
+ * and no way back through setuid binaries (no_new_privs). Everything after the marker is the recipe's doing.
+ */
+export function stepCommand(step: StepName | string): string[] {
+  const marker = shellQuote(`${CONTAINER_PATHS.status}/${step}.started`);
+  const script = shellQuote(`${CONTAINER_PATHS.scripts}/${step}.sh`);
+  const { uid, gid } = BUILD_USER;
+  return [
+    '/bin/sh', '-c',
+    `: > ${marker} && exec setpriv --reuid=${uid} --regid=${gid} --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs -- /bin/sh -e ${script}`,
+  ];
 }
 
 /** Single-quote a value for sh. */

@@ -65,6 +65,8 @@ export interface BuildFailureDetails {
   logPath: string;
   exitCode: number | null;
   step: string;
+  /** Why, in one line, when the builder knows more than the step and its exit code (a limit hit, a refused output). */
+  reason?: string;
 }
 
 /** Input of vessel's import activity. */

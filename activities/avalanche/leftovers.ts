@@ -1,0 +1,44 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { machinePid } from '../../core/build/machine-name';
+import { removeStaleCgroups, type CgroupHost } from './cgroup';
+import { avalancheRoot } from './paths';
+
+/**
+ * What builds killed with their builder (SIGKILL, power loss) leave behind, removed when the builder starts
+ * again, before it takes any build: their work folders (every one: a starting builder runs no build), nspawn's
+ * per-machine propagation folders and the build cgroups of this builder's earlier processes. Only names of this
+ * builder (core/build/machine-name.ts) made by a process that is gone are touched: other builders of the host
+ * keep theirs. Logs and artefacts stay (a failure can still be read; vessel may still fetch).
+ */
+export const NSPAWN_PROPAGATE = '/run/systemd/nspawn/propagate';
+
+export interface Leftovers {
+  work: string[];
+  propagate: string[];
+  cgroups: string[];
+}
+
+export async function cleanLeftovers(opts: { dataDir: string; builderId: string; cgroups?: CgroupHost; propagateDir?: string }): Promise<Leftovers> {
+  const stale = (name: string) => {
+    const pid = machinePid(opts.builderId, name);
+    return pid !== undefined && !alive(pid);
+  };
+  const workRoot = join(avalancheRoot(opts.dataDir), 'work');
+  const work = await readdir(workRoot).catch(() => [] as string[]);
+  for (const name of work) await rm(join(workRoot, name), { recursive: true, force: true });
+  const propagateDir = opts.propagateDir ?? NSPAWN_PROPAGATE;
+  const propagate = (await readdir(propagateDir).catch(() => [] as string[])).filter(stale);
+  for (const name of propagate) await rm(join(propagateDir, name), { recursive: true, force: true });
+  const cgroups = opts.cgroups ? await removeStaleCgroups(opts.cgroups, stale) : [];
+  return { work, propagate, cgroups };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
