@@ -1,0 +1,33 @@
+/**
+ * Replays the recorded histories (test/fixtures/histories, written by `npm run record:histories` from a real run of
+ * the pipeline) against the current workflow code (workflows/index.ts). A change to a workflow that gives a
+ * running workflow a different sequence of commands (an activity, timer or child more, fewer or in another order)
+ * fails here with a non-determinism error, as it would fail the hub and the builds running in production: guard
+ * such a change with patched() (README, "Changing a workflow safely").
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal as proto } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { installQuietWorkerRuntime } from './support/worker';
+
+jest.setTimeout(180_000);
+
+const DIR = join(__dirname, 'fixtures', 'histories');
+const recorded = JSON.parse(readFileSync(join(DIR, 'index.json'), 'utf8')) as Record<string, string>;
+
+beforeAll(() => installQuietWorkerRuntime());
+
+test('the fixtures cover the hub, a published build, a failed build and a poll', () => {
+  expect(Object.keys(recorded).sort()).toEqual(['build-failed', 'build-published', 'hub', 'poll']);
+});
+
+test('every recorded history replays against the current workflows without a non-determinism error', async () => {
+  // The binary History: the SDK's JSON reader fails in this node_modules (see test/record-histories.test.ts).
+  const histories = Object.entries(recorded).map(([name, workflowId]) => ({ workflowId, history: proto.api.history.v1.History.decode(readFileSync(join(DIR, `${name}.binpb`))) }));
+  const results: Array<{ workflowId: string; error?: string }> = [];
+  for await (const result of Worker.runReplayHistories({ workflowsPath: require.resolve('../workflows'), replayName: 'summit-replay' }, histories)) {
+    results.push({ workflowId: result.workflowId, ...(result.error ? { error: `${result.error.name}: ${result.error.message}` } : {}) });
+  }
+  expect(results).toEqual(Object.values(recorded).map((workflowId) => ({ workflowId })));
+});
