@@ -13,6 +13,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openDatabase } from '../db/orm';
+import { Store } from '../db/store';
 import { readIndex } from '../core/formats/repo-index';
 import { parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
 import { extractPackage } from '../packaging/extract';
@@ -138,6 +140,28 @@ describe('hostile upstreams on a real farm', () => {
     }
     // The option URL never parses as a URL: the recipe is refused at intake, so it never becomes a build.
     expect(all.some((t) => t.source === 'optionurl')).toBe(false);
+  });
+
+  it('refuses, once and without blaming the recipe, to clone a repository outside the builder\'s SUMMIT_REPOSITORY_ROOTS', async () => {
+    // A row the API would refuse now, as one stored before the rule: summit mirrors it, the builder must not clone it.
+    const outside = mkdtempSync(join(tmpdir(), 'summit-sec-outside-'));
+    const orm = await openDatabase({ url: pg.url, dataDir: work });
+    try {
+      const repo = createRecipeRepo(outside, { 'plain/stone.yaml': recipeYaml('plain', 'install: |\n    true') }, false);
+      await new Store(orm).addRepository({ id: 'outside', project: 'sec', url: repo.bare });
+      const refresh = await api('/api/repositories/outside/refresh', { method: 'POST', headers: { authorization: `Bearer ${farm.hookToken}` } });
+      expect(refresh.status).toBe(202);
+      const id = 'build/sec/outside/plain-1.0-1/x86_64';
+      const t = await waitFor('the build of the outside repository to end', async () => {
+        const found = (await tasks()).find((x) => x.id === id);
+        return found && ['completed', 'failed'].includes(found.status) ? found : undefined;
+      }, 240_000, async () => (await tasks()).map((x) => `${x.id} ${x.status} ${x.reason ?? ''}`).join('\n'));
+      expect(t).toMatchObject({ status: 'failed', attempts: 1 });
+      expect(t.reason).toMatch(/^build did not complete: repository URL \S*recipes\.git: \S*recipes\.git is outside the folders configured in SUMMIT_REPOSITORY_ROOTS/);
+    } finally {
+      await orm.close(true);
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   it('ran none of the injected commands', () => {

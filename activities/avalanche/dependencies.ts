@@ -11,6 +11,8 @@ import { fetchSourceOf, fetchVerified } from './fetch';
  * `<mason>/deps` (the container's /mason/deps/usr/...). The build root itself stays read-only and untouched;
  * the step scripts point CPATH, LIBRARY_PATH, LD_LIBRARY_PATH, PKG_CONFIG_PATH and PATH there
  * (core/build/step-script.ts). Each package's content checksum and every file's hash are checked on extraction.
+ * Their URLs come from summit (SUMMIT_PACKAGES_URL), not from the recipe, so the upstream location rule does not
+ * apply; the download's idle timeout does (fetch.ts).
  */
 export type BuildDependency = NonNullable<BuildRequest['dependencies']>[number];
 
