@@ -186,6 +186,13 @@ describe('intake of hostile recipes', () => {
 
   it('read that repository while the hanging one was still being fetched, then ends the hanging one', async () => {
     expect((await hubState()).runningRefreshes).toEqual(['stuck']);
+    // The hanging intake heartbeats (what Temporal watches with the 30 s heartbeat timeout), saying where it is.
+    const pending = await waitFor('a heartbeat from the hanging intake', async () => {
+      const { raw } = await client.workflow.getHandle(HUB_WORKFLOW_ID).describe();
+      return raw.pendingActivities?.find((a) => a.activityType?.name === 'refreshRepository' && a.lastHeartbeatTime) ?? undefined;
+    }, 60_000);
+    const details = pending.heartbeatDetails?.payloads?.[0]?.data;
+    expect(JSON.parse(Buffer.from(details!).toString('utf8'))).toEqual({ stage: 'fetching', read: 0, total: 0 });
     // Give the blocked git an end of file on its HEAD (a writer opens and closes the FIFO) until intake gives up.
     await waitFor('the hanging intake to end', async () => {
       try {
@@ -233,6 +240,8 @@ describe('intake of hostile recipes', () => {
       };
       const failed = events.map((e) => e.activityTaskFailedEventAttributes).filter((a) => a && repositoryOf(a.scheduledEventId) === 'missing');
       expect(failed).toHaveLength(1);
+      const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes).filter((a) => a?.activityType?.name === 'refreshRepository');
+      expect(scheduled.map((a) => Number(a!.heartbeatTimeout?.seconds))).toEqual(scheduled.map(() => 30));
       expect(byId.get(String(failed[0]!.startedEventId))!.activityTaskStartedEventAttributes!.attempt).toBe(1);
     }
   });
