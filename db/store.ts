@@ -125,7 +125,10 @@ export class Store {
   async replaceInvalidRecipes(repository: string, commit: string, rows: ReadonlyArray<{ path: string; errors: string[] }>): Promise<void> {
     await this.em().transactional(async (em) => {
       await em.nativeDelete(InvalidRecipe, { repository });
-      for (const row of rows) em.create(InvalidRecipe, { repository, commit, path: row.path, errors: row.errors } as InvalidRecipeRow);
+      // One row per path (the table's key): reasons found for the same file by different checks are merged.
+      const byPath = new Map<string, string[]>();
+      for (const row of rows) byPath.set(row.path, [...(byPath.get(row.path) ?? []), ...row.errors]);
+      for (const [path, errors] of byPath) em.create(InvalidRecipe, { repository, commit, path, errors } as InvalidRecipeRow);
     });
   }
 

@@ -3,16 +3,17 @@
  * holding a binary file, an alias bomb, a deeply nested file, a 50 MB file, badly named and badly versioned
  * recipes next to a good one. The good one must be built and published; each bad one must be listed with its
  * reason by GET /api/repositories/:id and in the hub's Temporal details; the farm (API, summit and vessel live
- * in this very process) must keep answering /health within a second and keep its memory bounded. A second
- * repository whose URL does not exist must fail at once, without retries, and hold nothing up.
+ * in this very process) must keep answering /health within a second and keep its memory bounded. Beside it, a
+ * repository whose URL does not exist must fail at once, without retries, and one whose fetch hangs (its HEAD
+ * is a FIFO nobody writes) must hold nothing up.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
-import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
+import { HUB_WORKFLOW_ID, QUERY_HUB_STATE, type HubState } from '../core/contracts/hub';
 import { readIndex } from '../core/formats/repo-index';
 import { parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
 import { Farm, startFarm, waitFor } from './helpers/farm';
@@ -27,6 +28,13 @@ let pg: TestDatabase;
 let work: string;
 let farm: Farm;
 let repo: TestRepo;
+let stuck: string;
+let client: Client;
+let connection: Connection;
+
+async function hubState(): Promise<HubState> {
+  return client.workflow.getHandle(HUB_WORKFLOW_ID).query<HubState>(QUERY_HUB_STATE);
+}
 
 const HEAD = (name: string, version = '"1.0"') => `name: ${name}\nversion: ${version}\nrelease: 1\nhomepage: https://example.org\nlicense: MIT\n`;
 
@@ -67,6 +75,13 @@ beforeAll(async () => {
   [temporal, pg] = await Promise.all([startTemporalTestServer(), createTestDatabase('security_intake')]);
   farm = await startFarm({ work, temporalAddress: temporal.address, databaseUrl: pg.url });
   await farm.startBuilder('av1');
+  connection = await Connection.connect({ address: temporal.address });
+  client = new Client({ connection });
+  // A repository whose fetch hangs: git blocks opening its HEAD, a FIFO, until the test writes to it.
+  stuck = join(work, 'stuck.git');
+  execFileSync('git', ['init', '-q', '--bare', stuck]);
+  rmSync(join(stuck, 'HEAD'));
+  execFileSync('mkfifo', [join(stuck, 'HEAD')]);
 
   repo = new TestRepo(join(work, 'recipes'));
   repo.write('good/stone.yaml', recipeYaml({ name: 'good', version: '1.0.0', build: 'install -Dm644 /dev/null %(installroot)%(datadir)/good/ok' }));
@@ -84,6 +99,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await connection?.close();
   await farm?.stop();
   await temporal?.stop();
   await pg?.drop();
@@ -131,7 +147,7 @@ describe('intake of hostile recipes', () => {
       }
     })();
     try {
-      for (const [id, url] of [['missing', join(work, 'no-such-repository.git')], ['recipes', repo.dir]]) {
+      for (const [id, url] of [['stuck', stuck], ['missing', join(work, 'no-such-repository.git')], ['recipes', repo.dir]]) {
         expect((await api('/api/repositories', { method: 'POST', headers: admin(), body: JSON.stringify({ id, project: 'sec', url, ref: 'main' }) })).status).toBe(201);
         expect((await api(`/api/repositories/${id}/refresh`, { method: 'POST', headers: { authorization: `Bearer ${farm.hookToken}` } })).status).toBe(202);
       }
@@ -168,6 +184,26 @@ describe('intake of hostile recipes', () => {
     expect((await api('/api/repositories/nothing-here')).status).toBe(404);
   });
 
+  it('read that repository while the hanging one was still being fetched, then ends the hanging one', async () => {
+    expect((await hubState()).runningRefreshes).toEqual(['stuck']);
+    // The hanging intake heartbeats (what Temporal watches with the 30 s heartbeat timeout), saying where it is.
+    const pending = await waitFor('a heartbeat from the hanging intake', async () => {
+      const { raw } = await client.workflow.getHandle(HUB_WORKFLOW_ID).describe();
+      return raw.pendingActivities?.find((a) => a.activityType?.name === 'refreshRepository' && a.lastHeartbeatTime) ?? undefined;
+    }, 60_000);
+    const details = pending.heartbeatDetails?.payloads?.[0]?.data;
+    expect(JSON.parse(Buffer.from(details!).toString('utf8'))).toEqual({ stage: 'fetching', read: 0, total: 0 });
+    // Give the blocked git an end of file on its HEAD (a writer opens and closes the FIFO) until intake gives up.
+    await waitFor('the hanging intake to end', async () => {
+      try {
+        closeSync(openSync(join(stuck, 'HEAD'), constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw err; // ENXIO: no reader at this moment
+      }
+      return (await hubState()).runningRefreshes?.includes('stuck') ? undefined : true;
+    }, 120_000);
+  });
+
   it('builds and publishes the good recipe next to them, and nothing else', async () => {
     const id = 'build/sec/recipes/good-1.0.0-1/x86_64';
     await waitFor('good to be completed', async () => {
@@ -183,9 +219,7 @@ describe('intake of hostile recipes', () => {
   });
 
   it('shows the invalid recipes in the hub details, and the unknown URL as failed after one attempt', async () => {
-    const connection = await Connection.connect({ address: temporal.address });
-    try {
-      const client = new Client({ connection });
+    {
       const hub = client.workflow.getHandle(HUB_WORKFLOW_ID);
       const details = await waitFor('the hub details to list both repositories', async () => {
         const meta = await hub.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
@@ -198,17 +232,17 @@ describe('intake of hostile recipes', () => {
       expect(details).toMatch(/\*\*missing\*\*: failed: repository "missing": the repository does not exist at this URL/);
 
       // Non-retryable: the failed intake of "missing" ran exactly one attempt.
-      const history = await hub.fetchHistory();
-      const events = history.events ?? [];
-      const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'refreshRepository');
-      const failedStarts = events
-        .filter((e) => e.activityTaskFailedEventAttributes)
-        .map((e) => events.find((s) => s.eventId?.toString() === e.activityTaskFailedEventAttributes!.startedEventId?.toString()));
-      expect(scheduled.length).toBeGreaterThanOrEqual(2);
-      expect(failedStarts).toHaveLength(1);
-      expect(failedStarts[0]!.activityTaskStartedEventAttributes!.attempt).toBe(1);
-    } finally {
-      await connection.close();
+      const events = (await hub.fetchHistory()).events ?? [];
+      const byId = new Map(events.map((e) => [e.eventId?.toString(), e]));
+      const repositoryOf = (scheduledId: unknown): string => {
+        const input = byId.get(String(scheduledId))?.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data;
+        return input ? (JSON.parse(Buffer.from(input).toString('utf8')) as { repository: string }).repository : '';
+      };
+      const failed = events.map((e) => e.activityTaskFailedEventAttributes).filter((a) => a && repositoryOf(a.scheduledEventId) === 'missing');
+      expect(failed).toHaveLength(1);
+      const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes).filter((a) => a?.activityType?.name === 'refreshRepository');
+      expect(scheduled.map((a) => Number(a!.heartbeatTimeout?.seconds))).toEqual(scheduled.map(() => 30));
+      expect(byId.get(String(failed[0]!.startedEventId))!.activityTaskStartedEventAttributes!.attempt).toBe(1);
     }
   });
 

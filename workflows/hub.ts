@@ -44,7 +44,7 @@ export interface HubCarry {
   builders: Array<[string, BuilderStatus & { lastSeenMs: number }]>;
   pending: RefreshRequest[];
   /** Each repository's last intake, so the details survive a continue-as-new. */
-  lastIntake?: Array<[string, IntakeResult | { error: string }]>;
+  lastIntake?: Array<[string, IntakeSummary]>;
 }
 
 export interface HubOptions {
@@ -77,17 +77,30 @@ const DEFAULTS: HubOptions = { builderTimeoutMs: 90_000, replanEveryMs: 30_000, 
 /** How many invalid recipes per repository the hub's details show; the API has them all. */
 const DETAILS_INVALID_LIMIT = 20;
 
+/**
+ * What the hub keeps of a repository's last intake for its details: small and bounded, because it rides in
+ * every continue-as-new (hundreds of repositories must stay far below Temporal's 2 MB payload limit).
+ */
+type IntakeSummary =
+  | { commit: string; recipes: number; invalidTotal: number; invalid: Array<{ path: string; reason: string }> }
+  | { error: string };
+
+function summarise(r: IntakeResult): IntakeSummary {
+  const invalid = r.invalid.slice(0, DETAILS_INVALID_LIMIT).map((bad) => ({ path: bad.path.slice(0, 200), reason: (bad.errors[0] ?? '').slice(0, 200) }));
+  return { commit: r.commit, recipes: r.recipes, invalidTotal: r.invalidTotal, invalid };
+}
+
 /** The hub's Temporal details (shown by the UI): each repository's last intake and its invalid recipes. */
-function intakeDetails(last: ReadonlyMap<string, IntakeResult | { error: string }>): string {
+function intakeDetails(last: ReadonlyMap<string, IntakeSummary>): string {
   const lines = ['### Intake'];
   for (const [repository, r] of [...last].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if ('error' in r) {
-      lines.push(`- **${repository}**: failed: ${r.error.slice(0, 300)}`);
+      lines.push(`- **${repository}**: failed: ${r.error}`);
       continue;
     }
     lines.push(`- **${repository}** at \`${r.commit.slice(0, 12)}\`: ${r.recipes} recipe(s) read, ${r.invalidTotal} invalid`);
-    for (const bad of r.invalid.slice(0, DETAILS_INVALID_LIMIT)) lines.push(`  - \`${bad.path}\`: ${(bad.errors[0] ?? '').slice(0, 200)}`);
-    if (r.invalidTotal > DETAILS_INVALID_LIMIT) lines.push(`  - … ${r.invalidTotal - DETAILS_INVALID_LIMIT} more: GET /api/repositories/${repository}`);
+    for (const bad of r.invalid) lines.push(`  - \`${bad.path}\`: ${bad.reason}`);
+    if (r.invalidTotal > r.invalid.length) lines.push(`  - … ${r.invalidTotal - r.invalid.length} more: GET /api/repositories/${repository}`);
   }
   return lines.join('\n');
 }
@@ -105,19 +118,19 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
   const pending: RefreshRequest[] = [...(carry?.pending ?? [])];
   /** Intakes in flight, by repository: at most one per repository, at most opts.intakeParallel in all. */
   const running = new Map<string, RefreshRequest>();
-  const lastIntake = new Map<string, IntakeResult | { error: string }>(carry?.lastIntake ?? []);
+  const lastIntake = new Map<string, IntakeSummary>(carry?.lastIntake ?? []);
   if (lastIntake.size > 0) setCurrentDetails(intakeDetails(lastIntake));
   let dirty = true;
 
   const runIntake = async (req: RefreshRequest): Promise<void> => {
     try {
       const result = await intake.refreshRepository(req);
-      lastIntake.set(req.repository, result);
+      lastIntake.set(req.repository, summarise(result));
       log.info('intake', { repository: result.repository, commit: result.commit, recipes: result.recipes, created: result.created.length, superseded: result.superseded.length, invalid: result.invalidTotal });
       for (const bad of result.invalid) log.warn('invalid recipe skipped', { repository: result.repository, path: bad.path, errors: bad.errors });
     } catch (err) {
       const message = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
-      lastIntake.set(req.repository, { error: message });
+      lastIntake.set(req.repository, { error: message.slice(0, 300) });
       log.error('intake failed; the next refresh or poll retries it', { repository: req.repository, error: message });
     } finally {
       running.delete(req.repository);

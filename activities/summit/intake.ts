@@ -99,10 +99,15 @@ export async function readRecipesAt(
   try {
     for (const batch of batchesBySize(readable, READ_BATCH_BYTES)) {
       const blobs = await readBlobs(mirror, [...new Set(batch.flatMap((r) => (r.manifest ? [r.recipe.oid, r.manifest.oid] : [r.recipe.oid])))]);
-      for (const { recipe: file, manifest } of batch) {
-        const dir = posix.dirname(file.path);
+      // All of the batch handed to the parser at once (it keeps a window of them posted to its thread).
+      const outcomes = await Promise.all(batch.map(async ({ recipe: file, manifest }) => {
         const outcome = await parser.parse(file.path, blobs.get(file.oid)!, manifest && { file: manifest.path, bytes: blobs.get(manifest.oid)! });
         opts.onProgress?.(++done, recipeFiles.length);
+        return outcome;
+      }));
+      for (const [i, { recipe: file }] of batch.entries()) {
+        const dir = posix.dirname(file.path);
+        const outcome = outcomes[i];
         if (!outcome.ok) {
           invalid.push({ path: file.path, errors: outcome.errors });
           continue;

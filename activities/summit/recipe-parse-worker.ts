@@ -28,6 +28,8 @@ async function handle(req: ParseRequest): Promise<ParseReply> {
   }
 }
 
+// One request at a time, in arrival order: the host's deadline is for the request at the head of its queue.
+let queue: Promise<void> = Promise.resolve();
 parentPort?.on('message', (req: ParseRequest) => {
-  void handle(req).then((reply) => parentPort?.postMessage(reply));
+  queue = queue.then(async () => parentPort?.postMessage(await handle(req)));
 });
