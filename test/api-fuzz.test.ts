@@ -298,7 +298,9 @@ const parserRefusals = new Map<string, number>();
 beforeAll(async () => {
   installQuietWorkerRuntime();
   dir = mkdtempSync(join(tmpdir(), 'summit-api-fuzz-'));
-  [temporal, pg] = await Promise.all([startTemporalTestServer(), createTestDatabase('api_fuzz')]);
+  // One after the other, so that a failure of the first leaves nothing running that afterAll cannot stop.
+  pg = await createTestDatabase('api_fuzz');
+  temporal = await startTemporalTestServer();
   orm = await openDatabase({ url: pg.url, dataDir: dir });
   const store = new Store(orm);
 
@@ -336,7 +338,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  if (server) await new Promise((resolve) => server.close(resolve));
   await summit?.stop();
   await connection?.close();
   await orm?.close(true);

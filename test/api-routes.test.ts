@@ -115,7 +115,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  // server?.close(resolve) would never resolve when beforeAll failed before listening.
+  if (server) await new Promise((resolve) => server.close(resolve));
   await orm?.close(true);
   await pg?.drop();
   rmSync(dir, { recursive: true, force: true });
