@@ -1,5 +1,4 @@
-import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import type { BuildLimits, LimitKind } from '../../core/build/limits';
 import type { BuildCgroup } from './cgroup';
 
@@ -36,12 +35,15 @@ export function watchBuild(input: WatchInput, stopFor: (limit: LimitKind) => voi
   };
   const loop = async () => {
     while (!ended) {
+      const began = Date.now();
       const hit = await check().catch(() => undefined);
       if (hit && !ended) {
         stopFor(hit);
         return;
       }
-      await new Promise((r) => setTimeout(r, input.pollMs ?? 1000));
+      // A tree of 100,000 files takes a while to walk: rest four times as long as the walk took, so the watch
+      // never costs the build more than a fifth of one disk's metadata reads.
+      await new Promise((r) => setTimeout(r, Math.max(input.pollMs ?? 1000, (Date.now() - began) * 4)));
     }
   };
   void loop();
@@ -52,22 +54,15 @@ export function watchBuild(input: WatchInput, stopFor: (limit: LimitKind) => voi
 }
 
 /**
- * Bytes allocated below `dirs`: lstat only (a link is counted as itself, never followed), each inode once, blocks
- * rather than lengths (a sparse file costs what it really uses).
+ * Bytes allocated below `dirs`, by du: `-P` follows no link (a link is counted as itself), `-x` stays on the
+ * file system, hard links count once, and blocks rather than lengths (a sparse file costs what it really uses).
+ * du walks 80,000 entries several times faster than lstat() from node and keeps the walk off the event loop.
  */
 export async function diskUsage(dirs: readonly string[]): Promise<number> {
-  const seen = new Set<string>();
-  let total = 0;
-  const walk = async (path: string): Promise<void> => {
-    const st = await lstat(path).catch(() => undefined);
-    if (!st) return;
-    const key = `${st.dev}:${st.ino}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    total += st.blocks * 512;
-    if (!st.isDirectory()) return;
-    for (const name of await readdir(path).catch(() => [] as string[])) await walk(join(path, name));
-  };
-  for (const dir of dirs) await walk(dir);
-  return total;
+  // du exits 1 when a folder is missing or vanishes mid-walk; the total of what it saw is still right.
+  const stdout = await new Promise<string>((resolve) => {
+    execFile('du', ['-s', '-c', '-P', '-x', '--block-size=1', '--', ...dirs], { maxBuffer: 1 << 20 }, (_err, out) => resolve(String(out ?? '')));
+  });
+  const total = /^(\d+)\s+total$/m.exec(stdout);
+  return total ? Number(total[1]) : 0;
 }

@@ -145,7 +145,7 @@ async function removeCgroupDirs(dirs: string[], killAll: () => Promise<void>, me
     await killAll();
     const left: string[] = [];
     for (const dir of dirs) {
-      await rmdir(dir).catch((err: NodeJS.ErrnoException) => {
+      await rmdirTree(dir).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') left.push(`${dir}: ${err.code}`);
       });
     }
@@ -153,6 +153,17 @@ async function removeCgroupDirs(dirs: string[], killAll: () => Promise<void>, me
     if (Date.now() > deadline) throw new Error(`cannot remove the build cgroup (${left.join(', ')}; processes ${(await members()).join(' ') || 'none'})`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A cgroup and the ones below it, deepest first: on cgroup v2 nspawn makes its own children (payload,
+ * supervisor) inside the cgroup it was started in. Only folders are removed; the control files go with them.
+ */
+async function rmdirTree(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) await rmdirTree(join(dir, entry.name));
+  }
+  await rmdir(dir);
 }
 
 /** Remove the build cgroups `isStale` picks among this builder's (killing what still runs in them). */
