@@ -18,6 +18,7 @@ export const MAX_URL_LENGTH = 8 * 1024;
 export const MAX_BODY_DEPTH = 16;
 
 /** C0 controls, DEL and C1 controls: never part of an id, a name, a ref or a URL this API accepts. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point of this expression
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Keys that mean something to JavaScript objects rather than to us; refused wherever they appear in a body. */

@@ -55,7 +55,7 @@ function stubActivities(calls: Calls, hooks: { beforePlan?: (runId: string) => P
   return {
     refreshRepository: async (req: RefreshRequest): Promise<IntakeResult> => {
       calls.refreshes.push({ ...req, runId: runId() });
-      return { repository: req.repository, commit: req.commit ?? 'c0ffee', recipes: 0, created: [], superseded: [], updated: [], invalid: [] };
+      return { repository: req.repository, commit: req.commit ?? 'c0ffee', recipes: 0, created: [], superseded: [], updated: [], invalid: [], invalidTotal: 0 };
     },
     planBuilds: async (input: { builders: BuilderStatus[] }): Promise<PlanResult> => {
       calls.plans.push({ builders: input.builders.map((b) => b.id), runId: runId() });

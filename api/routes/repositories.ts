@@ -1,12 +1,11 @@
-import { RequestHandler, Router } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { refreshRepository } from '../services/intake';
-import { listRepositories, registerRepository, removeRepository } from '../services/repositories';
-import { repositoryDetail } from '../services/repository-detail';
+import { listRepositories, registerRepository, removeRepository, repositoryDetail } from '../services/repositories';
 import { parse } from '../validate';
-import { idParams, name, ref } from './schemas';
+import { idParams, name, noBody, noQuery, ref } from './schemas';
 
 const newRepository = z.strictObject({
   id: name,
@@ -26,10 +25,15 @@ const newRepository = z.strictObject({
  */
 export function repositoriesRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.get('/api/repositories', async (_req, res) => {
+  router.get('/api/repositories', async (req, res) => {
+    parse('query', noQuery, req.query);
     res.json({ items: await listRepositories(deps) });
   });
-  router.get('/api/repositories/:id', getRepositoryDetail(deps));
+  router.get('/api/repositories/:id', async (req, res) => {
+    const { id } = parse('params', idParams, req.params);
+    parse('query', noQuery, req.query);
+    res.json(await repositoryDetail(deps, id));
+  });
   router.post('/api/repositories', requireRole(deps.auth, 'admin'), async (req, res) => {
     const body = parse('body', newRepository, req.body);
     const repo = await registerRepository({ store: deps.store, repositoryRoots: deps.repositoryRoots ?? [] }, body);
@@ -37,20 +41,15 @@ export function repositoriesRouter(deps: ApiDeps): Router {
   });
   router.delete('/api/repositories/:id', requireRole(deps.auth, 'admin'), async (req, res) => {
     const { id } = parse('params', idParams, req.params);
+    parse('body', noBody, req.body);
     await removeRepository(deps, id);
     res.status(204).end();
   });
   router.post('/api/repositories/:id/refresh', requireRole(deps.auth, 'hook'), async (req, res) => {
     const { id } = parse('params', idParams, req.params);
+    parse('body', noBody, req.body);
     res.status(202).json(await refreshRepository(deps, id));
   });
   return router;
 }
 
-/** GET /api/repositories/:id (kept apart from the other handlers of this router). */
-function getRepositoryDetail(deps: ApiDeps): RequestHandler {
-  return async (req, res) => {
-    const { id } = parse('params', idParams, req.params);
-    res.json(await repositoryDetail(deps.store, id));
-  };
-}

@@ -40,6 +40,18 @@ export async function listRepositories(deps: Pick<RepositoryDeps, 'store'>): Pro
  * A repository as the API shows it: never a credential, even in a row stored before registration refused them.
  * Every route that returns a repository goes through this.
  */
+export interface RepositoryDetail extends RepositoryRow {
+  /** Recipes intake could not use at the last refresh, with the reasons (path order). */
+  invalidRecipes: Array<{ path: string; commit: string; errors: string[] }>;
+}
+
+/** One repository as GET /api/repositories/:id shows it: the record and its invalid recipes. NotFoundError → 404. */
+export async function repositoryDetail(deps: Pick<RepositoryDeps, 'store'>, id: string): Promise<RepositoryDetail> {
+  const repo = await deps.store.getRepository(id);
+  const invalid = await deps.store.listInvalidRecipes(id);
+  return { ...publicRepository(repo), invalidRecipes: invalid.map((r) => ({ path: r.path, commit: r.commit, errors: r.errors })) };
+}
+
 export function publicRepository(row: RepositoryRow): RepositoryRow {
   return { ...row, url: redactUrl(row.url) };
 }

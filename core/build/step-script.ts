@@ -105,7 +105,7 @@ function composeScript(step: StepName, opts: StepScriptOptions, environment: str
  * hide it — then becomes the unprivileged build user for good: no capabilities, not even in the bounding set,
  * and no way back through setuid binaries (no_new_privs). Everything after the marker is the recipe's doing.
  */
-export function stepCommand(step: StepName | string): string[] {
+export function stepCommand(step: string): string[] {
   const marker = shellQuote(`${CONTAINER_PATHS.status}/${step}.started`);
   const script = shellQuote(`${CONTAINER_PATHS.scripts}/${step}.sh`);
   const { uid, gid } = BUILD_USER;
