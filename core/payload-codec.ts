@@ -14,8 +14,9 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
  * UI's filters keep working; summaries and details need the codec endpoint to be read.
  *
  * Wire form of an encrypted payload: metadata `encoding: binary/encrypted`, `encryption-key-id: <id>`; data is
- * 12-byte IV ‖ ciphertext ‖ 16-byte GCM tag. The plaintext is the original payload (metadata and data) as JSON
- * with base64 values, so decoding restores it exactly. The key id is bound as additional authenticated data: a
+ * 12-byte IV ‖ ciphertext ‖ 16-byte GCM tag. The plaintext is the original payload, metadata and data, in a small
+ * length-prefixed binary form (see serialise), so decoding restores it exactly and a payload grows by only its
+ * metadata's size plus 28 bytes + 4 per metadata entry. The key id is bound as additional authenticated data: a
  * payload relabelled with another key id fails to decrypt rather than decrypting under the wrong key.
  */
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
@@ -62,17 +63,43 @@ export function generatePayloadKey(id = `k${new Date().toISOString().slice(0, 10
   return `${id}:${randomBytes(KEY_BYTES).toString('base64')}`;
 }
 
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
-
+/**
+ * `u16 entries`, then per metadata entry `u16 key length, key (UTF-8), u32 value length, value`, then the data to
+ * the end. Binary rather than JSON so that the data is not inflated by base64.
+ */
 function serialise(payload: Payload): Buffer {
-  const metadata = Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, b64(v ?? new Uint8Array())]));
-  return Buffer.from(JSON.stringify({ metadata, data: b64(payload.data ?? new Uint8Array()) }), 'utf8');
+  const entries = Object.entries(payload.metadata ?? {});
+  const parts: Buffer[] = [];
+  const head = Buffer.alloc(2);
+  head.writeUInt16BE(entries.length);
+  parts.push(head);
+  for (const [key, value] of entries) {
+    const k = Buffer.from(key, 'utf8');
+    const v = Buffer.from(value ?? new Uint8Array());
+    const lengths = Buffer.alloc(6);
+    lengths.writeUInt16BE(k.length, 0);
+    lengths.writeUInt32BE(v.length, 2);
+    parts.push(lengths.subarray(0, 2), k, lengths.subarray(2), v);
+  }
+  parts.push(Buffer.from(payload.data ?? new Uint8Array()));
+  return Buffer.concat(parts);
 }
 
+/** The inverse of serialise; the bytes were authenticated first, so a malformed form means a codec bug. */
 function deserialise(plain: Buffer): Payload {
-  const parsed = JSON.parse(plain.toString('utf8')) as { metadata: Record<string, string>; data: string };
-  const metadata = Object.fromEntries(Object.entries(parsed.metadata).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))]));
-  return { metadata, data: new Uint8Array(Buffer.from(parsed.data, 'base64')) };
+  let at = 0;
+  const take = (n: number): Buffer => {
+    if (at + n > plain.length) throw new PayloadCodecError('decrypted payload is truncated (written by another codec version?)');
+    const slice = plain.subarray(at, at + n);
+    at += n;
+    return slice;
+  };
+  const metadata: Record<string, Uint8Array> = {};
+  for (let i = take(2).readUInt16BE(); i > 0; i--) {
+    const key = take(take(2).readUInt16BE()).toString('utf8');
+    metadata[key] = new Uint8Array(take(take(4).readUInt32BE()));
+  }
+  return { metadata, data: new Uint8Array(plain.subarray(at)) };
 }
 
 export class AesGcmPayloadCodec implements PayloadCodec {

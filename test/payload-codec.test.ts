@@ -32,6 +32,16 @@ describe('AES-256-GCM payload codec', () => {
     expect(defaultPayloadConverter.fromPayload(decoded)).toEqual(secretResult);
   });
 
+  it('restores every metadata entry and the data byte for byte, empty ones included', async () => {
+    const codec = new AesGcmPayloadCodec([k1]);
+    const odd: Payload[] = [
+      { metadata: { encoding: Buffer.from('binary/null') }, data: new Uint8Array() },
+      { metadata: { encoding: Buffer.from('binary/plain'), 'messageType': new Uint8Array(), 'clé': Buffer.from([0, 255, 1]) }, data: Uint8Array.from([0, 1, 2, 255]) },
+      { metadata: {}, data: new Uint8Array(70_000).fill(7) },
+    ];
+    expect(await codec.decode(await codec.encode(odd))).toEqual(odd);
+  });
+
   it('uses a fresh IV each time: the same payload never encrypts to the same bytes', async () => {
     const codec = new AesGcmPayloadCodec([k1]);
     const plain = defaultPayloadConverter.toPayload('same')!;

@@ -56,10 +56,11 @@ function cors(uiOrigin: string | undefined): RequestHandler {
 export function codecRouter(deps: CodecEndpointDeps): Router {
   const router = Router();
   router.use('/codec', cors(deps.uiOrigin));
-  // A history page can hold many payloads; the API's 64 KiB limit for commands is too small for them.
-  router.use('/codec', express.json({ limit: '8mb' }));
+  // A history page can hold many payloads, more than the API's 64 KiB limit for commands; parsed only once the
+  // token is checked, so nobody without one makes the API read 8 MB.
+  const body = express.json({ limit: '8mb' });
   for (const direction of ['encode', 'decode'] as const) {
-    router.post(`/codec/${direction}`, requireRole(deps.auth, 'admin'), async (req, res) => {
+    router.post(`/codec/${direction}`, requireRole(deps.auth, 'admin'), body, async (req, res) => {
       const { payloads } = parse('body', payloadsBody, req.body);
       if (!deps.codec) {
         sendError(res, 503, 'codec_unavailable', 'payload encryption is not configured on this API (SUMMIT_PAYLOAD_KEYS / SUMMIT_PAYLOAD_KEY_FILE)');
