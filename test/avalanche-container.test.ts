@@ -204,7 +204,7 @@ describeWhenAvailable(nspawnUnavailableReason(), 'stopping avalanche builds', ()
     mkdirSync(join(dataDir, 'avalanche', 'logs'), { recursive: true });
     writeFileSync(join(dataDir, 'avalanche', 'logs', 'kept.log'), 'a failure to read later\n');
     // A pid that was alive once and is not any more: the builder process killed with its builds.
-    const gone = spawnSync('true').pid!;
+    const gone = spawnSync('true').pid;
     const host = await prepareCgroupHost();
     const limits = { ...DEFAULT_LIMITS, memoryBytes: 64 * 2 ** 20, tasks: 32 };
     const stale = machineName('leftover-test', gone, 1, 'build');

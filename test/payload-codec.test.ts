@@ -20,7 +20,7 @@ describe('AES-256-GCM payload codec', () => {
 
   it('encrypts a payload so that neither its data nor its original metadata appear, and decodes it back exactly', async () => {
     const codec = new AesGcmPayloadCodec([k1]);
-    const plain = defaultPayloadConverter.toPayload(secretResult)!;
+    const plain = defaultPayloadConverter.toPayload(secretResult);
     const [encoded] = await codec.encode([plain]);
     expect(text(encoded.metadata!.encoding)).toBe(ENCRYPTED_ENCODING);
     expect(text(encoded.metadata![KEY_ID_METADATA])).toBe('k1');
@@ -44,7 +44,7 @@ describe('AES-256-GCM payload codec', () => {
 
   it('uses a fresh IV each time: the same payload never encrypts to the same bytes', async () => {
     const codec = new AesGcmPayloadCodec([k1]);
-    const plain = defaultPayloadConverter.toPayload('same')!;
+    const plain = defaultPayloadConverter.toPayload('same');
     const [a, b] = await codec.encode([plain, plain]);
     expect(Buffer.from(a.data!).equals(Buffer.from(b.data!))).toBe(false);
   });
@@ -52,16 +52,16 @@ describe('AES-256-GCM payload codec', () => {
   it('decodes with every configured key but encodes with the first (rotation)', async () => {
     const old = new AesGcmPayloadCodec([k1]);
     const rotated = new AesGcmPayloadCodec([k2, k1]);
-    const [written] = await old.encode([defaultPayloadConverter.toPayload(secretResult)!]);
+    const [written] = await old.encode([defaultPayloadConverter.toPayload(secretResult)]);
     expect(defaultPayloadConverter.fromPayload(await rotated.decode([written]).then((p) => p[0]))).toEqual(secretResult);
-    const [rewritten] = await rotated.encode([defaultPayloadConverter.toPayload(secretResult)!]);
+    const [rewritten] = await rotated.encode([defaultPayloadConverter.toPayload(secretResult)]);
     expect(text(rewritten.metadata![KEY_ID_METADATA])).toBe('k2');
     await expect(old.decode([rewritten])).rejects.toThrow(/key "k2", which is not among the configured payload keys \(k1\)/);
   });
 
   it('refuses a damaged payload, and one relabelled with another key id, naming the key', async () => {
     const codec = new AesGcmPayloadCodec([k1, { id: 'k2', key: k1.key }]);
-    const [encoded] = await codec.encode([defaultPayloadConverter.toPayload(secretResult)!]);
+    const [encoded] = await codec.encode([defaultPayloadConverter.toPayload(secretResult)]);
     const damaged: Payload = { ...encoded, data: Uint8Array.from(encoded.data!, (b, i) => (i === 20 ? b ^ 1 : b)) };
     await expect(codec.decode([damaged])).rejects.toThrow(PayloadCodecError);
     // Same key bytes under another id: the id is authenticated, so the relabelled payload does not decrypt.
@@ -71,7 +71,7 @@ describe('AES-256-GCM payload codec', () => {
   });
 
   it('passes payloads that were never encrypted through unchanged (histories from before encryption)', async () => {
-    const plain = defaultPayloadConverter.toPayload({ a: 1 })!;
+    const plain = defaultPayloadConverter.toPayload({ a: 1 });
     expect(await new AesGcmPayloadCodec([k1]).decode([plain])).toEqual([plain]);
   });
 });
