@@ -12,6 +12,7 @@ import { TemporalPipeline } from '../api/pipeline-temporal';
 import { routesOf } from '../api/route-table';
 import { listen } from '../api/server';
 import { parseConfig } from '../core/config';
+import { AesGcmPayloadCodec, generatePayloadKey, parsePayloadKeys } from '../core/payload-codec';
 import { prng, randInt } from '../core/prng';
 import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
@@ -100,6 +101,20 @@ const CONTENT_TYPES = [
   'application/json; charset=iso-8859-1', 'application/json; charset=utf-16', 'application/json;;;', 'application/vnd.api+json',
   'application/octet-stream', 'json', '*/*',
 ];
+
+/** A codec request: payloads in Temporal's JSON form, some well formed, some not base64, some with a forged key id. */
+function codecPayloads(rand: Rand): Record<string, unknown> {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const payload = () =>
+    pick(rand, [
+      { metadata: { encoding: b64('json/plain') }, data: b64('{"a":1}') },
+      { metadata: { encoding: b64('binary/encrypted'), 'encryption-key-id': b64('fuzz') }, data: b64('not a ciphertext') },
+      { metadata: { encoding: b64('binary/encrypted'), 'encryption-key-id': b64('nokey') }, data: '' },
+      { metadata: { encoding: '***' }, data: '%%%' },
+      {},
+    ]);
+  return { payloads: Array.from({ length: randInt(rand, 4) }, payload) };
+}
 
 /** A body for a route whose valid bodies `valid` makes: valid, mutated, or hostile in form. */
 function body(rand: Rand, valid: () => Record<string, unknown>): Body {
@@ -203,6 +218,8 @@ const FUZZ: Record<string, Entry> = {
   },
   'POST /api/tasks/:id/retry': { path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/retry`, body: noBodyOrJunk },
   'POST /api/tasks/:id/cancel': { path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/cancel`, body: noBodyOrJunk },
+  'POST /codec/encode': { path: () => '/codec/encode', body: (rand) => body(rand, () => codecPayloads(rand)) },
+  'POST /codec/decode': { path: () => '/codec/decode', body: (rand) => body(rand, () => codecPayloads(rand)) },
 };
 
 const AUTHORIZATIONS = [
@@ -330,7 +347,8 @@ beforeAll(async () => {
   connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: temporal.namespace });
   const auth = new Auth([{ name: 'admin', role: 'admin', token: ADMIN }, { name: 'hook', role: 'hook', token: HOOK }]);
-  app = createApp({ store, pipeline: new TemporalPipeline(client, temporal.address), auth });
+  const codec = new AesGcmPayloadCodec(parsePayloadKeys(generatePayloadKey('fuzz'), 'the fuzz test key'));
+  app = createApp({ store, pipeline: new TemporalPipeline(client, temporal.address), auth, codec: { codec } });
   server = await listen(app, 0, '127.0.0.1');
   port = (server.address() as AddressInfo).port;
   // Counted for the summary: requests Node's parser refused before express (answered by server.ts).
