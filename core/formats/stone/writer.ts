@@ -27,19 +27,31 @@ export interface EncodeOptions {
 
 /** The plain (uncompressed) bytes of a record payload: what the round-trip tests compare. */
 export function encodeRecordsPlain(payload: RecordPayload): Uint8Array {
-  const w = new ByteWriter(1024);
+  return encodeRecordsInto(new ByteWriter(1024), payload).finish();
+}
+
+/**
+ * One scratch writer for the plain bytes of every payload that gets compressed: they only live until zstd has
+ * read them, and a fresh writer per payload was a tenth of an index write plus its garbage. Encoding is
+ * synchronous up to compress(), so no other caller can interleave.
+ */
+const scratch = new ByteWriter(64 * 1024);
+
+function encodeRecordsInto(w: ByteWriter, payload: RecordPayload): ByteWriter {
   switch (payload.kind) {
     case PayloadKind.Meta: for (const r of payload.records as MetaRecord[]) encodeMetaRecord(w, r); break;
     case PayloadKind.Layout: for (const r of payload.records as LayoutRecord[]) encodeLayoutRecord(w, r); break;
     case PayloadKind.Index: for (const r of payload.records as IndexRecord[]) encodeIndexRecord(w, r); break;
     case PayloadKind.Attributes: for (const r of payload.records as AttributeRecord[]) encodeAttributeRecord(w, r); break;
   }
-  return w.finish();
+  return w;
 }
 
 export async function encodeRecordPayload(payload: RecordPayload, opts: EncodeOptions = {}): Promise<EncodedPayload> {
   const compression = opts.compression ?? Compression.Zstd;
-  const plain = encodeRecordsPlain(payload);
+  // Only meta payloads (small, thousands per index) use the scratch writer, so it never grows to a layout's size.
+  const useScratch = compression === Compression.Zstd && payload.kind === PayloadKind.Meta;
+  const plain = useScratch ? encodeRecordsInto(scratch.reset(), payload).written() : encodeRecordsPlain(payload);
   const body = compression === Compression.Zstd ? compress(plain, opts.level ?? DEFAULT_LEVEL) : plain;
   const checksum = await xxh3_64Once(body);
   return {
