@@ -42,6 +42,13 @@ export class IndexPublisher {
     return this.waiting.length;
   }
 
+  /** Close the current window now instead of at its end (tests; a worker that drains before stopping). */
+  closeNow(): Promise<void> {
+    clearTimeout(this.timer);
+    this.close();
+    return this.writing;
+  }
+
   private close(): void {
     this.timer = undefined;
     // Windows are written one after another; a window whose time is up while the previous one is still being
