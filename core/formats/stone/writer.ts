@@ -2,7 +2,7 @@ import { ByteWriter } from '../bytes';
 import { FormatError } from '../errors';
 import { Hasher, xxh3_64, xxh3_64Once } from '../hash';
 import { compress, DEFAULT_LEVEL, ZstdStreamEncoder } from '../zstd';
-import { Compression, encodeHeader, encodePayloadHeader, FileType, PayloadHeader, PayloadKind } from './header';
+import { Compression, encodeHeader, FileType, PayloadHeader, PayloadKind, writePayloadHeader } from './header';
 import {
   AttributeRecord,
   encodeAttributeRecord,
@@ -75,7 +75,7 @@ export function encodeStone(fileType: FileType, payloads: EncodedPayload[]): Uin
   }
   const w = new ByteWriter(payloads.reduce((n, p) => n + 32 + p.body.byteLength, 32));
   w.bytes(encodeHeader({ numPayloads: payloads.length, fileType }));
-  for (const p of payloads) w.bytes(encodePayloadHeader(p.header)).bytes(p.body);
+  for (const p of payloads) writePayloadHeader(w, p.header).bytes(p.body);
   return w.finish();
 }
 
