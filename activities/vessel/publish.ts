@@ -2,6 +2,7 @@ import type { ApplicationFailure } from '@temporalio/common';
 import type { BuildId } from '../../core/contracts/ids';
 import type { EncodedEntries, IndexEntry } from '../../core/formats/repo-index';
 import { nextHistoryId, recordHistory, volatileHistory } from '../../core/repo/history';
+import { poolPath } from '../../core/repo/pool';
 import { planBatch, type BatchBuild } from '../../core/repo/publish-batch';
 import { summarizeRefusals, type Candidate, type PublishedSet } from '../../core/repo/release-rules';
 import { importRefused } from './refusal';
@@ -69,33 +70,49 @@ export async function publishWindow(repo: Repository, kept: KeptHistory, builds:
 
   // The pool path of an added package may already hold a file: the same one (an earlier attempt moved it before
   // crashing) is fine; a different one is replaced only if no published history lists it, because history
-  // versions are immutable and so are the files they name. Only additions are looked at, then judged again.
+  // versions are immutable and so are the files they name. Only additions are looked at; a build refused for a
+  // clash can turn a later build's package into an addition, so judge again until every addition was looked at.
   const present = new Map<string, string | undefined>();
-  const clashes = new Map<number, Map<string, string>>();
-  for (const [i, verdict] of planBatch(base, builds).verdicts.entries()) {
-    if (verdict.kind !== 'changed') continue;
-    for (const { candidate, poolPath: path } of verdict.additions) {
-      const hash = await repo.poolFileHash(path);
-      present.set(path, hash);
-      if (hash === undefined || hash === candidate.sha256) continue;
-      const users = await repo.historiesReferencing(root, path);
-      if (users.length === 0) continue;
-      const reason = `${candidate.file}: the pool already holds a different ${path} (sha256 ${hash}), published in history ${users.join(', ')}; a published file is never replaced: bump the release or build release`;
-      (clashes.get(i) ?? clashes.set(i, new Map()).get(i)!).set(candidate.file, reason);
+  const listedBy = new Map<string, string[]>();
+  const clashesOf = (b: WindowBuild): Map<string, string> | undefined => {
+    const out = new Map<string, string>();
+    for (const c of b.candidates) {
+      const path = poolPath(c.meta, c.file);
+      const users = listedBy.get(path);
+      if (users && present.get(path) !== c.sha256) {
+        out.set(c.file, `${c.file}: the pool already holds a different ${path} (sha256 ${present.get(path)}), published in history ${users.join(', ')}; a published file is never replaced: bump the release or build release`);
+      }
     }
+    return out.size > 0 ? out : undefined;
+  };
+  const looked = new Set<string>();
+  let plan = planBatch(base, builds);
+  for (;;) {
+    // An addition needs a look unless its path was read already and either holds nothing, holds this very file,
+    // or its published users are known.
+    const unchecked = plan.verdicts
+      .flatMap((v) => (v.kind === 'changed' ? v.additions : []))
+      .filter((a) => !present.has(a.poolPath) || (present.get(a.poolPath) !== undefined && present.get(a.poolPath) !== a.candidate.sha256 && !looked.has(a.poolPath)));
+    if (unchecked.length === 0) break;
+    await inBatches(unchecked, async ({ candidate, poolPath: path }) => {
+      if (!present.has(path)) present.set(path, await repo.poolFileHash(path));
+      const hash = present.get(path);
+      if (hash === undefined || hash === candidate.sha256) return;
+      looked.add(path);
+      const users = await repo.historiesReferencing(root, path);
+      if (users.length > 0) listedBy.set(path, users);
+    });
+    if (listedBy.size > 0) plan = planBatch(base, builds.map((b): BatchBuild => ({ candidates: b.candidates, poolClashes: clashesOf(b) })));
   }
-  const judged: BatchBuild[] = builds.map((b, i) => ({ candidates: b.candidates, poolClashes: clashes.get(i) }));
-  const plan = clashes.size > 0 ? planBatch(base, judged) : planBatch(base, builds);
 
   let historyId = baseId;
   if (plan.published) {
-    for (const [i, verdict] of plan.verdicts.entries()) {
-      if (verdict.kind !== 'changed') continue;
+    const moves = plan.verdicts.flatMap((verdict, i) => {
+      if (verdict.kind !== 'changed') return [];
       const byFile = new Map(builds[i].candidates.map((c) => [c.file, c]));
-      for (const { candidate, poolPath: path } of verdict.additions) {
-        if (present.get(path) !== candidate.sha256) await repo.placeInPool(byFile.get(candidate.file)!.stagedPath, path);
-      }
-    }
+      return verdict.additions.filter((a) => present.get(a.poolPath) !== a.candidate.sha256).map((a) => ({ stagedPath: byFile.get(a.candidate.file)!.stagedPath, poolPath: a.poolPath }));
+    });
+    await inBatches(moves, ({ stagedPath, poolPath: path }) => repo.placeInPool(stagedPath, path));
     historyId = nextHistoryId(root, await repo.historyIdsOnDisk());
     await repo.writeHistory(historyId, plan.published, kept.encoded);
     await repo.writeRootIndex(recordHistory(root, historyId));
@@ -116,3 +133,12 @@ export async function publishWindow(repo: Repository, kept: KeptHistory, builds:
   });
 }
 
+
+/**
+ * Run `fn` over `items` a few at a time: a window of 1,000 builds checks and moves 1,000 pool files, and one
+ * after another those file-system round trips took seconds. The order does not matter: every move happens
+ * before the history that names the files is written.
+ */
+async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>, width = 16): Promise<void> {
+  for (let at = 0; at < items.length; at += width) await Promise.all(items.slice(at, at + width).map(fn));
+}
