@@ -135,6 +135,20 @@ describe('coalesced publishing', () => {
     expect((await listHistory(repo)).histories.map((h) => h.id)).toEqual(['1', '2']);
   });
 
+  it('takes a cancelled import out of its window while the window is open; the others publish', async () => {
+    const publisher = deps.publishers.for('main');
+    const cancel = new AbortController();
+    const cancelled = importBuild(deps, importRequest(server, 'c', [await stone('charlie', 1)]), { signal: cancel.signal }).then(() => undefined, (e: unknown) => e);
+    const kept = importBuild(deps, importRequest(server, 'a', [await stone('alpha', 1)]));
+    await until('both builds wait in the window', () => publisher.pending === 2);
+    cancel.abort(new Error('activity cancelled'));
+    expect(await cancelled).toEqual(new Error('activity cancelled'));
+    expect(publisher.pending).toBe(1);
+    await publisher.closeNow();
+    expect((await kept).historyId).toBe('1');
+    expect(await volatileNames()).toEqual(['alpha-1']);
+  });
+
   it('converges when a window crashed after writing its history but before moving volatile', async () => {
     const reqs = [importRequest(server, 'a', [await stone('alpha', 1)]), importRequest(server, 'b', [await stone('bravo', 1)])];
     await oneWindow(deps, reqs);

@@ -70,7 +70,7 @@ export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: I
       candidates.push({ ...candidate, stagedPath: s.path });
     }
     const ticker = hooks.onWait ? setInterval(hooks.onWait, WAIT_TICK_MS) : undefined;
-    const outcome = await publisher.publish(buildId, candidates).finally(() => clearInterval(ticker));
+    const outcome = await publisher.publish(buildId, candidates, hooks.signal).finally(() => clearInterval(ticker));
     await rm(stagingDir, { recursive: true, force: true });
     return {
       buildId,

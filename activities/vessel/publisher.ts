@@ -29,10 +29,29 @@ export class IndexPublisher {
     private readonly windowMs: number,
   ) {}
 
-  /** Publish a build's verified packages with the others of its window. */
-  publish(buildId: BuildId, candidates: readonly StagedCandidate[]): Promise<PublishOutcome> {
+  /**
+   * Publish a build's verified packages with the others of its window. `signal` (the activity's cancellation)
+   * takes the build out while its window is still open; once the window is being written it is published anyway,
+   * and a retry finds it published.
+   */
+  publish(buildId: BuildId, candidates: readonly StagedCandidate[], signal?: AbortSignal): Promise<PublishOutcome> {
     return new Promise<PublishOutcome>((resolve, reject) => {
-      this.waiting.push({ buildId, candidates, resolve, reject });
+      const cancelled = (): Error => signal?.reason ?? new Error(`import of ${buildId} cancelled before publishing`);
+      if (signal?.aborted) return reject(cancelled());
+      const onAbort = (): void => {
+        const at = this.waiting.indexOf(entry);
+        if (at < 0) return; // its window is being written
+        this.waiting.splice(at, 1);
+        reject(cancelled());
+      };
+      const entry = {
+        buildId,
+        candidates,
+        resolve: (o: PublishOutcome) => (signal?.removeEventListener('abort', onAbort), resolve(o)),
+        reject: (e: unknown) => (signal?.removeEventListener('abort', onAbort), reject(e)),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(entry);
       this.timer ??= setTimeout(() => this.close(), this.windowMs);
     });
   }
