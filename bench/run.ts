@@ -5,6 +5,7 @@
 const SUITES: Array<{ name: string; load: () => Promise<{ run: () => Promise<void> }> }> = [
   { name: 'formats', load: () => import('./formats.bench') },
   { name: 'graph', load: () => import('./graph.bench') },
+  { name: 'publish', load: () => import('./publish.bench') },
 ];
 
 async function main(): Promise<void> {

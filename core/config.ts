@@ -90,6 +90,12 @@ export const configSchema = z.object({
   /** When set, serve the published repositories over HTTP on this port (0 picks a free one). */
   SUMMIT_VESSEL_PORT: port.optional(),
   SUMMIT_VESSEL_HOST: z.string().min(1).default('0.0.0.0'),
+  /**
+   * Vessel publishing (coalesced windows): imports finished within this long of each other are published as one
+   * history version with one move of volatile (activities/vessel/publisher.ts). 0ms publishes each as soon as it
+   * is ready (still coalescing those ready at the same instant).
+   */
+  SUMMIT_PUBLISH_WINDOW: duration.prefault('2s'),
 
   // Avalanche
   SUMMIT_BUILDER_ID: z.string().max(MAX_NAME_LENGTH).regex(SAFE_NAME_PATTERN, `${SAFE_NAME_CHARACTERS} only`).optional(),

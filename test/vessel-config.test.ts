@@ -5,19 +5,20 @@ describe('the vessel worker configuration', () => {
   it('defaults to a local Temporal, the default namespace, .summit/vessel, and no repository server', () => {
     expect(loadVesselConfig({})).toEqual({
       temporalAddress: '127.0.0.1:7233', namespace: 'default', vesselDir: join(resolve('.summit'), 'vessel'), httpPort: undefined, httpHost: '0.0.0.0',
+      publishWindowMs: 2000,
     });
   });
 
   it('reads every setting from the environment', () => {
-    expect(loadVesselConfig({ SUMMIT_TEMPORAL_ADDRESS: 'temporal:7233', SUMMIT_TEMPORAL_NAMESPACE: 'summit', SUMMIT_DATA_DIR: '/data', SUMMIT_VESSEL_PORT: '8091', SUMMIT_VESSEL_HOST: '127.0.0.1' }))
-      .toEqual({ temporalAddress: 'temporal:7233', namespace: 'summit', vesselDir: '/data/vessel', httpPort: 8091, httpHost: '127.0.0.1' });
+    expect(loadVesselConfig({ SUMMIT_TEMPORAL_ADDRESS: 'temporal:7233', SUMMIT_TEMPORAL_NAMESPACE: 'summit', SUMMIT_DATA_DIR: '/data', SUMMIT_VESSEL_PORT: '8091', SUMMIT_VESSEL_HOST: '127.0.0.1', SUMMIT_PUBLISH_WINDOW: '250ms' }))
+      .toEqual({ temporalAddress: 'temporal:7233', namespace: 'summit', vesselDir: '/data/vessel', httpPort: 8091, httpHost: '127.0.0.1', publishWindowMs: 250 });
   });
 
   it('takes an empty SUMMIT_VESSEL_PORT as unset', () => {
     expect(loadVesselConfig({ SUMMIT_VESSEL_PORT: '' }).httpPort).toBeUndefined();
   });
 
-  it.each([['SUMMIT_VESSEL_PORT', 'abc'], ['SUMMIT_VESSEL_PORT', '70000'], ['SUMMIT_VESSEL_PORT', '-1']])('refuses %s=%j, naming the variable', (name, value) => {
+  it.each([['SUMMIT_VESSEL_PORT', 'abc'], ['SUMMIT_VESSEL_PORT', '70000'], ['SUMMIT_VESSEL_PORT', '-1'], ['SUMMIT_PUBLISH_WINDOW', '2'], ['SUMMIT_PUBLISH_WINDOW', '-1s']])('refuses %s=%j, naming the variable', (name, value) => {
     expect(() => loadVesselConfig({ [name]: value })).toThrow(new RegExp(`invalid configuration:\\n  ${name}:`));
   });
 });

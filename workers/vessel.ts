@@ -7,6 +7,7 @@
  *   SUMMIT_DATA_DIR            data folder (default .summit); vessel keeps everything under <data>/vessel
  *   SUMMIT_VESSEL_PORT         when set, serve <data>/vessel/repos on this port (0 picks a free one)
  *   SUMMIT_VESSEL_HOST         address the repository server binds (default 0.0.0.0)
+ *   SUMMIT_PUBLISH_WINDOW      imports finished within this window share one history version (default 2s)
  *
  * SIGINT/SIGTERM stop it cleanly: the SDK's worker stops polling and lets running activities finish (an import
  * interrupted harder converges when Temporal retries it); then the server and the connection close.
@@ -26,6 +27,7 @@ export interface VesselConfig extends PayloadKeySettings {
   vesselDir: string;
   httpPort?: number;
   httpHost: string;
+  publishWindowMs: number;
 }
 
 /** Vessel's part of the one configuration schema (core/config.ts). */
@@ -38,6 +40,7 @@ export function loadVesselConfig(env: NodeJS.ProcessEnv = process.env): VesselCo
     httpPort: c.SUMMIT_VESSEL_PORT,
     httpHost: c.SUMMIT_VESSEL_HOST,
     ...payloadKeySettings(c),
+    publishWindowMs: c.SUMMIT_PUBLISH_WINDOW,
   };
 }
 
@@ -53,7 +56,7 @@ export interface RunningVessel {
 
 /** Start the worker (and the repository server if configured); `npm start` can run it in-process. */
 export async function startVessel(config: VesselConfig): Promise<RunningVessel> {
-  const deps = vesselDeps(config.vesselDir);
+  const deps = vesselDeps(config.vesselDir, {}, { windowMs: config.publishWindowMs });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   let server: RepositoryServer | undefined;
   try {

@@ -4,25 +4,30 @@ import { join } from 'node:path';
 import type { ImportRequest, ImportResult } from '../../core/contracts/build';
 import { isSafeSegment, repositoryPathOfUri } from '../../core/repo/pool';
 import { fetchArtefacts, type FetchProgress } from './fetch';
-import { indexNameProblem, repositoryDir, type VesselLayout } from './layout';
+import { indexNameProblem, type VesselLayout } from './layout';
 import type { IndexLocks } from './lock';
-import { publishPackages, type StagedCandidate } from './publish';
+import type { StagedCandidate } from './publish';
+import type { Publishers } from './publisher';
 import { importRefused, isImportRefused } from './refusal';
-import { Repository } from './repository';
 import { verifyStagedStone } from './verify';
 
 export interface VesselDeps {
   layout: VesselLayout;
   locks: IndexLocks;
+  /** One coalescing publisher per index (activities/vessel/publisher.ts). */
+  publishers: Publishers;
 }
 
 export interface ImportHooks {
   signal?: AbortSignal;
   onProgress?: (progress: FetchProgress) => void;
-  /** Called while waiting for the index's lock. */
+  /** Called about every second while waiting for the build's publishing window (and the index's lock). */
   onWait?: () => void;
   idleTimeoutMs?: number;
 }
+
+/** How often a waiting import reports that it is alive (activities heartbeat from it). */
+const WAIT_TICK_MS = 1000;
 
 /** Staging folders older than this belong to builds nobody retries any more. */
 const STALE_STAGING_MS = 24 * 60 * 60_000;
@@ -34,6 +39,8 @@ export function stagingDirFor(layout: VesselLayout, buildId: string): string {
 
 /**
  * Fetch, verify and publish one build's packages (the `.stone` artefacts; manifests and logs stay on the builder).
+ * Fetching and verifying run on their own; publishing joins the index's current window (publisher.ts), so the
+ * result names the history that published the build together with the others of its window.
  *
  * Idempotent: run again after a crash at any point, it converges to the same published state — staged files are
  * re-used once re-hashed, files already in the pool are recognised by sha256, and packages already published with
@@ -45,7 +52,8 @@ export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: I
   const { buildId } = req;
   const requestProblem = indexNameProblem(req.index) ?? (isSafeSegment(req.architecture) ? undefined : `architecture "${req.architecture}" is not a plain name`);
   if (requestProblem) throw importRefused({ buildId, file: '(request)', reason: requestProblem });
-  const repo = new Repository(req.index, repositoryDir(deps.layout, req.index));
+  const publisher = deps.publishers.for(req.index);
+  const repo = publisher.repo;
   const stagingDir = stagingDirFor(deps.layout, buildId);
   await sweepStaging(deps.layout.stagingDir, stagingDir);
 
@@ -61,7 +69,8 @@ export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: I
       }
       candidates.push({ ...candidate, stagedPath: s.path });
     }
-    const outcome = await publishPackages(buildId, repo, deps.locks, candidates, hooks.onWait);
+    const ticker = hooks.onWait ? setInterval(hooks.onWait, WAIT_TICK_MS) : undefined;
+    const outcome = await publisher.publish(buildId, candidates, hooks.signal).finally(() => clearInterval(ticker));
     await rm(stagingDir, { recursive: true, force: true });
     return {
       buildId,

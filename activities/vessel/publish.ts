@@ -1,8 +1,10 @@
+import type { ApplicationFailure } from '@temporalio/common';
 import type { BuildId } from '../../core/contracts/ids';
-import type { IndexEntry } from '../../core/formats/repo-index';
+import type { EncodedEntries, IndexEntry } from '../../core/formats/repo-index';
 import { nextHistoryId, recordHistory, volatileHistory } from '../../core/repo/history';
-import { planImport, summarizeRefusals, type Candidate, type Refusal } from '../../core/repo/release-rules';
-import type { IndexLocks } from './lock';
+import { poolPath } from '../../core/repo/pool';
+import { planBatch, type BatchBuild } from '../../core/repo/publish-batch';
+import { summarizeRefusals, type Candidate, type PublishedSet } from '../../core/repo/release-rules';
 import { importRefused } from './refusal';
 import type { Repository } from './repository';
 
@@ -12,73 +14,131 @@ export interface StagedCandidate extends Candidate {
 }
 
 export interface PublishOutcome {
-  /** The history version that publishes the build: a new one, or (nothing changed) the one volatile names. */
+  /** The history version that publishes the build: the one its window wrote, or (nothing changed) the one volatile names. */
   historyId: string;
   /** The build's packages as published. */
   entries: IndexEntry[];
-  /** False when every package was already published with the same sha256: nothing was written. */
+  /** False when every package was already published with the same sha256: nothing was written for it. */
   changed: boolean;
 }
 
+/** One build of a window: its verified packages. */
+export interface WindowBuild {
+  buildId: BuildId;
+  candidates: readonly StagedCandidate[];
+}
+
+export type BuildResult = { ok: true; outcome: PublishOutcome } | { ok: false; refusal: ApplicationFailure };
+
 /**
- * Publish a build's verified packages into a repository, as its only writer (the index lock is held throughout).
+ * What the publisher keeps between windows: the published set of the history it wrote or read last, keyed by that
+ * history's id (versions are immutable, so an id always means the same entries), and the encoded payload of
+ * every kept entry, so the next window neither reads the index back nor encodes the packages it did not change.
+ */
+export class KeptHistory {
+  readonly encoded: EncodedEntries = new WeakMap();
+  private kept?: { id: string; published: PublishedSet };
+
+  async published(repo: Repository, id: string): Promise<PublishedSet> {
+    if (this.kept?.id !== id) this.kept = { id, published: await repo.readHistory(id, this.encoded) };
+    return this.kept.published;
+  }
+
+  remember(id: string, published: PublishedSet): void {
+    this.kept = { id, published };
+  }
+}
+
+/**
+ * Publish the builds of one window into a repository as its only writer (the caller holds the index lock): one new
+ * history version holding every accepted build, and one move of volatile.
  *
- * Everything that can refuse is decided before anything is written, so a refused import leaves the pool, the
- * history and the root index exactly as they were. Then, in an order chosen so that a crash at any point leaves a
- * state the same import, run again, converges from:
+ * Every build is judged before anything is written (core/repo/publish-batch.ts), so a refused build leaves the
+ * pool, the history and the root index exactly as they were and does not stop the others. Then, in an order chosen
+ * so that a crash at any point leaves a state every import of the window, run again, converges from:
  *   1. files move from staging into the pool (a re-run finds them there with the right hash and carries on);
  *   2. the new history version appears whole (temporary folder + rename); a crash after it leaves an unpublished
  *      folder whose id is never reused;
  *   3. the root index moves volatile onto it (temporary file + rename) — the single step that publishes.
+ * An error thrown here (not a refusal) fails every build of the window; each is retried and converges.
  */
-export async function publishPackages(
-  buildId: BuildId,
-  repo: Repository,
-  locks: IndexLocks,
-  candidates: readonly StagedCandidate[],
-  onWait?: () => void,
-): Promise<PublishOutcome> {
-  return locks.withLock(
-    repo.index,
-    async () => {
-      await repo.removeLeftovers();
-      const root = await repo.readRootIndex();
-      const base = volatileHistory(root);
-      const plan = planImport(base ? await repo.readHistory(base) : {}, candidates);
-      if (plan.kind === 'refused') throw importRefused({ buildId, ...summarizeRefusals(plan.refusals) });
-      if (plan.kind === 'unchanged') {
-        // A re-run after a crash between the root index and its zstd copy: finish that write.
-        await repo.repairRootIndexCopy();
-        return { historyId: base!, entries: plan.entries, changed: false };
-      }
+export async function publishWindow(repo: Repository, kept: KeptHistory, builds: readonly WindowBuild[]): Promise<BuildResult[]> {
+  await repo.removeLeftovers();
+  const root = await repo.readRootIndex();
+  const baseId = volatileHistory(root);
+  const base = baseId ? await kept.published(repo, baseId) : {};
 
-      // The pool path of an added package may already hold a file: the same one (an earlier attempt moved it
-      // before crashing) is fine; a different one is replaced only if no published history lists it, because
-      // history versions are immutable and so are the files they name.
-      const conflicts: Refusal[] = [];
-      const moves: Array<{ stagedPath: string; poolPath: string }> = [];
-      const byFile = new Map(candidates.map((c) => [c.file, c]));
-      for (const { candidate, poolPath } of plan.additions) {
-        const present = await repo.poolFileHash(poolPath);
-        if (present === candidate.sha256) continue;
-        moves.push({ stagedPath: byFile.get(candidate.file)!.stagedPath, poolPath });
-        if (present === undefined) continue;
-        const users = await repo.historiesReferencing(root, poolPath);
-        if (users.length > 0) {
-          conflicts.push({
-            file: candidate.file,
-            reason: `${candidate.file}: the pool already holds a different ${poolPath} (sha256 ${present}), published in history ${users.join(', ')}; a published file is never replaced: bump the release or build release`,
-          });
-        }
+  // The pool path of an added package may already hold a file: the same one (an earlier attempt moved it before
+  // crashing) is fine; a different one is replaced only if no published history lists it, because history
+  // versions are immutable and so are the files they name. Only additions are looked at; a build refused for a
+  // clash can turn a later build's package into an addition, so judge again until every addition was looked at.
+  const present = new Map<string, string | undefined>();
+  const listedBy = new Map<string, string[]>();
+  const clashesOf = (b: WindowBuild): Map<string, string> | undefined => {
+    const out = new Map<string, string>();
+    for (const c of b.candidates) {
+      const path = poolPath(c.meta, c.file);
+      const users = listedBy.get(path);
+      if (users && present.get(path) !== c.sha256) {
+        out.set(c.file, `${c.file}: the pool already holds a different ${path} (sha256 ${present.get(path)}), published in history ${users.join(', ')}; a published file is never replaced: bump the release or build release`);
       }
-      if (conflicts.length > 0) throw importRefused({ buildId, ...summarizeRefusals(conflicts) });
+    }
+    return out.size > 0 ? out : undefined;
+  };
+  const looked = new Set<string>();
+  let plan = planBatch(base, builds);
+  for (;;) {
+    // An addition needs a look unless its path was read already and either holds nothing, holds this very file,
+    // or its published users are known.
+    const unchecked = plan.verdicts
+      .flatMap((v) => (v.kind === 'changed' ? v.additions : []))
+      .filter((a) => !present.has(a.poolPath) || (present.get(a.poolPath) !== undefined && present.get(a.poolPath) !== a.candidate.sha256 && !looked.has(a.poolPath)));
+    if (unchecked.length === 0) break;
+    await inBatches(unchecked, async ({ candidate, poolPath: path }) => {
+      if (!present.has(path)) present.set(path, await repo.poolFileHash(path));
+      const hash = present.get(path);
+      if (hash === undefined || hash === candidate.sha256) return;
+      looked.add(path);
+      const users = await repo.historiesReferencing(root, path);
+      if (users.length > 0) listedBy.set(path, users);
+    });
+    if (listedBy.size > 0) plan = planBatch(base, builds.map((b): BatchBuild => ({ candidates: b.candidates, poolClashes: clashesOf(b) })));
+  }
 
-      for (const { stagedPath, poolPath } of moves) await repo.placeInPool(stagedPath, poolPath);
-      const historyId = nextHistoryId(root, await repo.historyIdsOnDisk());
-      await repo.writeHistory(historyId, plan.published);
-      await repo.writeRootIndex(recordHistory(root, historyId));
-      return { historyId, entries: plan.entries, changed: true };
-    },
-    { onWait },
-  );
+  let historyId = baseId;
+  if (plan.published) {
+    const moves = plan.verdicts.flatMap((verdict, i) => {
+      if (verdict.kind !== 'changed') return [];
+      const byFile = new Map(builds[i].candidates.map((c) => [c.file, c]));
+      return verdict.additions.filter((a) => present.get(a.poolPath) !== a.candidate.sha256).map((a) => ({ stagedPath: byFile.get(a.candidate.file)!.stagedPath, poolPath: a.poolPath }));
+    });
+    await inBatches(moves, ({ stagedPath, poolPath: path }) => repo.placeInPool(stagedPath, path));
+    historyId = nextHistoryId(root, await repo.historyIdsOnDisk());
+    await repo.writeHistory(historyId, plan.published, kept.encoded);
+    await repo.writeRootIndex(recordHistory(root, historyId));
+    kept.remember(historyId, plan.published);
+  } else {
+    // A re-run after a crash between the root index and its zstd copy: finish that write.
+    await repo.repairRootIndexCopy();
+  }
+
+  return plan.verdicts.map((verdict, i): BuildResult => {
+    const { buildId } = builds[i];
+    if (verdict.kind === 'refused') return { ok: false, refusal: importRefused({ buildId, ...summarizeRefusals(verdict.refusals) }) };
+    if (verdict.kind === 'unchanged') {
+      // Published before this window (a retry): the history that published it is the one volatile named.
+      return { ok: true, outcome: { historyId: (verdict.inBase ? baseId : historyId)!, entries: verdict.entries, changed: false } };
+    }
+    return { ok: true, outcome: { historyId: historyId!, entries: verdict.entries, changed: true } };
+  });
+}
+
+
+/**
+ * Run `fn` over `items` a few at a time: a window of 1,000 builds checks and moves 1,000 pool files, and one
+ * after another those file-system round trips took seconds. The order does not matter: every move happens
+ * before the history that names the files is written.
+ */
+async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>, width = 16): Promise<void> {
+  for (let at = 0; at < items.length; at += width) await Promise.all(items.slice(at, at + width).map(fn));
 }

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { readIndex, writeIndex, type IndexEntry } from '../../core/formats/repo-index';
+import { readIndex, writeIndex, type EncodedEntries, type IndexEntry } from '../../core/formats/repo-index';
 import { decodeHeader, HEADER_SIZE } from '../../core/formats/stone/header';
 import {
   compressRootIndex,
@@ -79,13 +79,13 @@ export class Repository {
     return names.filter(isHistoryId);
   }
 
-  /** Every package a history version publishes, by architecture. */
-  async readHistory(historyId: string): Promise<Record<string, IndexEntry[]>> {
+  /** Every package a history version publishes, by architecture (with `encoded`, their stored payloads too). */
+  async readHistory(historyId: string, encoded?: EncodedEntries): Promise<Record<string, IndexEntry[]>> {
     const dir = join(this.dir, 'history', historyId);
     const out: Record<string, IndexEntry[]> = {};
     for (const arch of (await readdir(dir)).filter(isSafeSegment).sort()) {
       const file = join(dir, arch, 'stone.index');
-      out[arch] = await readIndex(await readFile(file), file);
+      out[arch] = await readIndex(await readFile(file), file, encoded);
     }
     return out;
   }
@@ -94,13 +94,13 @@ export class Repository {
    * Write a new history version: every architecture's stone.index into a hidden temporary folder, then one rename
    * makes the version appear whole. An existing version is never replaced (rename fails on a non-empty target).
    */
-  async writeHistory(historyId: string, published: PublishedSet): Promise<void> {
+  async writeHistory(historyId: string, published: PublishedSet, encoded?: EncodedEntries): Promise<void> {
     const historyDir = join(this.dir, 'history');
     const temp = join(historyDir, `.tmp-${historyId}-${randomBytes(4).toString('hex')}`);
     try {
       for (const arch of Object.keys(published).sort()) {
         await mkdir(join(temp, arch), { recursive: true });
-        await writeFileAtomic(join(temp, arch, 'stone.index'), await writeIndex([...published[arch]]));
+        await writeFileAtomic(join(temp, arch, 'stone.index'), await writeIndex(published[arch], encoded));
       }
       await rename(temp, join(historyDir, historyId));
     } catch (err) {

@@ -138,6 +138,36 @@ export class ByteWriter {
     return this;
   }
 
+  /**
+   * UTF-8 of `text` written in place (no intermediate array), optionally followed by `nulPad` zero bytes;
+   * returns the number of bytes written, text and padding.
+   */
+  utf8(text: string, nulPad = 0): number {
+    // UTF-16 code units never take more than three UTF-8 bytes each.
+    this.ensure(text.length * 3 + nulPad);
+    const { written } = utf8Encoder.encodeInto(text, this.buf.subarray(this.length));
+    this.buf.fill(0, this.length + written, this.length + written + nulPad);
+    this.length += written + nulPad;
+    return written + nulPad;
+  }
+
+  /** Overwrite a u32 already written at `at` (a length known only after its value was written). */
+  setU32(at: number, v: number): this {
+    this.view.setUint32(at, v);
+    return this;
+  }
+
+  /** The bytes written so far, as a view that the next write may change (for scratch writers). */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
+  /** Start over, keeping the buffer (a scratch writer reused for many small encodings). */
+  reset(): this {
+    this.length = 0;
+    return this;
+  }
+
   finish(): Uint8Array {
     return this.buf.slice(0, this.length);
   }

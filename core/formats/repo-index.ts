@@ -3,7 +3,7 @@ import { FileType, PayloadKind } from './stone/header';
 import { metaFromRecords, PackageMeta, recordsFromMeta, requireMossFields } from './stone/meta';
 import { StoneReader } from './stone/reader';
 import { bufferSource } from './stone/source';
-import { encodeRecordPayload, encodeStone } from './stone/writer';
+import { encodeRecordPayload, encodeStone, type EncodedPayload } from './stone/writer';
 
 /**
  * The repository index `stone.index` (FORMATS.md §5): a stone of file type 3 with one meta payload per package,
@@ -17,7 +17,19 @@ export interface IndexEntry extends PackageMeta {
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-export async function readIndex(bytes: Uint8Array, where = 'stone.index'): Promise<IndexEntry[]> {
+/**
+ * Each index entry's encoded meta payload, keyed by the entry object. Entries are never mutated once made (a
+ * changed package is a new entry object), so a writer that is handed the same object again re-uses its bytes
+ * instead of encoding and compressing it anew: publishing one package into a 10,000-package index encodes one
+ * payload. A WeakMap, so entries that leave every kept index are collected with their bytes.
+ */
+export type EncodedEntries = WeakMap<IndexEntry, EncodedPayload>;
+
+/**
+ * Read an index; with `encoded`, also remember each entry's payload exactly as stored, so that writing the
+ * same entries again reproduces those bytes without encoding them.
+ */
+export async function readIndex(bytes: Uint8Array, where = 'stone.index', encoded?: EncodedEntries): Promise<IndexEntry[]> {
   const reader = await StoneReader.open(bufferSource(bytes), where);
   if (reader.header.fileType !== FileType.Repository) {
     throw new FormatError('index', where, `not a repository index (file type ${reader.header.fileType}, want 3)`);
@@ -32,12 +44,17 @@ export async function readIndex(bytes: Uint8Array, where = 'stone.index'): Promi
       throw new FormatError('index', `${at} (${meta.name})`, 'lacks PackageURI, PackageHash or PackageSize');
     }
     if (!SHA256_HEX.test(meta.hash)) throw new FormatError('index', `${at} (${meta.name})`, `PackageHash "${meta.hash}" is not a sha256 hex digest`);
-    return meta as IndexEntry;
+    const entry = meta as IndexEntry;
+    if (encoded) {
+      const { header, offset } = reader.payloads[i];
+      encoded.set(entry, { header, body: bytes.subarray(offset, offset + header.storedSize) });
+    }
+    return entry;
   });
 }
 
 /** The order the real vessel writes: by source id, then package name (stable for equal keys). */
-export function sortIndexEntries(entries: IndexEntry[]): IndexEntry[] {
+export function sortIndexEntries(entries: readonly IndexEntry[]): IndexEntry[] {
   const key = (s: string): string => s;
   return [...entries].sort((a, b) => {
     const bySource = key(a.sourceId) < key(b.sourceId) ? -1 : key(a.sourceId) > key(b.sourceId) ? 1 : 0;
@@ -45,11 +62,19 @@ export function sortIndexEntries(entries: IndexEntry[]): IndexEntry[] {
   });
 }
 
-export async function writeIndex(entries: IndexEntry[]): Promise<Uint8Array> {
+/** Write an index; with `encoded`, entries found there are not encoded again, and new ones are added to it. */
+export async function writeIndex(entries: readonly IndexEntry[], encoded?: EncodedEntries): Promise<Uint8Array> {
   const payloads = [];
   for (const e of sortIndexEntries(entries)) {
+    const known = encoded?.get(e);
+    if (known) {
+      payloads.push(known);
+      continue;
+    }
     if (!SHA256_HEX.test(e.hash)) throw new FormatError('index', e.name, `PackageHash "${e.hash}" is not a sha256 hex digest`);
-    payloads.push(await encodeRecordPayload({ kind: PayloadKind.Meta, records: recordsFromMeta(e) }));
+    const payload = await encodeRecordPayload({ kind: PayloadKind.Meta, records: recordsFromMeta(e) });
+    encoded?.set(e, payload);
+    payloads.push(payload);
   }
   return encodeStone(FileType.Repository, payloads);
 }

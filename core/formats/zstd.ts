@@ -95,6 +95,8 @@ export class ZstdStreamDecoder {
  * writing an index of 10,000 small payloads. Calls are synchronous, so sharing it is safe.
  */
 let sharedCctx: binding.CCtx | undefined;
+const SCRATCH_MAX = 1 << 20;
+let compressScratch = new Uint8Array(16 * 1024);
 let sharedLevel: number | undefined;
 
 export function compress(plain: Uint8Array, level = DEFAULT_LEVEL): Uint8Array {
@@ -104,9 +106,16 @@ export function compress(plain: Uint8Array, level = DEFAULT_LEVEL): Uint8Array {
     cctx.setParameter(binding.CParameter.compressionLevel, level);
     sharedLevel = level;
   }
-  const out = new Uint8Array(binding.compressBound(plain.byteLength));
-  const n = cctx.compress2(out, plain);
-  return out.subarray(0, n);
+  // Small inputs (index entries) compress into one reused buffer and are copied out at their exact size, rather
+  // than each keeping a compressBound-sized allocation alive behind a subarray.
+  const bound = binding.compressBound(plain.byteLength);
+  if (bound > SCRATCH_MAX) {
+    const out = new Uint8Array(bound);
+    return out.subarray(0, cctx.compress2(out, plain));
+  }
+  if (compressScratch.byteLength < bound) compressScratch = new Uint8Array(Math.max(bound, compressScratch.byteLength * 2));
+  const n = cctx.compress2(compressScratch, plain);
+  return compressScratch.slice(0, n);
 }
 
 /** Incremental compression into one zstd frame, for content payloads built file by file. */

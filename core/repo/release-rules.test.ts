@@ -1,6 +1,7 @@
 import type { IndexEntry } from '../formats/repo-index';
 import type { PackageMeta } from '../formats/stone/meta';
-import { judgePackage, planImport, summarizeRefusals, type Candidate } from './release-rules';
+import { planImport } from './publish-batch';
+import { judgePackage, summarizeRefusals, type Candidate } from './release-rules';
 
 const sha = (n: number) => n.toString(16).padStart(64, '0');
 

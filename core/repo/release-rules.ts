@@ -46,20 +46,6 @@ export interface Refusal {
   reason: string;
 }
 
-export type ImportPlan =
-  | { kind: 'refused'; refusals: Refusal[] }
-  /** Everything is already published with the same hashes: nothing to write. */
-  | { kind: 'unchanged'; entries: IndexEntry[] }
-  | {
-      kind: 'changed';
-      /** The whole new published set, every architecture (untouched ones copied). */
-      published: Record<string, IndexEntry[]>;
-      /** This build's entries as they will be published, in candidate order. */
-      entries: IndexEntry[];
-      /** Pool paths (relative to the repository root) of the files this import adds, with their candidates. */
-      additions: Array<{ candidate: Candidate; poolPath: string }>;
-    };
-
 const release = (m: Pick<PackageMeta, 'version' | 'release' | 'buildRelease'>): string => `${m.version}-${m.release}-${m.buildRelease}`;
 
 /** The index entry a candidate becomes: its own meta plus where it lives, its sha256 and its size. */
@@ -91,46 +77,6 @@ export function judgePackage(published: IndexEntry | undefined, c: Candidate): V
     }
   }
   return { action: 'replace', entry, previous: published };
-}
-
-/**
- * Judge a whole build: all of it is published or none of it. Candidates may span architectures; each is judged
- * against the published package of the same name and architecture.
- */
-export function planImport(published: PublishedSet, candidates: readonly Candidate[]): ImportPlan {
-  if (candidates.length === 0) return { kind: 'refused', refusals: [{ file: '(none)', reason: 'the build has no packages to import' }] };
-  const refusals: Refusal[] = [];
-  const seen = new Map<string, string>();
-  for (const c of candidates) {
-    const key = `${c.meta.architecture}/${c.meta.name}`;
-    const first = seen.get(key);
-    if (first) refusals.push({ file: c.file, reason: `${c.file}: package ${c.meta.name} (${c.meta.architecture}) is also in ${first}; a build publishes each package once` });
-    else seen.set(key, c.file);
-  }
-  if (refusals.length > 0) return { kind: 'refused', refusals };
-
-  const next: Record<string, IndexEntry[]> = {};
-  for (const [arch, entries] of Object.entries(published)) next[arch] = [...entries];
-  const entries: IndexEntry[] = [];
-  const additions: Array<{ candidate: Candidate; poolPath: string }> = [];
-  for (const c of candidates) {
-    const arch = c.meta.architecture;
-    const list = (next[arch] ??= []);
-    const at = list.findIndex((e) => e.name === c.meta.name);
-    const verdict = judgePackage(at >= 0 ? list[at] : undefined, c);
-    if (verdict.action === 'refuse') {
-      refusals.push({ file: c.file, reason: verdict.reason });
-      continue;
-    }
-    entries.push(verdict.entry);
-    if (verdict.action === 'unchanged') continue;
-    additions.push({ candidate: c, poolPath: poolPath(c.meta, c.file) });
-    if (at >= 0) list[at] = verdict.entry;
-    else list.push(verdict.entry);
-  }
-  if (refusals.length > 0) return { kind: 'refused', refusals };
-  if (additions.length === 0) return { kind: 'unchanged', entries };
-  return { kind: 'changed', published: next, entries, additions };
 }
 
 /** One refusal for the whole build: the first file refused, and every reason (a build is refused as a whole). */

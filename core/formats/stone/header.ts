@@ -92,13 +92,10 @@ export function decodePayloadHeader(bytes: Uint8Array, where: string): PayloadHe
 }
 
 export function encodePayloadHeader(h: PayloadHeader): Uint8Array {
-  return new ByteWriter(PAYLOAD_HEADER_SIZE)
-    .u64(h.storedSize)
-    .u64(h.plainSize)
-    .bytes(h.checksum)
-    .u32(h.numRecords)
-    .u16(h.version)
-    .u8(h.kind)
-    .u8(h.compression)
-    .finish();
+  return writePayloadHeader(new ByteWriter(PAYLOAD_HEADER_SIZE), h).finish();
+}
+
+/** The payload header written straight into a larger writer (a stone of 10,000 index payloads). */
+export function writePayloadHeader(w: ByteWriter, h: PayloadHeader): ByteWriter {
+  return w.u64(h.storedSize).u64(h.plainSize).bytes(h.checksum).u32(h.numRecords).u16(h.version).u8(h.kind).u8(h.compression);
 }

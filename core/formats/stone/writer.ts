@@ -2,8 +2,17 @@ import { ByteWriter } from '../bytes';
 import { FormatError } from '../errors';
 import { Hasher, xxh3_64, xxh3_64Once } from '../hash';
 import { compress, DEFAULT_LEVEL, ZstdStreamEncoder } from '../zstd';
-import { Compression, encodeHeader, encodePayloadHeader, FileType, PayloadHeader, PayloadKind } from './header';
-import { encodeAttributeRecord, encodeIndexRecord, encodeLayoutRecord, encodeMetaRecord } from './records';
+import { Compression, encodeHeader, FileType, PayloadHeader, PayloadKind, writePayloadHeader } from './header';
+import {
+  AttributeRecord,
+  encodeAttributeRecord,
+  encodeIndexRecord,
+  encodeLayoutRecord,
+  encodeMetaRecord,
+  IndexRecord,
+  LayoutRecord,
+  MetaRecord,
+} from './records';
 import { RecordPayload } from './reader';
 
 export interface EncodedPayload {
@@ -18,19 +27,31 @@ export interface EncodeOptions {
 
 /** The plain (uncompressed) bytes of a record payload: what the round-trip tests compare. */
 export function encodeRecordsPlain(payload: RecordPayload): Uint8Array {
-  const w = new ByteWriter(1024);
+  return encodeRecordsInto(new ByteWriter(1024), payload).finish();
+}
+
+/**
+ * One scratch writer for the plain bytes of every payload that gets compressed: they only live until zstd has
+ * read them, and a fresh writer per payload was a tenth of an index write plus its garbage. Encoding is
+ * synchronous up to compress(), so no other caller can interleave.
+ */
+const scratch = new ByteWriter(64 * 1024);
+
+function encodeRecordsInto(w: ByteWriter, payload: RecordPayload): ByteWriter {
   switch (payload.kind) {
     case PayloadKind.Meta: for (const r of payload.records) encodeMetaRecord(w, r); break;
     case PayloadKind.Layout: for (const r of payload.records) encodeLayoutRecord(w, r); break;
     case PayloadKind.Index: for (const r of payload.records) encodeIndexRecord(w, r); break;
     case PayloadKind.Attributes: for (const r of payload.records) encodeAttributeRecord(w, r); break;
   }
-  return w.finish();
+  return w;
 }
 
 export async function encodeRecordPayload(payload: RecordPayload, opts: EncodeOptions = {}): Promise<EncodedPayload> {
   const compression = opts.compression ?? Compression.Zstd;
-  const plain = encodeRecordsPlain(payload);
+  // Only meta payloads (small, thousands per index) use the scratch writer, so it never grows to a layout's size.
+  const useScratch = compression === Compression.Zstd && payload.kind === PayloadKind.Meta;
+  const plain = useScratch ? encodeRecordsInto(scratch.reset(), payload).written() : encodeRecordsPlain(payload);
   const body = compression === Compression.Zstd ? compress(plain, opts.level ?? DEFAULT_LEVEL) : plain;
   const checksum = await xxh3_64Once(body);
   return {
@@ -54,7 +75,7 @@ export function encodeStone(fileType: FileType, payloads: EncodedPayload[]): Uin
   }
   const w = new ByteWriter(payloads.reduce((n, p) => n + 32 + p.body.byteLength, 32));
   w.bytes(encodeHeader({ numPayloads: payloads.length, fileType }));
-  for (const p of payloads) w.bytes(encodePayloadHeader(p.header)).bytes(p.body);
+  for (const p of payloads) writePayloadHeader(w, p.header).bytes(p.body);
   return w.finish();
 }
 
