@@ -10,6 +10,7 @@ import { modelDuration } from '../core/graph/durations';
 import { DependencyGraph } from '../core/graph/graph';
 import { BuildOrder } from '../core/graph/order';
 import { RecipeNode } from '../core/graph/recipe';
+import { checkPlan } from '../core/graph/plan-check';
 import { stronglyConnected } from '../core/graph/scc';
 import { POLICY_NAMES, PolicyName } from '../core/graph/simulator/policies';
 import { simulate, SimulationResult } from '../core/graph/simulator/simulator';
@@ -77,6 +78,10 @@ describe('the dependency graph of the 835 real Serpent OS recipes', () => {
     }
     const left = stronglyConnected(graph.nodes.length, graph.outOffsets, graph.outEdges, graph.edgeTo, (e) => !order.isCut[e]);
     expect(left.components.filter((c) => c.length > 1)).toEqual([]);
+  });
+
+  it('passes the plan checker: cuts named and necessary, stages and rebuild lists right', () => {
+    expect(checkPlan(graph, order)).toEqual([]);
   });
 
   describe('simulated on a farm with the default duration model', () => {

@@ -3,15 +3,21 @@ import { ProviderIndex, providerKey } from './provider-index';
 import { RecipeNode, nodeId } from './recipe';
 
 /**
- * Why one recipe must come before another. `build`: a build dependency (builddeps); `check`: needed only by the
- * check step; `run`: a run-time dependency of an emitted package. When several dependencies link the same pair,
- * the edge takes the strongest kind (build > check > run), because that is what cutting it would cost.
+ * Why one recipe must come before another. `build`: a build dependency (builddeps); `run`: a run-time dependency
+ * of an emitted package; `check`: needed only by the check step (the recipe's checkdeps). When several
+ * dependencies link the same pair, the edge takes the strongest kind (build > run > check), because that is what
+ * cutting it would cost.
  */
 export type EdgeKind = 'build' | 'check' | 'run';
 
-/** Strength order used everywhere a kind is compared: cutting a weaker edge is cheaper. */
-export const KIND_RANK: Readonly<Record<EdgeKind, number>> = { run: 0, check: 1, build: 2 };
-export const KIND_BY_RANK: readonly EdgeKind[] = ['run', 'check', 'build'];
+/**
+ * Strength order used everywhere a kind is compared: cutting a weaker edge is cheaper, so a bootstrap plan cuts
+ * check edges first (the first build only skips its test suite), then run edges (a package is published before
+ * something it needs at run time, which breaks installing it into a later stage's build root until then), and
+ * build edges last (the first build uses the old dependency or none).
+ */
+export const KIND_RANK: Readonly<Record<EdgeKind, number>> = { check: 0, run: 1, build: 2 };
+export const KIND_BY_RANK: readonly EdgeKind[] = ['check', 'run', 'build'];
 
 /** `from` provides something `to` needs: `from` is built first. */
 export interface Edge {
