@@ -38,13 +38,15 @@ describe('the dependency graph of the 835 real Serpent OS recipes', () => {
     console.log(
       [
         `recipes: ${graph.nodes.length}`,
-        `edges: ${graph.edges.length} (${byKind.build} build, ${byKind.run} run)`,
+        `edges: ${graph.edges.length} (${byKind.build} build, ${byKind.run} run, ${byKind.check} check)`,
         `batches: ${order.batches.length}`,
         `cycles: ${order.cycles.length} (${order.cycles.map((c) => `${c.members.length} members, ${c.cut.length} cut`).join('; ')})`,
         `unresolved providers: ${graph.unresolved.length} (${graph.unresolved.map((u) => u.dependency).join(', ')})`,
       ].join('\n'),
     );
     expect(graph.edges.length).toBeGreaterThan(4000);
+    // stone.yaml checkdeps (icu, python, …) join as check edges; manifests alone cannot tell them apart.
+    expect(graph.edges.filter((e) => e.kind === 'check' && e.to === 'icu').map((e) => e.via)).toEqual(['binary(python3)']);
   });
 
   it('honours every edge in the build order except the ones a bootstrap plan cuts', () => {
@@ -130,6 +132,7 @@ describe('summit graph and summit simulate on the real recipes', () => {
     const report = JSON.parse(io.text());
     expect(Object.keys(report)).toEqual(expect.arrayContaining(['recipes', 'edges', 'unresolved', 'order', 'cycles', 'elapsedMs', 'parseMs']));
     expect(report.recipes).toBe(835);
+    expect(report.edgesByKind.check).toBeGreaterThan(0);
     expect(report.order.flat()).toHaveLength(835);
     expect(report.cycles[0]).toEqual({ members: expect.any(Array), cut: expect.any(Array), stages: expect.any(Array), rebuild: expect.any(Array) });
     expect(report.cycles[0].cut[0]).toEqual({ from: expect.any(String), to: expect.any(String), kind: expect.any(String), via: expect.any(String) });

@@ -25,10 +25,12 @@ export interface BootstrapPlan {
 }
 
 /**
- * Sifting moves each member at most this many places: a full sift is quadratic in the members of a cycle (a 600-recipe
- * toolchain core took most of a second), while on the real core cycles nearly all of its gain comes from short moves.
+ * Sifting moves each member at most `window` places, window = max(SIFT_MIN_WINDOW, SIFT_BUDGET / members): a full
+ * sift is quadratic in the members of a cycle, so small cycles (the real core has 150) get a full sift, a
+ * 600-recipe core about 250 places each way, and a cycle of thousands a short window — O(SIFT_BUDGET) a pass.
  */
-const SIFT_WINDOW = 48;
+const SIFT_BUDGET = 150_000;
+const SIFT_MIN_WINDOW = 48;
 /** Sifting stops after this many passes even if the last one still improved the order. */
 const SIFT_PASSES = 8;
 
@@ -42,8 +44,8 @@ const SIFT_PASSES = 8;
  * edge (see KIND_RANK). At each kind:
  * - a greedy order (Kahn over the kept edges, picking the member that the fewest not-yet-placed members point at,
  *   then the one pointing at most of them, then by name: in the spirit of Eades–Lin–Smyth), O(E log V);
- * - improved by sifting within a window (SIFT_WINDOW places each way, SIFT_PASSES passes): O(V · window + E) a
- *   pass, where a full sift would be quadratic;
+ * - improved by sifting within a window (see SIFT_BUDGET; at most SIFT_PASSES passes): O(V · window + E) a pass,
+ *   where a full sift would be quadratic;
  * - the edges of that kind pointing backwards in the order are candidates; a pruning pass puts back each one that
  *   closes no cycle with the kept edges, keeping a topological order of the kept edges up to date (Pearce–Kelly):
  *   the search for a cycle only visits members between the edge's two ends in that order, so the pass is near
@@ -181,7 +183,7 @@ function greedyOrder(k: number, keptOut: number[][], soft: number[], src: number
 }
 
 /**
- * Local search on an order (position of each node): move one node at a time, at most SIFT_WINDOW places, to the
+ * Local search on an order (position of each node): move one node at a time, at most `window` places, to the
  * place between its kept predecessors and successors where the fewest of its soft edges point backwards, until a
  * pass improves nothing. The classic "sifting" improvement for feedback arc sets, windowed so a pass costs
  * O(V · window + E) instead of O(V²); on the Serpent core cycle it removes about a third of the greedy order's
@@ -195,6 +197,7 @@ function sift(position: Int32Array, keptOut: number[][], keptIn: number[][], sof
     softSucc[src[i]].push(dst[i]);
     softPred[dst[i]].push(src[i]);
   }
+  const window = Math.max(SIFT_MIN_WINDOW, Math.floor(SIFT_BUDGET / k));
   const pos = position.slice();
   const sequence = new Int32Array(k);
   for (let v = 0; v < k; v++) sequence[pos[v]] = v;
@@ -207,8 +210,8 @@ function sift(position: Int32Array, keptOut: number[][], keptIn: number[][], sof
       if (softPred[v].length + softSucc[v].length === 0) continue;
       const at = pos[v];
       // The node must stay after its kept predecessors and before its kept successors.
-      let lo = Math.max(0, at - SIFT_WINDOW);
-      let hi = Math.min(k - 1, at + SIFT_WINDOW);
+      let lo = Math.max(0, at - window);
+      let hi = Math.min(k - 1, at + window);
       for (const u of keptIn[v]) if (pos[u] + 1 > lo) lo = pos[u] + 1;
       for (const w of keptOut[v]) if (pos[w] - 1 < hi) hi = pos[w] - 1;
       for (const u of softPred[v]) mark[u] += 1;
