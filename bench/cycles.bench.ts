@@ -75,7 +75,7 @@ function benchTree(recipes: RecipeNode[], runs: number, target: number): void {
   const g = medianTiming(graphRuns);
   const o = medianTiming(orderRuns);
   console.log(
-    `  graph ${f(g.wall)} + order ${f(o.wall)} = ${f(g.wall + o.wall)} ms wall, ${f(g.cpu + o.cpu)} ms CPU ` +
+    `  graph ${f(g.wall)} + order ${f(o.wall)} = ${f(g.wall + o.wall)} ms wall; CPU ${f(g.cpu)} + ${f(o.cpu)} = ${f(g.cpu + o.cpu)} ms ` +
       `(median of ${runs} warm; first ${f(first.wall)} ms)   (target ≤ ${target} ms)`,
   );
 }

@@ -32,7 +32,7 @@ export interface BootstrapPlan {
 const SIFT_BUDGET = 150_000;
 const SIFT_MIN_WINDOW = 48;
 /** Sifting stops after this many passes even if the last one still improved the order. */
-const SIFT_PASSES = 8;
+const SIFT_PASSES = 3;
 
 /**
  * Plan one strongly connected component. `members` are node indices (ascending), `internal` the indices of the
