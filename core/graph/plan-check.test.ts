@@ -3,6 +3,7 @@ import { BuildOrder, planOrder } from './order';
 import { checkPlan } from './plan-check';
 import { RecipeNode } from './recipe';
 import { syntheticTree } from './synthetic-tree';
+import { prng } from '../prng';
 
 function recipe(source: string, deps: { build?: string[]; run?: string[]; check?: string[] } = {}): RecipeNode {
   return {
@@ -67,6 +68,19 @@ describe('checkPlan', () => {
     const problems = checkPlan(graph, broken).join('\n');
     expect(problems).toContain('closes no cycle');
     expect(checkPlan(graph, broken, { minimality: false }).join('\n')).not.toContain('closes no cycle');
+  });
+});
+
+describe('plans on random graphs', () => {
+  it('are valid, with every cut necessary, for dense random graphs of every kind mix', () => {
+    const rand = prng(5);
+    for (let round = 0; round < 40; round++) {
+      const n = 10 + Math.floor(rand() * 60);
+      const pick = (): string[] => Array.from({ length: Math.floor(rand() * 4) }, () => `r${Math.floor(rand() * n)}`);
+      const recipes = Array.from({ length: n }, (_, i) => recipe(`r${i}`, { build: pick(), run: pick(), check: rand() < 0.3 ? pick() : [] }));
+      const graph = buildGraph(recipes);
+      expect(checkPlan(graph, planOrder(graph))).toEqual([]);
+    }
   });
 });
 
