@@ -6,12 +6,14 @@ const SUITES: Array<{ name: string; load: () => Promise<{ run: () => Promise<voi
   { name: 'formats', load: () => import('./formats.bench') },
   { name: 'graph', load: () => import('./graph.bench') },
   { name: 'publish', load: () => import('./publish.bench') },
+  { name: 'cycles', load: () => import('./cycles.bench') },
 ];
 
 async function main(): Promise<void> {
-  const only = process.argv[2];
+  // `node dist/bench/run.js graph cycles`: only the suites named; none named: all of them.
+  const only = process.argv.slice(2);
   for (const suite of SUITES) {
-    if (only && suite.name !== only) continue;
+    if (only.length > 0 && !only.includes(suite.name)) continue;
     console.log(`\n== ${suite.name} ==`);
     await (await suite.load()).run();
   }

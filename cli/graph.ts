@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { readManifestFile } from '../core/formats/manifest';
+import { parseRecipe } from '../core/formats/recipe';
 import { FormatError } from '../core/formats/errors';
 import { uniformFarm } from '../core/graph/builder';
 import { dagFromGraph } from '../core/graph/critical-path';
@@ -32,15 +33,22 @@ export async function findManifests(dir: string, arch = ARCH): Promise<string[]>
   return out.sort();
 }
 
-/** The recipes under `dir` as graph input, read from their committed build manifests, and the time it took. */
+/**
+ * The recipes under `dir` as graph input, read from their committed build manifests, and the time it took.
+ * Manifests merge `checkdeps` into the build dependencies, so each recipe's `stone.yaml` beside its manifest is
+ * read for them (parsed only when it has a `checkdeps` key): they join the graph as check edges.
+ */
 export async function loadRecipes(dir: string, arch = ARCH): Promise<{ recipes: RecipeNode[]; files: string[]; parseMs: number }> {
   const started = performance.now();
   const files = await findManifests(dir, arch);
   const recipes: RecipeNode[] = new Array(files.length);
   for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
     const chunk = files.slice(i, i + READ_CONCURRENCY);
-    const manifests = await Promise.all(chunk.map((f) => readManifestFile(f)));
-    manifests.forEach((m, j) => (recipes[i + j] = recipeFromManifest(m)));
+    const [manifests, checks] = await Promise.all([Promise.all(chunk.map((f) => readManifestFile(f))), Promise.all(chunk.map(readCheckDepends))]);
+    manifests.forEach((m, j) => {
+      recipes[i + j] = recipeFromManifest(m);
+      if (checks[j].length > 0) recipes[i + j].checkDepends = checks[j];
+    });
   }
   const seen = new Map<string, string>();
   recipes.forEach((r, i) => {
@@ -49,6 +57,21 @@ export async function loadRecipes(dir: string, arch = ARCH): Promise<{ recipes: 
     seen.set(r.source, files[i]);
   });
   return { recipes, files, parseMs: performance.now() - started };
+}
+
+const CHECKDEPS_KEY = /^checkdeps\s*:/m;
+
+/** The root `checkdeps` of the `stone.yaml` beside a manifest; none when there is no such file. */
+async function readCheckDepends(manifestFile: string): Promise<string[]> {
+  const file = join(dirname(manifestFile), 'stone.yaml');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return CHECKDEPS_KEY.test(text) ? parseRecipe(text, file).recipe.build.checkDeps : [];
 }
 
 /** The graph and its build order, timed from already parsed manifests. */

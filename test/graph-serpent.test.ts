@@ -10,6 +10,7 @@ import { modelDuration } from '../core/graph/durations';
 import { DependencyGraph } from '../core/graph/graph';
 import { BuildOrder } from '../core/graph/order';
 import { RecipeNode } from '../core/graph/recipe';
+import { checkPlan } from '../core/graph/plan-check';
 import { stronglyConnected } from '../core/graph/scc';
 import { POLICY_NAMES, PolicyName } from '../core/graph/simulator/policies';
 import { simulate, SimulationResult } from '../core/graph/simulator/simulator';
@@ -37,13 +38,15 @@ describeWithCorpus(RECIPES_SERPENT, 'the dependency graph of the 835 real Serpen
     console.log(
       [
         `recipes: ${graph.nodes.length}`,
-        `edges: ${graph.edges.length} (${byKind.build} build, ${byKind.run} run)`,
+        `edges: ${graph.edges.length} (${byKind.build} build, ${byKind.run} run, ${byKind.check} check)`,
         `batches: ${order.batches.length}`,
         `cycles: ${order.cycles.length} (${order.cycles.map((c) => `${c.members.length} members, ${c.cut.length} cut`).join('; ')})`,
         `unresolved providers: ${graph.unresolved.length} (${graph.unresolved.map((u) => u.dependency).join(', ')})`,
       ].join('\n'),
     );
     expect(graph.edges.length).toBeGreaterThan(4000);
+    // stone.yaml checkdeps (icu, python, …) join as check edges; manifests alone cannot tell them apart.
+    expect(graph.edges.filter((e) => e.kind === 'check' && e.to === 'icu').map((e) => e.via)).toEqual(['binary(python3)']);
   });
 
   it('honours every edge in the build order except the ones a bootstrap plan cuts', () => {
@@ -79,6 +82,10 @@ describeWithCorpus(RECIPES_SERPENT, 'the dependency graph of the 835 real Serpen
     expect(left.components.filter((c) => c.length > 1)).toEqual([]);
   });
 
+  it('passes the plan checker: cuts named and necessary, stages and rebuild lists right', () => {
+    expect(checkPlan(graph, order)).toEqual([]);
+  });
+
   describe('simulated on a farm with the default duration model', () => {
     const run = (policy: PolicyName, builders: number): SimulationResult =>
       simulate({
@@ -88,7 +95,8 @@ describeWithCorpus(RECIPES_SERPENT, 'the dependency graph of the 835 real Serpen
         policy,
       });
 
-    it('critical-path stays within 5% of the lower bound on 4 builders and beats both hubs’ policies', () => {
+    it('critical-path stays within 5% of the lower bound on 2, 4, 8 and 16 builders and beats both hubs’ policies', () => {
+      for (const builders of [2, 8, 16]) expect(run('critical-path', builders).ratio).toBeLessThanOrEqual(1.05);
       const cp = run('critical-path', 4);
       expect(cp.makespan).toBeLessThanOrEqual(1.05 * cp.lowerBound);
       expect(cp.makespan).toBeLessThan(run('aeryn', 4).makespan);
@@ -124,6 +132,7 @@ describeWithCorpus(RECIPES_SERPENT, 'summit graph and summit simulate on the rea
     const report = JSON.parse(io.text());
     expect(Object.keys(report)).toEqual(expect.arrayContaining(['recipes', 'edges', 'unresolved', 'order', 'cycles', 'elapsedMs', 'parseMs']));
     expect(report.recipes).toBe(835);
+    expect(report.edgesByKind.check).toBeGreaterThan(0);
     expect(report.order.flat()).toHaveLength(835);
     expect(report.cycles[0]).toEqual({ members: expect.any(Array), cut: expect.any(Array), stages: expect.any(Array), rebuild: expect.any(Array) });
     expect(report.cycles[0].cut[0]).toEqual({ from: expect.any(String), to: expect.any(String), kind: expect.any(String), via: expect.any(String) });

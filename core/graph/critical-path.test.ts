@@ -1,6 +1,7 @@
 import { byPriority, criticalPaths, dagFromPairs, lowerBound } from './critical-path';
 import { DEFAULT_ESTIMATE_SECONDS, estimateDurations, estimateFromHistory, modelDuration, parseDurations } from './durations';
 import { FormatError } from '../formats/errors';
+import { loadBound } from './load-bound';
 
 describe('criticalPaths', () => {
   // a(2) -> b(3) -> d(1); a -> c(10); e(4) alone
@@ -21,6 +22,22 @@ describe('criticalPaths', () => {
     const cp = criticalPaths(dag, duration);
     expect(lowerBound(cp, duration, 1)).toEqual({ criticalPath: 12, totalWork: 20, bound: 20 });
     expect(lowerBound(cp, duration, 4)).toEqual({ criticalPath: 12, totalWork: 20, bound: 12 });
+  });
+
+  it('bounds a schedule tighter when much of the work must wait for a long chain', () => {
+    // a(10) → b(10) → c(10), and c → x, y, z, w (10 each). On 2 slots: chain 30 + 40 of work / 2 after it = 50;
+    // the classic bound only sees max(critical path 40, total work 70 / 2 = 35) = 40.
+    const chain = dagFromPairs(['a', 'b', 'c', 'w', 'x', 'y', 'z'], [[0, 1], [1, 2], [2, 3], [2, 4], [2, 5], [2, 6]]);
+    const d = [10, 10, 10, 10, 10, 10, 10];
+    const cp = criticalPaths(chain, d);
+    expect(lowerBound(cp, d, 2).bound).toBe(40);
+    expect(loadBound(chain, d, cp, 2)).toBe(50);
+    // Mirrored (everything feeds a chain at the end): the tail bound finds the same.
+    const mirrored = dagFromPairs(['a', 'b', 'c', 'w', 'x', 'y', 'z'], [[1, 0], [2, 1], [3, 2], [4, 2], [5, 2], [6, 2]]);
+    expect(loadBound(mirrored, d, criticalPaths(mirrored, d), 2)).toBe(50);
+    // Never above what a schedule achieves: the earlier example on 1 and 4 slots.
+    expect(loadBound(dag, duration, criticalPaths(dag, duration), 1)).toBe(20);
+    expect(loadBound(dag, duration, criticalPaths(dag, duration), 4)).toBeLessThanOrEqual(12);
   });
 
   it('refuses a graph with a cycle', () => {

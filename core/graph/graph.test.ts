@@ -42,11 +42,14 @@ describe('buildGraph', () => {
       recipe('runonly', { run: ['soname(libx.so.1(x86_64))'] }),
       recipe('both', { run: ['soname(libx.so.1(x86_64))'], build: ['pkgconfig(x)'] }),
       recipe('tests', { check: ['pkgconfig(x)'], run: ['soname(libx.so.1(x86_64))'] }),
+      recipe('testsonly', { check: ['pkgconfig(x)'] }),
     ]);
     expect(g.edges.map((e) => [e.to, e.kind, e.via])).toEqual([
       ['both', 'build', 'pkgconfig(x)'],
       ['runonly', 'run', 'soname(libx.so.1(x86_64))'],
-      ['tests', 'check', 'pkgconfig(x)'],
+      // Run outranks check: cutting it would also publish `tests` before what it needs at run time.
+      ['tests', 'run', 'soname(libx.so.1(x86_64))'],
+      ['testsonly', 'check', 'pkgconfig(x)'],
     ]);
   });
 

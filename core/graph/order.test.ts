@@ -79,6 +79,19 @@ describe('planOrder', () => {
     expect(plan.rebuild).toEqual(['python']);
   });
 
+  it('cuts a check edge before a run edge when either would break the cycle', () => {
+    // python's test suite needs pytest; pytest needs python to build and python-six at run time, which needs
+    // python at run time: cutting the check edge alone breaks both cycles.
+    const g = buildGraph([
+      recipe('python', { check: ['pytest'] }),
+      recipe('pytest', { build: ['python'], run: ['six'] }),
+      recipe('six', { run: ['python'] }),
+    ]);
+    const [plan] = planOrder(g).cycles;
+    expect(plan.cut).toEqual([{ from: 'pytest', to: 'python', kind: 'check', via: 'pytest' }]);
+    expect(plan.rebuild).toEqual(['python']);
+  });
+
   it('cuts only what it must: every cut edge, put back alone, closes a cycle', () => {
     // Two cycles sharing a node plus chords; the plan must leave the rest acyclic and cut nothing needlessly.
     const g = buildGraph([

@@ -1,6 +1,10 @@
 import { BuilderSpec, uniformFarm } from '../builder';
 import { dagFromPairs, TaskDag } from '../critical-path';
-import { GraphInputError } from '../graph';
+import { dagFromGraph } from '../critical-path';
+import { modelDuration } from '../durations';
+import { GraphInputError, buildGraph } from '../graph';
+import { planOrder } from '../order';
+import { syntheticTree } from '../synthetic-tree';
 import { POLICY_NAMES, sizeClassesByDuration } from './policies';
 import { SimTask, simulate } from './simulator';
 
@@ -26,6 +30,26 @@ describe('simulate', () => {
     expect(results.aeryn.makespan).toBe(9);
     expect(results['first-idle'].makespan).toBe(9);
     expect(results.aeryn.utilisation).toBeCloseTo(12 / 18);
+  });
+
+  it('never reports a lower bound above a schedule it found, on random graphs', () => {
+    let seed = 3;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let round = 0; round < 30; round++) {
+      const n = 40;
+      const ids = Array.from({ length: n }, (_, i) => `t${String(i).padStart(2, '0')}`);
+      const pairs: Array<[number, number]> = [];
+      for (let to = 1; to < n; to++) for (let k = Math.floor(next() * 3); k > 0; k--) pairs.push([Math.floor(next() * to), to]);
+      const dag = dagFromPairs(ids, pairs);
+      const tasks = ids.map(() => ({ variant: 'x86_64', duration: 1 + Math.floor(next() * 100) }));
+      for (const builders of [1, 2, 3, 8]) {
+        for (const policy of POLICY_NAMES) {
+          const r = simulate({ dag, tasks, builders: uniformFarm(builders, ['x86_64']), policy });
+          expect(r.lowerBound).toBeGreaterThanOrEqual(r.classicBound);
+          expect(r.makespan).toBeGreaterThanOrEqual(r.lowerBound - 1e-9);
+        }
+      }
+    }
   });
 
   it('keeps every dependency and never overbooks a builder', () => {
@@ -92,5 +116,18 @@ describe('simulate', () => {
       expect(schedule.filter((s) => s.id.endsWith('v3x')).map((s) => s.builder)).toEqual(['new', 'new', 'new']);
     }
     expect(() => simulate({ dag, tasks: [...base.tasks, ...v3.tasks], builders: [builders[0]], policy: 'critical-path' })).toThrow(GraphInputError);
+  });
+});
+
+describe('critical-path on a bootstrap-shaped tree (2,000 recipes, a 600-recipe toolchain cycle)', () => {
+  it('stays within 5% of the lower bound on 2, 4, 8 and 16 builders', () => {
+    const graph = buildGraph(syntheticTree({ recipes: 2_000 }));
+    const dag = dagFromGraph(graph, planOrder(graph).isCut);
+    const tasks = graph.recipes.map((r) => ({ variant: 'x86_64', duration: modelDuration(r) }));
+    const ratios = [2, 4, 8, 16].map((builders) => ({
+      builders,
+      ratio: simulate({ dag, tasks, builders: uniformFarm(builders, ['x86_64']), policy: 'critical-path' }).ratio,
+    }));
+    expect(ratios.filter((r) => r.ratio > 1.05)).toEqual([]);
   });
 });
