@@ -104,12 +104,12 @@ export function encodeMetaRecord(w: ByteWriter, rec: MetaRecord): void {
   const value = new Uint8Array(size);
   const v = new DataView(value.buffer);
   switch (rec.primitive) {
-    case Primitive.Int8: v.setInt8(0, rec.value as number); break;
-    case Primitive.Uint8: v.setUint8(0, rec.value as number); break;
-    case Primitive.Int16: v.setInt16(0, rec.value as number); break;
-    case Primitive.Uint16: v.setUint16(0, rec.value as number); break;
-    case Primitive.Int32: v.setInt32(0, rec.value as number); break;
-    case Primitive.Uint32: v.setUint32(0, rec.value as number); break;
+    case Primitive.Int8: v.setInt8(0, rec.value); break;
+    case Primitive.Uint8: v.setUint8(0, rec.value); break;
+    case Primitive.Int16: v.setInt16(0, rec.value); break;
+    case Primitive.Uint16: v.setUint16(0, rec.value); break;
+    case Primitive.Int32: v.setInt32(0, rec.value); break;
+    case Primitive.Uint32: v.setUint32(0, rec.value); break;
     case Primitive.Int64: v.setBigInt64(0, BigInt(rec.value)); break;
     case Primitive.Uint64: v.setBigUint64(0, BigInt(rec.value)); break;
   }

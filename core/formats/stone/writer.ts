@@ -3,16 +3,7 @@ import { FormatError } from '../errors';
 import { Hasher, xxh3_64, xxh3_64Once } from '../hash';
 import { compress, DEFAULT_LEVEL, ZstdStreamEncoder } from '../zstd';
 import { Compression, encodeHeader, FileType, PayloadHeader, PayloadKind, writePayloadHeader } from './header';
-import {
-  AttributeRecord,
-  encodeAttributeRecord,
-  encodeIndexRecord,
-  encodeLayoutRecord,
-  encodeMetaRecord,
-  IndexRecord,
-  LayoutRecord,
-  MetaRecord,
-} from './records';
+import { encodeAttributeRecord, encodeIndexRecord, encodeLayoutRecord, encodeMetaRecord } from './records';
 import { RecordPayload } from './reader';
 
 export interface EncodedPayload {
