@@ -238,10 +238,16 @@ describe('intake of hostile recipes', () => {
       // Non-retryable: the failed intake of "missing" ran exactly one attempt.
       const events = (await hub.fetchHistory()).events ?? [];
       const byId = new Map(events.map((e) => [e.eventId?.toString(), e]));
-      const repositoryOf = (scheduledId: unknown): string => {
-        const input = byId.get(String(scheduledId))?.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data;
-        return input ? (JSON.parse(Buffer.from(input).toString('utf8')) as { repository: string }).repository : '';
-      };
+      // Activity inputs are encrypted by the farm's payload codec: decode each scheduled intake's request.
+      const codec = new AesGcmPayloadCodec(parsePayloadKeys(farm.payloadKeys, 'the farm key'));
+      const repositoryById = new Map<string, string>();
+      for (const e of events) {
+        const input = e.activityTaskScheduledEventAttributes?.input?.payloads?.[0];
+        if (e.activityTaskScheduledEventAttributes?.activityType?.name !== 'refreshRepository' || !input) continue;
+        const [plain] = await codec.decode([input]);
+        repositoryById.set(String(e.eventId), (JSON.parse(Buffer.from(plain.data!).toString('utf8')) as { repository: string }).repository);
+      }
+      const repositoryOf = (scheduledId: unknown): string => repositoryById.get(String(scheduledId)) ?? '';
       const failed = events.map((e) => e.activityTaskFailedEventAttributes).filter((a) => a && repositoryOf(a.scheduledEventId) === 'missing');
       expect(failed).toHaveLength(1);
       const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes).filter((a) => a?.activityType?.name === 'refreshRepository');
