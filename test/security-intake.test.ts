@@ -20,6 +20,8 @@ import { Farm, startFarm, waitFor } from './helpers/farm';
 import { recipeYaml, TestRepo } from './helpers/git-repo';
 import { createTestDatabase, TestDatabase } from './support/postgres';
 import { startTemporalTestServer, TemporalTestServer } from './support/temporal';
+import { dataConverterFor } from '../workers/temporal';
+import { AesGcmPayloadCodec, parsePayloadKeys } from '../core/payload-codec';
 
 jest.setTimeout(600_000);
 
@@ -76,7 +78,7 @@ beforeAll(async () => {
   farm = await startFarm({ work, temporalAddress: temporal.address, databaseUrl: pg.url });
   await farm.startBuilder('av1');
   connection = await Connection.connect({ address: temporal.address });
-  client = new Client({ connection });
+  client = new Client({ connection, dataConverter: dataConverterFor({ payloadKeys: farm.payloadKeys }) });
   // A repository whose fetch hangs: git blocks opening its HEAD, a FIFO, until the test writes to it.
   stuck = join(work, 'stuck.git');
   execFileSync('git', ['init', '-q', '--bare', stuck]);
@@ -191,8 +193,10 @@ describe('intake of hostile recipes', () => {
       const { raw } = await client.workflow.getHandle(HUB_WORKFLOW_ID).describe();
       return raw.pendingActivities?.find((a) => a.activityType?.name === 'refreshRepository' && a.lastHeartbeatTime) ?? undefined;
     }, 60_000);
-    const details = pending.heartbeatDetails?.payloads?.[0]?.data;
-    expect(JSON.parse(Buffer.from(details!).toString('utf8'))).toEqual({ stage: 'fetching', read: 0, total: 0 });
+    // Heartbeat details are payloads like any other: encrypted by the farm's codec (describe() does not decode them).
+    const codec = new AesGcmPayloadCodec(parsePayloadKeys(farm.payloadKeys, 'the farm key'));
+    const [details] = await codec.decode([pending.heartbeatDetails!.payloads![0]]);
+    expect(JSON.parse(Buffer.from(details.data!).toString('utf8'))).toEqual({ stage: 'fetching', read: 0, total: 0 });
     // Give the blocked git an end of file on its HEAD (a writer opens and closes the FIFO) until intake gives up.
     await waitFor('the hanging intake to end', async () => {
       try {
@@ -234,10 +238,16 @@ describe('intake of hostile recipes', () => {
       // Non-retryable: the failed intake of "missing" ran exactly one attempt.
       const events = (await hub.fetchHistory()).events ?? [];
       const byId = new Map(events.map((e) => [e.eventId?.toString(), e]));
-      const repositoryOf = (scheduledId: unknown): string => {
-        const input = byId.get(String(scheduledId))?.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data;
-        return input ? (JSON.parse(Buffer.from(input).toString('utf8')) as { repository: string }).repository : '';
-      };
+      // Activity inputs are encrypted by the farm's payload codec: decode each scheduled intake's request.
+      const codec = new AesGcmPayloadCodec(parsePayloadKeys(farm.payloadKeys, 'the farm key'));
+      const repositoryById = new Map<string, string>();
+      for (const e of events) {
+        const input = e.activityTaskScheduledEventAttributes?.input?.payloads?.[0];
+        if (e.activityTaskScheduledEventAttributes?.activityType?.name !== 'refreshRepository' || !input) continue;
+        const [plain] = await codec.decode([input]);
+        repositoryById.set(String(e.eventId), (JSON.parse(Buffer.from(plain.data!).toString('utf8')) as { repository: string }).repository);
+      }
+      const repositoryOf = (scheduledId: unknown): string => repositoryById.get(String(scheduledId)) ?? '';
       const failed = events.map((e) => e.activityTaskFailedEventAttributes).filter((a) => a && repositoryOf(a.scheduledEventId) === 'missing');
       expect(failed).toHaveLength(1);
       const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes).filter((a) => a?.activityType?.name === 'refreshRepository');

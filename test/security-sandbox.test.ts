@@ -20,6 +20,7 @@ import { describeWhenAvailable } from './support/ci';
 import { nspawnUnavailableReason } from './support/nspawn';
 import { createTestDatabase, TestDatabase } from './support/postgres';
 import { startTemporalTestServer, TemporalTestServer } from './support/temporal';
+import { dataConverterFor } from '../workers/temporal';
 
 jest.setTimeout(600_000);
 
@@ -179,7 +180,7 @@ describeWhenAvailable(nspawnUnavailableReason(), 'hostile recipes in the build s
   const logOf = (source: string) => join(farm.builders.get('sec1')!.dataDir, 'avalanche', 'logs', `${encodeURIComponent(taskId(source))}.log`);
 
   it('ran each failed build once: no second attempt of the activity, no second building state', async () => {
-    const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+    const client = new Client({ connection: await Connection.connect({ address: temporal.address }), dataConverter: dataConverterFor({ payloadKeys: farm.payloadKeys }) });
     try {
       for (const { source } of attacks) {
         const { body } = await api<{ events: Array<{ to: string }> }>(`/api/tasks/${encodeURIComponent(taskId(source))}`);

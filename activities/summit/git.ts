@@ -16,10 +16,14 @@ export class GitError extends Error {
  * Every call reaches only network transports (GIT_ALLOW_PROTOCOL, which also binds redirects and submodules),
  * plus `file` when `allowLocal` says the URL is a local path (core/security/source-url.ts).
  */
-async function git(args: string[], opts: { cwd?: string; binary?: boolean; allowLocal?: boolean } = {}): Promise<Buffer> {
+async function git(args: string[], opts: { cwd?: string; binary?: boolean; allowLocal?: boolean; signal?: AbortSignal } = {}): Promise<Buffer> {
   try {
     const { stdout } = await run('git', args, {
       cwd: opts.cwd,
+      // A cancelled intake (its activity cancelled, or the worker shutting down) must not leave a git process
+      // behind: a fetch from a server that never answers would otherwise hold the worker's shutdown for good.
+      signal: opts.signal,
+      killSignal: 'SIGKILL',
       encoding: 'buffer',
       maxBuffer: 256 * 1024 * 1024,
       env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_ALLOW_PROTOCOL: gitAllowProtocol(opts.allowLocal ?? false) },
@@ -35,7 +39,7 @@ async function git(args: string[], opts: { cwd?: string; binary?: boolean; allow
  * Create or update the bare mirror of `url` at `mirror`; idempotent, safe to retry. The URL was checked at
  * registration; it is classified again here (a row may predate the rule) and always passed after `--`.
  */
-export async function syncMirror(url: string, mirror: string): Promise<void> {
+export async function syncMirror(url: string, mirror: string, signal?: AbortSignal): Promise<void> {
   let allowLocal: boolean;
   try {
     allowLocal = parseSourceUrl(url, 'git', `repository URL ${redactUrl(url)}`).kind === 'local';
@@ -46,12 +50,12 @@ export async function syncMirror(url: string, mirror: string): Promise<void> {
   if (!existsSync(mirror)) {
     await mkdir(dirname(mirror), { recursive: true });
     const tmp = `${mirror}.tmp-${process.pid}`;
-    await git(['clone', '--mirror', '--quiet', '--', url, tmp], { allowLocal });
+    await git(['clone', '--mirror', '--quiet', '--', url, tmp], { allowLocal, signal });
     await run('mv', ['--', tmp, mirror]);
     return;
   }
   await git(['--git-dir', mirror, 'remote', 'set-url', '--', 'origin', url]);
-  await git(['--git-dir', mirror, 'fetch', '--prune', '--quiet', 'origin', '+refs/*:refs/*'], { allowLocal });
+  await git(['--git-dir', mirror, 'fetch', '--prune', '--quiet', 'origin', '+refs/*:refs/*'], { allowLocal, signal });
 }
 
 /** The full commit id `rev` names in the mirror, or a GitError saying it does not exist there. */

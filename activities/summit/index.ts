@@ -35,7 +35,7 @@ async function intakeActivity(deps: SummitActivityDeps, req: RefreshRequest): Pr
     return await refreshRepository({ ...deps, limits: deps.intakeLimits }, req, (p) => {
       progress = p;
       ctx.heartbeat(p);
-    });
+    }, ctx.cancellationSignal);
   } catch (err) {
     const reason = err instanceof GitError ? permanentGitFailure(err.message) : undefined;
     if (reason) throw ApplicationFailure.nonRetryable(`repository "${req.repository}": ${reason}: ${err instanceof Error ? err.message : String(err)}`, INTAKE_GIT_REFUSED);

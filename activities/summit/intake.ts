@@ -178,11 +178,11 @@ function* batchesBySize<T extends { recipe: TreeBlob; manifest?: TreeBlob }>(ite
  * missing from, or newer than, what its index holds into a task (one per ISA variant). Idempotent: running it
  * twice for the same commit creates nothing new.
  */
-export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest, onProgress?: (p: IntakeProgress) => void): Promise<IntakeResult> {
+export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest, onProgress?: (p: IntakeProgress) => void, signal?: AbortSignal): Promise<IntakeResult> {
   const repo = await deps.store.getRepository(req.repository);
   const mirror = mirrorPath(deps.mirrorsDir, repo.id);
   onProgress?.({ stage: 'fetching', read: 0, total: 0 });
-  await syncMirror(repo.url, mirror);
+  await syncMirror(repo.url, mirror, signal);
   const commit = await resolveCommit(mirror, req.commit ?? repo.ref);
   const read = await readRecipesAt(mirror, commit, { limits: deps.limits, onProgress: (n, total) => onProgress?.({ stage: 'reading', read: n, total }) });
   const invalid = read.invalid;
