@@ -19,6 +19,8 @@ import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
 import { SUMMIT_QUEUE } from '../core/contracts/queues';
 import { hubStateQuery } from '../workflows/signals';
 import { Farm, startFarm, waitFor } from './helpers/farm';
+import { REPLAY_PAYLOAD_KEYS } from './support/replay-key';
+import { dataConverterFor } from '../workers/temporal';
 import { recipeYaml, TestRepo } from './helpers/git-repo';
 import { createTestDatabase, TestDatabase } from './support/postgres';
 import { startTemporalTestServer, temporalBinary, TemporalTestServer } from './support/temporal';
@@ -37,7 +39,7 @@ let connection: Connection;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'summit-record-'));
   [temporal, pg] = await Promise.all([startTemporalTestServer(), createTestDatabase('record')]);
-  farm = await startFarm({ work, temporalAddress: temporal.address, databaseUrl: pg.url });
+  farm = await startFarm({ work, temporalAddress: temporal.address, databaseUrl: pg.url, payloadKeys: REPLAY_PAYLOAD_KEYS });
   await farm.startBuilder('av1');
   connection = await Connection.connect({ address: temporal.address });
 });
@@ -61,7 +63,7 @@ const tasks = async (): Promise<TaskView[]> => (await api<{ items: TaskView[] }>
 
 test('records the hub, a build that publishes, a build that fails and a poll', async () => {
   const started = Date.now();
-  const client = new Client({ connection, namespace: temporal.namespace });
+  const client = new Client({ connection, namespace: temporal.namespace, dataConverter: dataConverterFor({ payloadKeys: REPLAY_PAYLOAD_KEYS }) });
   const repo = new TestRepo(join(work, 'recipes'));
   cpSync(join(EXAMPLES, 'liba'), join(repo.dir, 'liba'), { recursive: true });
   repo.write('broken/stone.yaml', recipeYaml({ name: 'broken', version: '1.0.0', build: 'cc -o broken %(pkgdir)/broken.c' }));

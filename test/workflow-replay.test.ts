@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { temporal as proto } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { installQuietWorkerRuntime } from './support/worker';
+import { REPLAY_PAYLOAD_KEYS } from './support/replay-key';
+import { dataConverterFor } from '../workers/temporal';
 
 jest.setTimeout(180_000);
 
@@ -26,7 +28,7 @@ test('every recorded history replays against the current workflows without a non
   // The binary History: the SDK's JSON reader fails in this node_modules (see test/record-histories.test.ts).
   const histories = Object.entries(recorded).map(([name, workflowId]) => ({ workflowId, history: proto.api.history.v1.History.decode(readFileSync(join(DIR, `${name}.binpb`))) }));
   const results: Array<{ workflowId: string; error?: string }> = [];
-  for await (const result of Worker.runReplayHistories({ workflowsPath: require.resolve('../workflows'), replayName: 'summit-replay' }, histories)) {
+  for await (const result of Worker.runReplayHistories({ workflowsPath: require.resolve('../workflows'), replayName: 'summit-replay', dataConverter: dataConverterFor({ payloadKeys: REPLAY_PAYLOAD_KEYS }) }, histories)) {
     results.push({ workflowId: result.workflowId, ...(result.error ? { error: `${result.error.name}: ${result.error.message}` } : {}) });
   }
   expect(results).toEqual(Object.values(recorded).map((workflowId) => ({ workflowId })));

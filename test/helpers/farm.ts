@@ -46,11 +46,13 @@ export async function startFarm(opts: {
   repositoryRoots?: string;
   /** SUMMIT_LOCAL_SOURCES of every builder: folders upstreams may be read from by path (default: none). */
   localSources?: string;
+  /** SUMMIT_PAYLOAD_KEYS of every role (default: a key made for this farm); the history recorder passes a fixed one. */
+  payloadKeys?: string;
 }): Promise<Farm> {
   const repositoryRoots = opts.repositoryRoots ?? opts.work;
   const dataDir = join(opts.work, 'summit');
   mkdirSync(dataDir, { recursive: true });
-  const payloadKeys = generatePayloadKey('farm');
+  const payloadKeys = opts.payloadKeys ?? generatePayloadKey('farm');
   const config = parseConfig({
     SUMMIT_PAYLOAD_KEYS: payloadKeys,
     SUMMIT_DATA_DIR: dataDir,
