@@ -1,6 +1,7 @@
 import { join, posix } from 'node:path';
 import { buildId } from '../../core/contracts/ids';
 import type { RefreshRequest } from '../../core/contracts/hub';
+import type { IntakeProgress, IntakeResult, InvalidRecipe } from '../../core/contracts/summit';
 import { formatDependency } from '../../core/formats/dependency';
 import { recipeDependencies } from '../../core/formats/recipe';
 import { DEFAULT_RECIPE_MAX_BYTES, sizeProblem } from '../../core/formats/recipe-limits';
@@ -25,30 +26,6 @@ export interface IntakeDeps {
   mirrorsDir: string;
   variants: readonly Variant[];
   limits?: IntakeLimits;
-}
-
-/** How far intake is, for the activity's heartbeats. */
-export interface IntakeProgress {
-  stage: 'fetching' | 'reading' | 'tasks';
-  read: number;
-  total: number;
-}
-
-export interface InvalidRecipe {
-  path: string;
-  errors: string[];
-}
-
-export interface IntakeResult {
-  repository: string;
-  commit: string;
-  recipes: number;
-  created: string[];
-  superseded: string[];
-  updated: string[];
-  /** The invalid recipes (the first RESULT_INVALID_LIMIT; all of them are in the database). */
-  invalid: InvalidRecipe[];
-  invalidTotal: number;
 }
 
 /** Workflow payloads stay small: the full list is persisted and served by GET /api/repositories/:id. */

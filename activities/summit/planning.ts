@@ -1,5 +1,6 @@
 import type { BuilderStatus } from '../../core/contracts/hub';
 import type { BuildId } from '../../core/contracts/ids';
+import type { DependencyPackage, PlanResult } from '../../core/contracts/summit';
 import type { IsaLevel } from '../../core/contracts/queues';
 import { OpenTask, OpenTaskStatus, planDispatch } from '../../core/graph/dispatch';
 import { ProviderIndex, providerKey } from '../../core/graph/provider-index';
@@ -14,37 +15,6 @@ export interface PlanningDeps {
   variants: readonly Variant[];
   /** Where builders fetch published packages from: `<base>/<index>/<uri>` (a file:// or http:// base). */
   packagesBaseUrl: string;
-}
-
-/** A published package a build needs in its build root. */
-export interface DependencyPackage {
-  name: string;
-  url: string;
-  sha256: string;
-}
-
-export interface Dispatch {
-  taskId: BuildId;
-  isa: IsaLevel;
-  index: string;
-  source: string;
-  commit: string;
-  repoUrl: string;
-  recipePath: string;
-  version: string;
-  release: number;
-  buildRelease: number;
-  dependencies: DependencyPackage[];
-  criticalPath: number;
-}
-
-export interface PlanResult {
-  dispatch: Dispatch[];
-  blocked: string[];
-  unblocked: string[];
-  waiting: number;
-  queued: number;
-  unservable: Array<{ taskId: string; reason: string }>;
 }
 
 const SCHEDULING_STATUS: Record<string, OpenTaskStatus | undefined> = {
