@@ -9,7 +9,7 @@ import type { IntakeProgress, IntakeResult } from '../../core/contracts/summit';
 import { IntakeLimits, refreshRepository } from './intake';
 import { planBuilds } from './planning';
 import { recordActivities } from './records';
-import type { Variant } from './variants';
+import type { Variant } from '../../core/variants';
 
 export interface SummitActivityDeps {
   store: Store;
