@@ -26,7 +26,7 @@
  *   SUMMIT_BUILD_UID_BASE         first host uid of the build containers' user namespace (default 0x7e000000)
  *
  * The token secret is generated into <data>/avalanche/artefact-secret (0600) on first start; it has no setting.
- * On start it removes what builds killed with an earlier process left (activities/avalanche/leftovers.ts).
+ * On start it removes what builds killed with an earlier process left (workers/avalanche/leftovers.ts).
  * SIGINT/SIGTERM stop it cleanly: the SDK stops polling, running builds get a short grace and are then cancelled
  * (their containers killed) so Temporal retries them on another builder.
  */
@@ -42,13 +42,13 @@ import { payloadKeySettings, requirePayloadKeys, type PayloadKeySettings } from 
 import { dataConverterFor } from './temporal';
 import { ConfigError, parseConfig, repositoryRoots } from '../core/config';
 import type { SourcePolicy } from '../core/security/source-url';
-import { startArtefactServer } from '../activities/avalanche/artefact-server';
+import { startArtefactServer } from './avalanche/artefact-server';
 import { createAvalancheActivities, DEFAULT_UID_BASE } from '../activities/avalanche/build';
 import { prepareCgroupHost } from '../activities/avalanche/cgroup';
-import { cleanLeftovers } from '../activities/avalanche/leftovers';
+import { cleanLeftovers } from './avalanche/leftovers';
 import { DEFAULT_LIMITS, formatBytes, formatDuration, type BuildLimits } from '../core/build/limits';
-import { BuildSlots } from '../activities/avalanche/build-slots';
-import { artefactTokenSigner, loadOrCreateSecret } from '../activities/avalanche/secret';
+import { BuildSlots } from './avalanche/build-slots';
+import { artefactTokenSigner, loadOrCreateSecret } from './avalanche/secret';
 import { detectIsaLevels } from '../core/isa';
 import type { BuilderStatus } from '../core/contracts/hub';
 import { builderId, type BuilderId } from '../core/contracts/ids';
@@ -218,7 +218,7 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
           localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
           nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
         },
-        // One poller per queue: a poller holds a build slot while it waits (activities/avalanche/build-slots.ts).
+        // One poller per queue: a poller holds a build slot while it waits (workers/avalanche/build-slots.ts).
         activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 1 },
         // Let a build that is about to finish finish; the rest are cancelled and retried elsewhere.
         shutdownGraceTime: '10 seconds',
