@@ -1,5 +1,6 @@
 import type { BuildRequest, BuildResult, ImportRequest, ImportResult } from './build';
 import type { BuilderStatus, RefreshRequest, TaskCommand, TaskCommandResult } from './hub';
+import type { BuildId } from './ids';
 import type { IntakeResult, PlanResult, RecordedFailure } from './summit';
 
 /**
@@ -28,11 +29,11 @@ export interface SummitActivities {
   /** Decide what to start now, move blocked/unblocked tasks, and build each dispatch's payload. */
   planBuilds(input: { builders: BuilderStatus[] }): Promise<PlanResult>;
   listRepositoryIds(): Promise<string[]>;
-  markBuilding(taskId: string, reason: string): Promise<void>;
-  recordBuilt(taskId: string, result: Pick<BuildResult, 'builderId' | 'logPath'>): Promise<void>;
-  recordPublished(taskId: string, imported: ImportResult): Promise<void>;
+  markBuilding(taskId: BuildId, reason: string): Promise<void>;
+  recordBuilt(taskId: BuildId, result: Pick<BuildResult, 'builderId' | 'logPath'>): Promise<void>;
+  recordPublished(taskId: BuildId, imported: ImportResult): Promise<void>;
   /** An admin's cancel wins: a cancelled task stays cancelled. */
-  recordFailure(taskId: string, failure: RecordedFailure): Promise<void>;
+  recordFailure(taskId: BuildId, failure: RecordedFailure): Promise<void>;
   /** Admin retry: a failed or cancelled task becomes new again. */
   retryTask(cmd: TaskCommand): Promise<TaskCommandResult>;
   /** Admin cancel; returns the status it had, so the hub knows whether a build workflow must be stopped. */
