@@ -43,8 +43,8 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code is replayed by Temporal's deterministic sandbox: no I/O, no ORM, no HTTP, and activities
-    // only as types (called through proxyActivities).
+    // Workflow code is replayed by Temporal's deterministic sandbox: no I/O, no ORM, no HTTP, and no activity
+    // modules at all: the activity interfaces and payloads are in core/contracts (called through proxyActivities).
     files: ['workflows/**/*.ts'],
     ignores: ['workflows/**/*.test.ts'],
     rules: {
@@ -59,9 +59,8 @@ export default tseslint.config(
         patterns: [
           { group: ['@mikro-orm/*', 'express/*', 'pg/*'], message: 'Workflows never touch the database or HTTP: call an activity.' },
           {
-            group: ['**/activities', '**/activities/**'],
-            allowTypeImports: true,
-            message: 'Workflows import activities as types only (`import type`) and call them through proxyActivities.',
+            group: ['**/activities', '**/activities/**', '!**/contracts/activities'],
+            message: 'Workflows take activity interfaces and payloads from core/contracts and call them through proxyActivities.',
           },
         ],
       }],

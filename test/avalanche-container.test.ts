@@ -13,9 +13,9 @@ import { createAvalancheActivities, type BuildHeartbeat } from '../activities/av
 import { containerCommand, nspawnArgs, type ContainerSpec } from '../activities/avalanche/container';
 import { machineName, machinePid } from '../core/build/machine-name';
 import { stepCommand } from '../core/build/step-script';
-import { artefactTokenSigner } from '../activities/avalanche/secret';
+import { artefactTokenSigner } from '../workers/avalanche/secret';
 import { createBuildCgroup, prepareCgroupHost } from '../activities/avalanche/cgroup';
-import { cleanLeftovers, NSPAWN_PROPAGATE } from '../activities/avalanche/leftovers';
+import { cleanLeftovers, NSPAWN_PROPAGATE } from '../workers/avalanche/leftovers';
 import { diskUsage } from '../activities/avalanche/build-watch';
 import { DEFAULT_LIMITS } from '../core/build/limits';
 import { buildPaths } from '../activities/avalanche/paths';

@@ -1,6 +1,6 @@
-/** The builder's shared build slots (activities/avalanche/build-slots.ts), without Temporal. */
+/** The builder's shared build slots (workers/avalanche/build-slots.ts), without Temporal. */
 import type { ActivitySlotInfo, SlotReleaseContext } from '@temporalio/worker';
-import { BuildSlots } from '../activities/avalanche/build-slots';
+import { BuildSlots } from '../workers/avalanche/build-slots';
 
 const used = (): SlotReleaseContext<ActivitySlotInfo> => ({ permit: {}, slotInfo: { type: 'activity', activityType: 'buildRecipe' } });
 const unused = (): SlotReleaseContext<ActivitySlotInfo> => ({ permit: {} });

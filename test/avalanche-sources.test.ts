@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FetchRefusedError, fetchVerified } from '../activities/avalanche/fetch';
 import { HostCommandError, runHostCommand } from '../activities/avalanche/host-command';
-import { realPathInside } from '../activities/source-paths';
+import { realPathInside } from '../host/source-paths';
 import { SourceUrlError } from '../core/security/source-url';
 
 const BODY = Buffer.alloc(64 * 1024, 7);

@@ -15,9 +15,8 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSo
 import type { BuilderStatus, RefreshRequest } from '../core/contracts/hub';
 import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
 import { SUMMIT_QUEUE } from '../core/contracts/queues';
-import type { SummitActivities } from '../activities/summit';
-import type { IntakeResult } from '../activities/summit/intake';
-import type { PlanResult } from '../activities/summit/planning';
+import type { SummitActivities } from '../core/contracts/activities';
+import type { IntakeResult, PlanResult } from '../core/contracts/summit';
 import type { HubOptions } from '../workflows/hub';
 import { builderHeartbeatSignal, hubStateQuery, refreshSignal } from '../workflows/signals';
 import { ensurePollSchedule, POLL_SCHEDULE_ID } from '../workers/hub-control';

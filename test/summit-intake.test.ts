@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
 import { refreshRepository } from '../activities/summit/intake';
 import { planBuilds } from '../activities/summit/planning';
-import { variantsFor } from '../activities/summit/variants';
+import { variantsFor } from '../core/variants';
 import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
 import { recipeYaml, TestRepo } from './helpers/git-repo';

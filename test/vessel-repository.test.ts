@@ -14,7 +14,7 @@ import { vesselDeps } from '../activities/vessel/activities';
 import { importBuild, type VesselDeps } from '../activities/vessel/import-build';
 import { repositoryDir } from '../activities/vessel/layout';
 import { Repository } from '../activities/vessel/repository';
-import { startRepositoryServer } from '../activities/vessel/repository-server';
+import { startRepositoryServer } from '../workers/vessel/repository-server';
 import { listHistory, promote, rollbackStream, tagHistory } from '../activities/vessel/stream-commands';
 import { buildStone, importRequest, sha256, startArtefactServer, testMeta, type ArtefactServer } from './support/vessel-fixtures';
 

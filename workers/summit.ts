@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { createSummitActivities } from '../activities/summit';
-import { variantsFor } from '../activities/summit/variants';
+import { variantsFor } from '../core/variants';
 import { Config, parseConfig } from '../core/config';
 import { SUMMIT_QUEUE } from '../core/contracts/queues';
 import { openDatabase } from '../db/orm';

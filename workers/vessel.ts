@@ -17,7 +17,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { parseConfig } from '../core/config';
 import { VESSEL_QUEUE } from '../core/contracts/queues';
 import { createVesselActivities, vesselDeps } from '../activities/vessel/activities';
-import { startRepositoryServer, type RepositoryServer } from '../activities/vessel/repository-server';
+import { startRepositoryServer, type RepositoryServer } from './vessel/repository-server';
 import { payloadKeySettings, requirePayloadKeys, type PayloadKeySettings } from './payload-keys';
 import { dataConverterFor } from './temporal';
 

@@ -9,12 +9,11 @@ import {
   setCurrentDetails,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { AvalancheActivities, VesselActivities } from '../core/contracts/activities';
+import type { AvalancheActivities, SummitActivities, VesselActivities } from '../core/contracts/activities';
 import { BUILD_FAILED, BuildFailureDetails, BuildRequest, BuildResult, IMPORT_REFUSED, ImportRefusal } from '../core/contracts/build';
 import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
 import { builderQueue, isaQueue, VESSEL_QUEUE } from '../core/contracts/queues';
-import type { SummitActivities } from '../activities/summit';
-import type { Dispatch } from '../activities/summit/planning';
+import type { Dispatch } from '../core/contracts/summit';
 import { BuildBuilder, BuildStatus } from './search-attributes';
 import { buildFinishedSignal } from './signals';
 

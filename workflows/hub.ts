@@ -16,8 +16,8 @@ import {
 } from '@temporalio/workflow';
 import { INTAKE_GIT_REFUSED, type BuilderStatus, type RefreshRequest } from '../core/contracts/hub';
 import { SUMMIT_QUEUE } from '../core/contracts/queues';
-import type { SummitActivities } from '../activities/summit';
-import type { IntakeResult } from '../activities/summit/intake';
+import type { SummitActivities } from '../core/contracts/activities';
+import type { IntakeResult } from '../core/contracts/summit';
 import { buildWorkflow } from './build';
 import { BuildCommit, BuildIsa, BuildPackage, BuildStatus } from './search-attributes';
 import { buildFinishedSignal, builderHeartbeatSignal, cancelTaskUpdate, hubStateQuery, refreshSignal, retryTaskUpdate } from './signals';

@@ -1,6 +1,6 @@
 import { getExternalWorkflowHandle, proxyActivities } from '@temporalio/workflow';
 import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
-import type { SummitActivities } from '../activities/summit';
+import type { SummitActivities } from '../core/contracts/activities';
 import { refreshSignal } from './signals';
 
 const summit = proxyActivities<SummitActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 3 } });

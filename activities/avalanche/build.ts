@@ -13,6 +13,7 @@ import { planUpstreams, relativeInside } from '../../core/build/upstreams';
 import { LOCAL_SOURCES_SETTING, type SourcePolicy } from '../../core/security/source-url';
 import type { AvalancheActivities } from '../../core/contracts/activities';
 import type { BuildRequest, BuildResult } from '../../core/contracts/build';
+import { isCommitId } from '../../core/contracts/commit';
 import type { BuilderId } from '../../core/contracts/ids';
 import { isIsaLevel } from '../../core/contracts/queues';
 import { parseRecipe, RecipeError } from '../../core/formats/recipe';
@@ -318,7 +319,7 @@ async function runStep(r: StepRun): Promise<void> {
 function validateRequest(req: BuildRequest): void {
   const problems: string[] = [];
   if (!isIsaLevel(req.isa)) problems.push(`unknown ISA level "${req.isa}"`);
-  if (!/^[0-9a-f]{7,64}$/i.test(req.commit)) problems.push(`commit "${req.commit}" is not a hex object id`);
+  if (!isCommitId(req.commit)) problems.push(`commit "${req.commit}" is not a hex object id`);
   if (!Number.isSafeInteger(req.buildRelease) || req.buildRelease < 1) problems.push(`build release ${req.buildRelease} is not a whole number ≥ 1`);
   if (!req.repoUrl || !req.recipePath) problems.push('repoUrl and recipePath are required');
   // Not BUILD_FAILED: no build ran. A caller bug, and retrying the same request cannot help.

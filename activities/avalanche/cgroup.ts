@@ -15,7 +15,7 @@ import { cgroupCounter, cgroupSettings, DEFAULT_LIMITS, type BuildLimits } from 
  * - cgroup v1 / hybrid (a tmpfs at `/sys/fs/cgroup` with one hierarchy per controller): a child of the builder's
  *   own cgroup in each of the memory, pids and cpu hierarchies.
  * Either way a build's cgroup is named after its nspawn machine (`summit-<builder>-<pid>-<run>-<step>`), so the
- * builder finds its own stale ones when it starts again (activities/avalanche/leftovers.ts).
+ * builder finds its own stale ones when it starts again (workers/avalanche/leftovers.ts).
  */
 const ROOT = '/sys/fs/cgroup';
 const CGROUP2_MAGIC = 0x63677270;

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { gitAllowProtocol, parseSourceUrl, redactUrl, REPOSITORY_ROOTS_SETTING, SourceUrlError } from '../../core/security/source-url';
-import { realPathInside } from '../source-paths';
+import { realPathInside } from '../../host/source-paths';
 import type { BuildLog } from './build-log';
 import { runHostCommand } from './host-command';
 

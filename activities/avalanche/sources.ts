@@ -2,7 +2,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UpstreamError, type UpstreamPlan } from '../../core/build/upstreams';
 import { gitAllowProtocol, LOCAL_SOURCES_SETTING, redactUrl, SourceUrlError, type SourcePolicy } from '../../core/security/source-url';
-import { realPathInside } from '../source-paths';
+import { realPathInside } from '../../host/source-paths';
 import type { BuildLog } from './build-log';
 import { FetchRefusedError, fetchVerified } from './fetch';
 import { runHostCommand } from './host-command';

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
+import { isFullObjectId } from '../../core/contracts/commit';
 import { gitAllowProtocol, parseSourceUrl, redactUrl, SourceUrlError } from '../../core/security/source-url';
 
 const run = promisify(execFile);
@@ -108,7 +109,7 @@ export async function listTree(mirror: string, commit: string): Promise<TreeBlob
 export async function readBlobs(mirror: string, oids: readonly string[]): Promise<Map<string, Buffer>> {
   const blobs = new Map<string, Buffer>();
   if (oids.length === 0) return blobs;
-  for (const oid of oids) if (!/^[0-9a-f]{40,64}$/.test(oid)) throw new GitError(`"${oid}" is not a git object id`);
+  for (const oid of oids) if (!isFullObjectId(oid)) throw new GitError(`"${oid}" is not a git object id`);
   const child = spawn('git', ['--git-dir', mirror, 'cat-file', '--batch'], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },

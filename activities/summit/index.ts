@@ -4,11 +4,12 @@ import { INTAKE_GIT_REFUSED, type RefreshRequest } from '../../core/contracts/hu
 import { permanentGitFailure } from '../../core/intake/git-failures';
 import type { Store } from '../../db/store';
 import { GitError } from './git';
-import { IntakeLimits, IntakeProgress, IntakeResult, refreshRepository } from './intake';
-import { planBuilds, PlanResult } from './planning';
+import type { SummitActivities } from '../../core/contracts/activities';
+import type { IntakeProgress, IntakeResult } from '../../core/contracts/summit';
+import { IntakeLimits, refreshRepository } from './intake';
+import { planBuilds } from './planning';
 import { recordActivities } from './records';
-import type { Variant } from './variants';
-import type { BuilderStatus } from '../../core/contracts/hub';
+import type { Variant } from '../../core/variants';
 
 export interface SummitActivityDeps {
   store: Store;
@@ -46,13 +47,11 @@ async function intakeActivity(deps: SummitActivityDeps, req: RefreshRequest): Pr
 }
 
 /** Everything the summit worker registers on the summit queue. */
-export function createSummitActivities(deps: SummitActivityDeps) {
+export function createSummitActivities(deps: SummitActivityDeps): SummitActivities {
   return {
-    refreshRepository: (req: RefreshRequest): Promise<IntakeResult> => intakeActivity(deps, req),
-    planBuilds: (input: { builders: BuilderStatus[] }): Promise<PlanResult> => planBuilds(deps, input),
+    refreshRepository: (req) => intakeActivity(deps, req),
+    planBuilds: (input) => planBuilds(deps, input),
     listRepositoryIds: async (): Promise<string[]> => (await deps.store.listRepositories()).map((r) => r.id),
     ...recordActivities(deps.store),
   };
 }
-
-export type SummitActivities = ReturnType<typeof createSummitActivities>;

@@ -1,14 +1,16 @@
 import { join, posix } from 'node:path';
 import { buildId } from '../../core/contracts/ids';
 import type { RefreshRequest } from '../../core/contracts/hub';
+import type { IntakeProgress, IntakeResult, InvalidRecipe } from '../../core/contracts/summit';
 import { formatDependency } from '../../core/formats/dependency';
 import { recipeDependencies } from '../../core/formats/recipe';
 import { DEFAULT_RECIPE_MAX_BYTES, sizeProblem } from '../../core/formats/recipe-limits';
-import { canTransition, type TaskStatus } from '../../core/task/state';
+import { decideIntake, needsTask } from '../../core/intake/tasks';
+import type { TaskStatus } from '../../core/task/state';
 import type { Store, RecipeRow } from '../../db/store';
 import { listTree, readBlobs, resolveCommit, syncMirror, type TreeBlob } from './git';
 import { RecipeParser } from './recipe-parser';
-import { Variant } from './variants';
+import { Variant } from '../../core/variants';
 
 export interface IntakeLimits {
   /** Largest stone.yaml or manifest read (bytes); bigger ones are invalid from their size, unread. */
@@ -25,30 +27,6 @@ export interface IntakeDeps {
   mirrorsDir: string;
   variants: readonly Variant[];
   limits?: IntakeLimits;
-}
-
-/** How far intake is, for the activity's heartbeats. */
-export interface IntakeProgress {
-  stage: 'fetching' | 'reading' | 'tasks';
-  read: number;
-  total: number;
-}
-
-export interface InvalidRecipe {
-  path: string;
-  errors: string[];
-}
-
-export interface IntakeResult {
-  repository: string;
-  commit: string;
-  recipes: number;
-  created: string[];
-  superseded: string[];
-  updated: string[];
-  /** The invalid recipes (the first RESULT_INVALID_LIMIT; all of them are in the database). */
-  invalid: InvalidRecipe[];
-  invalidTotal: number;
 }
 
 /** Workflow payloads stay small: the full list is persisted and served by GET /api/repositories/:id. */
@@ -175,7 +153,8 @@ function* batchesBySize<T extends { recipe: TreeBlob; manifest?: TreeBlob }>(ite
 
 /**
  * Intake: mirror the repository, read its recipes at the pushed commit, and turn every recipe whose release is
- * missing from, or newer than, what its index holds into a task (one per ISA variant). Idempotent: running it
+ * missing from, or newer than, what its index holds into a task (one per ISA variant); which tasks are created,
+ * updated or superseded is decided in core/intake/tasks.ts. Idempotent: running it
  * twice for the same commit creates nothing new.
  */
 export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest, onProgress?: (p: IntakeProgress) => void, signal?: AbortSignal): Promise<IntakeResult> {
@@ -209,25 +188,25 @@ export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest, o
     for (const variant of deps.variants) {
       const id = recipe.ids.get(variant.isa)!;
       const published = await deps.store.publishedRelease(repo.id, recipe.source, variant.isa);
-      if (recipe.release <= published) continue;
+      if (!needsTask(recipe.release, published)) continue;
       const siblings = await deps.store.tasksOfSource(repo.id, recipe.source, variant.isa);
-      const same = siblings.find((t) => t.id === id);
-      if (same) {
-        // Same release at a newer commit: the not-yet-running task simply builds the newer commit.
-        if (same.commit !== commit && (same.status === 'new' || same.status === 'blocked')) {
-          await deps.store.updateTask(id, { commit, recipePath: recipe.path });
-          result.updated.push(id);
+      const decision = decideIntake({
+        taskId: id, release: recipe.release, commit, publishedRelease: published,
+        siblings: siblings.map((t) => ({ id: t.id, release: t.release, commit: t.commit, status: t.status as TaskStatus })),
+      });
+      if (decision.action === 'update') {
+        await deps.store.updateTask(id, { commit, recipePath: recipe.path });
+        result.updated.push(id);
+      } else if (decision.action === 'create') {
+        await deps.store.createTask(
+          { id, project: repo.project, repository: repo.id, source: recipe.source, version: recipe.version, release: recipe.release, isa: variant.isa, index: variant.index, commit, recipePath: recipe.path },
+          `${req.origin}: ${recipe.source} ${recipe.version}-${recipe.release} at ${commit.slice(0, 12)} (published release ${published || 'none'})`,
+        );
+        result.created.push(id);
+        for (const older of decision.supersede) {
+          await deps.store.setStatus(older, 'superseded', `replaced by ${id}`, { supersededBy: id });
+          result.superseded.push(older);
         }
-        continue;
-      }
-      await deps.store.createTask(
-        { id, project: repo.project, repository: repo.id, source: recipe.source, version: recipe.version, release: recipe.release, isa: variant.isa, index: variant.index, commit, recipePath: recipe.path },
-        `${req.origin}: ${recipe.source} ${recipe.version}-${recipe.release} at ${commit.slice(0, 12)} (published release ${published || 'none'})`,
-      );
-      result.created.push(id);
-      for (const older of siblings.filter((t) => t.release < recipe.release && canTransition(t.status as TaskStatus, 'superseded'))) {
-        await deps.store.setStatus(older.id, 'superseded', `replaced by ${id}`, { supersededBy: id });
-        result.superseded.push(older.id);
       }
     }
   }

@@ -1,12 +1,13 @@
 import type { BuilderStatus } from '../../core/contracts/hub';
 import type { BuildId } from '../../core/contracts/ids';
 import type { IsaLevel } from '../../core/contracts/queues';
+import type { PlanResult } from '../../core/contracts/summit';
 import { OpenTask, OpenTaskStatus, planDispatch } from '../../core/graph/dispatch';
-import { ProviderIndex, providerKey } from '../../core/graph/provider-index';
 import type { RecipePackage } from '../../core/graph/recipe';
+import { buildRootPackages, type PublishedProvider } from '../../core/planning/build-dependencies';
 import type { RecipeRow, Store, TaskRow } from '../../db/store';
+import { profileOf, Variant } from '../../core/variants';
 import { mirrorPath } from './intake';
-import { profileOf, Variant } from './variants';
 
 export interface PlanningDeps {
   store: Store;
@@ -14,37 +15,6 @@ export interface PlanningDeps {
   variants: readonly Variant[];
   /** Where builders fetch published packages from: `<base>/<index>/<uri>` (a file:// or http:// base). */
   packagesBaseUrl: string;
-}
-
-/** A published package a build needs in its build root. */
-export interface DependencyPackage {
-  name: string;
-  url: string;
-  sha256: string;
-}
-
-export interface Dispatch {
-  taskId: BuildId;
-  isa: IsaLevel;
-  index: string;
-  source: string;
-  commit: string;
-  repoUrl: string;
-  recipePath: string;
-  version: string;
-  release: number;
-  buildRelease: number;
-  dependencies: DependencyPackage[];
-  criticalPath: number;
-}
-
-export interface PlanResult {
-  dispatch: Dispatch[];
-  blocked: string[];
-  unblocked: string[];
-  waiting: number;
-  queued: number;
-  unservable: Array<{ taskId: string; reason: string }>;
 }
 
 const SCHEDULING_STATUS: Record<string, OpenTaskStatus | undefined> = {
@@ -104,25 +74,18 @@ export async function planBuilds(deps: PlanningDeps, input: { builders: BuilderS
     result.dispatch.push({
       taskId: t.id as BuildId, isa: t.isa as IsaLevel, index: t.index, source: t.source, commit: t.commit,
       repoUrl: repoUrls.get(t.repository) ?? mirrorPath(deps.mirrorsDir, t.repository), recipePath: t.recipePath, version: t.version, release: t.release,
-      buildRelease: 1 + t.attempts, dependencies: dependenciesOf(t, packagesOf(recipes, t), published, deps),
+      buildRelease: 1 + t.attempts, dependencies: buildRootPackages({
+        source: t.source, index: t.index, baselineIndex: deps.variants[0].index, buildDepends: packagesOf(recipes, t).flatMap((p) => p.buildDepends), packagesBaseUrl: deps.packagesBaseUrl,
+      }, published),
       criticalPath: a.criticalPath,
     });
   }
   return result;
 }
 
-interface PublishedPackage {
-  name: string;
-  provides: string[];
-  depends: string[];
-  index: string;
-  uri: string;
-  sha256: string;
-}
-
 /** Every package published by a completed task, with what its recipe says it provides and depends on. */
-async function publishedProviders(store: Store, recipes: Map<string, RecipeRow>): Promise<PublishedPackage[]> {
-  const out: PublishedPackage[] = [];
+async function publishedProviders(store: Store, recipes: Map<string, RecipeRow>): Promise<PublishedProvider[]> {
+  const out: PublishedProvider[] = [];
   for (const t of await store.latestCompletedTasks()) {
     const meta = new Map((recipes.get(`${t.repository}/${t.source}`)?.packages ?? []).map((p) => [p.name, p]));
     for (const p of t.published ?? []) {
@@ -131,33 +94,4 @@ async function publishedProviders(store: Store, recipes: Map<string, RecipeRow>)
     }
   }
   return out;
-}
-
-/**
- * The published packages a task's build root needs: providers of its build dependencies, then their run-time
- * dependencies, transitively, from the task's own index and (for a variant) the baseline index.
- */
-function dependenciesOf(task: TaskRow, packages: RecipePackage[], published: PublishedPackage[], deps: PlanningDeps): DependencyPackage[] {
-  const indexes = new Set([task.index, deps.variants[0].index]);
-  const candidates = published.filter((p) => indexes.has(p.index));
-  const index = new ProviderIndex(candidates.map((p) => ({ source: p.name, packages: [{ name: p.name, provides: p.provides, depends: p.depends, buildDepends: [] }] })));
-  // A provider published in several indexes: the task's own index wins over the baseline.
-  const providerOf = (dep: string): number | undefined => {
-    const hits = index.lookup('', providerKey(dep));
-    return hits.find((i) => candidates[i].index === task.index) ?? hits[0];
-  };
-  const wanted = new Set<number>();
-  const queue = packages.flatMap((p) => p.buildDepends);
-  while (queue.length > 0) {
-    const i = providerOf(queue.pop()!);
-    if (i === undefined || wanted.has(i)) continue;
-    if (candidates[i].name === task.source) continue;
-    wanted.add(i);
-    queue.push(...candidates[i].depends);
-  }
-  return [...wanted].sort((a, b) => a - b).map((i) => ({
-    name: candidates[i].name,
-    url: `${deps.packagesBaseUrl.replace(/\/$/, '')}/${candidates[i].index}/${candidates[i].uri}`,
-    sha256: candidates[i].sha256,
-  }));
 }

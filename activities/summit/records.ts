@@ -1,5 +1,6 @@
 import type { BuildResult, ImportResult } from '../../core/contracts/build';
 import type { BuilderStatus, TaskCommand, TaskCommandResult } from '../../core/contracts/hub';
+import type { RecordedFailure } from '../../core/contracts/summit';
 import type { Store } from '../../db/store';
 
 /**
@@ -21,7 +22,7 @@ export function recordActivities(store: Store) {
       await store.setStatus(taskId, 'completed', `published in ${imported.index} history ${imported.historyId}`, { published });
     },
 
-    async recordFailure(taskId: string, failure: { reason: string; logTail?: string; logPath?: string; builder?: string }): Promise<void> {
+    async recordFailure(taskId: string, failure: RecordedFailure): Promise<void> {
       const task = await store.getTask(taskId);
       if (task.status === 'cancelled') return; // an admin's cancel wins over the failure it caused
       await store.setStatus(taskId, 'failed', failure.reason, {

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
-import { acceptPush } from '../services/intake';
+import { acceptPush } from '../services/refresh';
 import { parse } from '../validate';
 import { commit, name, ref } from './schemas';
 

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
-import { refreshRepository } from '../services/intake';
+import { requestRefresh } from '../services/refresh';
 import { listRepositories, registerRepository, removeRepository, repositoryDetail } from '../services/repositories';
 import { parse } from '../validate';
 import { idParams, name, noBody, noQuery, ref } from './schemas';
@@ -48,7 +48,7 @@ export function repositoriesRouter(deps: ApiDeps): Router {
   router.post('/api/repositories/:id/refresh', requireRole(deps.auth, 'hook'), async (req, res) => {
     const { id } = parse('params', idParams, req.params);
     parse('body', noBody, req.body);
-    res.status(202).json(await refreshRepository(deps, id));
+    res.status(202).json(await requestRefresh(deps, id));
   });
   return router;
 }

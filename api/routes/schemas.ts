@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COMMIT_ID_DESCRIPTION, COMMIT_ID_PATTERN } from '../../core/contracts/commit';
 import { MAX_NAME_LENGTH, SAFE_NAME_CHARACTERS, SAFE_NAME_PATTERN } from '../../core/contracts/names';
 
 /**
@@ -11,7 +12,7 @@ export const name = z
   .regex(SAFE_NAME_PATTERN, `only ${SAFE_NAME_CHARACTERS}`);
 
 /** A git object id: abbreviated or full, SHA-1 or SHA-256. */
-export const commit = z.string().regex(/^[0-9a-f]{7,64}$/, 'a git commit id (hex)');
+export const commit = z.string().regex(COMMIT_ID_PATTERN, COMMIT_ID_DESCRIPTION);
 
 /** A branch or ref as git writes it (no spaces, no control characters). */
 // eslint-disable-next-line no-control-regex -- control characters are what the rule refuses

@@ -1,6 +1,6 @@
 import { redactUrl, parseSourceUrl, REPOSITORY_ROOTS_SETTING, SourceUrlError } from '../../core/security/source-url';
 import type { RepositoryRow, Store } from '../../db/store';
-import { realPathInside } from '../../activities/source-paths';
+import { realPathInside } from '../../host/source-paths';
 import { ValidationError } from '../errors';
 
 /**

@@ -1,8 +1,11 @@
 import type { BuildRequest, BuildResult, ImportRequest, ImportResult } from './build';
+import type { BuilderStatus, RefreshRequest, TaskCommand, TaskCommandResult } from './hub';
+import type { BuildId } from './ids';
+import type { IntakeResult, PlanResult, RecordedFailure } from './summit';
 
 /**
  * The activities each role registers, by name. Workflows call them through proxyActivities with these types
- * only; the implementations live in activities/avalanche and activities/vessel.
+ * only; the implementations live in activities/summit, activities/avalanche and activities/vessel.
  */
 export interface AvalancheActivities {
   /** Runs on the ISA queue: checkout, nspawn build, packing. Non-retryable BUILD_FAILED when the recipe fails. */
@@ -14,4 +17,26 @@ export interface AvalancheActivities {
 export interface VesselActivities {
   /** Fetch, verify, import into the pool, publish a new index history. Non-retryable IMPORT_REFUSED on refusal. */
   importArtefacts(req: ImportRequest): Promise<ImportResult>;
+}
+
+/**
+ * The activities of summit's own worker (queue `summit`): intake, planning, and the records the workflows make
+ * in the read model. Every record is idempotent, so Temporal may retry any of them.
+ */
+export interface SummitActivities {
+  /** Mirror, read every recipe at the commit, create/update/supersede tasks. Non-retryable INTAKE_GIT_REFUSED. */
+  refreshRepository(req: RefreshRequest): Promise<IntakeResult>;
+  /** Decide what to start now, move blocked/unblocked tasks, and build each dispatch's payload. */
+  planBuilds(input: { builders: BuilderStatus[] }): Promise<PlanResult>;
+  listRepositoryIds(): Promise<string[]>;
+  markBuilding(taskId: BuildId, reason: string): Promise<void>;
+  recordBuilt(taskId: BuildId, result: Pick<BuildResult, 'builderId' | 'logPath'>): Promise<void>;
+  recordPublished(taskId: BuildId, imported: ImportResult): Promise<void>;
+  /** An admin's cancel wins: a cancelled task stays cancelled. */
+  recordFailure(taskId: BuildId, failure: RecordedFailure): Promise<void>;
+  /** Admin retry: a failed or cancelled task becomes new again. */
+  retryTask(cmd: TaskCommand): Promise<TaskCommandResult>;
+  /** Admin cancel; returns the status it had, so the hub knows whether a build workflow must be stopped. */
+  cancelTask(cmd: TaskCommand): Promise<TaskCommandResult & { previous: string }>;
+  recordBuilder(status: BuilderStatus): Promise<void>;
 }

@@ -1,6 +1,13 @@
 /**
  * Branded ids: a BuildId cannot be passed where a BuilderId is wanted. They are plain strings at run time, so
  * they travel in Temporal payloads and URLs unchanged.
+ *
+ * The build id is the task id: summit keeps one task per build, keyed by this one value, which is also the
+ * build workflow's id. Its type is BuildId everywhere. Its field is named `taskId` where summit's read model,
+ * hub and API speak of tasks (the API's documented JSON fields, and workflow payloads already in running and
+ * recorded histories: Dispatch, BuildOutcome, the buildFinished signal, TaskCommand), and `buildId` where
+ * avalanche and vessel speak of the build they run or import (BuildRequest, BuildResult, ImportRequest). Do not
+ * rename a payload field without a workflow patch; new code picks the name of the side it is on.
  */
 import { safeNameProblem } from './names';
 

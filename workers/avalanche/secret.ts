@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { signArtefactToken, type SignedToken } from '../../core/build/tokens';
-import { secretPath } from './paths';
+import { secretPath } from '../../activities/avalanche/paths';
 
 /**
  * The builder's artefact-token secret: 32 random bytes in `<data dir>/avalanche/artefact-secret`, mode 0600,

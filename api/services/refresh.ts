@@ -2,7 +2,7 @@ import type { Store } from '../../db/store';
 import type { PipelineControl } from '../pipeline';
 
 /** Pushes and refresh requests: checked against the read model, then handed to the hub as a refresh signal. */
-export interface IntakeDeps {
+export interface RefreshDeps {
   store: Store;
   pipeline: PipelineControl;
 }
@@ -13,7 +13,8 @@ export interface Push {
   ref?: string;
 }
 
-export interface IntakeResult {
+/** The API's answer to a refresh request or a push: whether the hub was asked to refresh. */
+export interface RefreshQueued {
   repository: string;
   queued: boolean;
   /** Why a push was not queued. */
@@ -26,7 +27,7 @@ function fullRef(ref: string): string {
 }
 
 /** An admin's "read this repository again now". Unknown repositories are a 404 here, not a signal the hub drops. */
-export async function refreshRepository(deps: IntakeDeps, id: string): Promise<IntakeResult> {
+export async function requestRefresh(deps: RefreshDeps, id: string): Promise<RefreshQueued> {
   const repo = await deps.store.getRepository(id);
   await deps.pipeline.refresh({ repository: repo.id, origin: 'api' });
   return { repository: repo.id, queued: true };
@@ -37,7 +38,7 @@ export async function refreshRepository(deps: IntakeDeps, id: string): Promise<I
  * and ignored: building it would publish packages from an unreviewed branch. A repository watching HEAD accepts
  * any ref, because the hook itself only reports the bare repository's HEAD branch.
  */
-export async function acceptPush(deps: IntakeDeps, push: Push): Promise<IntakeResult> {
+export async function acceptPush(deps: RefreshDeps, push: Push): Promise<RefreshQueued> {
   const repo = await deps.store.getRepository(push.repository);
   const watched = fullRef(repo.ref);
   if (push.ref && watched !== 'HEAD' && fullRef(push.ref) !== watched) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { isSafeArtefactName } from '../../core/build/artefact-names';
 import { bearerToken, verifyArtefactToken } from '../../core/build/tokens';
-import { artefactsDir } from './paths';
+import { artefactsDir } from '../../activities/avalanche/paths';
 
 /**
  * The builder's artefact server: `GET /builds/<encodeURIComponent(buildId)>/<name>` streams one file of a

@@ -1,5 +1,5 @@
-import type { IsaLevel } from '../../core/contracts/queues';
-import type { Profile } from '../../core/graph/variants';
+import type { IsaLevel } from './contracts/queues';
+import type { Profile } from './graph/variants';
 
 /** A build variant of the farm's profile: its ISA level and the index it publishes to. */
 export interface Variant {

@@ -1,8 +1,8 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { machinePid } from '../../core/build/machine-name';
-import { removeStaleCgroups, type CgroupHost } from './cgroup';
-import { avalancheRoot } from './paths';
+import { removeStaleCgroups, type CgroupHost } from '../../activities/avalanche/cgroup';
+import { avalancheRoot } from '../../activities/avalanche/paths';
 
 /**
  * What builds killed with their builder (SIGKILL, power loss) leave behind, removed when the builder starts

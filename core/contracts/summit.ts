@@ -1,0 +1,76 @@
+import type { BuildId } from './ids';
+import type { IsaLevel } from './queues';
+
+/**
+ * What summit's own activities take and return: intake's result, the plan, and the dispatch payload the hub
+ * hands to each build workflow. Small facts only (ids, paths, URLs, hashes), as every Temporal payload.
+ */
+
+/** How far intake is, for the activity's heartbeats. */
+export interface IntakeProgress {
+  stage: 'fetching' | 'reading' | 'tasks';
+  read: number;
+  total: number;
+}
+
+export interface InvalidRecipe {
+  path: string;
+  errors: string[];
+}
+
+export interface IntakeResult {
+  repository: string;
+  commit: string;
+  recipes: number;
+  /** Task (build) ids created, superseded and updated to the newer commit. */
+  created: string[];
+  superseded: string[];
+  updated: string[];
+  /** The invalid recipes (the first hundred; all of them are in the database). */
+  invalid: InvalidRecipe[];
+  invalidTotal: number;
+}
+
+/** A published package a build needs in its build root: fetched from `url`, checked against `sha256`. */
+export interface DependencyPackage {
+  name: string;
+  url: string;
+  sha256: string;
+}
+
+/** Everything a build workflow needs to run one task: the hub starts one build workflow per dispatch. */
+export interface Dispatch {
+  /**
+   * The task's id, which is its build id (see ids.ts) and the build workflow's id. Named `taskId` in this payload
+   * because running and recorded workflows carry it under that name.
+   */
+  taskId: BuildId;
+  isa: IsaLevel;
+  index: string;
+  source: string;
+  commit: string;
+  repoUrl: string;
+  recipePath: string;
+  version: string;
+  release: number;
+  buildRelease: number;
+  dependencies: DependencyPackage[];
+  criticalPath: number;
+}
+
+export interface PlanResult {
+  dispatch: Dispatch[];
+  blocked: string[];
+  unblocked: string[];
+  waiting: number;
+  queued: number;
+  unservable: Array<{ taskId: string; reason: string }>;
+}
+
+/** A failure as the read model records it. */
+export interface RecordedFailure {
+  reason: string;
+  logTail?: string;
+  logPath?: string;
+  builder?: string;
+}

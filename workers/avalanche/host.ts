@@ -1,0 +1,69 @@
+/**
+ * What the builder learns of its host at start-up: whether builds can run here at all, which ISA levels the CPU
+ * serves, the build cgroups and the leftovers of killed builds; then, at every heartbeat, its free disk.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFile, statfs } from 'node:fs/promises';
+import os from 'node:os';
+import { prepareCgroupHost, type CgroupHost } from '../../activities/avalanche/cgroup';
+import type { BuilderStatus } from '../../core/contracts/hub';
+import type { BuilderId } from '../../core/contracts/ids';
+import type { IsaLevel } from '../../core/contracts/queues';
+import { detectIsaLevels } from '../../core/isa';
+import type { BuildSlots } from './build-slots';
+import type { AvalancheWorkerConfig } from './config';
+import { cleanLeftovers } from './leftovers';
+
+/** Refuse to start where builds cannot run, rather than fail every build later. */
+export function checkBuildHost(): void {
+  if (process.getuid?.() !== 0) throw new Error('avalanche runs builds in systemd-nspawn, which needs root');
+  for (const [tool, args] of [['systemd-nspawn', ['--version']], ['setpriv', ['--version']], ['git', ['--version']], ['tar', ['--version']]] as const) {
+    const probe = spawnSync(tool, args, { stdio: 'ignore' });
+    if (probe.error || probe.status !== 0) throw new Error(`avalanche needs ${tool} on PATH (systemd-container, util-linux, git, tar)`);
+  }
+}
+
+/**
+ * The ISA levels this builder serves: those asked for (SUMMIT_BUILDER_ISA), else every level the CPU builds.
+ * Asking for a level the CPU cannot build is refused, naming the flags it lacks.
+ */
+export async function servedIsaLevels(requested?: readonly IsaLevel[]): Promise<{ levels: IsaLevel[]; missingForV3x: string[] }> {
+  const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
+  const detected = detectIsaLevels(cpuinfo);
+  const { missingForV3x } = detected;
+  const unsupported = (requested ?? []).filter((l) => !detected.levels.includes(l));
+  if (unsupported.length > 0) {
+    throw new Error(`SUMMIT_BUILDER_ISA asks for ${unsupported.join(', ')}, which this CPU cannot build (missing flags: ${missingForV3x.join(' ')})`);
+  }
+  return { levels: requested ? [...requested] : detected.levels, missingForV3x };
+}
+
+/** Before any build: the limits need their cgroups, and what killed builds left must not meet new ones. */
+export async function prepareBuildHost(dataDir: string, builder: BuilderId): Promise<CgroupHost> {
+  const cgroups = await prepareCgroupHost();
+  const left = await cleanLeftovers({ dataDir, builderId: builder, cgroups });
+  if (left.work.length + left.propagate.length + left.cgroups.length > 0) {
+    console.log(`avalanche: removed leftovers of killed builds: ${left.work.length} work folder(s), ${left.propagate.length} nspawn folder(s), ${left.cgroups.length} cgroup(s)`);
+  }
+  return cgroups;
+}
+
+/** What a builder can do, read once at start. */
+export interface AvalancheRuntime {
+  config: AvalancheWorkerConfig;
+  isaLevels: IsaLevel[];
+  slots: BuildSlots;
+}
+
+/** This builder as summit sees it (the hub's builder heartbeat carries it). */
+export async function builderStatus(runtime: AvalancheRuntime): Promise<BuilderStatus> {
+  const fs = await statfs(runtime.config.dataDir);
+  return {
+    id: runtime.config.builderId,
+    host: os.hostname(),
+    isaLevels: runtime.isaLevels,
+    slots: runtime.slots.capacity,
+    busy: runtime.slots.busy,
+    diskFree: fs.bavail * fs.bsize,
+  };
+}
