@@ -5,7 +5,7 @@ import { isFormatError } from '../core/formats/errors';
  * The `summit` command: a table of sub-commands. Each entry is `<noun> <verb>` (or a single word) mapped to the
  * module that implements it, loaded lazily so `summit stone inspect` does not pay for the graph code.
  */
-const COMMANDS: Record<string, { usage: string; load: () => Promise<Command> }> = {
+export const COMMANDS: Record<string, { usage: string; load: () => Promise<Command> }> = {
   'stone inspect': { usage: 'stone inspect <file.stone> [--json]', load: async () => (await import('./stone')).inspect },
   'stone extract': { usage: 'stone extract <file.stone> <dir>', load: async () => (await import('./stone')).extract },
   'recipe check': { usage: 'recipe check <path>... [--json]', load: async () => (await import('./recipe')).check },
