@@ -16,7 +16,10 @@ export interface BuildLimits {
   diskBytes: number;
   /** Size of the build log. */
   logBytes: number;
-  /** Whether a recipe saying `networking: true` may have the network; otherwise such a recipe fails. */
+  /**
+   * The builder's policy: whether a recipe saying `networking: true` may have the network, where its repository
+   * allows it too (networkDecision below); otherwise such a recipe fails.
+   */
   networkAllowed: boolean;
 }
 
