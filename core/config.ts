@@ -132,7 +132,7 @@ export const configSchema = z.object({
   SUMMIT_BUILD_DISK: size.optional(),
   /** Size of a build's log. */
   SUMMIT_BUILD_LOG: size.optional(),
-  /** 1 lets recipes that say `networking: true` have the network; otherwise they fail. */
+  /** 1 lets recipes that say `networking: true` have the network where their repository allows it too; otherwise they fail. */
   SUMMIT_BUILD_NETWORK: z.enum(['0', '1']).optional(),
   /** First host uid/gid of the build containers' user namespace (65536 ids from there; a multiple of 65536). */
   SUMMIT_BUILD_UID_BASE: z.coerce.number().int().min(65536).max(0xfffe0000 - 65536).multipleOf(65536).optional(),

@@ -19,6 +19,11 @@ export const Repository = defineEntity({
     ref: p.string().default('HEAD'),
     /** Rebuild reverse dependencies when a recipe changes (opt-in). */
     cascade: p.boolean().default(false),
+    /**
+     * Recipes of this repository saying `networking: true` may have the network (opt-in), where their builder
+     * allows it too (SUMMIT_BUILD_NETWORK). Added to older databases by the safe schema update at open.
+     */
+    networking: p.boolean().default(false),
     lastCommit: p.string().nullable(),
     lastRefreshAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),

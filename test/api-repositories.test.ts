@@ -171,3 +171,39 @@ describe('DELETE /api/repositories/:id', () => {
     expect((await store.getRepository('web')).id).toBe('web');
   });
 });
+
+describe("the repository's network policy", () => {
+  it('is off unless given, stored and shown when given, by the list and by the record', async () => {
+    const off = await register('quiet', 'https://example.org/quiet.git');
+    expect(off.status).toBe(201);
+    expect(off.json.networking).toBe(false);
+
+    const on = await call('POST', '/api/repositories', { token: admin, body: { id: 'online', project: 'serpent', url: 'https://example.org/online.git', networking: true } });
+    expect(on.status).toBe(201);
+    expect(on.json).toMatchObject({ id: 'online', networking: true });
+    expect((await store.getRepository('online')).networking).toBe(true);
+    expect((await call('GET', '/api/repositories/online')).json).toMatchObject({ id: 'online', networking: true });
+    const items = (await call('GET', '/api/repositories')).json.items as Array<{ id: string; networking: boolean }>;
+    expect(items.filter((r) => ['quiet', 'online'].includes(r.id)).map((r) => [r.id, r.networking]).sort()).toEqual([['online', true], ['quiet', false]]);
+  });
+
+  it.each([
+    ['a string', 'yes'], ['a number', 1], ['null', null],
+  ])('refuses %s with a 422 naming body.networking', async (_what, networking) => {
+    const reply = await call('POST', '/api/repositories', { token: admin, body: { id: 'typo', project: 'serpent', url: 'https://example.org/typo.git', networking } });
+    expect(reply.status).toBe(422);
+    expect(reply.json.error.code).toBe('validation_failed');
+    expect(reply.json.error.issues).toEqual([expect.objectContaining({ path: 'body.networking' })]);
+    expect((await call('GET', '/api/repositories')).json.items.map((r: { id: string }) => r.id)).not.toContain('typo');
+  });
+
+  it('is added, off, to a database made before it existed when the database is opened', async () => {
+    await orm.em.getConnection().execute('alter table repositories drop column networking');
+    const reopened = await openDatabase({ url: pg.url, dataDir: dir });
+    try {
+      expect((await new Store(reopened).getRepository('online')).networking).toBe(false);
+    } finally {
+      await reopened.close(true);
+    }
+  });
+});

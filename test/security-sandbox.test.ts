@@ -56,6 +56,9 @@ describeWhenAvailable(nspawnUnavailableReason(), 'hostile recipes in the build s
   const builderEnv = {
     SUMMIT_BUILDER_SLOTS: '2', SUMMIT_BUILD_JOBS: '1', SUMMIT_BUILD_MEMORY: '256M', SUMMIT_BUILD_TASKS: '128',
     SUMMIT_BUILD_TIME: '20s', SUMMIT_BUILD_DISK: '50M', SUMMIT_BUILD_LOG: '1M',
+    // The builder allows the network, the repository does not (registered without `networking`): the online
+    // recipe must be refused by the repository's policy alone. Recipes that do not ask stay off the network.
+    SUMMIT_BUILD_NETWORK: '1',
   };
   const usrTargets = ['/usr/summit-pwned-remount', '/usr/summit-pwned-unshare', '/usr/lib/summit-pwned'];
 
@@ -113,7 +116,7 @@ describeWhenAvailable(nspawnUnavailableReason(), 'hostile recipes in the build s
     { source: 'filler', reason: /: step install used more than 50 MiB of disk/ },
     { source: 'sleeper', reason: /: step install ran past the time limit of 20 s/ },
     { source: 'chatty', reason: /: step install wrote more than 1 MiB of log/, log: /\[log cut at 1 MiB\]/ },
-    { source: 'online', reason: /^build failed in step recipe \(exit signal\): .*asks for the network \(networking: true\), which builder sec1 does not allow/ },
+    { source: 'online', reason: /^build failed in step recipe \(exit signal\): .*asks for the network \(networking: true\), which the policy of repository recipes \(its networking setting\) does not allow/ },
   ];
 
   it('fails every attack for its stated reason, once, and builds the honest recipe beside them', async () => {

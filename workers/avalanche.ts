@@ -106,7 +106,7 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
     `artefacts at ${artefactBaseUrl}; build root ${config.buildRoot ?? 'host /usr'}; data in ${config.dataDir}; ` +
     `per build: memory ${formatBytes(config.limits.memoryBytes)}, ${config.limits.tasks} tasks, cpu weight ${config.limits.cpuWeight}, ` +
     `time ${formatDuration(config.limits.timeMs)}, disk ${formatBytes(config.limits.diskBytes)}, log ${formatBytes(config.limits.logBytes)}, ` +
-    `network ${config.limits.networkAllowed ? 'when the recipe asks' : 'never'} (cgroup v${cgroups.version})`);
+    `network ${config.limits.networkAllowed ? 'when the recipe asks and its repository allows it' : 'never'} (cgroup v${cgroups.version})`);
   if (config.corruptArtefacts) console.warn('avalanche: SUMMIT_TEST_CORRUPT_ARTEFACTS=1: every .stone is damaged after the build (test-only)');
   return {
     runtime, artefactBaseUrl, done,

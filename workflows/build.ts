@@ -67,6 +67,8 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
     const request: BuildRequest = {
       buildId: task.taskId, repoUrl: task.repoUrl, commit: task.commit, recipePath: task.recipePath, source: task.source,
       version: task.version, release: task.release, isa: task.isa, buildRelease: task.buildRelease, dependencies: task.dependencies,
+      // Absent in dispatches recorded before the repository policy existed: the builder reads that as no.
+      networkAllowed: task.networkAllowed,
     };
     result = await avalanche.buildRecipe(request);
   } catch (err) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { BUILD_LOG_NAME } from '../../core/build/artefact-names';
 import { BUILD_USER, WORK_SUBDIRS, WRITABLE_SUBDIRS } from '../../core/build/layout';
 import { machineName } from '../../core/build/machine-name';
-import { DEFAULT_LIMITS, formatBytes, limitReason, type BuildLimits } from '../../core/build/limits';
+import { DEFAULT_LIMITS, formatBytes, limitReason, networkDecision, type BuildLimits } from '../../core/build/limits';
 import { MacroError } from '../../core/build/macros';
 import { stepCommand, stepScripts } from '../../core/build/step-script';
 import { planUpstreams, relativeInside } from '../../core/build/upstreams';
@@ -14,7 +14,7 @@ import { LOCAL_SOURCES_SETTING, type SourcePolicy } from '../../core/security/so
 import type { AvalancheActivities } from '../../core/contracts/activities';
 import type { BuildRequest, BuildResult } from '../../core/contracts/build';
 import { isCommitId } from '../../core/contracts/commit';
-import type { BuilderId } from '../../core/contracts/ids';
+import { parseBuildId, type BuilderId } from '../../core/contracts/ids';
 import { isIsaLevel } from '../../core/contracts/queues';
 import { parseRecipe, RecipeError } from '../../core/formats/recipe';
 import { listArtefacts, corruptStones } from './artefacts';
@@ -147,9 +147,11 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
       if (name !== req.source || version !== req.version || release !== req.release) {
         throw new StepFailure('recipe', null, `${recipeFile} at ${req.commit} is ${name} ${version}-${release}, not ${req.source} ${req.version}-${req.release} as requested`);
       }
-      if (recipe.options.networking && !limits.networkAllowed) {
-        throw new StepFailure('recipe', null, `${recipeFile} asks for the network (networking: true), which builder ${config.builderId} does not allow (SUMMIT_BUILD_NETWORK)`);
-      }
+      const network = networkDecision({
+        asks: recipe.options.networking, repositoryAllows: req.networkAllowed, builderAllows: limits.networkAllowed,
+        recipeFile, repository: parseBuildId(req.buildId)?.repository, builderId: config.builderId,
+      });
+      if (network.refusal) throw new StepFailure('recipe', null, network.refusal);
       const deps = req.dependencies ?? [];
       const scripts = stepScripts({ recipe, recipeFile, isa: req.isa, jobs: config.jobs, sourceDateEpoch: commitTime, withDependencies: deps.length > 0 });
 
@@ -163,7 +165,7 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
       await handOver(paths, uidBase, signal);
       const spec: ContainerSpec = {
         machine: '', rootfs: config.buildRoot, mason: paths.mason, pkgdir: recipeDir, scripts: scriptsDir(paths), status: statusDir(paths),
-        uidBase, network: recipe.options.networking && limits.networkAllowed, hostAlternatives: existsSync('/etc/alternatives'),
+        uidBase, network: network.network, hostAlternatives: existsSync('/etc/alternatives'),
       };
       // The time limit is for the build's steps together, from the first one's start.
       const deadline = Date.now() + limits.timeMs;

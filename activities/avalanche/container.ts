@@ -17,7 +17,8 @@ import type { BuildLog } from './build-log';
  *   unprivileged build user with no capabilities at all (core/build/step-script.ts, stepCommand);
  * - `--private-network`: only a loopback interface of its own, so a build reaches neither the internet nor
  *   the builder's own services on 127.0.0.1 (upstreams are fetched and checked on the host beforehand); a
- *   recipe's `networking: true` lifts this only where the builder allows it (SUMMIT_BUILD_NETWORK);
+ *   recipe's `networking: true` lifts this only where its repository and the builder both allow it
+ *   (Repository.networking, SUMMIT_BUILD_NETWORK; core/build/limits.ts networkDecision);
  * - the build root read-only: by default the host's own `/usr` (`--directory=/ --volatile=yes` mounts a tmpfs
  *   root with only the host /usr in it, read-only), plus `/etc/alternatives` read-only because Debian's `cc` and
  *   friends are symlinks through it; with a rootfs directory configured, that whole tree `--read-only` (its
@@ -50,7 +51,7 @@ export interface ContainerSpec {
   status: string;
   /** First host uid (and gid) of the container's user namespace; 65536 ids from there. */
   uidBase: number;
-  /** True to share the host's network (a `networking: true` recipe on a builder that allows it). */
+  /** True to share the host's network (a `networking: true` recipe whose repository and builder both allow it). */
   network?: boolean;
   /** True where the host has /etc/alternatives (Debian), bound read-only with the host /usr. */
   hostAlternatives?: boolean;

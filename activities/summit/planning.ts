@@ -67,17 +67,17 @@ export async function planBuilds(deps: PlanningDeps, input: { builders: BuilderS
 
   const published = await publishedProviders(store, recipes);
   // Builders clone from the repository's own URL: summit's mirror is on summit's disk, not theirs.
-  const repoUrls = new Map((await store.listRepositories()).map((r) => [r.id, r.url]));
+  const repositories = new Map((await store.listRepositories()).map((r) => [r.id, r]));
   for (const a of plan.assignments) {
     const t = byId.get(a.taskId)!;
     if (t.status !== 'new') continue;
     result.dispatch.push({
       taskId: t.id as BuildId, isa: t.isa as IsaLevel, index: t.index, source: t.source, commit: t.commit,
-      repoUrl: repoUrls.get(t.repository) ?? mirrorPath(deps.mirrorsDir, t.repository), recipePath: t.recipePath, version: t.version, release: t.release,
+      repoUrl: repositories.get(t.repository)?.url ?? mirrorPath(deps.mirrorsDir, t.repository), recipePath: t.recipePath, version: t.version, release: t.release,
       buildRelease: 1 + t.attempts, dependencies: buildRootPackages({
         source: t.source, index: t.index, baselineIndex: deps.variants[0].index, buildDepends: packagesOf(recipes, t).flatMap((p) => p.buildDepends), packagesBaseUrl: deps.packagesBaseUrl,
       }, published),
-      criticalPath: a.criticalPath,
+      criticalPath: a.criticalPath, networkAllowed: repositories.get(t.repository)?.networking ?? false,
     });
   }
   return result;

@@ -14,6 +14,8 @@ const newRepository = z.strictObject({
   url: z.string().min(1).max(2048),
   ref: ref.optional(),
   cascade: z.boolean().optional(),
+  /** Recipes saying `networking: true` may have the network where their builder allows it too (README, Security model). */
+  networking: z.boolean().optional(),
 });
 
 /**

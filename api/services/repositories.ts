@@ -20,6 +20,8 @@ export interface NewRepository {
   url: string;
   ref?: string;
   cascade?: boolean;
+  /** The repository's network policy (db/entities.ts Repository.networking); off unless given. */
+  networking?: boolean;
 }
 
 export async function registerRepository(deps: RepositoryDeps, body: NewRepository): Promise<RepositoryRow> {

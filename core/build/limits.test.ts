@@ -1,4 +1,4 @@
-import { cgroupCounter, cgroupSettings, DEFAULT_LIMITS, formatBytes, formatDuration, limitReason } from './limits';
+import { cgroupCounter, cgroupSettings, DEFAULT_LIMITS, formatBytes, formatDuration, limitReason, networkDecision } from './limits';
 
 describe('build limits', () => {
   const limits = { ...DEFAULT_LIMITS, memoryBytes: 256 * 2 ** 20, tasks: 64, timeMs: 20_000, diskBytes: 50 * 2 ** 20, logBytes: 2 ** 20 };
@@ -39,5 +39,29 @@ describe('build limits', () => {
     expect(cgroupCounter('oom_kill_disable 0\nunder_oom 0\noom_kill 2\n', 'oom_kill')).toBe(2);
     expect(cgroupCounter('max 0\n', 'max')).toBe(0);
     expect(cgroupCounter('', 'max')).toBe(0);
+  });
+});
+
+describe('network decision', () => {
+  const where = { recipeFile: 'o/online/stone.yaml', repository: 'recipes', builderId: 'b1' };
+  const asks = 'o/online/stone.yaml asks for the network (networking: true), which';
+
+  it.each([
+    // asks, repository, builder → network, refusal
+    [false, false, false, false, undefined],
+    [false, true, true, false, undefined],
+    [false, undefined, true, false, undefined],
+    [true, true, true, true, undefined],
+    [true, false, true, false, `${asks} the policy of repository recipes (its networking setting) does not allow`],
+    [true, undefined, true, false, `${asks} the policy of repository recipes (its networking setting) does not allow`],
+    [true, true, false, false, `${asks} builder b1 (SUMMIT_BUILD_NETWORK) does not allow`],
+    [true, false, false, false, `${asks} neither the policy of repository recipes (its networking setting) nor builder b1 (SUMMIT_BUILD_NETWORK) allows`],
+  ] as const)('recipe asks %s, repository allows %s, builder allows %s: network %s', (recipeAsks, repositoryAllows, builderAllows, network, refusal) => {
+    expect(networkDecision({ ...where, asks: recipeAsks, repositoryAllows, builderAllows })).toEqual(refusal ? { network, refusal } : { network });
+  });
+
+  it('names the repository generically when the build id does not say which', () => {
+    expect(networkDecision({ ...where, repository: undefined, asks: true, repositoryAllows: false, builderAllows: true }).refusal)
+      .toBe(`${asks} the policy of the repository (its networking setting) does not allow`);
   });
 });

@@ -16,7 +16,10 @@ export interface BuildLimits {
   diskBytes: number;
   /** Size of the build log. */
   logBytes: number;
-  /** Whether a recipe saying `networking: true` may have the network; otherwise such a recipe fails. */
+  /**
+   * The builder's policy: whether a recipe saying `networking: true` may have the network, where its repository
+   * allows it too (networkDecision below); otherwise such a recipe fails.
+   */
   networkAllowed: boolean;
 }
 
@@ -101,4 +104,34 @@ export function cgroupCounter(text: string, key: string): number {
     if (k === key) return Number(v) || 0;
   }
   return 0;
+}
+
+/**
+ * Whether a build gets the network. Two policies must both allow it: the repository's (its `networking`
+ * setting, carried by the build request; absent in requests recorded before it existed, which counts as "no")
+ * and the builder's (SUMMIT_BUILD_NETWORK, BuildLimits.networkAllowed). A recipe that does not ask gets no
+ * network whatever the policies say. A recipe that asks where a policy refuses fails as the recipe's fault, with
+ * `refusal` naming the policy (or both) so its author knows whom to ask.
+ */
+export type NetworkDecision = { network: boolean; refusal?: undefined } | { network: false; refusal: string };
+
+export function networkDecision(input: {
+  /** The recipe says `networking: true`. */
+  asks: boolean;
+  repositoryAllows: boolean | undefined;
+  builderAllows: boolean;
+  /** For the refusal: the recipe's stone.yaml, its repository (or undefined), the builder's id. */
+  recipeFile: string;
+  repository: string | undefined;
+  builderId: string;
+}): NetworkDecision {
+  if (!input.asks) return { network: false };
+  const repositoryAllows = input.repositoryAllows === true;
+  if (repositoryAllows && input.builderAllows) return { network: true };
+  const repository = input.repository ? `repository ${input.repository}` : 'the repository';
+  const refusers = [
+    repositoryAllows ? '' : `the policy of ${repository} (its networking setting)`,
+    input.builderAllows ? '' : `builder ${input.builderId} (SUMMIT_BUILD_NETWORK)`,
+  ].filter(Boolean);
+  return { network: false, refusal: `${input.recipeFile} asks for the network (networking: true), which ${refusers.length === 2 ? `neither ${refusers[0]} nor ${refusers[1]} allows` : `${refusers[0]} does not allow`}` };
 }

@@ -27,6 +27,12 @@ export interface BuildRequest {
    * `url` is file:// or http(s)://.
    */
   dependencies?: Array<{ name: string; url: string; sha256: string }>;
+  /**
+   * The repository's policy (its `networking` setting): whether a recipe saying `networking: true` may have the
+   * network. The builder must allow it too (SUMMIT_BUILD_NETWORK; core/build/limits.ts networkDecision).
+   * Optional because requests recorded before it existed carry none; absent means no.
+   */
+  networkAllowed?: boolean;
 }
 
 export type ArtefactKind = 'stone' | 'manifest-bin' | 'manifest-jsonc' | 'log';

@@ -56,6 +56,11 @@ export interface Dispatch {
   buildRelease: number;
   dependencies: DependencyPackage[];
   criticalPath: number;
+  /**
+   * The repository's `networking` policy at planning time, passed on as BuildRequest.networkAllowed. Optional:
+   * dispatches recorded before it existed carry none, which means no.
+   */
+  networkAllowed?: boolean;
 }
 
 export interface PlanResult {

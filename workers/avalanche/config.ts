@@ -21,7 +21,7 @@
  *   SUMMIT_MAX_UPSTREAM_SIZE      largest upstream download, e.g. 500M (default 2G)
  *   SUMMIT_UPSTREAM_TIMEOUT       connect and idle timeout of a download (default 60s)
  *   SUMMIT_BUILD_MEMORY, _TASKS, _CPU_WEIGHT, _TIME, _DISK, _LOG   per-build limits (core/build/limits.ts defaults)
- *   SUMMIT_BUILD_NETWORK          1 lets `networking: true` recipes have the network (default 0: they fail)
+ *   SUMMIT_BUILD_NETWORK          1 lets `networking: true` recipes of repositories that allow it have the network (default 0: they fail)
  *   SUMMIT_BUILD_UID_BASE         first host uid of the build containers' user namespace (default 0x7e000000)
  */
 import { existsSync, statSync } from 'node:fs';
