@@ -1,5 +1,6 @@
 import type { LogStages } from './build-log-stages';
 import { activityMs, completedCount, type WorkflowTimings } from './history-stages';
+import { heldTime, waitWithFreeSlot, type Interval } from './slot-occupancy';
 import { overheadPerPackage, summarize, utilisation, type Summary } from './statistics';
 
 /**
@@ -30,11 +31,15 @@ export interface WaveFigures {
   pushToFirstBuildMs?: number;
   /** ready (created, and every dependency it waited for published) → its build's first log marker on the builder. */
   readyToBuildStartedMs: Summary;
+  /** The same wait counting only the time some slot was free (build activity start; the Temporal history). */
+  readyToBuildStartedWithFreeSlotMs: Summary;
   /** ready → handed to Temporal (the task's `building` event), and from there → started on the builder. */
   readyToDispatchedMs: Summary;
   dispatchedToBuildStartedMs: Summary;
   /** Σ time inside containers (each step's `step s` → `done` markers) ÷ (wall × slots). */
   slotUtilisation: number;
+  /** Σ time build activities held a slot on the builder (started → closed) ÷ (wall × slots). */
+  slotHeldUtilisation: number;
   /** Σ time the steps' scripts ran (in-container clock) ÷ (wall × slots). */
   scriptUtilisation?: number;
   /** (wall × slots − Σ time inside containers) ÷ packages. */
@@ -91,6 +96,13 @@ export function waveFigures(input: {
     if (v === undefined || Number.isNaN(v)) return;
     stage.set(name, [...(stage.get(name) ?? []), v]);
   };
+  const buildOf = (t: TaskObservation) => t.history?.activities.filter((a) => a.type === 'buildRecipe' && a.outcome === 'completed').pop();
+  const held = new Map<string, Interval>();
+  for (const t of tasks) {
+    const b = buildOf(t);
+    if (b?.startedAt !== undefined && b.closedAt !== undefined) held.set(t.id, { start: b.startedAt, end: b.closedAt });
+  }
+  const withFreeSlot: number[] = [];
   let inContainer = 0;
   let inScript = 0;
   let scriptKnown = true;
@@ -102,6 +114,12 @@ export function waveFigures(input: {
       if (ready !== undefined) readyToStart.push(started - ready);
       if (ready !== undefined && dispatched !== undefined) readyToDispatch.push(dispatched - ready);
       if (dispatched !== undefined) dispatchToStart.push(started - dispatched);
+    }
+    const slot = held.get(t.id);
+    if (slot) {
+      const ready = readyAt(t, input.dependencies.get(t.source) ?? [], completedAt, slot.start);
+      const others = [...held].filter(([id]) => id !== t.id).map(([, i]) => i);
+      if (ready !== undefined) withFreeSlot.push(waitWithFreeSlot(ready, slot.start, others, slots));
     }
     if (t.log) {
       inContainer += t.log.stepsMs;
@@ -118,7 +136,10 @@ export function waveFigures(input: {
     }
     const h = t.history;
     if (h) {
-      const build = h.activities.filter((a) => a.type === 'buildRecipe' && a.outcome === 'completed').pop();
+      const build = buildOf(t);
+      if (dispatched !== undefined && h.startedAt !== undefined) add('dispatched → build workflow started', h.startedAt - dispatched);
+      if (build && h.startedAt !== undefined) add('workflow started → build scheduled', build.scheduledAt - h.startedAt);
+      if (build?.startedAt !== undefined && t.log) add('build activity started → first log marker', t.log.startedAt - build.startedAt);
       if (build && t.log && build.closedAt !== undefined) add('after build (artefact list, work removal, report)', build.closedAt - t.log.succeededAt);
       if (build && build.startedAt !== undefined) add('build queued in Temporal', build.startedAt - build.scheduledAt);
       add('fetch + verify + import + publish', activityMs(h, 'importArtefacts'));
@@ -149,9 +170,11 @@ export function waveFigures(input: {
     pushToFirstTaskMs: minOf(tasks.map((t) => eventAt(t, 'new', 'first'))) - pushAt || undefined,
     pushToFirstBuildMs: minOf(tasks.map((t) => t.log?.startedAt)) - pushAt || undefined,
     readyToBuildStartedMs: summarize(readyToStart),
+    readyToBuildStartedWithFreeSlotMs: summarize(withFreeSlot),
     readyToDispatchedMs: summarize(readyToDispatch),
     dispatchedToBuildStartedMs: summarize(dispatchToStart),
     slotUtilisation: utilisation(inContainer, wallMs, slots),
+    slotHeldUtilisation: utilisation(heldTime([...held.values()]), wallMs, slots),
     ...(scriptKnown ? { scriptUtilisation: utilisation(inScript, wallMs, slots) } : {}),
     overheadPerPackageMs: overheadPerPackage(wallMs, slots, inContainer, n),
     stageP50Ms: Object.fromEntries(Object.entries(stages).map(([k, s]) => [k, s.p50])),

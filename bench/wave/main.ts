@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -135,6 +135,7 @@ async function main(): Promise<void> {
 /** How often each package name is in the published index of `main`, resolved as moss does (root → volatile). */
 async function publishedCounts(reposDir: string): Promise<Map<string, number>> {
   const repo = join(reposDir, 'main');
+  if (!existsSync(join(repo, 'moss-root-index.json'))) return new Map();
   const root = parseRootIndex(readFileSync(join(repo, 'moss-root-index.json'), 'utf8'));
   const path = join(repo, resolveIndexPath(root, 'volatile', 'x86_64')!);
   const counts = new Map<string, number>();

@@ -90,7 +90,7 @@ export function generateRecipeTree(opts: TreeOptions): TreeRecipe[] {
 
 /** The install step: one marker line at its start and end (the bench's in-container clock), then the work. */
 function installScript(r: TreeRecipe): string[] {
-  const mark = (what: string) => `echo "wavebench: ${what} $(date +%s.%N)"`;
+  const mark = (what: string) => `echo "wavebench: ${what} $(date +%%s.%%N)"`;
   const work = r.compiles
     ? [`printf 'int main(void) { return 0; }\\n' > ${r.name}.c`, `cc -o ${r.name} ${r.name}.c`, `install -Dm755 ${r.name} %(installroot)%(bindir)/${r.name}`]
     : [`install -Dm644 /dev/null %(installroot)%(datadir)/${r.name}/built`];

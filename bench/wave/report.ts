@@ -11,9 +11,11 @@ export function printFigures(f: WaveFigures, out: (line: string) => void): void 
   out(`push → all published      ${s(f.wallMs)}   (${f.packagesPerSecond.toFixed(2)} packages/s)`);
   out(`push → first task          ${s(f.pushToFirstTaskMs)};  push → first build started ${s(f.pushToFirstBuildMs)}`);
   out(`ready → build started      ${pcts(f.readyToBuildStartedMs)}`);
+  out(`  … while a slot was free ${pcts(f.readyToBuildStartedWithFreeSlotMs)}`);
   out(`  ready → dispatched       ${pcts(f.readyToDispatchedMs)}`);
   out(`  dispatched → started     ${pcts(f.dispatchedToBuildStartedMs)}`);
   out(`slot utilisation           ${pct(f.slotUtilisation)} in containers${f.scriptUtilisation !== undefined ? `, ${pct(f.scriptUtilisation)} in the steps' scripts` : ''}`);
+  out(`slots held by builds      ${pct(f.slotHeldUtilisation)} (build activity started → closed)`);
   out(`orchestration overhead     ${s(f.overheadPerPackageMs)} per package`);
   out('stages (p50, p95; sum over the wave):');
   for (const [name, x] of Object.entries(f.stages)) out(`  ${name.padEnd(50)} ${s(x.p50).padStart(8)} ${s(x.p95).padStart(8)}   Σ ${s(x.total)}`);
