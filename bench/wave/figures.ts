@@ -1,6 +1,6 @@
 import type { LogStages } from './build-log-stages';
 import { activityMs, completedCount, type WorkflowTimings } from './history-stages';
-import { heldTime, waitWithFreeSlot, type Interval } from './slot-occupancy';
+import { heldTime, idleGaps, waitWithFreeSlot, type Interval } from './slot-occupancy';
 import { overheadPerPackage, summarize, utilisation, type Summary } from './statistics';
 
 /**
@@ -38,6 +38,10 @@ export interface WaveFigures {
   dispatchedToBuildStartedMs: Summary;
   /** Σ time inside containers (each step's `step s` → `done` markers) ÷ (wall × slots). */
   slotUtilisation: number;
+  /** Idle time of a builder slot between two builds (build activity closed → the next one started). */
+  slotIdleBetweenBuildsMs: Summary;
+  /** Σ (dispatched → completed) ÷ (wall × slots): the slots as the hub books them (can exceed 100 %). */
+  hubBookedUtilisation: number;
   /** Σ time build activities held a slot on the builder (started → closed) ÷ (wall × slots). */
   slotHeldUtilisation: number;
   /** Σ time the steps' scripts ran (in-container clock) ÷ (wall × slots). */
@@ -174,6 +178,8 @@ export function waveFigures(input: {
     readyToDispatchedMs: summarize(readyToDispatch),
     dispatchedToBuildStartedMs: summarize(dispatchToStart),
     slotUtilisation: utilisation(inContainer, wallMs, slots),
+    slotIdleBetweenBuildsMs: summarize(idleGaps([...held.values()], slots)),
+    hubBookedUtilisation: utilisation(stage.get('dispatched → completed')?.reduce((a, b) => a + b, 0) ?? 0, wallMs, slots),
     slotHeldUtilisation: utilisation(heldTime([...held.values()]), wallMs, slots),
     ...(scriptKnown ? { scriptUtilisation: utilisation(inScript, wallMs, slots) } : {}),
     overheadPerPackageMs: overheadPerPackage(wallMs, slots, inContainer, n),

@@ -1,4 +1,4 @@
-import { firstFreeAt, heldAt, heldTime, waitWithFreeSlot } from './slot-occupancy';
+import { firstFreeAt, heldAt, heldTime, idleGaps, waitWithFreeSlot } from './slot-occupancy';
 
 const busy = [
   { start: 0, end: 100 },
@@ -32,5 +32,19 @@ describe('slot occupancy', () => {
 
   it('sums held slot time', () => {
     expect(heldTime(busy)).toBe(400);
+  });
+});
+
+describe('idle gaps between builds on a slot', () => {
+  it('lays builds onto lanes and returns the gaps after each lane’s first build', () => {
+    const builds = [
+      { start: 0, end: 100 },
+      { start: 10, end: 50 },
+      { start: 60, end: 90 },
+      { start: 130, end: 200 },
+    ];
+    // lane 1: 0–100; lane 2: 10–50, then 60–90 (gap 10), then 130 (gap 40: the lane free longest takes it).
+    expect(idleGaps(builds, 2).sort((a, b) => a - b)).toEqual([10, 40]);
+    expect(idleGaps(builds, 1)).toEqual([0, 0, 0]);
   });
 });

@@ -36,3 +36,25 @@ export function waitWithFreeSlot(ready: number, started: number, others: readonl
 export function heldTime(intervals: readonly Interval[]): number {
   return intervals.reduce((sum, i) => sum + Math.max(0, i.end - i.start), 0);
 }
+
+/**
+ * Idle time between consecutive builds on the same slot. The builder does not say which slot ran a build, so
+ * builds are laid onto `slots` lanes in start order, each onto the lane that became free first; the gaps of
+ * each lane between its first and last build are returned (a lane's wait before its first build is left out).
+ */
+export function idleGaps(intervals: readonly Interval[], slots: number): number[] {
+  const lanes: number[] = [];
+  const gaps: number[] = [];
+  for (const i of [...intervals].sort((a, b) => a.start - b.start)) {
+    let best = -1;
+    for (let l = 0; l < lanes.length; l++) if (lanes[l] <= i.start && (best < 0 || lanes[l] < lanes[best])) best = l;
+    if (best < 0 && lanes.length < slots) {
+      lanes.push(i.end);
+      continue;
+    }
+    if (best < 0) best = lanes.indexOf(Math.min(...lanes));
+    gaps.push(Math.max(0, i.start - lanes[best]));
+    lanes[best] = Math.max(lanes[best], i.end);
+  }
+  return gaps;
+}
