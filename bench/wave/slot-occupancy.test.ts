@@ -45,6 +45,7 @@ describe('idle gaps between builds on a slot', () => {
     ];
     // lane 1: 0–100; lane 2: 10–50, then 60–90 (gap 10), then 130 (gap 40: the lane free longest takes it).
     expect(idleGaps(builds, 2).sort((a, b) => a - b)).toEqual([10, 40]);
-    expect(idleGaps(builds, 1)).toEqual([0, 0, 0]);
+    // one slot over-booked: overlapping builds count no idle time, the gap before 130 does.
+    expect(idleGaps(builds, 1)).toEqual([0, 0, 30]);
   });
 });
