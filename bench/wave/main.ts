@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { readIndex } from '../../core/formats/repo-index';
 import { parseRootIndex, resolveIndexPath } from '../../core/formats/root-index';
 import { logStages } from './build-log-stages';
@@ -44,6 +45,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const say = (line: string) => console.error(`bench:wave: ${line}`);
+  // stdout carries the figures only (one JSON object with --json): the SDK's and its native core's logs go to
+  // stderr, warnings and worse.
+  Runtime.install({
+    logger: new DefaultLogger('WARN', (entry) => console.error(`${new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString()} [${entry.level}] ${entry.message} ${JSON.stringify(entry.meta ?? {})}`)),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+  });
   const tree = generateRecipeTree({ packages, cycle: !values['no-cycle'] });
   const deps = dependenciesOf(tree);
   const work = mkdtempSync(join(tmpdir(), 'summit-wavebench-'));
@@ -61,7 +68,7 @@ async function main(): Promise<void> {
     });
     const f = farm;
     const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
-      const res = await fetch(`${f.apiUrl}${path}`, init);
+      const res = await fetchRetrying(`${f.apiUrl}${path}`, init, say);
       const text = await res.text();
       if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text.slice(0, 300)}`);
       return (text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T;
@@ -141,6 +148,22 @@ async function publishedCounts(reposDir: string): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const e of await readIndex(readFileSync(path), path)) counts.set(e.name, (counts.get(e.name) ?? 0) + 1);
   return counts;
+}
+
+/**
+ * GETs are retried on a network error: when summit's planning blocks this process's event loop for longer than
+ * the API's keep-alive timeout, the server may close the kept socket just as the next request goes out on it.
+ */
+async function fetchRetrying(url: string, init: RequestInit, say: (line: string) => void): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      if ((init.method ?? 'GET') !== 'GET' || attempt >= 5) throw err;
+      say(`GET ${url} failed (${String((err as Error).cause ?? err)}); retrying`);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
 }
 
 async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 500): Promise<T> {
