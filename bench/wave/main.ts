@@ -15,7 +15,7 @@ import { dependenciesOf, generateRecipeTree } from './recipe-tree';
 import { printFigures } from './report';
 
 /**
- * `npm run bench:wave -- --packages N --slots S [--json] [--existing-tasks M] [--pg URL] [--no-cycle] [--keep]`:
+ * `npm run bench:wave -- --packages N --slots S [--json] [--existing-tasks M] [--pg URL] [--no-cycle] [--keep] [--timeout-minutes T]`:
  * one wave of N trivial recipes pushed into a real farm, measured from the API, the published index, the build
  * logs and the Temporal histories. Prints figures; asserts nothing about time.
  */
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const slots = Number(values.slots);
   const existing = Number(values['existing-tasks']);
   if (!Number.isInteger(packages) || packages < 4 || !Number.isInteger(slots) || slots < 1 || !Number.isInteger(existing) || existing < 0) {
-    console.error('usage: npm run bench:wave -- --packages N (≥ 4) --slots S (≥ 1) [--json] [--existing-tasks M] [--pg URL] [--no-cycle] [--keep]');
+    console.error('usage: npm run bench:wave -- --packages N (≥ 4) --slots S (≥ 1) [--json] [--existing-tasks M] [--pg URL] [--no-cycle] [--keep] [--timeout-minutes T]');
     process.exit(2);
   }
   const say = (line: string) => console.error(`bench:wave: ${line}`);
