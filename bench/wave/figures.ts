@@ -1,5 +1,5 @@
 import type { LogStages } from './build-log-stages';
-import { activityMs, completedCount, type WorkflowTimings } from './history-stages';
+import { activityMs, betweenActivitiesMs, completedCount, type WorkflowTimings } from './history-stages';
 import { heldTime, idleGaps, waitWithFreeSlot, type Interval } from './slot-occupancy';
 import { overheadPerPackage, summarize, utilisation, type Summary } from './statistics';
 
@@ -151,6 +151,7 @@ export function waveFigures(input: {
       const rp = activityMs(h, 'recordPublished');
       add('records', rb !== undefined && rp !== undefined ? rb + rp : undefined);
       add('artefact clean-up', activityMs(h, 'cleanupBuild'));
+      add('workflow tasks between activities', betweenActivitiesMs(h));
       if (h.closedAt !== undefined && h.startedAt !== undefined) add('build workflow', h.closedAt - h.startedAt);
     }
     const done = eventAt(t, 'completed');

@@ -1,4 +1,4 @@
-import { activityMs, completedCount, workflowTimings } from './history-stages';
+import { activityMs, betweenActivitiesMs, completedCount, workflowTimings } from './history-stages';
 
 const at = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
 
@@ -33,5 +33,10 @@ describe('activity timings from a build workflow history', () => {
     expect(activityMs(t, 'buildRecipe')).toBe(800 + 500);
     expect(completedCount(t, 'buildRecipe')).toBe(1);
     expect(activityMs(t, 'recordBuilt')).toBeUndefined();
+  });
+
+  it('sums the gaps between an activity closing and the next being scheduled', () => {
+    // 1900 → 2000 and 2500 → 2600.
+    expect(betweenActivitiesMs(workflowTimings(events as never))).toBe(200);
   });
 });

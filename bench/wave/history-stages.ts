@@ -67,3 +67,17 @@ export function activityMs(t: WorkflowTimings, type: string): number | undefined
 export function completedCount(t: WorkflowTimings, type: string): number {
   return t.activities.filter((a) => a.type === type && a.outcome === 'completed').length;
 }
+
+/**
+ * Time the workflow spent between one activity closing and the next being scheduled: the workflow task that
+ * decides the next step (waiting for a worker of the summit queue, replay, the decision).
+ */
+export function betweenActivitiesMs(t: WorkflowTimings): number {
+  const acts = [...t.activities].sort((a, b) => a.scheduledAt - b.scheduledAt);
+  let gap = 0;
+  for (let i = 1; i < acts.length; i++) {
+    const prev = acts[i - 1].closedAt;
+    if (prev !== undefined) gap += Math.max(0, acts[i].scheduledAt - prev);
+  }
+  return gap;
+}
