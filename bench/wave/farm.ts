@@ -1,0 +1,116 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import net from 'node:net';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startApi, RunningApi } from '../../api/main';
+import { loadOrCreateTokens } from '../../api/tokens';
+import { Config, parseConfig } from '../../core/config';
+import { DevServer, startDevServer, stopChild } from '../../workers/dev-server';
+import { RunningRole, startSummit } from '../../workers/summit';
+import { loadVesselConfig, RunningVessel, startVessel } from '../../workers/vessel';
+
+/**
+ * The farm the wave benchmark measures, shaped like `npm start`: the Temporal dev server (history in a SQLite
+ * file), the embedded database file unless a PostgreSQL URL is given, the API, summit (default hub timers) and
+ * vessel in this process, and one avalanche builder as its own process (`dist/workers/avalanche.js`) with S slots.
+ */
+export interface WaveFarm {
+  config: Config;
+  dataDir: string;
+  apiUrl: string;
+  adminToken: string;
+  hookToken: string;
+  reposDir: string;
+  client: Client;
+  builderLog: string;
+  stop(): Promise<void>;
+}
+
+export interface WaveFarmOptions {
+  work: string;
+  slots: number;
+  pgUrl?: string;
+  temporalBin: string;
+  /** Runs once the database exists, before summit starts (to fill it with finished tasks). */
+  beforeSummit?: (config: Config) => Promise<void>;
+}
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function startWaveFarm(opts: WaveFarmOptions): Promise<WaveFarm> {
+  const dataDir = join(opts.work, 'summit');
+  mkdirSync(dataDir, { recursive: true });
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async (): Promise<void> => {
+    for (const s of stops.reverse()) await s().catch((err) => console.error(`bench:wave: while stopping: ${String(err)}`));
+  };
+  try {
+    const temporal: DevServer = await startDevServer({
+      bin: opts.temporalBin, port: await freePort(), dbFile: join(opts.work, 'temporal.db'), logFile: join(opts.work, 'temporal.log'), readyTimeoutMs: 120_000,
+    });
+    stops.push(() => temporal.stop());
+    const env = {
+      SUMMIT_DATA_DIR: dataDir,
+      SUMMIT_TEMPORAL_ADDRESS: temporal.address,
+      SUMMIT_DATABASE_URL: opts.pgUrl ?? '',
+      SUMMIT_API_PORT: String(await freePort()),
+      SUMMIT_POLL_INTERVAL: '1h',
+      SUMMIT_LOG_LEVEL: 'warn',
+    };
+    const config = parseConfig(env);
+    if (opts.beforeSummit) await opts.beforeSummit(config);
+    const { tokens } = await loadOrCreateTokens(dataDir);
+    const api: RunningApi = await startApi(config);
+    stops.push(() => api.close());
+    const summit: RunningRole = await startSummit(config);
+    stops.push(() => summit.stop());
+    const vessel: RunningVessel = await startVessel(loadVesselConfig(env));
+    stops.push(() => vessel.stop());
+
+    const builderDir = join(opts.work, 'builder');
+    mkdirSync(builderDir, { recursive: true });
+    const builderLog = join(opts.work, 'builder.log');
+    const fd = openSync(builderLog, 'a');
+    const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist', 'workers', 'avalanche.js')], {
+      env: {
+        ...process.env,
+        SUMMIT_DATA_DIR: builderDir,
+        SUMMIT_BUILDER_ID: 'wave-builder',
+        SUMMIT_BUILDER_ISA: 'x86_64',
+        SUMMIT_BUILDER_SLOTS: String(opts.slots),
+        // As `npm start` beats for its builder.
+        SUMMIT_BUILDER_HEARTBEAT: '5s',
+        SUMMIT_AVALANCHE_PORT: String(await freePort()),
+        SUMMIT_AVALANCHE_HOST: '127.0.0.1',
+        SUMMIT_TEMPORAL_ADDRESS: temporal.address,
+      },
+      stdio: ['ignore', fd, fd],
+    });
+    closeSync(fd);
+    stops.push(() => stopChild(child));
+
+    const connection = await Connection.connect({ address: temporal.address });
+    stops.push(() => connection.close());
+    return {
+      config, dataDir, apiUrl: api.url, reposDir: vessel.reposDir, builderLog, stop,
+      client: new Client({ connection, namespace: config.SUMMIT_TEMPORAL_NAMESPACE }),
+      adminToken: tokens.find((t) => t.role === 'admin')!.token,
+      hookToken: tokens.find((t) => t.role === 'hook')!.token,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

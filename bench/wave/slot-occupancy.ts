@@ -1,0 +1,60 @@
+/**
+ * When a builder's slots were free (pure). A slot is held from the moment its build activity started on the
+ * builder to the moment it closed; a ready build that waits while every slot is held is waiting for capacity,
+ * not for orchestration, so the "ready → started while a slot is free" figure counts only the rest.
+ */
+export interface Interval {
+  start: number;
+  end: number;
+}
+
+/** Builds holding a slot at `t` (an interval holds [start, end)). */
+export function heldAt(intervals: readonly Interval[], t: number): number {
+  let n = 0;
+  for (const i of intervals) if (i.start <= t && t < i.end) n++;
+  return n;
+}
+
+/** The first moment at or after `t` when fewer than `slots` builds hold a slot. */
+export function firstFreeAt(intervals: readonly Interval[], slots: number, t: number): number {
+  if (heldAt(intervals, t) < slots) return t;
+  const ends = intervals.map((i) => i.end).filter((e) => e > t).sort((a, b) => a - b);
+  for (const e of ends) if (heldAt(intervals, e) < slots) return e;
+  return ends.length ? ends[ends.length - 1] : t;
+}
+
+/**
+ * How long a build waited to start while a slot was free: from max(ready, first free slot after ready) to its
+ * start, with `others` the slot intervals of every other build. Never negative.
+ */
+export function waitWithFreeSlot(ready: number, started: number, others: readonly Interval[], slots: number): number {
+  const free = firstFreeAt(others, slots, ready);
+  return Math.max(0, started - Math.max(ready, free));
+}
+
+/** Σ of the intervals: slot time held by builds. */
+export function heldTime(intervals: readonly Interval[]): number {
+  return intervals.reduce((sum, i) => sum + Math.max(0, i.end - i.start), 0);
+}
+
+/**
+ * Idle time between consecutive builds on the same slot. The builder does not say which slot ran a build, so
+ * builds are laid onto `slots` lanes in start order, each onto the lane that became free first; the gaps of
+ * each lane between its first and last build are returned (a lane's wait before its first build is left out).
+ */
+export function idleGaps(intervals: readonly Interval[], slots: number): number[] {
+  const lanes: number[] = [];
+  const gaps: number[] = [];
+  for (const i of [...intervals].sort((a, b) => a.start - b.start)) {
+    let best = -1;
+    for (let l = 0; l < lanes.length; l++) if (lanes[l] <= i.start && (best < 0 || lanes[l] < lanes[best])) best = l;
+    if (best < 0 && lanes.length < slots) {
+      lanes.push(i.end);
+      continue;
+    }
+    if (best < 0) best = lanes.indexOf(Math.min(...lanes));
+    gaps.push(Math.max(0, i.start - lanes[best]));
+    lanes[best] = Math.max(lanes[best], i.end);
+  }
+  return gaps;
+}
