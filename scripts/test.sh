@@ -102,7 +102,9 @@ run_gate lint npx --no-install eslint --max-warnings 0 .
 run_gate typecheck npx --no-install tsc -p tsconfig.json --noEmit
 
 REPORT="$RUN_DIR/jest.json"
-npx --no-install jest --json --outputFile="$REPORT" "$@"
+# --forceExit: a test that leaks a handle (a server its failed afterAll never stopped) must not hold the run open
+# after the report is written; whatever it left running is ended below by summit_reap_run_processes.
+npx --no-install jest --json --outputFile="$REPORT" --forceExit "$@"
 status=$?
 [ "$gate_failures" -gt 0 ] && [ "$status" -eq 0 ] && status=1
 
