@@ -4,35 +4,21 @@
  * packages are in the published index, stops it with Ctrl-C (SIGINT), and checks that a second start resumes
  * from the data folder without building anything again.
  */
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { readIndex } from '../core/formats/repo-index';
 import { parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
 import { waitFor } from './helpers/farm';
+import { npmStart, type Started } from './helpers/npm-start';
 import { freePort } from './support/temporal';
 
 jest.setTimeout(600_000);
 
-const ROOT = resolve(__dirname, '..');
 let dataDir: string;
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
 
-async function npmStart(env: Record<string, string>): Promise<Started> {
-  let output = '';
-  // Its own process group, so Ctrl-C reaches npm, bash and node as it would in a terminal.
-  const child = spawn('npm', ['start'], { cwd: ROOT, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  return { child, output: () => output, exited };
-}
 
 /**
  * Ctrl-C as a terminal sends it: SIGINT to the whole process group. npm itself then dies of the signal, as it
@@ -80,7 +66,7 @@ describe('npm start', () => {
   });
 
   it('builds and publishes the demo recipes from a clean data folder, prints where everything is, and stops on Ctrl-C', async () => {
-    const started = await npmStart(env);
+    const started = npmStart(env);
     try {
       await waitFor('the demo packages in the published index', async () => {
         const names = await demoIndex();
@@ -102,7 +88,7 @@ describe('npm start', () => {
 
   it('resumes from the data folder on a second start: nothing rebuilt, tokens not printed again', async () => {
     const historiesBefore = readFileSync(join(dataDir, 'vessel', 'repos', 'main', 'moss-root-index.json'), 'utf8');
-    const started = await npmStart(env);
+    const started = npmStart(env);
     try {
       await waitFor('the second start to be up', async () => (/Ctrl-C stops everything/.test(started.output()) ? true : undefined), 120_000, async () => started.output().slice(-3000));
       const res = await fetch(`http://127.0.0.1:${env.SUMMIT_API_PORT}/api/tasks`);
@@ -118,7 +104,7 @@ describe('npm start', () => {
   });
 
   it('builds what a user pushes to the demo repository it prints, through the installed post-receive hook', async () => {
-    const started = await npmStart(env);
+    const started = npmStart(env);
     try {
       await waitFor('npm start to be up', async () => (/Ctrl-C stops everything/.test(started.output()) ? true : undefined), 120_000, async () => started.output().slice(-3000));
       // The commands it prints, as a user would run them.
