@@ -15,7 +15,7 @@ import { main as summitCli } from '../cli/main';
 import { POLL_SCHEDULE_ID } from '../workers/hub-control';
 import { readIndex } from '../core/formats/repo-index';
 import { parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
-import { Farm, startFarm, waitFor } from './helpers/farm';
+import { Farm, hookedRepository, startFarm, waitFor, type TaskView } from './helpers/farm';
 import { recipeYaml } from './helpers/git-repo';
 import { createTestDatabase, TestDatabase } from './support/postgres';
 import { startTemporalTestServer, TemporalTestServer } from './support/temporal';
@@ -29,16 +29,6 @@ let work: string;
 let farm: Farm;
 let clone: string;
 
-interface TaskView {
-  id: string;
-  source: string;
-  release: number;
-  status: string;
-  attempts: number;
-  builder: string | null;
-  reason: string | null;
-  logTail: string | null;
-}
 
 async function api<T>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
   const res = await fetch(`${farm.api.url}${path}`, init);
@@ -109,20 +99,7 @@ beforeAll(async () => {
   await farm.startBuilder('av2');
 
   // The recipe repository: a bare repository with summit's hook installed, and a contributor's clone.
-  const bare = join(work, 'recipes.git');
-  git(work, 'init', '-q', '--bare', '-b', 'main', bare);
-  const installed = await summitCli(['hook', 'install', bare, '--repository', 'recipes', '--url', farm.api.url, '--token', farm.hookToken, '--ref', 'main'], { out: () => undefined, err: (t) => console.error(t) });
-  expect(installed).toBe(0);
-  const created = await api('/api/repositories', {
-    method: 'POST', headers: { authorization: `Bearer ${farm.adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ id: 'recipes', project: 'e2e', url: bare, ref: 'main' }),
-  });
-  expect(created.status).toBe(201);
-  clone = join(work, 'clone');
-  git(work, 'clone', '-q', bare, clone);
-  git(clone, 'config', 'user.email', 'e2e@summit.invalid');
-  git(clone, 'config', 'user.name', 'E2E');
-  git(clone, 'checkout', '-q', '-b', 'main');
+  ({ clone } = await hookedRepository(farm, work, 'e2e'));
   await waitFor('both builders to report to the hub', async () => {
     const { body } = await api<{ items: Array<{ id: string }> }>('/api/builders');
     return body.items.length >= 2 ? true : undefined;

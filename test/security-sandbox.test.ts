@@ -11,11 +11,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { main as summitCli } from '../cli/main';
 import { machinePrefix } from '../core/build/machine-name';
 import { readIndex } from '../core/formats/repo-index';
 import { parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
-import { Farm, startFarm, waitFor } from './helpers/farm';
+import { Farm, hookedRepository, startFarm, waitFor, type TaskView } from './helpers/farm';
 import { describeWhenAvailable } from './support/ci';
 import { nspawnUnavailableReason } from './support/nspawn';
 import { createTestDatabase, TestDatabase } from './support/postgres';
@@ -24,14 +23,6 @@ import { dataConverterFor } from '../workers/temporal';
 
 jest.setTimeout(600_000);
 
-interface TaskView {
-  id: string;
-  source: string;
-  status: string;
-  attempts: number;
-  reason: string | null;
-  logTail: string | null;
-}
 
 /** A recipe with the given steps (each a list of shell lines). */
 function hostileRecipe(name: string, steps: Partial<Record<'setup' | 'build' | 'install', string[]>>, extra: string[] = []): string {
@@ -83,19 +74,7 @@ describeWhenAvailable(nspawnUnavailableReason(), 'hostile recipes in the build s
     farm = await startFarm({ work, temporalAddress: temporal.address, databaseUrl: pg.url });
     apiPort = Number(new URL(farm.api.url).port);
     await farm.startBuilder('sec1', builderEnv);
-    const bare = join(work, 'recipes.git');
-    git(work, 'init', '-q', '--bare', '-b', 'main', bare);
-    expect(await summitCli(['hook', 'install', bare, '--repository', 'recipes', '--url', farm.api.url, '--token', farm.hookToken, '--ref', 'main'], { out: () => undefined, err: (t) => console.error(t) })).toBe(0);
-    const created = await api('/api/repositories', {
-      method: 'POST', headers: { authorization: `Bearer ${farm.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ id: 'recipes', project: 'sec', url: bare, ref: 'main' }),
-    });
-    expect(created.status).toBe(201);
-    clone = join(work, 'clone');
-    git(work, 'clone', '-q', bare, clone);
-    git(clone, 'config', 'user.email', 'sec@summit.invalid');
-    git(clone, 'config', 'user.name', 'Sec');
-    git(clone, 'checkout', '-q', '-b', 'main');
+    ({ clone } = await hookedRepository(farm, work, 'sec'));
     await waitFor('the builder to report to the hub', async () => ((await api<{ items: unknown[] }>('/api/builders')).body.items.length > 0 ? true : undefined), 60_000);
   });
 

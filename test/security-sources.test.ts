@@ -20,7 +20,7 @@ import { parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
 import { extractPackage } from '../packaging/extract';
 import { withStoneFile } from '../packaging/open-stone';
 import { createRecipeRepo, recipeYaml } from './fixtures/avalanche/recipe-repo';
-import { Farm, startFarm, waitFor } from './helpers/farm';
+import { Farm, startFarm, waitFor, type TaskView } from './helpers/farm';
 import { TestRepo } from './helpers/git-repo';
 import { createTestDatabase, TestDatabase } from './support/postgres';
 import { startTemporalTestServer, TemporalTestServer } from './support/temporal';
@@ -34,14 +34,6 @@ let farm: Farm;
 let adminToken: string;
 const PRIVATE_MARKER = `private-repository-content-${randomBytes(8).toString('hex')}`;
 
-interface TaskView {
-  id: string;
-  source: string;
-  status: string;
-  attempts: number;
-  reason: string | null;
-  logTail: string | null;
-}
 
 async function api<T>(path: string, init: RequestInit = {}): Promise<{ status: number; text: string; body: T }> {
   const res = await fetch(`${farm.api.url}${path}`, init);

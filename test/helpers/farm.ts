@@ -1,8 +1,9 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startApi, RunningApi } from '../../api/main';
 import { loadOrCreateTokens } from '../../api/tokens';
+import { main as summitCli } from '../../cli/main';
 import { Config, parseConfig } from '../../core/config';
 import { generatePayloadKey } from '../../core/payload-codec';
 import { stopChild } from '../../workers/dev-server';
@@ -122,4 +123,43 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? `\n${await describe()}` : ''}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** A task as `GET /api/tasks` lists it: the fields the end-to-end tests read. */
+export interface TaskView {
+  id: string;
+  source: string;
+  release: number;
+  status: string;
+  attempts: number;
+  builder: string | null;
+  reason: string | null;
+  logTail: string | null;
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }).trim();
+}
+
+/**
+ * The recipe repository of an end-to-end test, as a contributor's farm has it: a bare repository `<work>/recipes.git`
+ * with summit's post-receive hook installed (`summit hook install`), registered through the API as `recipes` of
+ * `project`, and a contributor's clone `<work>/clone` on branch main to commit and push from.
+ */
+export async function hookedRepository(farm: Farm, work: string, project: string): Promise<{ bare: string; clone: string }> {
+  const bare = join(work, 'recipes.git');
+  git(work, 'init', '-q', '--bare', '-b', 'main', bare);
+  const installed = await summitCli(['hook', 'install', bare, '--repository', 'recipes', '--url', farm.api.url, '--token', farm.hookToken, '--ref', 'main'], { out: () => undefined, err: (t) => console.error(t) });
+  if (installed !== 0) throw new Error(`summit hook install ${bare} exited with ${installed}`);
+  const created = await fetch(`${farm.api.url}/api/repositories`, {
+    method: 'POST', headers: { authorization: `Bearer ${farm.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id: 'recipes', project, url: bare, ref: 'main' }),
+  });
+  if (created.status !== 201) throw new Error(`registering ${bare}: ${created.status} ${await created.text()}`);
+  const clone = join(work, 'clone');
+  git(work, 'clone', '-q', bare, clone);
+  git(clone, 'config', 'user.email', `${project}@summit.invalid`);
+  git(clone, 'config', 'user.name', project);
+  git(clone, 'checkout', '-q', '-b', 'main');
+  return { bare, clone };
 }
