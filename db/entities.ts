@@ -74,6 +74,15 @@ export const InvalidRecipe = defineEntity({
 export const Task = defineEntity({
   name: 'Task',
   tableName: 'tasks',
+  // The task list's order (createdAt desc, id desc) alone and after each of its filters, so that a page and its
+  // keyset cursor are an index range, not a full scan and sort. Created on older databases by the safe schema
+  // update at open.
+  indexes: [
+    { name: 'tasks_created_at_id_index', properties: ['createdAt', 'id'] },
+    { name: 'tasks_status_created_at_id_index', properties: ['status', 'createdAt', 'id'] },
+    { name: 'tasks_repository_created_at_id_index', properties: ['repository', 'createdAt', 'id'] },
+    { name: 'tasks_source_created_at_id_index', properties: ['source', 'createdAt', 'id'] },
+  ],
   properties: (p) => ({
     /** The build id, also the build workflow's id. */
     id: p.string().primary(),

@@ -26,6 +26,14 @@ export interface TaskFilter {
   source?: string;
   limit: number;
   offset: number;
+  /** Keyset paging: only tasks after this one in the list's order (createdAt desc, id desc). */
+  after?: TaskCursor;
+}
+
+/** Where a page of the task list ended: its last task's creation time and id. */
+export interface TaskCursor {
+  createdAt: Date;
+  id: string;
 }
 
 export type NewTask = Pick<TaskRow, 'id' | 'project' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'commit' | 'recipePath'>;
@@ -148,17 +156,28 @@ export class Store {
     return this.em().findOne(Task, { id });
   }
 
-  async listTasks(filter: TaskFilter): Promise<{ items: TaskRow[]; total: number }> {
+  /**
+   * A page of tasks, newest first (ties by id, descending: one direction, so every filter's index serves it),
+   * with `total`, the count of all tasks matching the filters (not only those after the cursor), and `next`,
+   * the cursor of the following page when there is one.
+   */
+  async listTasks(filter: TaskFilter): Promise<{ items: TaskRow[]; total: number; next: TaskCursor | null }> {
     const where: Record<string, unknown> = {};
     if (filter.status?.length) where.status = { $in: filter.status };
     if (filter.repository) where.repository = filter.repository;
     if (filter.source) where.source = filter.source;
-    const [items, total] = await this.em().findAndCount(Task, where, {
-      orderBy: { createdAt: 'desc', id: 'asc' },
-      limit: filter.limit,
-      offset: filter.offset,
-    });
-    return { items, total };
+    const em = this.em();
+    const page: Record<string, unknown> = filter.after
+      ? { ...where, $or: [{ createdAt: { $lt: filter.after.createdAt } }, { createdAt: filter.after.createdAt, id: { $lt: filter.after.id } }] }
+      : where;
+    const [rows, total] = await Promise.all([
+      em.find(Task, page, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: filter.limit + 1, offset: filter.offset }),
+      em.fork().count(Task, where),
+    ]);
+    const items = rows.slice(0, filter.limit);
+    const last = items.at(-1);
+    const next = rows.length > filter.limit && last ? { createdAt: last.createdAt, id: last.id } : null;
+    return { items, total, next };
   }
 
   async openTasks(): Promise<TaskRow[]> {

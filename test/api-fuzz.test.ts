@@ -175,7 +175,11 @@ interface Entry {
 
 const sometimesEmpty = (rand: Rand, make: () => Body): Body => (chance(rand, 0.6) ? {} : make());
 const tasksQuery = (rand: Rand, known: Known) =>
-  query(rand, ['status', 'repository', 'source', 'limit', 'offset'], (key) => {
+  query(rand, ['status', 'repository', 'source', 'limit', 'offset', 'cursor'], (key) => {
+    if (key === 'cursor') {
+      const good = Buffer.from(JSON.stringify([Date.now() - randInt(rand, 1e9), pick(rand, [...known.tasks, 'x'])])).toString('base64url');
+      return pick(rand, [encodeURIComponent(good), good.slice(0, -2), 'AAAA', '%3D%3D', `${good}.`, pick(rand, NUMBERS), pick(rand, CONTROL)]);
+    }
     if (key === 'status') return pick(rand, ['failed', 'failed,blocked', 'new', 'done', ',', 'failed,%00', 'completed,,new', pick(rand, CONTROL)]);
     if (key === 'limit' || key === 'offset') return pick(rand, NUMBERS);
     return chance(rand, 0.5) ? pick(rand, [...known.repositories, 'liba', 'broken']) : segment(rand, known.repositories);

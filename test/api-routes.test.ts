@@ -176,6 +176,10 @@ describe('status codes', () => {
     ['/api/tasks?status=done', 'query.status.0'],
     ['/api/tasks?limit=500', 'query.limit'],
     ['/api/tasks?offset=-1', 'query.offset'],
+    ['/api/tasks?cursor=nope!', 'query.cursor'],
+    [`/api/tasks?cursor=${Buffer.from('{"a":1}').toString('base64url')}`, 'query.cursor'],
+    [`/api/tasks?cursor=${Buffer.from('[1e300,"x"]').toString('base64url')}`, 'query.cursor'],
+    ['/api/tasks?cursor=a&cursor=b', 'query.cursor'],
     [at(id('broken'), '/log?tail=0'), 'query.tail'],
   ])('an invalid query %s is a 422 naming %s', async (path, field) => {
     const reply = await call('GET', path);
@@ -290,6 +294,26 @@ describe('reads', () => {
     const repeated = await call('GET', '/api/tasks?status=failed&status=building&repository=recipes');
     expect(repeated.json.total).toBe(2);
     expect((await call('GET', '/api/tasks?source=liba')).json.items).toMatchObject([{ id: id('liba'), status: 'completed' }]);
+  });
+
+  it('pages tasks by keyset: nextCursor walks every task once, newest first, filtered or not', async () => {
+    for (const filter of ['', '&status=new', '&repository=recipes']) {
+      const seen: Array<{ id: string; createdAt: string }> = [];
+      let reply = await call('GET', `/api/tasks?limit=2${filter}`);
+      for (;;) {
+        expect(reply.status).toBe(200);
+        expect(reply.json.total).toBe(filter === '&status=new' ? 4 : 7);
+        seen.push(...reply.json.items);
+        if (!reply.json.nextCursor) break;
+        reply = await call('GET', `/api/tasks?limit=2${filter}&cursor=${reply.json.nextCursor}`);
+      }
+      const all = (await call('GET', `/api/tasks?limit=200${filter}`)).json;
+      expect(all.nextCursor).toBeNull();
+      expect(seen.map((t) => t.id)).toEqual(all.items.map((t: { id: string }) => t.id));
+      expect(new Set(seen.map((t) => t.id)).size).toBe(filter === '&status=new' ? 4 : 7);
+      const times = seen.map((t) => Date.parse(t.createdAt));
+      expect(times).toEqual([...times].sort((a, b) => b - a));
+    }
   });
 
   it('shows one task by its URL-encoded build id, with its events in order', async () => {

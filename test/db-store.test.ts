@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
 import { IllegalTransitionError } from '../core/task/state';
+import { Task } from '../db/entities';
 import { openDatabase } from '../db/orm';
 import { ConflictError, NotFoundError, Store } from '../db/store';
 import { createTestDatabase, TestDatabase } from './support/postgres';
@@ -39,6 +40,21 @@ describe.each(['postgresql', 'embedded libsql'])('the read model on %s', (driver
     await expect(store.addRepository({ id: 'recipes', project: 'serpent', url: 'x' })).rejects.toThrow(ConflictError);
   });
 
+  it('creates the task list indexes on a database that lacks them, at open', async () => {
+    const LIST_INDEXES = ['tasks_created_at_id_index', 'tasks_repository_created_at_id_index', 'tasks_source_created_at_id_index', 'tasks_status_created_at_id_index'];
+    const indexes = async (o: MikroORM): Promise<string[]> => {
+      const sql = driver === 'postgresql' ? `select indexname as name from pg_indexes where tablename = 'tasks'` : `select name from sqlite_master where type = 'index' and tbl_name = 'tasks'`;
+      const rows: Array<{ name: string }> = await o.em.getConnection().execute(sql);
+      return rows.map((r) => r.name).filter((n) => LIST_INDEXES.includes(n)).sort();
+    };
+    expect(await indexes(orm)).toEqual(LIST_INDEXES);
+    for (const name of LIST_INDEXES) await orm.em.getConnection().execute(`drop index ${name}`);
+    expect(await indexes(orm)).toEqual([]);
+    const again = await openDatabase({ url: pg?.url, dataDir: dir });
+    expect(await indexes(again)).toEqual(LIST_INDEXES);
+    await again.close(true);
+  });
+
   it('walks a task through the state machine, recording every event and time', async () => {
     await store.createTask(TASK, 'recipe liba 1.0-1 at c0ffee');
     await store.setStatus(TASK.id, 'building', 'dispatched', { builder: 'b1' });
@@ -67,6 +83,35 @@ describe.each(['postgresql', 'embedded libsql'])('the read model on %s', (driver
     const rest = await store.listTasks({ status: ['new'], limit: 3, offset: 3 });
     expect(rest.items).toHaveLength(1);
     expect((await store.listTasks({ source: 'liba', limit: 10, offset: 0 })).items.map((t) => t.status)).toEqual(['completed']);
+  });
+
+  it('pages tasks by keyset: disjoint, ordered, complete, and stable while tasks are added', async () => {
+    const base = Date.UTC(2020, 0, 1);
+    // Several tasks per instant, so that ties on createdAt are broken by id.
+    for (let i = 0; i < 23; i++) {
+      const id = `${TASK.id}-k${String(i).padStart(2, '0')}`;
+      await store.createTask({ ...TASK, id, source: 'keyset' }, 'x');
+      await orm.em.fork().nativeUpdate(Task, { id }, { createdAt: new Date(base + Math.floor(i / 3) * 1000) });
+    }
+    const want = (await store.listTasks({ source: 'keyset', limit: 200, offset: 0 })).items.map((t) => t.id);
+    expect(want).toHaveLength(23);
+    const seen: string[] = [];
+    let page = await store.listTasks({ source: 'keyset', limit: 5, offset: 0 });
+    let added = 0;
+    for (;;) {
+      expect(page.total).toBe(23 + added);
+      seen.push(...page.items.map((t) => t.id));
+      if (!page.next) break;
+      // A newer task arriving between pages lands before the cursor: it neither shifts nor repeats a page.
+      await store.createTask({ ...TASK, id: `${TASK.id}-new${added++}`, source: 'keyset' }, 'x');
+      page = await store.listTasks({ source: 'keyset', limit: 5, offset: 0, after: page.next });
+    }
+    expect(seen).toEqual(want);
+    const rows = await Promise.all(seen.map((id) => store.getTask(id)));
+    for (let i = 1; i < rows.length; i++) {
+      const [a, b] = [rows[i - 1], rows[i]];
+      expect(a.createdAt > b.createdAt || (a.createdAt.getTime() === b.createdAt.getTime() && a.id > b.id)).toBe(true);
+    }
   });
 
   it('replaces a repository recipe snapshot, keeping JSON columns intact', async () => {

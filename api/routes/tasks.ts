@@ -6,6 +6,7 @@ import type { ApiDeps } from '../deps';
 import { openTaskLog } from '../services/task-log';
 import { commandTask, taskDetail } from '../services/tasks';
 import { parse } from '../validate';
+import type { TaskCursor } from '../../db/store';
 import { idParams, noBody, once, queryInt } from './schemas';
 
 /** `status=failed,blocked` and `status=failed&status=blocked` mean the same. */
@@ -15,6 +16,29 @@ const statusList = z.preprocess(
   z.array(z.enum(TASK_STATUSES)).optional(),
 );
 
+/**
+ * The opaque keyset cursor of GET /api/tasks: the last item's creation time (ms) and id, as base64url JSON. Any
+ * other string is a 422 naming `query.cursor`, never a page from somewhere else.
+ */
+export function encodeTaskCursor(c: TaskCursor): string {
+  return Buffer.from(JSON.stringify([c.createdAt.getTime(), c.id])).toString('base64url');
+}
+
+const cursor = z.string().max(2048).transform((s, ctx): TaskCursor => {
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(s)) throw new Error('not base64url');
+    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string' && v[1].length > 0 && v[1].length <= 1024) {
+      const createdAt = new Date(v[0] as number);
+      if (!Number.isNaN(createdAt.getTime())) return { createdAt, id: v[1] };
+    }
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: 'custom', message: 'not a cursor given by this API (nextCursor of a previous page)' });
+  return z.NEVER;
+});
+
 // Strict: a misspelt filter (`?state=failed`) is a 422, not silently the unfiltered list.
 const listQuery = z.strictObject({
   status: statusList,
@@ -22,7 +46,9 @@ const listQuery = z.strictObject({
   source: once(z.string().min(1).max(255)).optional(),
   // 200 keeps one page of task rows well under a megabyte.
   limit: queryInt(1, 200).default(50),
+  // Slower on deep pages (the database walks and drops every skipped row): prefer `cursor`.
   offset: queryInt(0, Number.MAX_SAFE_INTEGER).default(0),
+  cursor: once(cursor).optional(),
 });
 
 const logQuery = z.strictObject({ tail: queryInt(1, 100_000).optional() });
@@ -32,7 +58,8 @@ const logQuery = z.strictObject({ tail: queryInt(1, 100_000).optional() });
  * <isa>): it travels URL-encoded as ONE path segment, `/api/tasks/${encodeURIComponent(id)}`. One scheme only,
  * so /log, /retry and /cancel can never be mistaken for part of an id.
  *
- * GET  /api/tasks             public: ?status=a,b&repository=&source=&limit=(1-200, 50)&offset=
+ * GET  /api/tasks             public: ?status=a,b&repository=&source=&limit=(1-200, 50)&cursor=&offset=
+ *                             newest first; `nextCursor` (null on the last page) is the next page's `cursor`
  * GET  /api/tasks/:id         public: the task and its events
  * GET  /api/tasks/:id/log     public: text/plain, the whole log or ?tail=N lines
  * POST /api/tasks/:id/retry   admin
@@ -41,9 +68,10 @@ const logQuery = z.strictObject({ tail: queryInt(1, 100_000).optional() });
 export function tasksRouter(deps: ApiDeps): Router {
   const router = Router();
   router.get('/api/tasks', async (req, res) => {
-    const query = parse('query', listQuery, req.query);
-    const page = await deps.store.listTasks(query);
-    res.json({ items: page.items, total: page.total, limit: query.limit, offset: query.offset });
+    const { cursor: after, ...query } = parse('query', listQuery, req.query);
+    const page = await deps.store.listTasks({ ...query, after });
+    const nextCursor = page.next ? encodeTaskCursor(page.next) : null;
+    res.json({ items: page.items, total: page.total, limit: query.limit, offset: query.offset, nextCursor });
   });
   router.get('/api/tasks/:id', async (req, res) => {
     const { id } = parse('params', idParams, req.params);
