@@ -15,27 +15,24 @@ const duration = z
     return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
   });
 
-/** A size in bytes with an optional binary unit: 512M is 512 MiB, 2G is 2 GiB. */
-const size = z
-  .string()
-  .regex(/^\d+[KMGT]?$/i, 'a size such as 256M, 20G or 1048576 (K, M, G, T are powers of 1024)')
-  .transform((v) => {
-    const unit = v.slice(-1).toUpperCase();
-    const exp = 'KMGT'.indexOf(unit) + 1;
-    return Number(exp ? v.slice(0, -1) : v) * 1024 ** exp;
-  });
+/**
+ * A size in bytes with an optional binary unit (K, M, G, T: powers of 1024): 512M is 512 MiB, 2G is 2 GiB. One
+ * parser for every size setting; `example` is the message a bad value gets.
+ */
+const sizeOf = (example: string) =>
+  z
+    .string()
+    .regex(/^\d+[KMGT]?$/i, example)
+    .transform((v) => {
+      const exp = 'KMGT'.indexOf(v.slice(-1).toUpperCase()) + 1;
+      return Number(exp ? v.slice(0, -1) : v) * 1024 ** exp;
+    });
+const size = sizeOf('a size such as 256M, 20G or 1048576 (K, M, G, T are powers of 1024)');
+const byteSize = sizeOf('a size in bytes such as 500M or 2G');
 
 const port = z.coerce.number().int().min(0).max(65535);
 const csv = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 const absolutePaths = csv.pipe(z.array(z.string().startsWith('/', 'an absolute path')));
-/** A byte size: a number, optionally with K, M, G or T (powers of 1024). */
-const byteSize = z
-  .string()
-  .regex(/^\d+[KMGT]?$/i, 'a size in bytes such as 500M or 2G')
-  .transform((v) => {
-    const unit = /[KMGT]$/i.test(v) ? v.slice(-1).toUpperCase() : '';
-    return Number(unit ? v.slice(0, -1) : v) * 1024 ** (unit ? 'KMGT'.indexOf(unit) + 1 : 0);
-  });
 
 export const configSchema = z.object({
   // Every role

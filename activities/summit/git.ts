@@ -66,14 +66,6 @@ export async function resolveCommit(mirror: string, rev: string): Promise<string
   })).toString().trim();
 }
 
-export async function listFiles(mirror: string, commit: string): Promise<string[]> {
-  return (await git(['--git-dir', mirror, 'ls-tree', '-r', '--name-only', '-z', commit])).toString().split('\0').filter(Boolean);
-}
-
-export async function readBlob(mirror: string, commit: string, path: string): Promise<Buffer> {
-  return git(['--git-dir', mirror, 'show', `${commit}:${path}`]);
-}
-
 /** One blob of a tree as `git ls-tree -l` lists it. */
 export interface TreeBlob {
   path: string;

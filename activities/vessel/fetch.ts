@@ -1,3 +1,4 @@
+import { isSha256Hex } from '../../core/formats/hash';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -57,7 +58,6 @@ export interface FetchOptions {
   idleTimeoutMs?: number;
 }
 
-const SHA256_HEX = /^[0-9a-f]{64}$/;
 const PROGRESS_EVERY_MS = 1_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
@@ -69,7 +69,7 @@ export function artefactUrl(source: ArtefactSource, name: string): string {
 function declarationProblem(a: Artefact): string | undefined {
   if (!isSafeSegment(a.name)) return `artefact name "${a.name}" is not a plain file name`;
   if (!Number.isSafeInteger(a.size) || a.size < 0) return `${a.name}: declared size ${a.size} is not a byte count`;
-  if (!SHA256_HEX.test(a.sha256.toLowerCase())) return `${a.name}: declared sha256 "${a.sha256}" is not a sha256 hex digest`;
+  if (!isSha256Hex(a.sha256.toLowerCase())) return `${a.name}: declared sha256 "${a.sha256}" is not a sha256 hex digest`;
   return undefined;
 }
 

@@ -1,3 +1,4 @@
+import { isSha256Hex } from '../formats/hash';
 import type { ArchiveUpstream, GitUpstream, Upstream } from '../formats/recipe-types';
 import { checkLocalPath, LOCAL_SOURCES_SETTING, parseSourceUrl, redactUrl, SourceUrlError, type LocalRoots } from '../security/source-url';
 
@@ -81,7 +82,7 @@ function allowedLocation(url: string, kind: 'archive' | 'git', local: LocalRoots
 
 function planArchive(u: ArchiveUpstream, local: LocalRoots): ArchivePlan {
   const what = `upstream ${redactUrl(u.url)}`;
-  if (!/^[0-9a-f]{64}$/i.test(u.hash)) throw new UpstreamError(`${what}: hash "${u.hash}" is not a sha256 in hex`);
+  if (!isSha256Hex(u.hash.toLowerCase())) throw new UpstreamError(`${what}: hash "${u.hash}" is not a sha256 in hex`);
   const location = allowedLocation(u.url, 'archive', local, what);
   const source: ArchivePlan['source'] = location.kind === 'local' ? { type: 'file', path: location.path } : { type: 'http', url: u.url };
   const pathPart = location.kind === 'local' ? location.path : new URL(u.url).pathname;

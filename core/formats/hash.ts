@@ -42,3 +42,8 @@ export async function xxh3_64Once(data: Uint8Array): Promise<Uint8Array> {
   h.update(data);
   return h.digest('binary');
 }
+
+/** A sha256 digest as the formats and the API write it: 64 lower-case hex digits. */
+export function isSha256Hex(value: string): boolean {
+  return /^[0-9a-f]{64}$/.test(value);
+}

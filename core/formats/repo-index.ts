@@ -1,3 +1,4 @@
+import { isSha256Hex } from './hash';
 import { FormatError } from './errors';
 import { FileType, PayloadKind } from './stone/header';
 import { metaFromRecords, PackageMeta, recordsFromMeta, requireMossFields } from './stone/meta';
@@ -15,7 +16,6 @@ export interface IndexEntry extends PackageMeta {
   size: number;
 }
 
-const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /**
  * Each index entry's encoded meta payload, keyed by the entry object. Entries are never mutated once made (a
@@ -43,7 +43,7 @@ export async function readIndex(bytes: Uint8Array, where = 'stone.index', encode
     if (meta.uri === undefined || meta.hash === undefined || meta.size === undefined) {
       throw new FormatError('index', `${at} (${meta.name})`, 'lacks PackageURI, PackageHash or PackageSize');
     }
-    if (!SHA256_HEX.test(meta.hash)) throw new FormatError('index', `${at} (${meta.name})`, `PackageHash "${meta.hash}" is not a sha256 hex digest`);
+    if (!isSha256Hex(meta.hash)) throw new FormatError('index', `${at} (${meta.name})`, `PackageHash "${meta.hash}" is not a sha256 hex digest`);
     const entry = meta as IndexEntry;
     if (encoded) {
       const { header, offset } = reader.payloads[i];
@@ -71,7 +71,7 @@ export async function writeIndex(entries: readonly IndexEntry[], encoded?: Encod
       payloads.push(known);
       continue;
     }
-    if (!SHA256_HEX.test(e.hash)) throw new FormatError('index', e.name, `PackageHash "${e.hash}" is not a sha256 hex digest`);
+    if (!isSha256Hex(e.hash)) throw new FormatError('index', e.name, `PackageHash "${e.hash}" is not a sha256 hex digest`);
     const payload = await encodeRecordPayload({ kind: PayloadKind.Meta, records: recordsFromMeta(e) });
     encoded?.set(e, payload);
     payloads.push(payload);
