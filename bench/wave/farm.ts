@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startApi, RunningApi } from '../../api/main';
 import { loadOrCreateTokens } from '../../api/tokens';
+import { generatePayloadKey } from '../../core/payload-codec';
+import { dataConverterFor } from '../../workers/temporal';
 import { Config, parseConfig } from '../../core/config';
 import { DevServer, startDevServer, stopChild } from '../../workers/dev-server';
 import { RunningRole, startSummit } from '../../workers/summit';
@@ -68,6 +70,10 @@ export async function startWaveFarm(opts: WaveFarmOptions): Promise<WaveFarm> {
       SUMMIT_API_PORT: String(await freePort()),
       SUMMIT_POLL_INTERVAL: '1h',
       SUMMIT_LOG_LEVEL: 'warn',
+      // The generated repository lives in the work folder: the only folder local repositories may come from.
+      SUMMIT_REPOSITORY_ROOTS: opts.work,
+      // Payloads are encrypted as on a real farm; the key is made for this run.
+      SUMMIT_PAYLOAD_KEYS: generatePayloadKey('wave'),
     };
     const config = parseConfig(env);
     if (opts.beforeSummit) await opts.beforeSummit(config);
@@ -95,6 +101,8 @@ export async function startWaveFarm(opts: WaveFarmOptions): Promise<WaveFarm> {
         SUMMIT_AVALANCHE_PORT: String(await freePort()),
         SUMMIT_AVALANCHE_HOST: '127.0.0.1',
         SUMMIT_TEMPORAL_ADDRESS: temporal.address,
+        SUMMIT_REPOSITORY_ROOTS: env.SUMMIT_REPOSITORY_ROOTS,
+        SUMMIT_PAYLOAD_KEYS: env.SUMMIT_PAYLOAD_KEYS,
       },
       stdio: ['ignore', fd, fd],
     });
@@ -105,7 +113,7 @@ export async function startWaveFarm(opts: WaveFarmOptions): Promise<WaveFarm> {
     stops.push(() => connection.close());
     return {
       config, dataDir, apiUrl: api.url, reposDir: vessel.reposDir, builderLog, stop,
-      client: new Client({ connection, namespace: config.SUMMIT_TEMPORAL_NAMESPACE }),
+      client: new Client({ connection, namespace: config.SUMMIT_TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config) }),
       adminToken: tokens.find((t) => t.role === 'admin')!.token,
       hookToken: tokens.find((t) => t.role === 'hook')!.token,
     };
