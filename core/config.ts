@@ -63,6 +63,12 @@ export const configSchema = z.object({
   SUMMIT_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
   /** How often the fallback Schedule polls every registered repository. */
   SUMMIT_POLL_INTERVAL: duration.prefault('5m'),
+  /**
+   * Builds the hub queues per builder beyond its free slots. 0 (default): each freed slot's next build is chosen
+   * when it frees, so the highest-priority ready build always runs next; more hides the hub's round trip between
+   * two builds at the cost of that exactness.
+   */
+  SUMMIT_DISPATCH_PREFETCH: z.coerce.number().int().min(0).max(16).default(0),
   /** ISA variants the default profile builds besides the x86_64 baseline (comma-separated, e.g. x86_64-v3x). */
   SUMMIT_VARIANTS: csv.prefault('').pipe(z.array(z.enum(['x86_64-v3x']))),
   /**

@@ -235,28 +235,68 @@ export class Store {
 
   /**
    * Move a task to `to` through the state machine (IllegalTransitionError otherwise) and record the event.
-   * Moving to the status it already has is a no-op, so activities that record a move can be retried.
+   * Moving to the status it already has only updates `fields`, so activities that record a move can be retried.
+   * See moveTask for how concurrent writers are kept apart.
    */
   async setStatus(id: string, to: TaskStatus, reason: string, fields: Partial<TaskRow> = {}): Promise<TaskRow> {
-    const em = this.em();
-    const task = await em.findOne(Task, { id });
-    if (!task) throw new NotFoundError('task', id);
-    if (task.status === to) {
-      em.assign(task, fields);
-      await em.flush();
-      return task;
+    return (await this.moveTask(id, to, reason, fields)).task;
+  }
+
+  /**
+   * The one path that changes a task's status. Compare-and-set: the row is written only where its status is
+   * still the one just read (`UPDATE … WHERE id = ? AND status = <read>`), the event in the same transaction. When
+   * another writer got there first (an admin's cancel while the build records its result), the move is decided
+   * again against the new status: legal → written, illegal → IllegalTransitionError, and with `onlyFrom` a
+   * status outside that list leaves the task alone (`moved: false`), e.g. a failure does not overwrite a cancel.
+   * Returns the task as written and the status it came from.
+   */
+  async moveTask(
+    id: string,
+    to: TaskStatus,
+    reason: string,
+    fields: Partial<TaskRow> = {},
+    opts: { onlyFrom?: readonly TaskStatus[] } = {},
+  ): Promise<{ task: TaskRow; from: TaskStatus; moved: boolean }> {
+    for (let attempt = 1; ; attempt++) {
+      const task = await this.em().findOne(Task, { id });
+      if (!task) throw new NotFoundError('task', id);
+      const from = task.status as TaskStatus;
+      if (opts.onlyFrom && !opts.onlyFrom.includes(from) && from !== to) return { task, from, moved: false };
+      const now = new Date();
+      let values: Partial<TaskRow>;
+      if (from === to) {
+        values = { ...fields, updatedAt: now };
+      } else {
+        transition(id, from, to);
+        values = { ...fields, status: to, updatedAt: now };
+        if (to === 'queued') Object.assign(values, { attempts: task.attempts + 1, builder: null, startedAt: null, builtAt: null });
+        if (to === 'building') values.startedAt = fields.startedAt ?? now;
+        if (to === 'publishing') values.builtAt = now;
+        if (!isOpen(to)) values.finishedAt = now;
+        if (to === 'new') values.finishedAt = null;
+      }
+      const written = await this.em().transactional(async (em) => {
+        const n = await em.nativeUpdate(Task, { id, status: from }, values);
+        if (n === 1 && from !== to) await em.insert(TaskEvent, { task: id, from, to, reason, at: now });
+        return n === 1;
+      });
+      if (written) return { task: Object.assign(task, values), from, moved: from !== to };
+      // Another writer changed the status between the read and the write: decide again on what it is now.
+      if (attempt >= 10) throw new ConflictError(`task ${id} kept changing while moving it to ${to}; try again`);
     }
-    const from = task.status as TaskStatus;
-    transition(id, from, to);
-    const now = new Date();
-    em.assign(task, { ...fields, status: to });
-    if (to === 'building') em.assign(task, { startedAt: now, attempts: task.attempts + 1 });
-    if (to === 'publishing') em.assign(task, { builtAt: now });
-    if (!isOpen(to)) em.assign(task, { finishedAt: now });
-    if (to === 'new') em.assign(task, { finishedAt: null });
-    em.create(TaskEvent, { task: id, from, to, reason });
-    await em.flush();
-    return task;
+  }
+
+  /**
+   * Hand tasks to build workflows: each `new` task of `ids` becomes `queued` (compare-and-set, one transaction
+   * per task). Returns the ids actually moved; a task that changed meanwhile (cancelled, superseded) is skipped.
+   */
+  async queueTasks(ids: readonly string[], reason: (id: string) => string): Promise<string[]> {
+    const moved: string[] = [];
+    for (const id of ids) {
+      const r = await this.moveTask(id, 'queued', reason(id), { reason: null }, { onlyFrom: ['new'] });
+      if (r.moved) moved.push(id);
+    }
+    return moved;
   }
 
   async updateTask(id: string, fields: Partial<Pick<TaskRow, 'commit' | 'recipePath' | 'priority' | 'builder' | 'logPath' | 'reason'>>): Promise<void> {

@@ -57,7 +57,9 @@ describe.each(['postgresql', 'embedded libsql'])('the read model on %s', (driver
 
   it('walks a task through the state machine, recording every event and time', async () => {
     await store.createTask(TASK, 'recipe liba 1.0-1 at c0ffee');
-    await store.setStatus(TASK.id, 'building', 'dispatched', { builder: 'b1' });
+    await store.setStatus(TASK.id, 'queued', 'dispatched');
+    expect(await store.getTask(TASK.id)).toMatchObject({ status: 'queued', builder: null, startedAt: null, attempts: 1 });
+    await store.setStatus(TASK.id, 'building', 'picked up', { builder: 'b1' });
     await store.setStatus(TASK.id, 'building', 'retried record is a no-op');
     await store.setStatus(TASK.id, 'publishing', 'built');
     await store.setStatus(TASK.id, 'completed', 'published', { published: [{ name: 'liba', uri: 'pool/l/liba/x.stone', sha256: 'a'.repeat(64), size: 10 }] });
@@ -65,7 +67,7 @@ describe.each(['postgresql', 'embedded libsql'])('the read model on %s', (driver
     expect(task).toMatchObject({ status: 'completed', attempts: 1, builder: 'b1' });
     expect(task.startedAt).toBeInstanceOf(Date);
     expect(task.finishedAt).toBeInstanceOf(Date);
-    expect((await store.taskEvents(TASK.id)).map((e) => `${e.from}->${e.to}`)).toEqual(['null->new', 'new->building', 'building->publishing', 'publishing->completed']);
+    expect((await store.taskEvents(TASK.id)).map((e) => `${e.from}->${e.to}`)).toEqual(['null->new', 'new->queued', 'queued->building', 'building->publishing', 'publishing->completed']);
     expect(await store.publishedRelease('recipes', 'liba', 'x86_64')).toBe(1);
   });
 
@@ -73,6 +75,49 @@ describe.each(['postgresql', 'embedded libsql'])('the read model on %s', (driver
     await expect(store.setStatus(TASK.id, 'building', 'again')).rejects.toThrow(IllegalTransitionError);
     expect((await store.getTask(TASK.id)).status).toBe('completed');
     await expect(store.getTask('nope')).rejects.toThrow(NotFoundError);
+  });
+
+  it('compare-and-set: racing writers never both win, and every event follows the one before it', async () => {
+    // Twenty tasks, each building; for each, an admin's cancel and the build's "built" record race. Whoever
+    // writes second decides again on what it finds: built then cancelled is legal, cancelled then built is not.
+    const ids = Array.from({ length: 20 }, (_, i) => `${TASK.id}-race-${i}`);
+    for (const id of ids) {
+      await store.createTask({ ...TASK, id, source: 'racer', repository: 'races' }, 'x');
+      await store.setStatus(id, 'queued', 'dispatched');
+      await store.setStatus(id, 'building', 'picked up', { builder: 'b1' });
+    }
+    const outcomes = await Promise.all(ids.map((id) => Promise.allSettled([
+      store.moveTask(id, 'cancelled', 'cancelled by admin'),
+      store.setStatus(id, 'publishing', 'built on b1'),
+    ])));
+    for (const [i, [cancel, built]] of outcomes.entries()) {
+      expect(cancel.status).toBe('fulfilled');
+      const events = await store.taskEvents(ids[i]);
+      for (let e = 1; e < events.length; e++) expect(`${ids[i]}: ${events[e].from}`).toBe(`${ids[i]}: ${events[e - 1].to}`);
+      expect((await store.getTask(ids[i])).status).toBe('cancelled');
+      // The built record either came first (then the cancel moved publishing → cancelled) or was refused.
+      if (built.status === 'rejected') expect(built.reason).toBeInstanceOf(IllegalTransitionError);
+      else expect(events.map((e) => e.to)).toEqual(['new', 'queued', 'building', 'publishing', 'cancelled']);
+    }
+  });
+
+  it('a move limited to some statuses leaves any other alone: a failure does not overwrite a cancel', async () => {
+    const id = `${TASK.id}-cancel-wins`;
+    await store.createTask({ ...TASK, id, source: 'racer', repository: 'races' }, 'x');
+    await store.setStatus(id, 'queued', 'dispatched');
+    await store.moveTask(id, 'cancelled', 'cancelled by admin');
+    const r = await store.moveTask(id, 'failed', 'build failed', { reason: 'build failed' }, { onlyFrom: ['queued', 'building', 'publishing'] });
+    expect(r).toMatchObject({ moved: false, from: 'cancelled' });
+    expect(await store.getTask(id)).toMatchObject({ status: 'cancelled', reason: null });
+  });
+
+  it('queues only tasks that are still new, counting each dispatch as an attempt', async () => {
+    const ids = [1, 2, 3].map((i) => `${TASK.id}-queue-${i}`);
+    for (const id of ids) await store.createTask({ ...TASK, id, source: 'racer', repository: 'races' }, 'x');
+    await store.setStatus(ids[1], 'cancelled', 'cancelled by admin');
+    expect(await store.queueTasks(ids, () => 'dispatched')).toEqual([ids[0], ids[2]]);
+    expect((await store.getTask(ids[0])).attempts).toBe(1);
+    expect((await store.getTask(ids[1])).status).toBe('cancelled');
   });
 
   it('filters and pages tasks', async () => {

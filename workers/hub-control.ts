@@ -1,11 +1,15 @@
 import { Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
 import { SUMMIT_QUEUE } from '../core/contracts/queues';
+import type { HubOptions } from '../workflows/hub';
 
 export const POLL_SCHEDULE_ID = 'summit-poll-repositories';
 
-/** Start the hub workflow unless it already runs (idempotent: every summit start calls it). */
-export async function ensureHub(client: Client, options: { builderTimeoutMs?: number; replanEveryMs?: number } = {}): Promise<void> {
+/**
+ * Start the hub workflow unless it already runs (idempotent: every summit start calls it). A running hub keeps
+ * the options it was started with (across continue-as-new); new options apply from its next start.
+ */
+export async function ensureHub(client: Client, options: Partial<HubOptions> = {}): Promise<void> {
   try {
     await client.workflow.start('hubWorkflow', { workflowId: HUB_WORKFLOW_ID, taskQueue: SUMMIT_QUEUE, args: [options] });
   } catch (err) {

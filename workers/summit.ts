@@ -6,6 +6,7 @@ import { Config, parseConfig } from '../core/config';
 import { SUMMIT_QUEUE } from '../core/contracts/queues';
 import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
+import type { HubOptions } from '../workflows/hub';
 import { ensureHub, ensurePollSchedule } from './hub-control';
 import { requirePayloadKeys, payloadKeySettings } from './payload-keys';
 import { connectClient, connectWorker, dataConverterFor } from './temporal';
@@ -20,7 +21,7 @@ export interface RunningRole {
  * The summit role: hub and build workflows plus summit's activities on the summit queue, the hub workflow
  * started if it is not running, the poll Schedule created or updated.
  */
-export async function startSummit(config: Config, opts: { hub?: { builderTimeoutMs?: number; replanEveryMs?: number } } = {}): Promise<RunningRole> {
+export async function startSummit(config: Config, opts: { hub?: Partial<HubOptions> } = {}): Promise<RunningRole> {
   const dataDir = resolve(config.SUMMIT_DATA_DIR);
   const orm = await openDatabase({ url: config.SUMMIT_DATABASE_URL, dataDir });
   const store = new Store(orm);
@@ -40,7 +41,7 @@ export async function startSummit(config: Config, opts: { hub?: { builderTimeout
     }),
   });
   const client = await connectClient(config);
-  await ensureHub(client, opts.hub);
+  await ensureHub(client, { prefetch: config.SUMMIT_DISPATCH_PREFETCH, ...opts.hub });
   await ensurePollSchedule(client, config.SUMMIT_POLL_INTERVAL);
   const done = worker.run().finally(async () => {
     await orm.close(true);

@@ -7,15 +7,16 @@ import {
   log,
   proxyActivities,
   setCurrentDetails,
+  setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { AvalancheActivities, SummitActivities, VesselActivities } from '../core/contracts/activities';
-import { BUILD_FAILED, BuildFailureDetails, BuildRequest, BuildResult, IMPORT_REFUSED, ImportRefusal } from '../core/contracts/build';
+import { BUILD_FAILED, BuildFailureDetails, BuildPickup, BuildRequest, BuildResult, IMPORT_REFUSED, ImportRefusal } from '../core/contracts/build';
 import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
 import { builderQueue, isaQueue, VESSEL_QUEUE } from '../core/contracts/queues';
 import type { Dispatch } from '../core/contracts/summit';
 import { BuildBuilder, BuildStatus } from './search-attributes';
-import { buildFinishedSignal } from './signals';
+import { buildFinishedSignal, buildPickedUpSignal } from './signals';
 
 /** Recording in summit's read model: quick, retried until it works (the database may blip). */
 const summit = proxyActivities<SummitActivities>({
@@ -42,11 +43,15 @@ function failureOf(err: unknown): ApplicationFailure | undefined {
 /**
  * One build, start to publish: avalanche builds on any builder of the task's ISA level, vessel imports, the
  * builder that holds the artefacts cleans them up. Its workflow id is the build id, so one build never runs
- * twice at once. A recipe that does not compile fails at once (non-retryable); a builder that vanishes misses
- * its heartbeat and Temporal retries the build on another builder of the same queue.
+ * twice at once. The task is `queued` until a builder picks the build up (the builder signals it: the task is
+ * then `building` on that builder, BuildBuilder is set, and the build's duration runs from there); the hub is
+ * told as soon as the builder is done (its slot is free) and again when the build ends, before the clean-up. A
+ * recipe that does not compile fails at once (non-retryable); a builder that vanishes misses its heartbeat and
+ * Temporal retries the build on another builder of the same queue, which records itself at pickup.
  */
 export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
-  setCurrentDetails(`building ${task.source} ${task.version}-${task.release} for ${task.isa} at ${task.commit.slice(0, 12)}`);
+  const what = `${task.source} ${task.version}-${task.release} for ${task.isa} at ${task.commit.slice(0, 12)}`;
+  setCurrentDetails(`queued: ${what}, waiting for a builder of ${task.isa}`);
   const avalanche = proxyActivities<AvalancheActivities>({
     taskQueue: isaQueue(task.isa),
     // Builds take minutes to hours; the heartbeat, not this, is what notices a dead builder quickly.
@@ -54,11 +59,29 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
     heartbeatTimeout: '30 seconds',
     retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 3, nonRetryableErrorTypes: [BUILD_FAILED] },
   });
-  const finish = async (outcome: BuildOutcome): Promise<BuildOutcome> => {
-    upsertSearchAttributes([{ key: BuildStatus, value: outcome.status }]);
-    await getExternalWorkflowHandle(HUB_WORKFLOW_ID).signal(buildFinishedSignal, { taskId: task.taskId, status: outcome.status }).catch((err) => {
-      log.warn('could not tell the hub that the build ended; it re-plans on its own timer', { taskId: task.taskId, error: String(err) });
+
+  let pickup: BuildPickup | undefined;
+  /** The pickups recorded so far, in the order they came: every later record of this build waits for them. */
+  let pickups: Promise<void> = Promise.resolve();
+  const pickedUp = (p: BuildPickup): void => {
+    pickup = p;
+    upsertSearchAttributes([{ key: BuildBuilder, value: p.builderId }, { key: BuildStatus, value: 'building' }]);
+    setCurrentDetails(`building ${what} on ${p.builderId}`);
+    pickups = pickups.then(() => summit.recordStarted(task.taskId, p)).catch((err) => {
+      log.warn('could not record the pickup; the build result records it', { taskId: task.taskId, error: String(err) });
     });
+  };
+  setHandler(buildPickedUpSignal, pickedUp);
+
+  const tellHub = (status: string): Promise<void> =>
+    getExternalWorkflowHandle(HUB_WORKFLOW_ID).signal(buildFinishedSignal, { taskId: task.taskId, status }).catch((err) => {
+      log.warn('could not tell the hub; it re-plans on its own timer', { taskId: task.taskId, error: String(err) });
+    });
+  const finish = async (outcome: BuildOutcome, cleanupOn?: string): Promise<BuildOutcome> => {
+    upsertSearchAttributes([{ key: BuildStatus, value: outcome.status }]);
+    await tellHub(outcome.status);
+    // After telling the hub: a dependent's build need not wait for this clean-up.
+    if (cleanupOn) await cleanup(cleanupOn, task.taskId);
     return outcome;
   };
 
@@ -76,14 +99,22 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
     const failure = failureOf(err);
     const details = failure?.type === BUILD_FAILED ? (failure.details?.[0] as BuildFailureDetails | undefined) : undefined;
     const reason = details ? `build failed in step ${details.step} (exit ${details.exitCode ?? 'signal'})${details.reason ? `: ${details.reason}` : ''}` : `build did not complete: ${failure?.message ?? String(err)}`;
-    await summit.recordFailure(task.taskId, { reason, logTail: details?.logTail, logPath: details?.logPath, builder: details?.builderId });
-    if (details?.builderId) await cleanup(details.builderId, task.taskId);
-    return finish({ taskId: task.taskId, status: 'failed', reason });
+    const builder = details?.builderId ?? pickup?.builderId;
+    if (builder) upsertSearchAttributes([{ key: BuildBuilder, value: builder }]);
+    await pickups;
+    await summit.recordFailure(task.taskId, { reason, logTail: details?.logTail, logPath: details?.logPath, builder });
+    return finish({ taskId: task.taskId, status: 'failed', reason }, details?.builderId);
   }
 
-  upsertSearchAttributes([{ key: BuildBuilder, value: result.builderId }, { key: BuildStatus, value: 'publishing' }]);
+  await pickups;
+  // The pickup signal is best effort: without it (or from an earlier attempt's builder) the result says who built.
+  if (pickup?.builderId !== result.builderId) pickedUp({ builderId: result.builderId, at: result.startedAt, attempt: 0 });
+  await pickups;
+  upsertSearchAttributes([{ key: BuildStatus, value: 'publishing' }]);
   setCurrentDetails(`built on ${result.builderId}; publishing ${result.artefacts.filter((a) => a.kind === 'stone').length} package(s) to ${task.index}`);
   await summit.recordBuilt(task.taskId, result);
+  // The builder's slot is free: the hub may start the next build now, while vessel imports this one.
+  await tellHub('built');
   try {
     const imported = await vessel.importArtefacts({
       buildId: task.taskId, index: task.index, architecture: 'x86_64',
@@ -91,16 +122,14 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
     });
     await summit.recordPublished(task.taskId, imported);
   } catch (err) {
-    if (isCancellation(err)) return CancellationScope.nonCancellable(() => finish({ taskId: task.taskId, status: 'cancelled' }));
+    if (isCancellation(err)) return CancellationScope.nonCancellable(() => finish({ taskId: task.taskId, status: 'cancelled' }, result.builderId));
     const failure = failureOf(err);
     const refusal = failure?.type === IMPORT_REFUSED ? (failure.details?.[0] as ImportRefusal | undefined) : undefined;
     const reason = refusal ? `vessel refused ${refusal.file}: ${refusal.reason}` : `publishing failed: ${failure?.message ?? String(err)}`;
     await summit.recordFailure(task.taskId, { reason });
-    await cleanup(result.builderId, task.taskId);
-    return finish({ taskId: task.taskId, status: 'failed', reason });
+    return finish({ taskId: task.taskId, status: 'failed', reason }, result.builderId);
   }
-  await cleanup(result.builderId, task.taskId);
-  return finish({ taskId: task.taskId, status: 'completed' });
+  return finish({ taskId: task.taskId, status: 'completed' }, result.builderId);
 }
 
 /**

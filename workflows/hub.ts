@@ -14,10 +14,10 @@ import {
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import { INTAKE_GIT_REFUSED, type BuilderStatus, type RefreshRequest } from '../core/contracts/hub';
+import { INTAKE_GIT_REFUSED, type BuilderStatus, type RefreshRequest, type TaskCommand, type TaskCommandResult } from '../core/contracts/hub';
 import { SUMMIT_QUEUE } from '../core/contracts/queues';
 import type { SummitActivities } from '../core/contracts/activities';
-import type { IntakeResult } from '../core/contracts/summit';
+import type { Dispatch, IntakeResult } from '../core/contracts/summit';
 import { buildWorkflow } from './build';
 import { BuildCommit, BuildIsa, BuildPackage, BuildStatus } from './search-attributes';
 import { buildFinishedSignal, builderHeartbeatSignal, cancelTaskUpdate, hubStateQuery, refreshSignal, retryTaskUpdate } from './signals';
@@ -45,6 +45,15 @@ export interface HubCarry {
   pending: RefreshRequest[];
   /** Each repository's last intake, so the details survive a continue-as-new. */
   lastIntake?: Array<[string, IntakeSummary]>;
+  /** Tasks whose build workflow could not be started, and when to try again (workflow time, ms). */
+  held?: Array<[string, Hold]>;
+  rounds?: number;
+}
+
+/** A task whose build workflow did not start: not dispatched again before `untilMs`; the next wait doubles. */
+interface Hold {
+  untilMs: number;
+  delayMs: number;
 }
 
 export interface HubOptions {
@@ -59,6 +68,11 @@ export interface HubOptions {
    * no other); the bound keeps git processes and parser threads on the summit host in check.
    */
   intakeParallel: number;
+  /**
+   * Builds queued per builder beyond its free slots (SUMMIT_DISPATCH_PREFETCH). 0: a freed slot's next build is
+   * chosen when it frees, so the highest-priority ready build always runs next.
+   */
+  prefetch: number;
 }
 
 /**
@@ -72,7 +86,11 @@ function rethrowCause(err: unknown): never {
   throw err;
 }
 
-const DEFAULTS: HubOptions = { builderTimeoutMs: 90_000, replanEveryMs: 30_000, intakeParallel: 4, historyEventsBeforeContinueAsNew: 5000 };
+const DEFAULTS: HubOptions = { builderTimeoutMs: 90_000, replanEveryMs: 30_000, intakeParallel: 4, historyEventsBeforeContinueAsNew: 5000, prefetch: 0 };
+
+/** First and longest wait before a task whose build workflow did not start is dispatched again (ms). */
+const HOLD_FIRST_MS = 2_000;
+const HOLD_MAX_MS = 60_000;
 
 /** How many invalid recipes per repository the hub's details show; the API has them all. */
 const DETAILS_INVALID_LIMIT = 20;
@@ -105,12 +123,23 @@ function intakeDetails(last: ReadonlyMap<string, IntakeSummary>): string {
   return lines.join('\n');
 }
 
+/** An admin's command, waiting for the hub's loop: the update that sent it resolves with the loop's answer. */
+interface Command {
+  kind: 'retry' | 'cancel';
+  cmd: TaskCommand;
+  resolve: (r: TaskCommandResult) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * The hub: one long-running workflow that owns which task runs where. Refreshes (hook, poll, API), builder
- * heartbeats and build outcomes arrive as signals; admins' retry and cancel as updates. After each change it
- * runs intake for pending refreshes, asks the planner what to start, and starts one build workflow per
- * dispatch. Builds run as abandoned children (they outlive a continue-as-new of the hub) and tell the hub when
- * they end.
+ * heartbeats and build progress arrive as signals; admins' retry and cancel as updates, which the hub's loop
+ * carries out between planning rounds (never beside them). After each change it runs intake for pending
+ * refreshes, records the builders it heard from, asks the planner what to start — never more than the free
+ * slots of the live builders (plus `prefetch`) — moves those tasks to `queued` and starts one build workflow
+ * each. A build workflow that cannot start sends its task back to `new`, held back for a growing while. Builds
+ * run as abandoned children (they outlive a continue-as-new of the hub) and tell the hub when their builder is
+ * free and when they end.
  */
 export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: HubCarry): Promise<void> {
   const opts = { ...DEFAULTS, ...options };
@@ -119,6 +148,11 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
   /** Intakes in flight, by repository: at most one per repository, at most opts.intakeParallel in all. */
   const running = new Map<string, RefreshRequest>();
   const lastIntake = new Map<string, IntakeSummary>(carry?.lastIntake ?? []);
+  const held = new Map<string, Hold>(carry?.held ?? []);
+  /** Builders heard from since their last record in the read model. */
+  const heard = new Set<string>();
+  const commands: Command[] = [];
+  let rounds = carry?.rounds ?? 0;
   if (lastIntake.size > 0) setCurrentDetails(intakeDetails(lastIntake));
   let dirty = true;
 
@@ -152,73 +186,118 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
     }
   };
 
+  /** Admins' retry and cancel, one at a time, in the order they came. */
+  const runCommands = async (): Promise<void> => {
+    for (let c = commands.shift(); c; c = commands.shift()) {
+      try {
+        if (c.kind === 'retry') {
+          c.resolve(await summit.retryTask(c.cmd).catch(rethrowCause));
+        } else {
+          const result = await summit.cancelTask(c.cmd).catch(rethrowCause);
+          if (result.previous === 'queued' || result.previous === 'building' || result.previous === 'publishing') {
+            await getExternalWorkflowHandle(c.cmd.taskId).cancel().catch((err) => log.warn('build workflow already gone', { taskId: c.cmd.taskId, error: String(err) }));
+          }
+          c.resolve({ taskId: result.taskId, status: result.status });
+        }
+        held.delete(c.cmd.taskId);
+      } catch (err) {
+        c.reject(err);
+      }
+      dirty = true;
+    }
+  };
+  const command = (kind: Command['kind'], cmd: TaskCommand): Promise<TaskCommandResult> =>
+    new Promise((resolve, reject) => commands.push({ kind, cmd, resolve, reject }));
+
+  /** Start one build workflow; a start that fails (its previous run still closing, …) returns the task to new. */
+  const start = async (task: Dispatch): Promise<void> => {
+    try {
+      await startChild(buildWorkflow, {
+        workflowId: task.taskId,
+        taskQueue: SUMMIT_QUEUE,
+        args: [task],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        // A retried build starts a new run under the same id once the previous run has closed.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        staticSummary: `${task.source} ${task.version}-${task.release} · ${task.isa} · ${task.commit.slice(0, 12)}`,
+        staticDetails: `Build \`${task.taskId}\` of recipe \`${task.recipePath}\` for index \`${task.index}\`; ${task.dependencies.length} dependency package(s).`,
+        typedSearchAttributes: [
+          { key: BuildPackage, value: task.source },
+          { key: BuildIsa, value: task.isa },
+          { key: BuildCommit, value: task.commit },
+          { key: BuildStatus, value: 'queued' },
+        ],
+      });
+      held.delete(task.taskId);
+    } catch (err) {
+      const delayMs = Math.min(HOLD_MAX_MS, (held.get(task.taskId)?.delayMs ?? HOLD_FIRST_MS / 2) * 2);
+      held.set(task.taskId, { untilMs: Date.now() + delayMs, delayMs });
+      const reason = `build workflow did not start (${err instanceof Error ? err.message : String(err)}); dispatched again in ${Math.round(delayMs / 1000)} s at the earliest`;
+      log.warn(reason, { taskId: task.taskId });
+      await summit.returnToReady(task.taskId, reason.slice(0, 500));
+    }
+  };
+
   setHandler(refreshSignal, (req) => {
     if (!pending.some((p) => p.repository === req.repository && p.commit === req.commit)) pending.push(req);
   });
   setHandler(builderHeartbeatSignal, (status) => {
     const known = builders.get(status.id);
     builders.set(status.id, { ...status, lastSeenMs: Date.now() });
+    heard.add(status.id);
     // Only a change in capacity needs a new plan; a plain "still here" does not.
     if (!known || known.slots !== status.slots || known.isaLevels.join() !== status.isaLevels.join()) dirty = true;
   });
   setHandler(buildFinishedSignal, () => {
     dirty = true;
   });
-  setHandler(retryTaskUpdate, async (cmd) => {
-    const result = await summit.retryTask(cmd).catch(rethrowCause);
-    dirty = true;
-    return result;
-  });
-  setHandler(cancelTaskUpdate, async (cmd) => {
-    const result = await summit.cancelTask(cmd).catch(rethrowCause);
-    if (result.previous === 'building' || result.previous === 'publishing') {
-      await getExternalWorkflowHandle(cmd.taskId).cancel().catch((err) => log.warn('build workflow already gone', { taskId: cmd.taskId, error: String(err) }));
-    }
-    dirty = true;
-    return { taskId: result.taskId, status: result.status };
-  });
+  setHandler(retryTaskUpdate, (cmd) => command('retry', cmd));
+  setHandler(cancelTaskUpdate, (cmd) => command('cancel', cmd));
   setHandler(hubStateQuery, () => ({
     builders: [...builders.values()].map((b) => ({ ...b, lastSeen: new Date(b.lastSeenMs).toISOString() })),
     pendingRefreshes: pending.length,
     runningRefreshes: [...running.keys()],
+    rounds,
+    held: [...held.keys()],
   }));
 
   for (;;) {
-    await condition(() => dirty || startable(), opts.replanEveryMs);
+    const now = Date.now();
+    const nextHold = Math.min(...[...held.values()].map((h) => h.untilMs - now));
+    const woken = await condition(() => dirty || startable() || commands.length > 0 || heard.size > 0, Math.max(1, Math.min(opts.replanEveryMs, nextHold)));
     // Intakes run beside planning: a repository being read does not stop builds of the others from starting.
     startIntakes();
-    dirty = false;
-    const live = [...builders.values()].filter((b) => Date.now() - b.lastSeenMs <= opts.builderTimeoutMs);
-    for (const b of live) await summit.recordBuilder(b);
-    const plan = await summit.planBuilds({ builders: live });
-    for (const task of plan.dispatch) {
-      await summit.markBuilding(task.taskId, `dispatched (critical path ${Math.round(task.criticalPath)} s)`);
-      try {
-        await startChild(buildWorkflow, {
-          workflowId: task.taskId,
-          taskQueue: SUMMIT_QUEUE,
-          args: [task],
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          // A retried build starts a new run under the same id once the previous run has closed.
-          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-          staticSummary: `${task.source} ${task.version}-${task.release} · ${task.isa} · ${task.commit.slice(0, 12)}`,
-          staticDetails: `Build \`${task.taskId}\` of recipe \`${task.recipePath}\` for index \`${task.index}\`; ${task.dependencies.length} dependency package(s).`,
-          typedSearchAttributes: [
-            { key: BuildPackage, value: task.source },
-            { key: BuildIsa, value: task.isa },
-            { key: BuildCommit, value: task.commit },
-            { key: BuildStatus, value: 'building' },
-          ],
-        });
-      } catch (err) {
-        log.warn('build workflow did not start (already running?)', { taskId: task.taskId, error: String(err) });
+    for (const id of [...heard]) {
+      heard.delete(id);
+      const b = builders.get(id);
+      if (b) await summit.recordBuilder(b, new Date(b.lastSeenMs).toISOString());
+    }
+    await runCommands();
+    for (const [id, h] of held) {
+      if (h.untilMs > Date.now()) continue;
+      held.delete(id);
+      dirty = true;
+    }
+    // A plan when something changed, or on the timer (a missed signal, a builder that went silent).
+    if (dirty || !woken) {
+      dirty = false;
+      rounds++;
+      const live = [...builders.values()].filter((b) => Date.now() - b.lastSeenMs <= opts.builderTimeoutMs);
+      const plan = await summit.planBuilds({ builders: live, prefetch: opts.prefetch, holdBack: [...held.keys()] });
+      if (plan.dispatch.length > 0) {
+        const queued = new Set(await summit.queueBuilds(plan.dispatch.map((d) => ({ taskId: d.taskId, criticalPath: d.criticalPath }))));
+        await Promise.all(plan.dispatch.filter((d) => queued.has(d.taskId)).map(start));
       }
     }
     // Only between intakes: a running intake activity would be abandoned by the new run.
     if ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > opts.historyEventsBeforeContinueAsNew) && running.size === 0) {
-      // Let running update handlers (retry, cancel) finish before the history is cut.
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof hubWorkflow>(options, { builders: [...builders], pending, lastIntake: [...lastIntake] });
+      // Answer every admin command that arrived, and let their handlers finish, before the history is cut.
+      for (;;) {
+        await runCommands();
+        await condition(() => allHandlersFinished() || commands.length > 0);
+        if (commands.length === 0) break;
+      }
+      return continueAsNew<typeof hubWorkflow>(options, { builders: [...builders], pending, lastIntake: [...lastIntake], held: [...held], rounds });
     }
   }
 }

@@ -12,7 +12,7 @@ import { stepCommand, stepScripts } from '../../core/build/step-script';
 import { planUpstreams, relativeInside } from '../../core/build/upstreams';
 import { LOCAL_SOURCES_SETTING, type SourcePolicy } from '../../core/security/source-url';
 import type { AvalancheActivities } from '../../core/contracts/activities';
-import type { BuildRequest, BuildResult } from '../../core/contracts/build';
+import { SIGNAL_BUILD_PICKED_UP, type BuildPickup, type BuildRequest, type BuildResult } from '../../core/contracts/build';
 import { isCommitId } from '../../core/contracts/commit';
 import { parseBuildId, type BuilderId } from '../../core/contracts/ids';
 import { isIsaLevel } from '../../core/contracts/queues';
@@ -92,6 +92,7 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
 
   async function buildRecipe(req: BuildRequest): Promise<BuildResult> {
     const ctx = Context.current();
+    announcePickup(ctx, config.builderId);
     return runBuild(req, { signal: ctx.cancellationSignal, heartbeat: (d) => ctx.heartbeat(d), log: ctx.log });
   }
 
@@ -227,6 +228,27 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
 }
 
 /** What a step's sandbox needs besides the container spec. */
+/**
+ * Tell the build workflow that this builder took the build (SIGNAL_BUILD_PICKED_UP): summit records the builder
+ * and the pickup time from it. Best effort and not awaited: the build does not wait for summit, and the build's
+ * result names its builder anyway. The worker's own client carries the farm's payload codec.
+ */
+function announcePickup(ctx: Context, builderId: BuilderId): void {
+  const { workflowExecution, attempt } = ctx.info;
+  if (!workflowExecution) return; // a standalone activity: no workflow to tell
+  let client;
+  try {
+    client = ctx.client;
+  } catch {
+    return; // a test's MockActivityEnvironment without a client
+  }
+  if (!client) return;
+  const pickup: BuildPickup = { builderId, at: new Date().toISOString(), attempt };
+  client.workflow.getHandle(workflowExecution.workflowId, workflowExecution.runId).signal(SIGNAL_BUILD_PICKED_UP, pickup).catch((err: unknown) => {
+    ctx.log.warn('could not tell the build workflow that this builder picked it up', { error: String(err) });
+  });
+}
+
 interface SandboxContext {
   limits: BuildLimits;
   uidBase: number;

@@ -1,8 +1,8 @@
 import type { BuilderStatus } from '../../core/contracts/hub';
 import type { BuildId } from '../../core/contracts/ids';
 import type { IsaLevel } from '../../core/contracts/queues';
-import type { PlanResult } from '../../core/contracts/summit';
-import { OpenTask, OpenTaskStatus, planDispatch } from '../../core/graph/dispatch';
+import type { PlanInput, PlanResult } from '../../core/contracts/summit';
+import { BuilderState, OpenTask, OpenTaskStatus, pickBuilder, planDispatch } from '../../core/graph/dispatch';
 import type { RecipePackage } from '../../core/graph/recipe';
 import { buildRootPackages, type PublishedProvider } from '../../core/planning/build-dependencies';
 import type { RecipeRow, Store, TaskRow } from '../../db/store';
@@ -18,7 +18,7 @@ export interface PlanningDeps {
 }
 
 const SCHEDULING_STATUS: Record<string, OpenTaskStatus | undefined> = {
-  new: 'queued', blocked: 'queued', building: 'running', publishing: 'running', failed: 'failed', cancelled: 'cancelled',
+  new: 'queued', blocked: 'queued', queued: 'running', building: 'running', publishing: 'running', failed: 'failed', cancelled: 'cancelled',
 };
 
 function packagesOf(recipes: Map<string, RecipeRow>, task: TaskRow): RecipePackage[] {
@@ -31,20 +31,24 @@ function packagesOf(recipes: Map<string, RecipeRow>, task: TaskRow): RecipePacka
  * blocked/unblocked tasks are moved in the read model here, and every dispatch carries what the build needs:
  * the exact commit, and the published packages its dependencies resolve to.
  */
-export async function planBuilds(deps: PlanningDeps, input: { builders: BuilderStatus[] }): Promise<PlanResult> {
+export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<PlanResult> {
   const { store } = deps;
   const recipes = new Map((await store.listRecipes()).map((r) => [`${r.repository}/${r.source}`, r]));
   const open = await store.openTasks();
   const stopped = await store.currentStoppedTasks();
   const tasks = [...open, ...stopped];
   const byId = new Map(tasks.map((t) => [t.id, t]));
-  const running = new Map<string, number>();
-  for (const t of open) if ((t.status === 'building' || t.status === 'publishing') && t.builder) running.set(t.builder, (running.get(t.builder) ?? 0) + 1);
+  const builders = occupiedSlots(input.builders, open, input.prefetch ?? 0);
+  const hold = new Set(input.holdBack ?? []);
 
   const history = await store.buildDurations();
   const plan = planDispatch({
-    tasks: tasks.map<OpenTask>((t) => ({ id: t.id, source: t.source, variant: t.isa, status: SCHEDULING_STATUS[t.status]!, packages: packagesOf(recipes, t) })),
-    builders: input.builders.map((b) => ({ id: b.id, serves: b.isaLevels, slots: b.slots, running: running.get(b.id) ?? 0 })),
+    // A held-back task (its build workflow did not start a moment ago) counts as running: its dependents wait, and
+    // it takes no slot from the others this round.
+    tasks: tasks.map<OpenTask>((t) => ({
+      id: t.id, source: t.source, variant: t.isa, status: hold.has(t.id) && t.status === 'new' ? 'running' : SCHEDULING_STATUS[t.status]!, packages: packagesOf(recipes, t),
+    })),
+    builders,
     history,
     profile: profileOf(deps.variants),
   });
@@ -81,6 +85,28 @@ export async function planBuilds(deps: PlanningDeps, input: { builders: BuilderS
     });
   }
   return result;
+}
+
+/**
+ * Each live builder's slots (plus `prefetch`) and how many are taken: its `building` tasks (recorded at pickup,
+ * so exact), then every `queued` task (handed to Temporal, no builder yet) takes a free slot of a builder that
+ * serves its ISA level, as the dispatcher would pick it. So the hub never has more builds queued for an ISA
+ * level than free slots serving it, plus the prefetch. A `publishing` task holds no slot: its builder is done.
+ */
+export function occupiedSlots(live: readonly BuilderStatus[], open: readonly TaskRow[], prefetch: number): BuilderState[] {
+  const specs = live.map((b) => ({ id: b.id, serves: b.isaLevels, slots: b.slots + prefetch }));
+  const index = new Map(specs.map((b, i) => [b.id, i]));
+  const free = specs.map((b) => b.slots);
+  for (const t of open) {
+    const i = t.status === 'building' && t.builder ? index.get(t.builder) : undefined;
+    if (i !== undefined) free[i] = Math.max(0, free[i] - 1);
+  }
+  for (const t of open) {
+    if (t.status !== 'queued') continue;
+    const i = pickBuilder(specs, free, t.isa);
+    if (i >= 0) free[i]--;
+  }
+  return specs.map((b, i) => ({ ...b, running: b.slots - free[i] }));
 }
 
 /** Every package published by a completed task, with what its recipe says it provides and depends on. */

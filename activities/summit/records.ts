@@ -1,16 +1,34 @@
-import type { BuildResult, ImportResult } from '../../core/contracts/build';
+import type { BuildPickup, BuildResult, ImportResult } from '../../core/contracts/build';
 import type { BuilderStatus, TaskCommand, TaskCommandResult } from '../../core/contracts/hub';
 import type { RecordedFailure } from '../../core/contracts/summit';
 import type { Store } from '../../db/store';
 
 /**
  * Activities that record in the read model what the workflows decided. Each is idempotent (moving a task to the
- * status it already has is a no-op), so Temporal may retry any of them.
+ * status it already has is a no-op), so Temporal may retry any of them, and each goes through the store's one
+ * compare-and-set path (Store.moveTask), so a record never overwrites a move made meanwhile by another writer.
  */
 export function recordActivities(store: Store) {
   return {
-    async markBuilding(taskId: string, reason: string): Promise<void> {
-      await store.setStatus(taskId, 'building', reason, { reason: null });
+    /** The hub hands these tasks to build workflows: new → queued. Returns the ids moved (a changed task is skipped). */
+    async queueBuilds(dispatch: Array<{ taskId: string; criticalPath: number }>): Promise<string[]> {
+      const priority = new Map(dispatch.map((d) => [d.taskId, d.criticalPath]));
+      return store.queueTasks(dispatch.map((d) => d.taskId), (id) => `queued (critical path ${Math.round(priority.get(id) ?? 0)} s)`);
+    },
+
+    /** A queued build whose workflow could not be started goes back to new; the hub tries again later. */
+    async returnToReady(taskId: string, reason: string): Promise<void> {
+      await store.moveTask(taskId, 'new', reason, {}, { onlyFrom: ['queued'] });
+    },
+
+    /**
+     * A builder picked the build up: queued → building, with the builder and the pickup time (a retry on another
+     * builder records the new one). A cancelled task stays cancelled.
+     */
+    async recordStarted(taskId: string, pickup: BuildPickup): Promise<void> {
+      await store.moveTask(taskId, 'building', `picked up by ${pickup.builderId}${pickup.attempt > 1 ? ` (attempt ${pickup.attempt})` : ''}`, {
+        builder: pickup.builderId, startedAt: new Date(pickup.at),
+      }, { onlyFrom: ['queued', 'building'] });
     },
 
     async recordBuilt(taskId: string, result: Pick<BuildResult, 'builderId' | 'logPath'>): Promise<void> {
@@ -22,15 +40,14 @@ export function recordActivities(store: Store) {
       await store.setStatus(taskId, 'completed', `published in ${imported.index} history ${imported.historyId}`, { published });
     },
 
+    /** An admin's cancel wins over the failure it caused: only a queued, building or publishing task fails. */
     async recordFailure(taskId: string, failure: RecordedFailure): Promise<void> {
-      const task = await store.getTask(taskId);
-      if (task.status === 'cancelled') return; // an admin's cancel wins over the failure it caused
-      await store.setStatus(taskId, 'failed', failure.reason, {
+      await store.moveTask(taskId, 'failed', failure.reason, {
         reason: failure.reason,
         logTail: failure.logTail ?? null,
         ...(failure.logPath ? { logPath: failure.logPath } : {}),
         ...(failure.builder ? { builder: failure.builder } : {}),
-      });
+      }, { onlyFrom: ['queued', 'building', 'publishing'] });
     },
 
     /** Admin retry: a failed or cancelled task becomes new again; the hub then dispatches a new attempt. */
@@ -41,13 +58,16 @@ export function recordActivities(store: Store) {
 
     /** Admin cancel; returns the status it had, so the hub knows whether a build workflow must be stopped. */
     async cancelTask(cmd: TaskCommand): Promise<TaskCommandResult & { previous: string }> {
-      const previous = (await store.getTask(cmd.taskId)).status;
-      const task = await store.setStatus(cmd.taskId, 'cancelled', `cancelled by ${cmd.by}`);
-      return { taskId: task.id, status: task.status, previous };
+      const { task, from } = await store.moveTask(cmd.taskId, 'cancelled', `cancelled by ${cmd.by}`);
+      return { taskId: task.id, status: task.status, previous: from };
     },
 
-    async recordBuilder(status: BuilderStatus): Promise<void> {
-      await store.upsertBuilder({ id: status.id, host: status.host, isaLevels: status.isaLevels, slots: status.slots, busy: status.busy, diskFree: status.diskFree });
+    /** A builder's heartbeat, as the hub received it: `lastSeen` is the heartbeat's time, never a planning pass. */
+    async recordBuilder(status: BuilderStatus, lastSeen: string): Promise<void> {
+      await store.upsertBuilder({
+        id: status.id, host: status.host, isaLevels: status.isaLevels, slots: status.slots, busy: status.busy, diskFree: status.diskFree,
+        lastSeen: new Date(lastSeen),
+      });
     },
   };
 }

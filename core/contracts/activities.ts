@@ -1,7 +1,7 @@
-import type { BuildRequest, BuildResult, ImportRequest, ImportResult } from './build';
+import type { BuildPickup, BuildRequest, BuildResult, ImportRequest, ImportResult } from './build';
 import type { BuilderStatus, RefreshRequest, TaskCommand, TaskCommandResult } from './hub';
 import type { BuildId } from './ids';
-import type { IntakeResult, PlanResult, RecordedFailure } from './summit';
+import type { IntakeResult, PlanInput, PlanResult, RecordedFailure } from './summit';
 
 /**
  * The activities each role registers, by name. Workflows call them through proxyActivities with these types
@@ -27,9 +27,14 @@ export interface SummitActivities {
   /** Mirror, read every recipe at the commit, create/update/supersede tasks. Non-retryable INTAKE_GIT_REFUSED. */
   refreshRepository(req: RefreshRequest): Promise<IntakeResult>;
   /** Decide what to start now, move blocked/unblocked tasks, and build each dispatch's payload. */
-  planBuilds(input: { builders: BuilderStatus[] }): Promise<PlanResult>;
+  planBuilds(input: PlanInput): Promise<PlanResult>;
   listRepositoryIds(): Promise<string[]>;
-  markBuilding(taskId: BuildId, reason: string): Promise<void>;
+  /** new → queued for each dispatched task (compare-and-set); returns the ids moved. */
+  queueBuilds(dispatch: Array<{ taskId: BuildId; criticalPath: number }>): Promise<string[]>;
+  /** queued → new: the build workflow could not be started; the hub tries again later. */
+  returnToReady(taskId: BuildId, reason: string): Promise<void>;
+  /** queued → building on the builder that picked it up (a later attempt records its new builder). */
+  recordStarted(taskId: BuildId, pickup: BuildPickup): Promise<void>;
   recordBuilt(taskId: BuildId, result: Pick<BuildResult, 'builderId' | 'logPath'>): Promise<void>;
   recordPublished(taskId: BuildId, imported: ImportResult): Promise<void>;
   /** An admin's cancel wins: a cancelled task stays cancelled. */
@@ -38,5 +43,6 @@ export interface SummitActivities {
   retryTask(cmd: TaskCommand): Promise<TaskCommandResult>;
   /** Admin cancel; returns the status it had, so the hub knows whether a build workflow must be stopped. */
   cancelTask(cmd: TaskCommand): Promise<TaskCommandResult & { previous: string }>;
-  recordBuilder(status: BuilderStatus): Promise<void>;
+  /** A builder's heartbeat as the hub received it (`lastSeen`: when). */
+  recordBuilder(status: BuilderStatus, lastSeen: string): Promise<void>;
 }

@@ -6,6 +6,21 @@ import type { IsaLevel } from './queues';
  * hashes. Logs and artefacts stay on the builder's disk and are fetched over HTTP.
  */
 
+/**
+ * Sent by avalanche's build activity to its build workflow the moment a builder picks the build up (each attempt):
+ * the build is then `building` on that builder, and its duration runs from here. Best effort: a build whose
+ * signal was lost is recorded as picked up when its result arrives.
+ */
+export const SIGNAL_BUILD_PICKED_UP = 'buildPickedUp';
+
+export interface BuildPickup {
+  builderId: BuilderId;
+  /** When the builder took it (ISO time on the builder's clock). */
+  at: string;
+  /** Temporal's attempt number of the build activity: above 1 when another builder's attempt was lost. */
+  attempt: number;
+}
+
 /** Input of avalanche's build activity. */
 export interface BuildRequest {
   buildId: BuildId;

@@ -48,6 +48,10 @@ export interface HubState {
   pendingRefreshes: number;
   /** Repositories whose intake is running now. */
   runningRefreshes?: string[];
+  /** Planning rounds since the hub first started (carried across continue-as-new). */
+  rounds?: number;
+  /** Tasks held back because their build workflow did not start. */
+  held?: string[];
 }
 
 /**

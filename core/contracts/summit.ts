@@ -1,4 +1,5 @@
 import type { BuildId } from './ids';
+import type { BuilderStatus } from './hub';
 import type { IsaLevel } from './queues';
 
 /**
@@ -61,6 +62,18 @@ export interface Dispatch {
    * dispatches recorded before it existed carry none, which means no.
    */
   networkAllowed?: boolean;
+}
+
+/** What the hub passes to planning: the builders alive now and how far ahead of free slots it may queue. */
+export interface PlanInput {
+  builders: BuilderStatus[];
+  /**
+   * Builds each builder may have queued beyond its free slots (0: a slot's next build is chosen when it frees,
+   * so priority holds exactly; more hides the hub's round trip at the cost of that exactness).
+   */
+  prefetch?: number;
+  /** Tasks whose build workflow recently failed to start: not dispatched this round (they keep their place). */
+  holdBack?: string[];
 }
 
 export interface PlanResult {

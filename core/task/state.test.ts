@@ -1,13 +1,14 @@
 import { canTransition, IllegalTransitionError, TASK_STATUSES, TaskStatus, transition, TRANSITIONS } from './state';
 
 const LEGAL: Array<[TaskStatus, TaskStatus]> = [
-  ['blocked', 'new'], ['failed', 'new'], ['cancelled', 'new'],
+  ['blocked', 'new'], ['failed', 'new'], ['cancelled', 'new'], ['queued', 'new'],
   ['new', 'blocked'],
-  ['new', 'building'],
+  ['new', 'queued'],
+  ['queued', 'building'],
   ['building', 'publishing'],
   ['publishing', 'completed'],
-  ['building', 'failed'], ['publishing', 'failed'],
-  ['new', 'cancelled'], ['blocked', 'cancelled'], ['building', 'cancelled'], ['publishing', 'cancelled'],
+  ['queued', 'failed'], ['building', 'failed'], ['publishing', 'failed'],
+  ['new', 'cancelled'], ['blocked', 'cancelled'], ['queued', 'cancelled'], ['building', 'cancelled'], ['publishing', 'cancelled'],
   ['new', 'superseded'], ['blocked', 'superseded'], ['failed', 'superseded'], ['cancelled', 'superseded'],
 ];
 

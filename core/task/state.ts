@@ -1,16 +1,17 @@
 /**
  * The build task state machine, as data. A task is one build id (project / repository / source-version-release /
- * ISA level). Every status and every legal move is written out here; the hub workflow calls `transition()` and
- * nothing else changes a task's status.
+ * ISA level). Every status and every legal move is written out here. Every change goes through `transition()` in
+ * Store.setStatus, which writes only if the task still has the status it was read with (compare-and-set).
  */
-export const TASK_STATUSES = ['new', 'blocked', 'building', 'publishing', 'completed', 'failed', 'cancelled', 'superseded'] as const;
+export const TASK_STATUSES = ['new', 'blocked', 'queued', 'building', 'publishing', 'completed', 'failed', 'cancelled', 'superseded'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** What each status means. */
 export const STATUS_MEANING: Record<TaskStatus, string> = {
   new: 'waiting to be built: its open dependencies (if any) are still building, or no builder slot is free',
   blocked: 'a task it depends on failed or was cancelled; it waits for a later success of that source',
-  building: 'dispatched: a build workflow runs it on a builder of its ISA level',
+  queued: 'handed to Temporal: its build workflow waits for a builder of its ISA level to pick it up (no builder yet)',
+  building: 'a builder picked it up and is building it (the task names the builder)',
   publishing: 'built; vessel is fetching, verifying and importing its artefacts',
   completed: 'published in the index of its profile (terminal)',
   failed: 'the recipe did not build, or vessel refused its artefacts; an admin may retry it',
@@ -20,18 +21,22 @@ export const STATUS_MEANING: Record<TaskStatus, string> = {
 
 /** Legal moves: for each target status, the statuses a task may come from, and why the move exists. */
 export const TRANSITIONS: Record<TaskStatus, { from: readonly TaskStatus[]; why: string }> = {
-  new: { from: ['blocked', 'failed', 'cancelled'], why: 'a blocking dependency succeeded, or an admin retried it' },
+  new: {
+    from: ['blocked', 'failed', 'cancelled', 'queued'],
+    why: 'a blocking dependency succeeded, an admin retried it, or its build workflow could not be started',
+  },
   blocked: { from: ['new'], why: 'a dependency failed or was cancelled' },
-  building: { from: ['new'], why: 'the dispatcher assigned it to a build workflow' },
+  queued: { from: ['new'], why: 'the hub handed it to a build workflow for a free slot of its ISA level' },
+  building: { from: ['queued'], why: 'a builder picked the build up' },
   publishing: { from: ['building'], why: 'the build succeeded and its artefacts wait for vessel' },
   completed: { from: ['publishing'], why: 'vessel published it' },
-  failed: { from: ['building', 'publishing'], why: 'the build failed, or vessel refused the artefacts' },
-  cancelled: { from: ['new', 'blocked', 'building', 'publishing'], why: 'an admin cancelled it' },
+  failed: { from: ['queued', 'building', 'publishing'], why: 'the build failed, or vessel refused the artefacts' },
+  cancelled: { from: ['new', 'blocked', 'queued', 'building', 'publishing'], why: 'an admin cancelled it' },
   superseded: { from: ['new', 'blocked', 'failed', 'cancelled'], why: 'a newer commit or release of the recipe arrived before it ran' },
 };
 
 /** Statuses in which a task still counts for ordering: it will (or may yet) produce what it provides. */
-export const OPEN_STATUSES: readonly TaskStatus[] = ['new', 'blocked', 'building', 'publishing'];
+export const OPEN_STATUSES: readonly TaskStatus[] = ['new', 'blocked', 'queued', 'building', 'publishing'];
 export const TERMINAL_STATUSES: readonly TaskStatus[] = ['completed', 'superseded'];
 
 export class IllegalTransitionError extends Error {
