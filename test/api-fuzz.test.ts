@@ -330,9 +330,10 @@ beforeAll(async () => {
   repo.commit('one recipe');
   await store.addRepository({ id: 'recipes', project: 'serpent', url: repo.dir, ref: 'main' });
   for (const source of SEEDED) await store.createTask({ ...BASE, id: taskId(source), source }, `recipe ${source}`);
-  await store.setStatus(taskId('broken'), 'building', 'dispatched', { builder: 'b1' });
+  await store.setStatus(taskId('broken'), 'queued', 'dispatched');
+  await store.setStatus(taskId('broken'), 'building', 'picked up', { builder: 'b1' });
   await store.setStatus(taskId('broken'), 'failed', 'did not compile');
-  for (const to of ['building', 'publishing', 'completed'] as const) await store.setStatus(taskId('done'), to, to);
+  for (const to of ['queued', 'building', 'publishing', 'completed'] as const) await store.setStatus(taskId('done'), to, to);
   const log = join(dir, 'broken.log');
   writeFileSync(log, Array.from({ length: 50 }, (_, i) => `line ${i + 1}`).join('\n'));
   await store.updateTask(taskId('broken'), { logPath: log });

@@ -146,6 +146,7 @@ describe('DELETE /api/repositories/:id', () => {
   it('refuses with a 409 naming the open tasks while the repository has any, and works once they are cancelled', async () => {
     expect((await register('busy', 'https://example.org/busy.git')).status).toBe(201);
     const open = await store.createTask(task('busy', 'b'), 'test');
+    await store.setStatus(open.id, 'queued', 'test');
     await store.setStatus(open.id, 'building', 'test');
 
     const refused = await call('DELETE', '/api/repositories/busy', { token: admin });

@@ -97,10 +97,12 @@ beforeAll(async () => {
   // Seven tasks: done, failed (with a log here), building (log on another host), and four new ones.
   const sources = ['liba', 'broken', 'tool', 'n1', 'n2', 'n3', 'n4'];
   for (const source of sources) await store.createTask({ ...BASE, id: id(source), source }, `recipe ${source}`);
-  for (const to of ['building', 'publishing', 'completed'] as const) await store.setStatus(id('liba'), to, to);
-  await store.setStatus(id('broken'), 'building', 'dispatched', { builder: 'b1' });
+  for (const to of ['queued', 'building', 'publishing', 'completed'] as const) await store.setStatus(id('liba'), to, to);
+  await store.setStatus(id('broken'), 'queued', 'dispatched');
+  await store.setStatus(id('broken'), 'building', 'picked up', { builder: 'b1' });
   await store.setStatus(id('broken'), 'failed', 'did not compile');
-  await store.setStatus(id('tool'), 'building', 'dispatched', { builder: 'far-away' });
+  await store.setStatus(id('tool'), 'queued', 'dispatched');
+  await store.setStatus(id('tool'), 'building', 'picked up', { builder: 'far-away' });
   const log = join(dir, 'broken.log');
   writeFileSync(log, Array.from({ length: 10 }, (_, i) => `line ${i + 1}`).join('\n') + '\n');
   await store.updateTask(id('broken'), { logPath: log });
@@ -320,7 +322,7 @@ describe('reads', () => {
     const reply = await call('GET', at(id('liba')));
     expect(reply.status).toBe(200);
     expect(reply.json.task).toMatchObject({ id: id('liba'), status: 'completed', attempts: 1 });
-    expect(reply.json.events.map((e: { to: string }) => e.to)).toEqual(['new', 'building', 'publishing', 'completed']);
+    expect(reply.json.events.map((e: { to: string }) => e.to)).toEqual(['new', 'queued', 'building', 'publishing', 'completed']);
   });
 
   it('streams a log whole, or its last lines with ?tail', async () => {

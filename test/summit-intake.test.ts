@@ -72,6 +72,7 @@ describe('intake and planning on a real git repository', () => {
 
   it('blocks the dependents of a failed task and unblocks them when it is retried', async () => {
     const liba = 'build/serpent/recipes/liba-1.0-2/x86_64';
+    await store.setStatus(liba, 'queued', 'test');
     await store.setStatus(liba, 'building', 'test');
     await store.setStatus(liba, 'failed', 'test');
     const plan = await planBuilds(deps(), { builders: [builder] });

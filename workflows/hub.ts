@@ -261,10 +261,13 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
     held: [...held.keys()],
   }));
 
+  /** When the last plan ran (workflow time): the timer re-plans replanEveryMs after it, heartbeats or not. */
+  let plannedAt = Number.NEGATIVE_INFINITY;
   for (;;) {
     const now = Date.now();
     const nextHold = Math.min(...[...held.values()].map((h) => h.untilMs - now));
-    const woken = await condition(() => dirty || startable() || commands.length > 0 || heard.size > 0, Math.max(1, Math.min(opts.replanEveryMs, nextHold)));
+    const nextPlan = plannedAt + opts.replanEveryMs - now;
+    if (nextPlan > 0) await condition(() => dirty || startable() || commands.length > 0 || heard.size > 0, Math.max(1, Math.min(nextPlan, nextHold)));
     // Intakes run beside planning: a repository being read does not stop builds of the others from starting.
     startIntakes();
     for (const id of [...heard]) {
@@ -279,9 +282,10 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
       dirty = true;
     }
     // A plan when something changed, or on the timer (a missed signal, a builder that went silent).
-    if (dirty || !woken) {
+    if (dirty || Date.now() >= plannedAt + opts.replanEveryMs) {
       dirty = false;
       rounds++;
+      plannedAt = Date.now();
       const live = [...builders.values()].filter((b) => Date.now() - b.lastSeenMs <= opts.builderTimeoutMs);
       const plan = await summit.planBuilds({ builders: live, prefetch: opts.prefetch, holdBack: [...held.keys()] });
       if (plan.dispatch.length > 0) {

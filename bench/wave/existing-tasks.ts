@@ -35,7 +35,8 @@ export async function insertFinishedTasks(opts: { url?: string; dataDir: string;
         });
         events.push(
           { task: id, from: null, to: 'new', reason: 'recipe added', at: created },
-          { task: id, from: 'new', to: 'building', reason: 'dispatched', at: startedAt },
+          { task: id, from: 'new', to: 'queued', reason: 'queued', at: created },
+          { task: id, from: 'queued', to: 'building', reason: 'picked up by old-builder', at: startedAt },
           { task: id, from: 'building', to: 'publishing', reason: 'built on old-builder', at: builtAt },
           { task: id, from: 'publishing', to: 'completed', reason: 'published', at: finishedAt },
         );

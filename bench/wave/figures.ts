@@ -40,7 +40,7 @@ export interface WaveFigures {
   slotUtilisation: number;
   /** Idle time of a builder slot between two builds (build activity closed → the next one started). */
   slotIdleBetweenBuildsMs: Summary;
-  /** Σ (dispatched → completed) ÷ (wall × slots): the slots as the hub books them (can exceed 100 %). */
+  /** Σ (dispatched → built) ÷ (wall × slots): the slots as the hub books them (above 100 % means over-booked). */
   hubBookedUtilisation: number;
   /** Σ time build activities held a slot on the builder (started → closed) ÷ (wall × slots). */
   slotHeldUtilisation: number;
@@ -111,7 +111,8 @@ export function waveFigures(input: {
   let inScript = 0;
   let scriptKnown = true;
   for (const t of tasks) {
-    const dispatched = eventAt(t, 'building');
+    // Dispatch is the hub's hand-over to Temporal (queued); older runs recorded it as building.
+    const dispatched = eventAt(t, 'queued') ?? eventAt(t, 'building');
     const started = t.log?.startedAt;
     if (started !== undefined) {
       const ready = readyAt(t, input.dependencies.get(t.source) ?? [], completedAt, started);
@@ -156,6 +157,9 @@ export function waveFigures(input: {
     }
     const done = eventAt(t, 'completed');
     if (done !== undefined && dispatched !== undefined) add('dispatched → completed', done - dispatched);
+    // The hub books a builder slot from dispatch until the build is built (publishing holds no slot).
+    const built = eventAt(t, 'publishing');
+    if (built !== undefined && dispatched !== undefined) add('dispatched → built', built - dispatched);
   }
 
   const problems: string[] = [];
@@ -180,7 +184,7 @@ export function waveFigures(input: {
     dispatchedToBuildStartedMs: summarize(dispatchToStart),
     slotUtilisation: utilisation(inContainer, wallMs, slots),
     slotIdleBetweenBuildsMs: summarize(idleGaps([...held.values()], slots)),
-    hubBookedUtilisation: utilisation(stage.get('dispatched → completed')?.reduce((a, b) => a + b, 0) ?? 0, wallMs, slots),
+    hubBookedUtilisation: utilisation(stage.get('dispatched → built')?.reduce((a, b) => a + b, 0) ?? 0, wallMs, slots),
     slotHeldUtilisation: utilisation(heldTime([...held.values()]), wallMs, slots),
     ...(scriptKnown ? { scriptUtilisation: utilisation(inScript, wallMs, slots) } : {}),
     overheadPerPackageMs: overheadPerPackage(wallMs, slots, inContainer, n),

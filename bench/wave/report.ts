@@ -17,7 +17,7 @@ export function printFigures(f: WaveFigures, out: (line: string) => void): void 
   out(`slot utilisation           ${pct(f.slotUtilisation)} in containers${f.scriptUtilisation !== undefined ? `, ${pct(f.scriptUtilisation)} in the steps' scripts` : ''}`);
   out(`slots held by builds      ${pct(f.slotHeldUtilisation)} (build activity started → closed)`);
   out(`slot idle between builds   ${pcts(f.slotIdleBetweenBuildsMs)}`);
-  out(`slots as the hub books them ${pct(f.hubBookedUtilisation)} (dispatched → completed)`);
+  out(`slots as the hub books them ${pct(f.hubBookedUtilisation)} (dispatched → built)`);
   out(`orchestration overhead     ${s(f.overheadPerPackageMs)} per package`);
   out('stages (p50, p95; sum over the wave):');
   for (const [name, x] of Object.entries(f.stages)) out(`  ${name.padEnd(50)} ${s(x.p50).padStart(8)} ${s(x.p95).padStart(8)}   Σ ${s(x.total)}`);
