@@ -61,7 +61,7 @@ function stubActivities(calls: Calls, hooks: { beforePlan?: (runId: string) => P
       await hooks.beforePlan?.(runId());
       return EMPTY_PLAN;
     },
-    recordBuilder: async () => undefined,
+    recordBuilders: async () => undefined,
     listRepositoryIds: async () => ['recipes-a', 'recipes-b'],
   };
 }

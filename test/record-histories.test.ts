@@ -59,6 +59,15 @@ async function api<T>(path: string, init: RequestInit = {}): Promise<{ status: n
 }
 
 interface TaskView { id: string; source: string; status: string }
+/** A workflow task scheduled and not yet completed: the history would end mid-task. */
+function workflowTaskInFlight(events: proto.api.history.v1.IHistoryEvent[]): boolean {
+  let scheduled = -1;
+  events.forEach((e, i) => {
+    if (e.workflowTaskScheduledEventAttributes) scheduled = i;
+  });
+  return scheduled >= 0 && !events.slice(scheduled).some((e) => e.workflowTaskCompletedEventAttributes);
+}
+
 const tasks = async (): Promise<TaskView[]> => (await api<{ items: TaskView[] }>('/api/tasks?limit=50')).body.items;
 
 test('records the hub, a build that publishes, a build that fails and a poll', async () => {
@@ -93,8 +102,11 @@ test('records the hub, a build that publishes, a build that fails and a poll', a
   await waitFor('the hub to finish its round', async () => {
     const events = (await hub.fetchHistory()).events ?? [];
     return events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'refreshRepository').length >= 2 &&
-      events.at(-1)?.workflowTaskCompletedEventAttributes ? true : undefined;
-  }, 60_000);
+      !workflowTaskInFlight(events) ? true : undefined;
+  }, 60_000, async () => {
+    const events = (await hub.fetchHistory()).events ?? [];
+    return `${events.length} events; last: ${events.slice(-12).map((e) => String(e.eventType)).join(', ')}`;
+  });
 
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });

@@ -267,13 +267,14 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
     const now = Date.now();
     const nextHold = Math.min(...[...held.values()].map((h) => h.untilMs - now));
     const nextPlan = plannedAt + opts.replanEveryMs - now;
-    if (nextPlan > 0) await condition(() => dirty || startable() || commands.length > 0 || heard.size > 0, Math.max(1, Math.min(nextPlan, nextHold)));
+    // A heartbeat alone does not wake the loop: it is recorded with the next round (its time is kept from now).
+    if (nextPlan > 0) await condition(() => dirty || startable() || commands.length > 0, Math.max(1, Math.min(nextPlan, nextHold)));
     // Intakes run beside planning: a repository being read does not stop builds of the others from starting.
     startIntakes();
-    for (const id of [...heard]) {
-      heard.delete(id);
-      const b = builders.get(id);
-      if (b) await summit.recordBuilder(b, new Date(b.lastSeenMs).toISOString());
+    if (heard.size > 0) {
+      const beats = [...heard].flatMap((id) => builders.get(id) ?? []).map((b) => ({ status: b, lastSeen: new Date(b.lastSeenMs).toISOString() }));
+      heard.clear();
+      await summit.recordBuilders(beats);
     }
     await runCommands();
     for (const [id, h] of held) {

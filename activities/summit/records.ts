@@ -62,12 +62,14 @@ export function recordActivities(store: Store) {
       return { taskId: task.id, status: task.status, previous: from };
     },
 
-    /** A builder's heartbeat, as the hub received it: `lastSeen` is the heartbeat's time, never a planning pass. */
-    async recordBuilder(status: BuilderStatus, lastSeen: string): Promise<void> {
-      await store.upsertBuilder({
-        id: status.id, host: status.host, isaLevels: status.isaLevels, slots: status.slots, busy: status.busy, diskFree: status.diskFree,
-        lastSeen: new Date(lastSeen),
-      });
+    /** Builders' heartbeats, as the hub received them: `lastSeen` is the heartbeat's time, never a planning pass. */
+    async recordBuilders(beats: Array<{ status: BuilderStatus; lastSeen: string }>): Promise<void> {
+      for (const { status, lastSeen } of beats) {
+        await store.upsertBuilder({
+          id: status.id, host: status.host, isaLevels: status.isaLevels, slots: status.slots, busy: status.busy, diskFree: status.diskFree,
+          lastSeen: new Date(lastSeen),
+        });
+      }
     },
   };
 }

@@ -43,6 +43,6 @@ export interface SummitActivities {
   retryTask(cmd: TaskCommand): Promise<TaskCommandResult>;
   /** Admin cancel; returns the status it had, so the hub knows whether a build workflow must be stopped. */
   cancelTask(cmd: TaskCommand): Promise<TaskCommandResult & { previous: string }>;
-  /** A builder's heartbeat as the hub received it (`lastSeen`: when). */
-  recordBuilder(status: BuilderStatus, lastSeen: string): Promise<void>;
+  /** Builders' heartbeats as the hub received them (`lastSeen`: when), one record per builder. */
+  recordBuilders(beats: Array<{ status: BuilderStatus; lastSeen: string }>): Promise<void>;
 }
