@@ -7,7 +7,7 @@ import { StreamCommandError } from '../../core/repo/streams';
 import { importBuild, type VesselDeps } from './import-build';
 import { indexNameProblem, repositoryDir, vesselLayout } from './layout';
 import { IndexLocks } from './lock';
-import { Publishers } from './publisher';
+import { Publishers, type PublisherOptions } from './publisher';
 import { Repository } from './repository';
 import { listHistory, promote, rollbackStream, tagHistory } from './stream-commands';
 
@@ -15,11 +15,11 @@ import { listHistory, promote, rollbackStream, tagHistory } from './stream-comma
  * The vessel activities, bound to one vessel folder (`<data>/vessel`). The factory owns the in-process index
  * locks and the per-index publishers, so a worker creates it once and every activity it runs shares them.
  */
-export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {}, publishing: { windowMs?: number } = {}): VesselDeps {
+export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {}, publishing: PublisherOptions = {}): VesselDeps {
   const layout = vesselLayout(vesselDir);
   const locks = new IndexLocks(layout.locksDir, lock);
   // No window unless asked: the worker passes SUMMIT_PUBLISH_WINDOW; tests that want one say so.
-  return { layout, locks, publishers: new Publishers(layout, locks, publishing.windowMs ?? 0) };
+  return { layout, locks, publishers: new Publishers(layout, locks, publishing) };
 }
 
 export function createVesselActivities(deps: VesselDeps): VesselActivities & VesselAdminActivities {
