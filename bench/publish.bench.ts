@@ -9,7 +9,7 @@ import { stoneFileName } from '../core/repo/pool';
 import { entryFor } from '../core/repo/release-rules';
 import { vesselLayout } from '../activities/vessel/layout';
 import { IndexLocks } from '../activities/vessel/lock';
-import { KeptHistory, publishWindow, type StagedCandidate, type WindowBuild } from '../activities/vessel/publish';
+import { KeptHistory, publishBuilds, type StagedCandidate, type PendingBuild } from '../activities/vessel/publish';
 import { IndexPublisher } from '../activities/vessel/publisher';
 import { Repository } from '../activities/vessel/repository';
 import { runVesselStages } from './vessel-stages';
@@ -83,18 +83,18 @@ export async function run(): Promise<void> {
     // Incremental publish into a real repository: judge, move into the pool, write the history, move volatile.
     const repo = new Repository('main', join(layout.reposDir, 'main'));
     const kept = new KeptHistory();
-    const seed: WindowBuild[] = [];
+    const seed: PendingBuild[] = [];
     for (let i = 0; i < PACKAGES; i++) seed.push({ buildId: `seed-${i}` as BuildId, candidates: [await candidate(layout.stagingDir, i)] });
-    const seedMs = await time(() => locks.withLock('main', () => publishWindow(repo, kept, seed)));
+    const seedMs = await time(() => locks.withLock('main', () => publishBuilds(repo, kept, seed)));
     console.log(`first publish of ${PACKAGES.toLocaleString('en')} packages in one window: ${ms(seedMs)}`);
     let release = 1;
     for (const k of [1, 10, 100]) {
       const runs: number[] = [];
       for (let r = 0; r < RUNS; r++) {
         release++;
-        const builds: WindowBuild[] = [];
+        const builds: PendingBuild[] = [];
         for (let j = 0; j < k; j++) builds.push({ buildId: `b-${release}-${j}` as BuildId, candidates: [await candidate(layout.stagingDir, j * Math.floor(PACKAGES / k), release)] });
-        runs.push(await time(() => locks.withLock('main', () => publishWindow(repo, kept, builds))));
+        runs.push(await time(() => locks.withLock('main', () => publishBuilds(repo, kept, builds))));
       }
       console.log(`incremental publish of ${k} changed package(s) at ${PACKAGES.toLocaleString('en')}: median ${ms(median(runs))} of ${RUNS} (target ≤ 200 ms)`);
     }
@@ -104,7 +104,7 @@ export async function run(): Promise<void> {
     for (let r = 0; r < 3; r++) {
       release++;
       const build = { buildId: `cold-${release}` as BuildId, candidates: [await candidate(layout.stagingDir, 1, release)] };
-      cold.push(await time(() => locks.withLock('main', () => publishWindow(repo, new KeptHistory(), [build]))));
+      cold.push(await time(() => locks.withLock('main', () => publishBuilds(repo, new KeptHistory(), [build]))));
     }
     console.log(`one build published main's way (read + re-encode all): median ${ms(median(cold))} of 3 → 1,000 builds ≈ ${(median(cold) * 1000 / 1000).toFixed(0)} s one after another`);
 
@@ -113,7 +113,7 @@ export async function run(): Promise<void> {
     {
       const publisher = new IndexPublisher(repo, locks);
       release++;
-      const builds: WindowBuild[] = [];
+      const builds: PendingBuild[] = [];
       for (let j = 0; j < 1000; j++) builds.push({ buildId: `wave-${release}-${j}` as BuildId, candidates: [await candidate(layout.stagingDir, j * 10, release)] });
       const latencies: number[] = [];
       const t0 = performance.now();
@@ -127,7 +127,7 @@ export async function run(): Promise<void> {
     // buy anything over plain group commit? Histories written against the latency each import waits.
     for (const windowMs of [0, 250, 1000]) {
       const publisher = new IndexPublisher(repo, locks, { windowMs });
-      const builds: WindowBuild[] = [];
+      const builds: PendingBuild[] = [];
       for (let j = 0; j < STREAM; j++) builds.push({ buildId: `stream-${windowMs}-${j}` as BuildId, candidates: [await candidate(layout.stagingDir, (j * 37) % PACKAGES, ++release)] });
       const latencies: number[] = [];
       const t0 = performance.now();

@@ -12,7 +12,8 @@ import { artefactsDir } from '../activities/avalanche/paths';
 import { startArtefactServer } from '../workers/avalanche/artefact-server';
 import { vesselDeps } from '../activities/vessel/activities';
 import { fetchArtefacts } from '../activities/vessel/fetch';
-import { importBuild, stagingDirFor } from '../activities/vessel/import-build';
+import { importBuild } from '../activities/vessel/import-build';
+import { stagingDirFor } from '../activities/vessel/staging';
 import type { StagedCandidate } from '../activities/vessel/publish';
 import { verifyStagedStone } from '../activities/vessel/verify';
 

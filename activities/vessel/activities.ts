@@ -9,6 +9,7 @@ import { indexNameProblem, repositoryDir, vesselLayout } from './layout';
 import { IndexLocks } from './lock';
 import { Publishers, type PublisherOptions } from './publisher';
 import { Repository } from './repository';
+import { StagingSweeper } from './staging';
 import { listHistory, promote, rollbackStream, tagHistory } from './stream-commands';
 
 /**
@@ -19,7 +20,7 @@ export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {},
   const layout = vesselLayout(vesselDir);
   const locks = new IndexLocks(layout.locksDir, lock);
   // No window unless asked: the worker passes SUMMIT_PUBLISH_WINDOW; tests that want one say so.
-  return { layout, locks, publishers: new Publishers(layout, locks, publishing) };
+  return { layout, locks, publishers: new Publishers(layout, locks, publishing), staging: new StagingSweeper(layout.stagingDir) };
 }
 
 export function createVesselActivities(deps: VesselDeps): VesselActivities & VesselAdminActivities {
@@ -51,7 +52,7 @@ export function createVesselActivities(deps: VesselDeps): VesselActivities & Ves
         // Heartbeats carry progress so the Temporal UI shows how far a large fetch got, and let a stuck fetch
         // or a vanished vessel be noticed by the heartbeat timeout.
         onProgress: (progress) => ctx.heartbeat(progress),
-        onWait: () => ctx.heartbeat({ waiting: `publishing window of index ${req.index}` }),
+        onWait: () => ctx.heartbeat({ waiting: `publish of index ${req.index}` }),
       });
       ctx.log.info('import published', { buildId: req.buildId, index: req.index, historyId: result.historyId, packages: result.published.length });
       return result;

@@ -1,7 +1,7 @@
 import type { BuildId } from '../../core/contracts/ids';
 import { repositoryDir, type VesselLayout } from './layout';
 import type { IndexLocks } from './lock';
-import { KeptHistory, publishWindow, type PublishOutcome, type StagedCandidate, type WindowBuild } from './publish';
+import { KeptHistory, publishBuilds, type PublishOutcome, type StagedCandidate, type PendingBuild } from './publish';
 import { Repository } from './repository';
 
 export interface PublisherOptions {
@@ -18,7 +18,7 @@ export interface PublisherOptions {
   beforeWrite?: (index: string, buildIds: readonly BuildId[]) => Promise<void> | void;
 }
 
-type Waiting = WindowBuild & { resolve: (o: PublishOutcome) => void; reject: (err: unknown) => void };
+type Waiting = PendingBuild & { resolve: (o: PublishOutcome) => void; reject: (err: unknown) => void };
 
 /**
  * Coalesced publishing by group commit: one history version per write, each write publishing every build that
@@ -28,7 +28,7 @@ type Waiting = WindowBuild & { resolve: (o: PublishOutcome) => void; reject: (er
  * no write of the index is running, the publisher takes the index lock (which also keeps out admin commands and
  * other vessel processes) and publishes what is waiting at once: a lone import waits only for its own write. Builds
  * arriving while a write runs (or while the lock is held by someone else) wait, and the next write, which starts as
- * soon as the current one ends, publishes all of them with one publishWindow(); each import resolves with the
+ * soon as the current one ends, publishes all of them with one publishBuilds(); each import resolves with the
  * history that published it or rejects with its own refusal. So at most one write per index runs at a time, and a
  * wave of N builds costs at most min(N, wave time ÷ write time) writes: the longer a write takes (a big index), the
  * more builds the next one carries.
@@ -133,7 +133,7 @@ export class IndexPublisher {
     this.inWrite = builds.length;
     try {
       await this.options.beforeWrite?.(this.repo.index, builds.map((b) => b.buildId));
-      const results = await publishWindow(this.repo, this.kept, builds);
+      const results = await publishBuilds(this.repo, this.kept, builds);
       for (const [i, r] of results.entries()) {
         if (r.ok) builds[i].resolve(r.outcome);
         else builds[i].reject(r.refusal);
