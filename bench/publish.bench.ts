@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { BuildId } from '../core/contracts/ids';
 import { writeIndex, type EncodedEntries, type IndexEntry } from '../core/formats/repo-index';
 import type { PackageMeta } from '../core/formats/stone/meta';
@@ -130,6 +130,9 @@ export async function run(): Promise<void> {
       const builds: PendingBuild[] = [];
       for (let j = 0; j < STREAM; j++) builds.push({ buildId: `stream-${windowMs}-${j}` as BuildId, candidates: [await candidate(layout.stagingDir, (j * 37) % PACKAGES, ++release)] });
       const latencies: number[] = [];
+      const loop = monitorEventLoopDelay({ resolution: 5 });
+      loop.enable();
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const ids = await Promise.all(
         builds.map(
@@ -143,9 +146,12 @@ export async function run(): Promise<void> {
         ),
       );
       const total = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      loop.disable();
       console.log(
         `${STREAM} imports arriving ${STREAM_GAP_MS} ms apart at ${PACKAGES.toLocaleString('en')} entries, window ${windowMs} ms: ${new Set(ids).size} history version(s), ` +
-          `all published after ${ms(total)}; wait per import p50 ${ms(median(latencies))}, p95 ${ms([...latencies].sort((a, b) => a - b)[Math.floor(STREAM * 0.95)])}`,
+          `all published after ${ms(total)}; wait per import p50 ${ms(median(latencies))}, p95 ${ms([...latencies].sort((a, b) => a - b)[Math.floor(STREAM * 0.95)])}; ` +
+          `CPU ${ms((cpu.user + cpu.system) / 1000)}, event loop delay p99 ${ms(loop.percentile(99) / 1e6)}`,
       );
     }
 
