@@ -14,8 +14,9 @@ import { sha256File } from './repository';
 /**
  * Fetch a build's artefacts from the avalanche host that built them, into a staging folder.
  *
- * Each file streams to disk while its sha256 is computed, so memory stays flat whatever the size; the declared
- * size bounds the download (we stop reading past it). The bytes land in a uniquely named `.part` file that is
+ * A build's files are fetched a few at a time (FETCH_WIDTH). Each streams to disk while its sha256 is computed, so
+ * memory stays flat whatever the size (only files up to KEEP_IN_MEMORY_BYTES are also kept, for the stone check);
+ * the declared size bounds the download (we stop reading past it). The bytes land in a uniquely named `.part` file that is
  * renamed to the artefact's name only once its size and sha256 match what the build declared, and removed on any
  * failure: a staging folder holds only whole, verified files. That makes fetching retry-safe: a retried attempt
  * re-uses files an earlier attempt completed (after re-hashing them) and downloads the rest.
