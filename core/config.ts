@@ -94,11 +94,11 @@ export const configSchema = z.object({
   SUMMIT_VESSEL_PORT: port.optional(),
   SUMMIT_VESSEL_HOST: z.string().min(1).default('0.0.0.0'),
   /**
-   * Vessel publishing (coalesced windows): imports finished within this long of each other are published as one
-   * history version with one move of volatile (activities/vessel/publisher.ts). 0ms publishes each as soon as it
-   * is ready (still coalescing those ready at the same instant).
+   * Vessel publishing (group commit, activities/vessel/publisher.ts): at most one write of an index starts per this
+   * long. 0ms (default): a build is written as soon as no write of its index runs, and builds arriving during a
+   * write share the next one. A longer window only holds back builds arriving within it after a write started.
    */
-  SUMMIT_PUBLISH_WINDOW: duration.prefault('2s'),
+  SUMMIT_PUBLISH_WINDOW: duration.prefault('0ms'),
 
   // Avalanche
   SUMMIT_BUILDER_ID: z.string().max(MAX_NAME_LENGTH).regex(SAFE_NAME_PATTERN, `${SAFE_NAME_CHARACTERS} only`).optional(),

@@ -5,7 +5,7 @@ describe('the vessel worker configuration', () => {
   it('defaults to a local Temporal, the default namespace, .summit/vessel, and no repository server', () => {
     expect(loadVesselConfig({})).toEqual({
       temporalAddress: '127.0.0.1:7233', namespace: 'default', vesselDir: join(resolve('.summit'), 'vessel'), httpPort: undefined, httpHost: '0.0.0.0',
-      publishWindowMs: 2000,
+      publishWindowMs: 0,
     });
   });
 

@@ -3,7 +3,7 @@
  * token-checking server on 127.0.0.1, verified, published into a repository folder, and read back with our
  * stone.index and root index readers. (test/vessel-worker.test.ts runs the same activity through Temporal.)
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -11,7 +11,8 @@ import { IMPORT_REFUSED, type ImportRefusal } from '../core/contracts/build';
 import { readIndex } from '../core/formats/repo-index';
 import { decompressRootIndex, parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
 import { vesselDeps } from '../activities/vessel/activities';
-import { importBuild, stagingDirFor, type VesselDeps } from '../activities/vessel/import-build';
+import { importBuild, type VesselDeps } from '../activities/vessel/import-build';
+import { stagingDirFor } from '../activities/vessel/staging';
 import { repositoryDir } from '../activities/vessel/layout';
 import { Repository, sha256File } from '../activities/vessel/repository';
 import { rollbackStream } from '../activities/vessel/stream-commands';
@@ -211,13 +212,69 @@ describe('vessel import', () => {
     expect(await readdir(stagingDirFor(deps.layout, 'stall'))).toEqual([]);
   });
 
+  it('fetches a build\'s files at once: a refused file stops the others, even one that stalls, and leaves nothing staged', async () => {
+    const stalled = await stone('liba', 1);
+    const bad = await stone('libb', 1);
+    const good = await stone('libc', 1);
+    const req = importRequest(server, 'mixed', [stalled, bad, good]);
+    // Fetched one after another, the first file would hold the import for the whole idle timeout (ten minutes).
+    server.serve('mixed', stalled.artefact.name, { bytes: stalled.bytes, stallAfter: 4096 });
+    const corrupted = Buffer.from(bad.bytes);
+    corrupted[corrupted.length - 10] ^= 0xff;
+    server.serve('mixed', bad.artefact.name, { bytes: corrupted });
+
+    const refusal = await refusalOf(importBuild(deps, req, { idleTimeoutMs: 10 * 60_000 }));
+    expect(refusal.file).toBe(bad.artefact.name);
+    expect(refusal.reason).toMatch(/sha256 mismatch/);
+    expect(server.requests.map((r) => r.path.split('/').at(-1)).sort()).toEqual([stalled, bad, good].map((s) => s.artefact.name).sort());
+    expect(await readdir(deps.layout.stagingDir)).toEqual([]);
+    expect(await snapshot(repoDir)).toEqual({});
+  });
+
+  it('checks a staged file re-used from an earlier attempt on disk as it checks a fetched one: a broken stone is refused', async () => {
+    const s = await stone('liba', 1);
+    const broken = Buffer.from(s.bytes);
+    broken[broken.length - 10] ^= 0xff;
+    const req = importRequest(server, 'reused', []);
+    req.build.artefacts = [{ ...s.artefact, sha256: sha256(broken) }];
+    // The earlier attempt left the file whole in staging: this attempt re-hashes it and fetches nothing.
+    const staging = stagingDirFor(deps.layout, 'reused');
+    await mkdir(staging, { recursive: true });
+    await writeFile(join(staging, s.artefact.name), broken);
+
+    const refusal = await refusalOf(importBuild(deps, req));
+    expect(refusal.reason).toMatch(/^liba-1.0-1-1-x86_64.stone: not a valid stone package: checksum mismatch/);
+    expect(server.requests).toEqual([]);
+    expect(await snapshot(repoDir)).toEqual({});
+  });
+
+  it('removes staging folders nobody retried for a day, reading the staging folder at most once an hour', async () => {
+    const old = async (name: string): Promise<string> => {
+      const dir = join(deps.layout.stagingDir, name);
+      await mkdir(dir, { recursive: true });
+      const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60_000);
+      await utimes(dir, twoDaysAgo, twoDaysAgo);
+      return dir;
+    };
+    await old('abandoned-1');
+    const recent = join(deps.layout.stagingDir, 'recent');
+    await mkdir(recent);
+    await importBuild(deps, importRequest(server, 'a', [await stone('liba', 1)]));
+    expect(await readdir(deps.layout.stagingDir)).toEqual(['recent']);
+
+    // Within the hour the next import does not look again: a folder that went stale meanwhile waits for the next sweep.
+    await old('abandoned-2');
+    await importBuild(deps, importRequest(server, 'b', [await stone('libb', 1)]));
+    expect((await readdir(deps.layout.stagingDir)).sort()).toEqual(['abandoned-2', 'recent']);
+  });
+
   it('reports fetch progress in bytes, ending with each file complete', async () => {
     const a = await stone('liba', 1);
     const b = await stone('libb', 1);
     const progress: Array<{ file: string; bytes: number; size: number }> = [];
     await importBuild(deps, importRequest(server, 'p', [a, b]), { onProgress: (p) => progress.push(p) });
-    expect(progress.at(-1)).toEqual({ file: b.artefact.name, bytes: b.artefact.size, size: b.artefact.size });
-    expect(progress).toContainEqual({ file: a.artefact.name, bytes: a.artefact.size, size: a.artefact.size });
+    // The files are fetched at once: each file's own reports end with it complete, whatever their interleaving.
+    for (const s of [a, b]) expect(progress.filter((p) => p.file === s.artefact.name).at(-1)).toEqual({ file: s.artefact.name, bytes: s.artefact.size, size: s.artefact.size });
     expect(progress.every((p) => p.bytes <= p.size)).toBe(true);
   });
 

@@ -1,7 +1,9 @@
 /**
- * Coalesced publishing on real files, real HTTP and real stones: imports that finish within one window share one
- * history version and one move of volatile; a refused build in a window refuses only itself; retries and crashes
+ * Coalesced publishing on real files, real HTTP and real stones: a lone import is written at once; imports that
+ * arrive while a write runs (or while the index lock is held) share the next history version and one move of
+ * volatile; a cancelled import leaves while it waits; a refused build refuses only itself; retries and crashes
  * converge; and an index written incrementally (kept entries re-used, not re-encoded) is read by the real moss.
+ * Assertions are on the order of writes (the publisher's beforeWrite hook) and the histories, never on time.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -27,18 +29,36 @@ const run = (file: string, args: string[]): Promise<{ stdout: string; stderr: st
   execFileAsync(file, args).catch((err: { message: string; stdout?: string; stderr?: string }) => {
     throw new Error(`${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
   });
-/** Long enough that no window closes by itself while a test gathers its builds; tests close it with closeNow(). */
+/** Long enough that no window ends by itself while a test gathers its builds; tests end it with flush(). */
 const HELD_WINDOW_MS = 10 * 60_000;
 
 let work: string;
 let server: ArtefactServer;
 let deps: VesselDeps;
 let repo: Repository;
+/** The builds of each write, in the order the writes ran (the publisher's beforeWrite hook). */
+let writes: string[][];
+/** While set, the next write waits for it before writing (a write held open, so builds arrive during it). */
+let gate: Promise<void> | undefined;
+
+/** Vessel deps over the test's folder that record every write and honour the gate. */
+const depsWith = (windowMs = 0): VesselDeps =>
+  vesselDeps(join(work, 'vessel'), {}, {
+    windowMs,
+    beforeWrite: async (_index, buildIds) => {
+      writes.push([...buildIds]);
+      const held = gate;
+      gate = undefined;
+      await held;
+    },
+  });
 
 beforeEach(async () => {
   work = await mkdtemp(join(tmpdir(), 'summit-publish-window-'));
   server = await startArtefactServer();
-  deps = vesselDeps(join(work, 'vessel'), {}, { windowMs: HELD_WINDOW_MS });
+  writes = [];
+  gate = undefined;
+  deps = depsWith();
   repo = new Repository('main', repositoryDir(deps.layout, 'main'));
 });
 
@@ -60,15 +80,37 @@ async function until(what: string, condition: () => boolean): Promise<void> {
 
 type Settled = { ok: true; result: ImportResult } | { ok: false; error: unknown };
 
-/** Start the imports, wait until all of them wait in the open window, close it, and settle them. */
-async function oneWindow(d: VesselDeps, requests: Array<Parameters<typeof importBuild>[1]>): Promise<Settled[]> {
+const settle = (p: Promise<ImportResult>): Promise<Settled> => p.then((result): Settled => ({ ok: true, result }), (error: unknown): Settled => ({ ok: false, error }));
+
+/** A gate for the next write: it starts, then waits until open() is called. */
+function holdNextWrite(): { open: () => void } {
+  let open!: () => void;
+  gate = new Promise<void>((resolve) => (open = resolve));
+  return { open };
+}
+
+/**
+ * Start the imports while the index lock is held (as an admin command holds it), wait until every one waits for
+ * the publisher, release the lock, and settle them: they share the one write that follows.
+ */
+async function oneWrite(d: VesselDeps, requests: Array<Parameters<typeof importBuild>[1]>): Promise<Settled[]> {
   const publisher = d.publishers.for('main');
-  const settled = requests.map((req) => importBuild(d, req).then((result): Settled => ({ ok: true, result }), (error: unknown): Settled => ({ ok: false, error })));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let locked!: () => void;
+  const holding = new Promise<void>((resolve) => (locked = resolve));
+  const holder = d.locks.withLock('main', async () => {
+    locked();
+    await released;
+  });
+  await holding;
+  const settled = requests.map((req) => settle(importBuild(d, req)));
   let done = 0;
   for (const s of settled) void s.then(() => done++);
-  // A build that fails before publishing (a bad download) never joins the window: count it as arrived.
-  await until(`${requests.length} builds wait in the window`, () => publisher.pending + done >= requests.length);
-  await publisher.closeNow();
+  // A build that fails before publishing (a bad download) never waits for the publisher: count it as arrived.
+  await until(`${requests.length} builds wait for the publisher`, () => publisher.pending + done >= requests.length);
+  release();
+  await holder;
   return Promise.all(settled);
 }
 
@@ -83,12 +125,50 @@ async function volatileNames(): Promise<string[]> {
   return (await readIndex(await readFile(repo.indexFile(id, 'x86_64')))).map((e) => `${e.name}-${e.release}`);
 }
 
-describe('coalesced publishing', () => {
-  it('publishes imports that finish within one window as one history holding all of them, moving volatile once', async () => {
+describe('coalesced publishing (group commit)', () => {
+  it('publishes a lone build at once, in a write of its own: one build after another makes one history each', async () => {
+    const first = await importBuild(deps, importRequest(server, 'b1', [await stone('alpha', 1)]));
+    expect(writes).toEqual([['b1']]);
+    const second = await importBuild(deps, importRequest(server, 'b2', [await stone('bravo', 1)]));
+    expect(writes).toEqual([['b1'], ['b2']]);
+    expect([first.historyId, second.historyId]).toEqual(['1', '2']);
+    expect(await volatileNames()).toEqual(['alpha-1', 'bravo-1']);
+    expect((await readIndex(await readFile(first.indexPath))).map((e) => e.name)).toEqual(['alpha']);
+    expect(await readdir(deps.layout.stagingDir)).toEqual([]);
+  });
+
+  it('does not make a lone build on an idle index wait for the window, however long it is', async () => {
+    // With a ten-minute window, an import that waited for it would not resolve within the test's timeout.
+    const windowed = depsWith(HELD_WINDOW_MS);
+    const lone = await importBuild(windowed, importRequest(server, 'lone', [await stone('alpha', 1)]));
+    expect(lone.historyId).toBe('1');
+    expect(writes).toEqual([['lone']]);
+  });
+
+  it('lets builds that arrive while a write runs wait, then publishes them together in the next write', async () => {
+    const publisher = deps.publishers.for('main');
+    const held = holdNextWrite();
+    const a = settle(importBuild(deps, importRequest(server, 'a', [await stone('alpha', 1)])));
+    await until('the first write has started', () => publisher.writing === 1);
+    const b = settle(importBuild(deps, importRequest(server, 'b', [await stone('bravo', 1)])));
+    const c = settle(importBuild(deps, importRequest(server, 'c', [await stone('charlie', 1)])));
+    await until('two builds wait behind the running write', () => publisher.pending === 2);
+    expect(writes).toEqual([['a']]);
+    held.open();
+
+    const [ra, rb, rc] = (await Promise.all([a, b, c])).map(ok);
+    expect(writes).toEqual([['a'], ['b', 'c']]);
+    expect([ra.historyId, rb.historyId, rc.historyId]).toEqual(['1', '2', '2']);
+    expect((await listHistory(repo)).histories.map((h) => [h.id, h.packages.x86_64])).toEqual([['1', 1], ['2', 3]]);
+    expect(await volatileNames()).toEqual(['alpha-1', 'bravo-1', 'charlie-1']);
+  });
+
+  it('publishes imports that arrive while the index is locked as one history, moving volatile once', async () => {
     const names = ['alpha', 'bravo', 'charlie', 'delta', 'echo'];
     const stones = await Promise.all(names.map((n) => stone(n, 1)));
-    const results = (await oneWindow(deps, stones.map((s, i) => importRequest(server, `b-${i}`, [s])))).map(ok);
+    const results = (await oneWrite(deps, stones.map((s, i) => importRequest(server, `b-${i}`, [s])))).map(ok);
 
+    expect(writes).toHaveLength(1);
     expect(results.map((r) => r.historyId)).toEqual(['1', '1', '1', '1', '1']);
     const history = await listHistory(repo);
     expect(history.histories.map((h) => [h.id, h.packages.x86_64])).toEqual([['1', 5]]);
@@ -97,23 +177,27 @@ describe('coalesced publishing', () => {
     expect(await readdir(deps.layout.stagingDir)).toEqual([]);
   });
 
-  it('publishes imports of different windows as different histories, each building on the one before', async () => {
-    // A short real window: each import waits for it to close by itself.
-    const short = vesselDeps(deps.layout.root, {}, { windowMs: 50 });
-    const first = await importBuild(short, importRequest(server, 'b1', [await stone('alpha', 1)]));
-    const second = await importBuild(short, importRequest(server, 'b2', [await stone('bravo', 1)]));
-    expect([first.historyId, second.historyId]).toEqual(['1', '2']);
-    expect(await volatileNames()).toEqual(['alpha-1', 'bravo-1']);
-    expect((await readIndex(await readFile(first.indexPath))).map((e) => e.name)).toEqual(['alpha']);
+  it('with a window, lets builds arriving soon after a write wait for the rest of it and share one write', async () => {
+    const windowed = depsWith(HELD_WINDOW_MS);
+    const publisher = windowed.publishers.for('main');
+    expect((await importBuild(windowed, importRequest(server, 'a', [await stone('alpha', 1)]))).historyId).toBe('1');
+    const b = settle(importBuild(windowed, importRequest(server, 'b', [await stone('bravo', 1)])));
+    const c = settle(importBuild(windowed, importRequest(server, 'c', [await stone('charlie', 1)])));
+    await until('both builds wait for the window', () => publisher.pending === 2);
+    expect(writes).toEqual([['a']]);
+    await publisher.flush();
+    expect((await Promise.all([b, c])).map((r) => ok(r).historyId)).toEqual(['2', '2']);
+    expect(writes).toEqual([['a'], ['b', 'c']]);
   });
 
-  it('refuses one build of a window without stopping the others: it alone fails, with its reason, and leaves nothing', async () => {
-    await oneWindow(deps, [importRequest(server, 'first', [await stone('liba', 2)])]);
-    const [good1, older, good2] = await oneWindow(deps, [
+  it('refuses one build of a write without stopping the others: it alone fails, with its reason, and leaves nothing', async () => {
+    await oneWrite(deps, [importRequest(server, 'first', [await stone('liba', 2)])]);
+    const [good1, older, good2] = await oneWrite(deps, [
       importRequest(server, 'good-1', [await stone('alpha', 1)]),
       importRequest(server, 'older', [await stone('libb', 1), await stone('liba', 1, 'older bytes')]),
       importRequest(server, 'good-2', [await stone('bravo', 1)]),
     ]);
+    expect(writes.map((w) => [...w].sort())).toEqual([['first'], ['good-1', 'good-2', 'older']]); // arrival order varies
     expect([ok(good1).historyId, ok(good2).historyId]).toEqual(['2', '2']);
     expect(older.ok).toBe(false);
     const failure = (older as { error: ApplicationFailure }).error;
@@ -126,40 +210,45 @@ describe('coalesced publishing', () => {
     expect(await readdir(deps.layout.stagingDir)).toEqual([]);
   });
 
-  it('answers a retried import with the history that published it, also when it shares a window with new builds', async () => {
+  it('answers a retried import with the history that published it, also when it shares a write with new builds', async () => {
     const a = await stone('alpha', 1);
-    const [first] = (await oneWindow(deps, [importRequest(server, 'a', [a])])).map(ok);
-    const [again, bravo] = (await oneWindow(deps, [importRequest(server, 'a', [a]), importRequest(server, 'b', [await stone('bravo', 1)])])).map(ok);
+    const [first] = (await oneWrite(deps, [importRequest(server, 'a', [a])])).map(ok);
+    const [again, bravo] = (await oneWrite(deps, [importRequest(server, 'a', [a]), importRequest(server, 'b', [await stone('bravo', 1)])])).map(ok);
     expect(again).toEqual(first);
     expect(bravo.historyId).toBe('2');
     expect((await listHistory(repo)).histories.map((h) => h.id)).toEqual(['1', '2']);
   });
 
-  it('takes a cancelled import out of its window while the window is open; the others publish', async () => {
+  it('takes a cancelled import out while it waits for the next write; the others publish', async () => {
     const publisher = deps.publishers.for('main');
+    const held = holdNextWrite();
+    const a = importBuild(deps, importRequest(server, 'a', [await stone('alpha', 1)]));
+    await until('the first write has started', () => publisher.writing === 1);
     const cancel = new AbortController();
     const cancelled = importBuild(deps, importRequest(server, 'c', [await stone('charlie', 1)]), { signal: cancel.signal }).then(() => undefined, (e: unknown) => e);
-    const kept = importBuild(deps, importRequest(server, 'a', [await stone('alpha', 1)]));
-    await until('both builds wait in the window', () => publisher.pending === 2);
+    const kept = importBuild(deps, importRequest(server, 'b', [await stone('bravo', 1)]));
+    await until('both builds wait behind the running write', () => publisher.pending === 2);
     cancel.abort(new Error('activity cancelled'));
     expect(await cancelled).toEqual(new Error('activity cancelled'));
     expect(publisher.pending).toBe(1);
-    await publisher.closeNow();
-    expect((await kept).historyId).toBe('1');
-    expect(await volatileNames()).toEqual(['alpha-1']);
+    held.open();
+    expect([(await a).historyId, (await kept).historyId]).toEqual(['1', '2']);
+    expect(writes).toEqual([['a'], ['b']]);
+    expect(await volatileNames()).toEqual(['alpha-1', 'bravo-1']);
+    expect(existsSync(join(repo.dir, 'pool/c/charlie'))).toBe(false);
   });
 
-  it('converges when a window crashed after writing its history but before moving volatile', async () => {
+  it('converges when a write crashed after writing its history but before moving volatile', async () => {
     const reqs = [importRequest(server, 'a', [await stone('alpha', 1)]), importRequest(server, 'b', [await stone('bravo', 1)])];
-    await oneWindow(deps, reqs);
+    await oneWrite(deps, reqs);
     // As if the process died before step 3: the history folder and the pool files exist, the root index does not.
     await rm(repo.rootIndexPath);
     await rm(join(repo.dir, 'moss-root-index.json.zst'));
     const pool = (await readdir(join(repo.dir, 'pool/a/alpha'))).concat(await readdir(join(repo.dir, 'pool/b/bravo')));
 
-    // A new vessel process (nothing kept in memory) runs both imports again, in one window.
-    const restarted = vesselDeps(deps.layout.root, {}, { windowMs: HELD_WINDOW_MS });
-    const retried = (await oneWindow(restarted, reqs)).map(ok);
+    // A new vessel process (nothing kept in memory) runs both imports again, in one write.
+    const restarted = depsWith();
+    const retried = (await oneWrite(restarted, reqs)).map(ok);
     expect(retried.map((r) => r.historyId)).toEqual(['2', '2']); // history 1 is an unpublished leftover: never reused
     expect((await volatileNames()).sort()).toEqual(['alpha-1', 'bravo-1']);
     expect((await readdir(join(repo.dir, 'pool/a/alpha'))).concat(await readdir(join(repo.dir, 'pool/b/bravo')))).toEqual(pool);
@@ -171,12 +260,12 @@ const MOSS_CHECK = resolve(__dirname, '..', '..', 'shared', 'tools', 'moss-check
 
 describeWhenAvailable(existsSync(MOSS) && existsSync(MOSS_CHECK) ? undefined : `moss not found at ${MOSS}`, 'an index written incrementally', () => {
   it('is read by the real moss: every package listed, the newest installed', async () => {
-    // Window 1 writes everything; window 2 re-uses kept entries; a restarted vessel re-uses the stored payloads
-    // it read back (window 3) — the index moss reads mixes payloads from all three writes.
-    await oneWindow(deps, [importRequest(server, 'w1-a', [await stone('alpha', 1)]), importRequest(server, 'w1-b', [await stone('bravo', 1)])]);
-    await oneWindow(deps, [importRequest(server, 'w2-c', [await stone('charlie', 1)]), importRequest(server, 'w2-a', [await stone('alpha', 2)])]);
-    const restarted = vesselDeps(deps.layout.root, {}, { windowMs: HELD_WINDOW_MS });
-    const [last] = (await oneWindow(restarted, [importRequest(server, 'w3-d', [await stone('delta', 1)])])).map(ok);
+    // Write 1 writes everything; write 2 re-uses kept entries; a restarted vessel re-uses the stored payloads
+    // it read back (write 3) — the index moss reads mixes payloads from all three writes.
+    await oneWrite(deps, [importRequest(server, 'w1-a', [await stone('alpha', 1)]), importRequest(server, 'w1-b', [await stone('bravo', 1)])]);
+    await oneWrite(deps, [importRequest(server, 'w2-c', [await stone('charlie', 1)]), importRequest(server, 'w2-a', [await stone('alpha', 2)])]);
+    const restarted = depsWith();
+    const [last] = (await oneWrite(restarted, [importRequest(server, 'w3-d', [await stone('delta', 1)])])).map(ok);
     expect(last.historyId).toBe('3');
 
     const mossRoot = join(work, 'moss-root');

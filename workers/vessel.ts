@@ -7,7 +7,7 @@
  *   SUMMIT_DATA_DIR            data folder (default .summit); vessel keeps everything under <data>/vessel
  *   SUMMIT_VESSEL_PORT         when set, serve <data>/vessel/repos on this port (0 picks a free one)
  *   SUMMIT_VESSEL_HOST         address the repository server binds (default 0.0.0.0)
- *   SUMMIT_PUBLISH_WINDOW      imports finished within this window share one history version (default 2s)
+ *   SUMMIT_PUBLISH_WINDOW      at most one publish of an index starts per this long (default 0ms: group commit only)
  *
  * SIGINT/SIGTERM stop it cleanly: the SDK's worker stops polling and lets running activities finish (an import
  * interrupted harder converges when Temporal retries it); then the server and the connection close.

@@ -7,19 +7,20 @@ import { StreamCommandError } from '../../core/repo/streams';
 import { importBuild, type VesselDeps } from './import-build';
 import { indexNameProblem, repositoryDir, vesselLayout } from './layout';
 import { IndexLocks } from './lock';
-import { Publishers } from './publisher';
+import { Publishers, type PublisherOptions } from './publisher';
 import { Repository } from './repository';
+import { StagingSweeper } from './staging';
 import { listHistory, promote, rollbackStream, tagHistory } from './stream-commands';
 
 /**
  * The vessel activities, bound to one vessel folder (`<data>/vessel`). The factory owns the in-process index
  * locks and the per-index publishers, so a worker creates it once and every activity it runs shares them.
  */
-export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {}, publishing: { windowMs?: number } = {}): VesselDeps {
+export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {}, publishing: PublisherOptions = {}): VesselDeps {
   const layout = vesselLayout(vesselDir);
   const locks = new IndexLocks(layout.locksDir, lock);
   // No window unless asked: the worker passes SUMMIT_PUBLISH_WINDOW; tests that want one say so.
-  return { layout, locks, publishers: new Publishers(layout, locks, publishing.windowMs ?? 0) };
+  return { layout, locks, publishers: new Publishers(layout, locks, publishing), staging: new StagingSweeper(layout.stagingDir) };
 }
 
 export function createVesselActivities(deps: VesselDeps): VesselActivities & VesselAdminActivities {
@@ -51,7 +52,7 @@ export function createVesselActivities(deps: VesselDeps): VesselActivities & Ves
         // Heartbeats carry progress so the Temporal UI shows how far a large fetch got, and let a stuck fetch
         // or a vanished vessel be noticed by the heartbeat timeout.
         onProgress: (progress) => ctx.heartbeat(progress),
-        onWait: () => ctx.heartbeat({ waiting: `publishing window of index ${req.index}` }),
+        onWait: () => ctx.heartbeat({ waiting: `publish of index ${req.index}` }),
       });
       ctx.log.info('import published', { buildId: req.buildId, index: req.index, historyId: result.historyId, packages: result.published.length });
       return result;

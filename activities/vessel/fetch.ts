@@ -14,8 +14,9 @@ import { sha256File } from './repository';
 /**
  * Fetch a build's artefacts from the avalanche host that built them, into a staging folder.
  *
- * Each file streams to disk while its sha256 is computed, so memory stays flat whatever the size; the declared
- * size bounds the download (we stop reading past it). The bytes land in a uniquely named `.part` file that is
+ * A build's files are fetched a few at a time (FETCH_WIDTH). Each streams to disk while its sha256 is computed, so
+ * memory stays flat whatever the size (only files up to KEEP_IN_MEMORY_BYTES are also kept, for the stone check);
+ * the declared size bounds the download (we stop reading past it). The bytes land in a uniquely named `.part` file that is
  * renamed to the artefact's name only once its size and sha256 match what the build declared, and removed on any
  * failure: a staging folder holds only whole, verified files. That makes fetching retry-safe: a retried attempt
  * re-uses files an earlier attempt completed (after re-hashing them) and downloads the rest.
@@ -42,6 +43,11 @@ export interface StagedArtefact {
   /** Path of the verified file in the staging folder. */
   path: string;
   sha256: string;
+  /**
+   * The file's bytes, for a small file fetched now (not re-used from an earlier attempt): the very bytes that were
+   * hashed and written, so the stone check reads them from memory instead of opening the file again.
+   */
+  bytes?: Uint8Array;
 }
 
 export interface FetchProgress {
@@ -60,6 +66,14 @@ export interface FetchOptions {
 
 const PROGRESS_EVERY_MS = 1_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/**
+ * Files of a build fetched at once: a build's few packages arrive in about the time of one (each costs a round trip
+ * and an fsync far more than its bytes), while a build of hundreds of packages does not open hundreds of
+ * connections to its builder.
+ */
+const FETCH_WIDTH = 4;
+/** Files up to this size are kept in memory as they arrive, for the stone check (at most FETCH_WIDTH of them per import). */
+const KEEP_IN_MEMORY_BYTES = 1 << 20;
 
 export function artefactUrl(source: ArtefactSource, name: string): string {
   return `${source.baseUrl.replace(/\/+$/, '')}/builds/${encodeURIComponent(source.buildId)}/${name}`;
@@ -75,9 +89,26 @@ function declarationProblem(a: Artefact): string | undefined {
 
 export async function fetchArtefacts(source: ArtefactSource, artefacts: readonly Artefact[], stagingDir: string, options: FetchOptions = {}): Promise<StagedArtefact[]> {
   await mkdir(stagingDir, { recursive: true });
-  const staged: StagedArtefact[] = [];
-  // One at a time: a builder serves several fetches at once, and the import waits for all of them anyway.
-  for (const artefact of artefacts) staged.push(await fetchArtefact(source, artefact, stagingDir, options));
+  // The first failure stops the other downloads, and is thrown only once they have all ended: nothing writes into
+  // the staging folder after this returns (a refusal removes it).
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const staged: StagedArtefact[] = new Array<StagedArtefact>(artefacts.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const fetchInTurn = async (): Promise<void> => {
+    while (next < artefacts.length && !failure) {
+      const at = next++;
+      try {
+        staged[at] = await fetchArtefact(source, artefacts[at], stagingDir, { ...options, signal });
+      } catch (error) {
+        failure ??= { error };
+        stop.abort();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FETCH_WIDTH, artefacts.length) }, fetchInTurn));
+  if (failure) throw failure.error;
   return staged;
 }
 
@@ -93,14 +124,15 @@ export async function fetchArtefact(source: ArtefactSource, artefact: Artefact, 
 
   const part = `${path}.${randomBytes(4).toString('hex')}.part`;
   try {
-    const actual = await download(source, artefact, part, options);
+    const { sha256: actual, bytes } = await download(source, artefact, part, options);
     if (actual !== expected) {
       throw importRefused({ buildId: source.buildId, file: artefact.name, reason: `${artefact.name}: sha256 mismatch: expected ${expected}, actual ${actual}` });
     }
     await rename(part, path);
-    return { artefact, path, sha256: expected };
-  } finally {
+    return { artefact, path, sha256: expected, bytes };
+  } catch (err) {
     await rm(part, { force: true });
+    throw err;
   }
 }
 
@@ -116,8 +148,8 @@ async function alreadyStaged(path: string, size: number, sha256: string): Promis
   return false;
 }
 
-/** Stream one artefact into `part`; returns the sha256 of what was received. */
-async function download(source: ArtefactSource, artefact: Artefact, part: string, options: FetchOptions): Promise<string> {
+/** Stream one artefact into `part`; returns the sha256 of what was received (and, if small, the bytes). */
+async function download(source: ArtefactSource, artefact: Artefact, part: string, options: FetchOptions): Promise<{ sha256: string; bytes?: Uint8Array }> {
   const url = artefactUrl(source, artefact.name);
   const refuse = (reason: string) => importRefused({ buildId: source.buildId, file: artefact.name, reason: `${artefact.name}: ${reason}` });
   const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
@@ -158,6 +190,7 @@ async function download(source: ArtefactSource, artefact: Artefact, part: string
     }
 
     const hash = createHash('sha256');
+    const kept: Uint8Array[] | undefined = artefact.size <= KEEP_IN_MEMORY_BYTES ? [] : undefined;
     let bytes = 0;
     let reported = 0;
     const reader = res.body.getReader();
@@ -171,6 +204,7 @@ async function download(source: ArtefactSource, artefact: Artefact, part: string
         bytes += next.value.byteLength;
         if (bytes > artefact.size) throw refuse(`size mismatch: declared ${artefact.size} bytes, the builder sent more`);
         hash.update(next.value);
+        kept?.push(next.value);
         await fh.write(next.value);
         if (Date.now() - reported >= PROGRESS_EVERY_MS) {
           reported = Date.now();
@@ -181,9 +215,10 @@ async function download(source: ArtefactSource, artefact: Artefact, part: string
       await reader.cancel().catch(() => undefined);
     }
     if (bytes !== artefact.size) throw refuse(`size mismatch: declared ${artefact.size} bytes, received ${bytes}`);
-    await fh.sync();
+    // The file must be on disk before a root index that names it is: its data and size (fdatasync), not its times.
+    await fh.datasync();
     options.onProgress?.({ file: artefact.name, bytes, size: artefact.size });
-    return hash.digest('hex');
+    return { sha256: hash.digest('hex'), bytes: kept && Buffer.concat(kept, bytes) };
   } finally {
     clearTimeout(timer);
     await fh.close();

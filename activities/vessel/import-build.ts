@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
-import { readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { ImportRequest, ImportResult } from '../../core/contracts/build';
 import { isSafeSegment, repositoryPathOfUri } from '../../core/repo/pool';
 import { fetchArtefacts, type FetchProgress } from './fetch';
@@ -9,6 +7,7 @@ import type { IndexLocks } from './lock';
 import type { StagedCandidate } from './publish';
 import type { Publishers } from './publisher';
 import { importRefused, isImportRefused } from './refusal';
+import { stagingDirFor, type StagingSweeper } from './staging';
 import { verifyStagedStone } from './verify';
 
 export interface VesselDeps {
@@ -16,12 +15,13 @@ export interface VesselDeps {
   locks: IndexLocks;
   /** One coalescing publisher per index (activities/vessel/publisher.ts). */
   publishers: Publishers;
+  staging: StagingSweeper;
 }
 
 export interface ImportHooks {
   signal?: AbortSignal;
   onProgress?: (progress: FetchProgress) => void;
-  /** Called about every second while waiting for the build's publishing window (and the index's lock). */
+  /** Called about every second while waiting for the build's publish (a running write, the index's lock). */
   onWait?: () => void;
   idleTimeoutMs?: number;
 }
@@ -29,18 +29,10 @@ export interface ImportHooks {
 /** How often a waiting import reports that it is alive (activities heartbeat from it). */
 const WAIT_TICK_MS = 1000;
 
-/** Staging folders older than this belong to builds nobody retries any more. */
-const STALE_STAGING_MS = 24 * 60 * 60_000;
-
-/** One folder per build, named by a hash of its id (build ids hold slashes). */
-export function stagingDirFor(layout: VesselLayout, buildId: string): string {
-  return join(layout.stagingDir, createHash('sha256').update(buildId).digest('hex').slice(0, 32));
-}
-
 /**
  * Fetch, verify and publish one build's packages (the `.stone` artefacts; manifests and logs stay on the builder).
- * Fetching and verifying run on their own; publishing joins the index's current window (publisher.ts), so the
- * result names the history that published the build together with the others of its window.
+ * Fetching and verifying run on their own; publishing joins the index's next write (publisher.ts), so the
+ * result names the history that published the build together with the others of that write.
  *
  * Idempotent: run again after a crash at any point, it converges to the same published state — staged files are
  * re-used once re-hashed, files already in the pool are recognised by sha256, and packages already published with
@@ -55,7 +47,7 @@ export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: I
   const publisher = deps.publishers.for(req.index);
   const repo = publisher.repo;
   const stagingDir = stagingDirFor(deps.layout, buildId);
-  await sweepStaging(deps.layout.stagingDir, stagingDir);
+  await deps.staging.sweep(stagingDir);
 
   try {
     const stones = req.build.artefacts.filter((a) => a.kind === 'stone');
@@ -83,15 +75,5 @@ export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: I
   } catch (err) {
     if (isImportRefused(err)) await rm(stagingDir, { recursive: true, force: true });
     throw err;
-  }
-}
-
-async function sweepStaging(stagingRoot: string, keep: string): Promise<void> {
-  const names = await readdir(stagingRoot).catch(() => [] as string[]);
-  for (const name of names) {
-    const dir = join(stagingRoot, name);
-    if (dir === keep) continue;
-    const age = await stat(dir).then((s) => Date.now() - s.mtimeMs, () => 0);
-    if (age > STALE_STAGING_MS) await rm(dir, { recursive: true, force: true });
   }
 }

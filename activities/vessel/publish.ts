@@ -5,6 +5,7 @@ import { nextHistoryId, recordHistory, volatileHistory } from '../../core/repo/h
 import { poolPath } from '../../core/repo/pool';
 import { planBatch, type BatchBuild } from '../../core/repo/publish-batch';
 import { summarizeRefusals, type Candidate, type PublishedSet } from '../../core/repo/release-rules';
+import { commitInOrder, preparedAll } from './atomic-file';
 import { importRefused } from './refusal';
 import type { Repository } from './repository';
 
@@ -14,7 +15,7 @@ export interface StagedCandidate extends Candidate {
 }
 
 export interface PublishOutcome {
-  /** The history version that publishes the build: the one its window wrote, or (nothing changed) the one volatile names. */
+  /** The history version that publishes the build: the one its write made, or (nothing changed) the one volatile names. */
   historyId: string;
   /** The build's packages as published. */
   entries: IndexEntry[];
@@ -22,8 +23,8 @@ export interface PublishOutcome {
   changed: boolean;
 }
 
-/** One build of a window: its verified packages. */
-export interface WindowBuild {
+/** One build waiting for a write: its verified packages. */
+export interface PendingBuild {
   buildId: BuildId;
   candidates: readonly StagedCandidate[];
 }
@@ -31,9 +32,9 @@ export interface WindowBuild {
 export type BuildResult = { ok: true; outcome: PublishOutcome } | { ok: false; refusal: ApplicationFailure };
 
 /**
- * What the publisher keeps between windows: the published set of the history it wrote or read last, keyed by that
+ * What the publisher keeps between writes: the published set of the history it wrote or read last, keyed by that
  * history's id (versions are immutable, so an id always means the same entries), and the encoded payload of
- * every kept entry, so the next window neither reads the index back nor encodes the packages it did not change.
+ * every kept entry, so the next write neither reads the index back nor encodes the packages it did not change.
  */
 export class KeptHistory {
   readonly encoded: EncodedEntries = new WeakMap();
@@ -50,20 +51,22 @@ export class KeptHistory {
 }
 
 /**
- * Publish the builds of one window into a repository as its only writer (the caller holds the index lock): one new
- * history version holding every accepted build, and one move of volatile.
+ * Publish a batch of builds (one write of the publisher) into a repository as its only writer (the caller holds the
+ * index lock): one new history version holding every accepted build, and one move of volatile.
  *
  * Every build is judged before anything is written (core/repo/publish-batch.ts), so a refused build leaves the
  * pool, the history and the root index exactly as they were and does not stop the others. Then, in an order chosen
- * so that a crash at any point leaves a state every import of the window, run again, converges from:
+ * so that a crash at any point leaves a state every import of the batch, run again, converges from:
  *   1. files move from staging into the pool (a re-run finds them there with the right hash and carries on);
  *   2. the new history version appears whole (temporary folder + rename); a crash after it leaves an unpublished
  *      folder whose id is never reused;
  *   3. the root index moves volatile onto it (temporary file + rename) — the single step that publishes.
- * An error thrown here (not a refusal) fails every build of the window; each is retried and converges.
+ * The history's files and the root index's are written and flushed together before either rename (one wait for the
+ * disk instead of three); the renames keep the order above.
+ * An error thrown here (not a refusal) fails every build of the batch; each is retried and converges.
  */
-export async function publishWindow(repo: Repository, kept: KeptHistory, builds: readonly WindowBuild[]): Promise<BuildResult[]> {
-  await repo.removeLeftovers();
+export async function publishBuilds(repo: Repository, kept: KeptHistory, builds: readonly PendingBuild[]): Promise<BuildResult[]> {
+  const onDisk = await repo.tidyHistoryFolder();
   const root = await repo.readRootIndex();
   const baseId = volatileHistory(root);
   const base = baseId ? await kept.published(repo, baseId) : {};
@@ -74,7 +77,7 @@ export async function publishWindow(repo: Repository, kept: KeptHistory, builds:
   // clash can turn a later build's package into an addition, so judge again until every addition was looked at.
   const present = new Map<string, string | undefined>();
   const listedBy = new Map<string, string[]>();
-  const clashesOf = (b: WindowBuild): Map<string, string> | undefined => {
+  const clashesOf = (b: PendingBuild): Map<string, string> | undefined => {
     const out = new Map<string, string>();
     for (const c of b.candidates) {
       const path = poolPath(c.meta, c.file);
@@ -113,9 +116,11 @@ export async function publishWindow(repo: Repository, kept: KeptHistory, builds:
       return verdict.additions.filter((a) => present.get(a.poolPath) !== a.candidate.sha256).map((a) => ({ stagedPath: byFile.get(a.candidate.file)!.stagedPath, poolPath: a.poolPath }));
     });
     await inBatches(moves, ({ stagedPath, poolPath: path }) => repo.placeInPool(stagedPath, path));
-    historyId = nextHistoryId(root, await repo.historyIdsOnDisk());
-    await repo.writeHistory(historyId, plan.published, kept.encoded);
-    await repo.writeRootIndex(recordHistory(root, historyId));
+    historyId = nextHistoryId(root, onDisk);
+    // The history and the root index are written and flushed together, then renamed in order: the history appears
+    // whole before the root index names it.
+    const [history, rootIndex] = await preparedAll([repo.prepareHistory(historyId, plan.published, kept.encoded), repo.prepareRootIndex(recordHistory(root, historyId))]);
+    await commitInOrder([history, rootIndex]);
     kept.remember(historyId, plan.published);
   } else {
     // A re-run after a crash between the root index and its zstd copy: finish that write.
@@ -126,7 +131,7 @@ export async function publishWindow(repo: Repository, kept: KeptHistory, builds:
     const { buildId } = builds[i];
     if (verdict.kind === 'refused') return { ok: false, refusal: importRefused({ buildId, ...summarizeRefusals(verdict.refusals) }) };
     if (verdict.kind === 'unchanged') {
-      // Published before this window (a retry): the history that published it is the one volatile named.
+      // Published before this batch (a retry): the history that published it is the one volatile named.
       return { ok: true, outcome: { historyId: (verdict.inBase ? baseId : historyId)!, entries: verdict.entries, changed: false } };
     }
     return { ok: true, outcome: { historyId: historyId!, entries: verdict.entries, changed: true } };
@@ -135,7 +140,7 @@ export async function publishWindow(repo: Repository, kept: KeptHistory, builds:
 
 
 /**
- * Run `fn` over `items` a few at a time: a window of 1,000 builds checks and moves 1,000 pool files, and one
+ * Run `fn` over `items` a few at a time: a batch of 1,000 builds checks and moves 1,000 pool files, and one
  * after another those file-system round trips took seconds. The order does not matter: every move happens
  * before the history that names the files is written.
  */

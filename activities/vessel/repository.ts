@@ -16,7 +16,7 @@ import { historyIds, isHistoryId } from '../../core/repo/history';
 import { historyIndexPath, indexUri, isSafeSegment } from '../../core/repo/pool';
 import type { PublishedSet } from '../../core/repo/release-rules';
 import type { HistoryVersion, RepositoryHistory } from '../../core/contracts/vessel';
-import { isErrno, writeFileAtomic } from './atomic-file';
+import { commitInOrder, isErrno, prepareFileAtomic, preparedAll, writeFileAtomic, type PreparedFile } from './atomic-file';
 
 export const ROOT_INDEX_FILE = 'moss-root-index.json';
 export const ROOT_INDEX_ZST_FILE = 'moss-root-index.json.zst';
@@ -54,10 +54,15 @@ export class Repository {
    * ahead: repairRootIndexCopy() brings it forward on the next write, so clients never see a stream go back.
    */
   async writeRootIndex(root: RootIndex): Promise<void> {
+    await (await this.prepareRootIndex(root)).commit();
+  }
+
+  /** Both files of the root index written and flushed beside their targets (together); commit renames JSON, then copy. */
+  async prepareRootIndex(root: RootIndex): Promise<PreparedFile> {
     await mkdir(this.dir, { recursive: true });
     const json = serializeRootIndex(root);
-    await writeFileAtomic(this.rootIndexPath, json);
-    await writeFileAtomic(join(this.dir, ROOT_INDEX_ZST_FILE), compressRootIndex(json));
+    const files = await preparedAll([prepareFileAtomic(this.rootIndexPath, json), prepareFileAtomic(join(this.dir, ROOT_INDEX_ZST_FILE), compressRootIndex(json))]);
+    return { commit: () => commitInOrder(files), discard: async () => void (await Promise.all(files.map((f) => f.discard()))) };
   }
 
   async repairRootIndexCopy(): Promise<void> {
@@ -73,9 +78,15 @@ export class Repository {
     if (copy !== json) await writeFileAtomic(zstPath, compressRootIndex(json));
   }
 
-  /** History ids that have a folder, published or not (a crash can leave one the root index never named). */
-  async historyIdsOnDisk(): Promise<string[]> {
-    const names = await readdir(join(this.dir, 'history')).catch((err) => (isErrno(err, 'ENOENT') ? [] : Promise.reject(err)));
+  /**
+   * Remove the temporary folders of writes that crashed (only the lock holder may call this) and return the history
+   * ids that have a folder, published or not (a crash can leave one the root index never named): one read of
+   * history/ per publish.
+   */
+  async tidyHistoryFolder(): Promise<string[]> {
+    const historyDir = join(this.dir, 'history');
+    const names = await readdir(historyDir).catch((err) => (isErrno(err, 'ENOENT') ? [] : Promise.reject(err)));
+    for (const name of names.filter((n) => n.startsWith('.tmp-'))) await rm(join(historyDir, name), { recursive: true, force: true });
     return names.filter(isHistoryId);
   }
 
@@ -91,28 +102,45 @@ export class Repository {
   }
 
   /**
-   * Write a new history version: every architecture's stone.index into a hidden temporary folder, then one rename
-   * makes the version appear whole. An existing version is never replaced (rename fails on a non-empty target).
+   * Write a new history version: every architecture's stone.index, flushed, into a hidden temporary folder; commit
+   * makes the version appear whole with one rename. An existing version is never replaced (rename fails on a
+   * non-empty target). Prepared apart from the commit so that its flush overlaps the root index's.
    */
-  async writeHistory(historyId: string, published: PublishedSet, encoded?: EncodedEntries): Promise<void> {
+  async prepareHistory(historyId: string, published: PublishedSet, encoded?: EncodedEntries): Promise<PreparedFile> {
     const historyDir = join(this.dir, 'history');
     const temp = join(historyDir, `.tmp-${historyId}-${randomBytes(4).toString('hex')}`);
+    const discard = () => rm(temp, { recursive: true, force: true });
     try {
-      for (const arch of Object.keys(published).sort()) {
-        await mkdir(join(temp, arch), { recursive: true });
-        await writeFileAtomic(join(temp, arch, 'stone.index'), await writeIndex(published[arch], encoded));
-      }
-      await rename(temp, join(historyDir, historyId));
+      await Promise.all(
+        Object.keys(published).map(async (arch) => {
+          const bytes = await writeIndex(published[arch], encoded);
+          await mkdir(join(temp, arch), { recursive: true });
+          // The folder is new and hidden, so the file needs no temporary name of its own: the folder's rename
+          // publishes it.
+          const fh = await open(join(temp, arch, 'stone.index'), 'wx');
+          try {
+            await fh.writeFile(bytes);
+            await fh.sync();
+          } finally {
+            await fh.close();
+          }
+        }),
+      );
     } catch (err) {
-      await rm(temp, { recursive: true, force: true });
+      await discard();
       throw err;
     }
-  }
-
-  /** Temporary folders of writes that crashed; only the lock holder may call this. */
-  async removeLeftovers(): Promise<void> {
-    const names = await readdir(join(this.dir, 'history')).catch(() => [] as string[]);
-    for (const name of names.filter((n) => n.startsWith('.tmp-'))) await rm(join(this.dir, 'history', name), { recursive: true, force: true });
+    return {
+      discard,
+      commit: async () => {
+        try {
+          await rename(temp, join(historyDir, historyId));
+        } catch (err) {
+          await discard();
+          throw err;
+        }
+      },
+    };
   }
 
   /** sha256 of the file at a pool path, or undefined when there is none. */

@@ -15,10 +15,10 @@ function candidate(name: string, release: number, hash: number, over: Partial<Pa
 
 const names = (entries: readonly IndexEntry[] | undefined) => entries?.map((e) => `${e.name}-${e.release}`);
 
-describe('judging a publishing window', () => {
+describe('judging the builds of one publish', () => {
   const base = planBatch({}, [{ candidates: [candidate('liba', 1, 1)] }, { candidates: [candidate('zed', 1, 2)] }]).published!;
 
-  it('applies the builds of a window in order, each against the set the builds before it left', () => {
+  it('applies the builds of a batch in order, each against the set the builds before it left', () => {
     const plan = planBatch(base, [
       { candidates: [candidate('liba', 2, 3)] },
       { candidates: [candidate('libb', 1, 4)] },
@@ -26,7 +26,7 @@ describe('judging a publishing window', () => {
     ]);
     expect(plan.verdicts.map((v) => v.kind)).toEqual(['changed', 'changed', 'changed']);
     expect(names(plan.published!.x86_64)).toEqual(['liba-3', 'zed-1', 'libb-1']);
-    // The set the window started from is left as it was.
+    // The set the batch started from is left as it was.
     expect(names(base.x86_64)).toEqual(['liba-1', 'zed-1']);
   });
 
@@ -42,12 +42,12 @@ describe('judging a publishing window', () => {
     expect(names(plan.published!.x86_64)).toEqual(['liba-1', 'zed-1', 'libb-1', 'libd-1']);
   });
 
-  it('judges a later build against an earlier one of the same window: the same release with other bytes is refused', () => {
+  it('judges a later build against an earlier one of the same batch: the same release with other bytes is refused', () => {
     const plan = planBatch(base, [{ candidates: [candidate('libb', 1, 4)] }, { candidates: [candidate('libb', 1, 9)] }]);
     expect(plan.verdicts.map((v) => v.kind)).toEqual(['changed', 'refused']);
   });
 
-  it('tells a build published before the window (a retry) from one repeated inside it', () => {
+  it('tells a build published before the batch (a retry) from one repeated inside it', () => {
     const plan = planBatch(base, [{ candidates: [candidate('liba', 1, 1)] }, { candidates: [candidate('libb', 1, 4)] }, { candidates: [candidate('libb', 1, 4)] }]);
     expect(plan.verdicts).toEqual([
       expect.objectContaining({ kind: 'unchanged', inBase: true }),

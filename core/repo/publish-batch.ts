@@ -3,15 +3,15 @@ import { poolPath } from './pool';
 import { judgePackage, type Candidate, type PublishedSet, type Refusal } from './release-rules';
 
 /**
- * Judge the builds of one publishing window together (core/repo/release-rules.ts holds the rules for one package).
+ * Judge the builds of one publish together (core/repo/release-rules.ts holds the rules for one package).
  *
  * Builds are judged in arrival order, each against the published set as the builds before it left it, and each as
  * a whole: a refused build changes nothing and does not stop the builds after it. The published set is copied
- * once per window, not once per build, and every lookup is by name, so a window of 1,000 builds against 10,000
+ * once per batch, not once per build, and every lookup is by name, so a batch of 1,000 builds against 10,000
  * packages stays linear.
  */
 
-/** One build waiting in a window. */
+/** One build waiting for a publish. */
 export interface BatchBuild {
   candidates: readonly Candidate[];
   /**
@@ -24,8 +24,8 @@ export interface BatchBuild {
 export type BuildVerdict =
   | { kind: 'refused'; refusals: Refusal[] }
   /**
-   * Every package is already published with the same sha256. `inBase`: by the set the window started from (the
-   * build was published by an earlier history, e.g. this is a retry), not only by an earlier build of this window.
+   * Every package is already published with the same sha256. `inBase`: by the set the batch started from (the
+   * build was published by an earlier history, e.g. this is a retry), not only by an earlier build of this batch.
    */
   | { kind: 'unchanged'; entries: IndexEntry[]; inBase: boolean }
   | {
@@ -146,7 +146,7 @@ export type ImportPlan =
       additions: Array<{ candidate: Candidate; poolPath: string }>;
     };
 
-/** One build on its own: a window of one. */
+/** One build on its own: a batch of one. */
 export function planImport(published: PublishedSet, candidates: readonly Candidate[]): ImportPlan {
   const { verdicts: [verdict], published: next } = planBatch(published, [{ candidates }]);
   if (verdict.kind === 'changed') return { kind: 'changed', published: next!, entries: verdict.entries, additions: verdict.additions };
