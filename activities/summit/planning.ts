@@ -4,10 +4,11 @@ import type { IsaLevel } from '../../core/contracts/queues';
 import type { PlanResult } from '../../core/contracts/summit';
 import { OpenTask, OpenTaskStatus, planDispatch } from '../../core/graph/dispatch';
 import type { RecipePackage } from '../../core/graph/recipe';
-import { buildRootPackages, type PublishedProvider } from '../../core/planning/build-dependencies';
+import { buildRootPackages } from '../../core/planning/build-dependencies';
 import type { RecipeRow, Store, TaskRow } from '../../db/store';
 import { profileOf, Variant } from '../../core/variants';
 import { mirrorPath } from './intake';
+import { planningInputsFor, type PlanningInputsCache } from './planning-inputs';
 
 export interface PlanningDeps {
   store: Store;
@@ -15,13 +16,15 @@ export interface PlanningDeps {
   variants: readonly Variant[];
   /** Where builders fetch published packages from: `<base>/<index>/<uri>` (a file:// or http:// base). */
   packagesBaseUrl: string;
+  /** Recipes, durations and published packages kept between rounds; default: the one kept for `store`. */
+  inputs?: PlanningInputsCache;
 }
 
 const SCHEDULING_STATUS: Record<string, OpenTaskStatus | undefined> = {
   new: 'queued', blocked: 'queued', building: 'running', publishing: 'running', failed: 'failed', cancelled: 'cancelled',
 };
 
-function packagesOf(recipes: Map<string, RecipeRow>, task: TaskRow): RecipePackage[] {
+function packagesOf(recipes: ReadonlyMap<string, RecipeRow>, task: TaskRow): RecipePackage[] {
   return recipes.get(`${task.repository}/${task.source}`)?.packages ?? [];
 }
 
@@ -33,7 +36,7 @@ function packagesOf(recipes: Map<string, RecipeRow>, task: TaskRow): RecipePacka
  */
 export async function planBuilds(deps: PlanningDeps, input: { builders: BuilderStatus[] }): Promise<PlanResult> {
   const { store } = deps;
-  const recipes = new Map((await store.listRecipes()).map((r) => [`${r.repository}/${r.source}`, r]));
+  const { recipes, history, published } = await (deps.inputs ?? planningInputsFor(store)).load();
   const open = await store.openTasks();
   const stopped = await store.currentStoppedTasks();
   const tasks = [...open, ...stopped];
@@ -41,7 +44,6 @@ export async function planBuilds(deps: PlanningDeps, input: { builders: BuilderS
   const running = new Map<string, number>();
   for (const t of open) if ((t.status === 'building' || t.status === 'publishing') && t.builder) running.set(t.builder, (running.get(t.builder) ?? 0) + 1);
 
-  const history = await store.buildDurations();
   const plan = planDispatch({
     tasks: tasks.map<OpenTask>((t) => ({ id: t.id, source: t.source, variant: t.isa, status: SCHEDULING_STATUS[t.status]!, packages: packagesOf(recipes, t) })),
     builders: input.builders.map((b) => ({ id: b.id, serves: b.isaLevels, slots: b.slots, running: running.get(b.id) ?? 0 })),
@@ -65,7 +67,6 @@ export async function planBuilds(deps: PlanningDeps, input: { builders: BuilderS
   }
   for (const u of plan.unservable) await store.updateTask(u.taskId, { reason: u.reason });
 
-  const published = await publishedProviders(store, recipes);
   // Builders clone from the repository's own URL: summit's mirror is on summit's disk, not theirs.
   const repositories = new Map((await store.listRepositories()).map((r) => [r.id, r]));
   for (const a of plan.assignments) {
@@ -81,17 +82,4 @@ export async function planBuilds(deps: PlanningDeps, input: { builders: BuilderS
     });
   }
   return result;
-}
-
-/** Every package published by a completed task, with what its recipe says it provides and depends on. */
-async function publishedProviders(store: Store, recipes: Map<string, RecipeRow>): Promise<PublishedProvider[]> {
-  const out: PublishedProvider[] = [];
-  for (const t of await store.latestCompletedTasks()) {
-    const meta = new Map((recipes.get(`${t.repository}/${t.source}`)?.packages ?? []).map((p) => [p.name, p]));
-    for (const p of t.published ?? []) {
-      const m = meta.get(p.name);
-      out.push({ name: p.name, provides: m?.provides ?? [], depends: m?.depends ?? [], index: t.index, uri: p.uri, sha256: p.sha256 });
-    }
-  }
-  return out;
 }
