@@ -11,7 +11,7 @@ import { Store } from '../db/store';
 
 /**
  * One planning round at farm scale (issue 11 item 4): `npm run bench:plan -- [--recipes N] [--completed C]
- * [--rounds R] [--pg URL]`. A real database (the embedded libsql file in a temporary folder, or the PostgreSQL
+ * [--rounds R] [--pg URL] [--keep]`. A real database (the embedded libsql file in a temporary folder, or the PostgreSQL
  * database at URL: use a throwaway one, the rows stay) holds a generated N-recipe tree (core/graph/synthetic-tree,
  * one ~600-recipe cycle), C completed tasks (C / N releases of every recipe, with build times and published
  * packages) and one open task per recipe; `planBuilds` (activities/summit/planning.ts, the hub's planning
@@ -80,6 +80,7 @@ export async function run(): Promise<void> {
     console.log(`planning round (${dispatched} dispatched of ${recipes} open): cold ${times[0].toFixed(0)} ms; warm p50 ${pct(warm, 50).toFixed(1)} ms, p95 ${pct(warm, 95).toFixed(1)} ms over ${warm.length} rounds (target ≤ ${TARGET_MS} ms)`);
   } finally {
     await orm.close(true);
-    await rm(dir, { recursive: true, force: true });
+    if (process.argv.includes('--keep')) console.log(`kept ${dir}`);
+    else await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,5 @@
 import { EntityManager, InferEntity, MikroORM, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/knex';
 import { isOpen, OPEN_STATUSES, TaskStatus, transition } from '../core/task/state';
 import { Builder, InvalidRecipe, Recipe, RecipeSnapshot, Repository, Task, TaskEvent } from './entities';
 
@@ -13,6 +14,8 @@ export type RecipeSnapshotRow = InferEntity<typeof RecipeSnapshot>;
 export type RecipeInput = Omit<RecipeRow, 'id' | 'repository' | 'updatedAt' | 'blob' | 'manifestBlob'> & { blob?: string | null; manifestBlob?: string | null };
 /** What intake needs of a task to decide about it (core/intake/tasks.ts). */
 export type IntakeTaskRow = Pick<TaskRow, 'id' | 'source' | 'isa' | 'release' | 'commit' | 'status' | 'recipePath'>;
+/** What planning needs of a task it schedules. */
+export type SchedulingTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'commit' | 'recipePath' | 'status' | 'attempts' | 'builder'>;
 /** What planning needs of a completed task: its build time and what it published. */
 export type CompletedTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'index' | 'release' | 'startedAt' | 'builtAt' | 'finishedAt' | 'published'>;
 
@@ -233,6 +236,22 @@ export class Store {
   /** Failed or cancelled tasks not yet replaced by a newer release: they block their dependents. */
   async currentStoppedTasks(): Promise<TaskRow[]> {
     return this.em().find(Task, { status: { $in: ['failed', 'cancelled'] } }, { orderBy: { id: 'asc' } });
+  }
+
+  /**
+   * What a planning round needs of the tasks it schedules: the open ones, then the failed or cancelled ones (they
+   * block their dependents), each by id, as plain rows (the columns planning reads, no entities: a round reads a
+   * few thousand of them, and hydrating entities would cost more than the rest of the round).
+   */
+  async schedulingTasks(): Promise<{ open: SchedulingTaskRow[]; stopped: SchedulingTaskRow[] }> {
+    const qb = (this.em() as unknown as SqlEntityManager).createQueryBuilder(Task);
+    const rows: SchedulingTaskRow[] = await qb
+      .select(['id', 'repository', 'source', 'version', 'release', 'isa', 'index', 'commit', 'recipePath', 'status', 'attempts', 'builder'])
+      .where({ status: { $in: [...OPEN_STATUSES, 'failed', 'cancelled'] } })
+      .orderBy({ id: 'asc' })
+      .execute('all', true);
+    const open = new Set<string>(OPEN_STATUSES);
+    return { open: rows.filter((t) => open.has(t.status)), stopped: rows.filter((t) => !open.has(t.status)) };
   }
 
   /**

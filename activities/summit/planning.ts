@@ -5,7 +5,7 @@ import type { PlanResult } from '../../core/contracts/summit';
 import { OpenTask, OpenTaskStatus, planDispatch } from '../../core/graph/dispatch';
 import type { RecipePackage } from '../../core/graph/recipe';
 import { buildRootPackages } from '../../core/planning/build-dependencies';
-import type { RecipeRow, Store, TaskRow } from '../../db/store';
+import type { RecipeRow, SchedulingTaskRow, Store } from '../../db/store';
 import { profileOf, Variant } from '../../core/variants';
 import { mirrorPath } from './intake';
 import { planningInputsFor, type PlanningInputsCache } from './planning-inputs';
@@ -24,7 +24,7 @@ const SCHEDULING_STATUS: Record<string, OpenTaskStatus | undefined> = {
   new: 'queued', blocked: 'queued', building: 'running', publishing: 'running', failed: 'failed', cancelled: 'cancelled',
 };
 
-function packagesOf(recipes: ReadonlyMap<string, RecipeRow>, task: TaskRow): RecipePackage[] {
+function packagesOf(recipes: ReadonlyMap<string, RecipeRow>, task: SchedulingTaskRow): RecipePackage[] {
   return recipes.get(`${task.repository}/${task.source}`)?.packages ?? [];
 }
 
@@ -37,8 +37,7 @@ function packagesOf(recipes: ReadonlyMap<string, RecipeRow>, task: TaskRow): Rec
 export async function planBuilds(deps: PlanningDeps, input: { builders: BuilderStatus[] }): Promise<PlanResult> {
   const { store } = deps;
   const { recipes, history, published } = await (deps.inputs ?? planningInputsFor(store)).load();
-  const open = await store.openTasks();
-  const stopped = await store.currentStoppedTasks();
+  const { open, stopped } = await store.schedulingTasks();
   const tasks = [...open, ...stopped];
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const running = new Map<string, number>();
