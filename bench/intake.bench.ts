@@ -53,9 +53,15 @@ export async function run(): Promise<void> {
 
     const intake = async (what: string) => {
       const t0 = performance.now();
-      const r = await refreshRepository(deps, { repository: 'wave', origin: 'poll' });
-      const ms = performance.now() - t0;
-      console.log(`${what}: ${ms.toFixed(0)} ms (${r.recipes} recipes, ${r.created.length} created, ${r.updated.length} updated, ${r.superseded.length} superseded, ${r.invalidTotal} invalid; target ≤ ${TARGET_MS} ms for the first)`);
+      // When each stage began (the first progress report of a stage): fetch, read (list + parse), tasks.
+      const began = new Map<string, number>();
+      const r = await refreshRepository(deps, { repository: 'wave', origin: 'poll' }, (p) => {
+        if (!began.has(p.stage)) began.set(p.stage, performance.now());
+      });
+      const end = performance.now();
+      const stages = ['fetching', 'reading', 'tasks'].filter((s) => began.has(s));
+      const split = stages.map((s, i) => `${s} ${((i + 1 < stages.length ? began.get(stages[i + 1])! : end) - began.get(s)!).toFixed(0)} ms`).join(', ');
+      console.log(`${what}: ${(end - t0).toFixed(0)} ms [${split}] (${r.recipes} recipes, ${r.created.length} created, ${r.updated.length} updated, ${r.superseded.length} superseded, ${r.invalidTotal} invalid; target ≤ ${TARGET_MS} ms for the first)`);
     };
     await intake('first intake (clone + read + tasks)');
     await intake('poll of the same commit');

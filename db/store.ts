@@ -147,6 +147,7 @@ export class Store {
       const commit = read?.commit ?? rows[0]?.commit;
       if (commit !== undefined) await em.nativeUpdate(Recipe, { repository, commit: { $ne: commit } }, { commit });
       const existing = new Map((await em.find(Recipe, { repository })).map((r) => [r.source, r]));
+      const added: RecipeInput[] = [];
       for (const row of rows) {
         const current = existing.get(row.source);
         const values = { blob: null, manifestBlob: null, ...row };
@@ -154,9 +155,12 @@ export class Store {
           if (!sameRecipe(current, values)) em.assign(current, values);
           existing.delete(row.source);
         } else {
-          em.create(Recipe, { ...values, repository } as RecipeRow);
+          added.push(values);
         }
       }
+      // New recipes (a whole tree on the first intake) as native multi-row inserts.
+      const now = new Date();
+      for (const part of chunks(added)) await em.insertMany(Recipe, part.map((row) => ({ ...row, repository, updatedAt: now }) as RecipeRow));
       for (const gone of existing.values()) em.remove(gone);
       const snapshot = await em.findOne(RecipeSnapshot, { repository });
       const facts = { commit: commit ?? '', readWith: read?.readWith ?? '', recipes: rows.length };
@@ -293,13 +297,15 @@ export class Store {
   /** Create many tasks (each with its first event) in one transaction: intake's new releases of a whole tree. */
   async createTasks(rows: ReadonlyArray<{ task: NewTask; reason: string }>): Promise<void> {
     if (rows.length === 0) return;
+    // Native multi-row inserts (no unit of work to compute): the rows are complete, timestamps included.
+    const now = new Date();
     await this.em().transactional(async (em) => {
-      for (const { task: row, reason } of rows) {
-        em.create(Task, {
+      for (const part of chunks(rows)) {
+        await em.insertMany(Task, part.map(({ task: row }) => ({
           ...row, status: 'new', attempts: 0, builder: null, priority: 0, logPath: null, logTail: null, reason: null,
-          supersededBy: null, published: null, startedAt: null, builtAt: null, finishedAt: null,
-        });
-        em.create(TaskEvent, { task: row.id, from: null, to: 'new', reason });
+          supersededBy: null, published: null, startedAt: null, builtAt: null, finishedAt: null, createdAt: now, updatedAt: now,
+        })));
+        await em.insertMany(TaskEvent, part.map(({ task: row, reason }) => ({ task: row.id, from: null, to: 'new', reason, at: now })));
       }
     });
   }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join, posix } from 'node:path';
 import { buildId } from '../../core/contracts/ids';
 import type { RefreshRequest } from '../../core/contracts/hub';
@@ -35,6 +36,8 @@ const MAX_ERROR_LENGTH = 1000;
 /** Bytes asked of one `git cat-file --batch`: bounds the memory one read holds (files are capped one by one). */
 const READ_BATCH_BYTES = 32 * 1024 * 1024;
 const MANIFEST = 'manifest.x86_64.bin';
+/** Parser threads of one intake at most (never more than the machine's cores, nor one per 64 recipes). */
+const PARSER_THREADS = 4;
 
 type RecipeSnapshot = Omit<RecipeRow, 'id' | 'repository' | 'updatedAt'>;
 
@@ -81,18 +84,22 @@ export async function readRecipesAt(
   let done = recipeFiles.length - toParse.length;
   opts.onProgress?.(done, recipeFiles.length);
   if (toParse.length > 0) {
-    const parser = new RecipeParser({ timeoutMs: limits.parseTimeoutMs, memoryMb: limits.parseMemoryMb });
+    // Parsing is most of a first intake: spread over a few threads (each with its own heap limit and deadlines).
+    const threads = Math.max(1, Math.min(PARSER_THREADS, availableParallelism(), Math.ceil(toParse.length / 64)));
+    const parsers = Array.from({ length: threads }, () => new RecipeParser({ timeoutMs: limits.parseTimeoutMs, memoryMb: limits.parseMemoryMb }));
     try {
+      let next = 0;
       for (const batch of batchesBySize(toParse, READ_BATCH_BYTES)) {
         const blobs = await readBlobs(mirror, [...new Set(batch.flatMap((r) => (r.manifest ? [r.recipe.oid, r.manifest.oid] : [r.recipe.oid])))]);
-        // All of the batch handed to the parser at once (it keeps a window of them posted to its thread).
+        // All of the batch handed to the parsers at once (each keeps a window of them posted to its thread).
         await Promise.all(batch.map(async ({ recipe: file, manifest }) => {
+          const parser = parsers[next++ % parsers.length];
           outcomes.set(file.path, await parser.parse(file.path, blobs.get(file.oid)!, manifest && { file: manifest.path, bytes: blobs.get(manifest.oid)! }));
           opts.onProgress?.(++done, recipeFiles.length);
         }));
       }
     } finally {
-      await parser.close();
+      await Promise.all(parsers.map((p) => p.close()));
     }
   }
 
