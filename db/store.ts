@@ -34,7 +34,16 @@ function chunks<T>(items: readonly T[], size = IN_CHUNK): T[][] {
 function sameRecipe(a: RecipeRow, b: RecipeInput): boolean {
   return a.version === b.version && a.release === b.release && a.path === b.path && a.derived === b.derived &&
     (a.blob ?? null) === (b.blob ?? null) && (a.manifestBlob ?? null) === (b.manifestBlob ?? null) &&
-    JSON.stringify(a.packages) === JSON.stringify(b.packages) && JSON.stringify(a.architectures) === JSON.stringify(b.architectures);
+    sameList(a.architectures, b.architectures) && a.packages.length === b.packages.length &&
+    a.packages.every((p, i) => {
+      const q = b.packages[i];
+      return p.name === q.name && sameList(p.provides, q.provides) && sameList(p.depends, q.depends) && sameList(p.buildDepends, q.buildDepends);
+    });
+}
+
+/** Field by field: PostgreSQL's jsonb hands objects back with their keys in its own order. */
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 export class NotFoundError extends Error {

@@ -70,7 +70,9 @@ export class PlanningInputsCache {
     }
     if (changed) {
       this.recipes = new Map();
-      for (const { rows } of this.recipesByRepository.values()) for (const r of rows) this.recipes.set(`${r.repository}/${r.source}`, r);
+      for (const repository of [...this.recipesByRepository.keys()].sort()) {
+        for (const r of this.recipesByRepository.get(repository)!.rows) this.recipes.set(`${r.repository}/${r.source}`, r);
+      }
     }
     return changed;
   }
