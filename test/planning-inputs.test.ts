@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
 import { COMPLETION_LAG_MS, PlanningInputsCache } from '../activities/summit/planning-inputs';
+import { planBuilds } from '../activities/summit/planning';
+import { variantsFor } from '../core/variants';
 import { Task } from '../db/entities';
 import { openDatabase } from '../db/orm';
 import { Store, type NewTask } from '../db/store';
@@ -122,5 +124,14 @@ describe.each(['postgresql', 'embedded libsql'])('planning inputs kept between r
     expect([...(await both()).recipes.keys()].sort()).toEqual(['other/zlib', 'recipes/zlib']);
     await store.removeRepository('other');
     expect([...(await both()).recipes.keys()]).toEqual(['recipes/zlib']);
+  });
+
+  it('gives a dispatched build the packages its dependencies were last published as', async () => {
+    const app = { ...recipe('app', 1), packages: [{ name: 'app', provides: [], depends: [], buildDepends: ['soname(libzlib.so)'] }] };
+    await store.replaceRecipes('recipes', [recipe('zlib', 4), app]);
+    await store.createTask(task('app', 1), 'test');
+    const deps = { store, mirrorsDir: join(dir, 'mirrors'), variants: variantsFor([]), packagesBaseUrl: 'file:///srv/vessel', inputs: kept };
+    const plan = await planBuilds(deps, { builders: [{ id: 'b1', host: 'h', isaLevels: ['x86_64'], slots: 1, busy: 0, diskFree: 1e10 }] });
+    expect(plan.dispatch).toMatchObject([{ source: 'app', dependencies: [{ name: 'zlib', url: 'file:///srv/vessel/main/pool/zlib-4.stone', sha256: 'a'.repeat(64) }] }]);
   });
 });
