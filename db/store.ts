@@ -30,6 +30,17 @@ function chunks<T>(items: readonly T[], size = IN_CHUNK): T[][] {
   return out;
 }
 
+/**
+ * Recipes as plain rows, not entities (planning reloads a repository's recipes at each new commit, intake compares
+ * against them): JSON and booleans arrive as the driver gives them (text and 0/1 from libsql) and are normalised.
+ */
+async function recipeRows(em: EntityManager, where: { repository?: string }): Promise<RecipeRow[]> {
+  const rows: Array<Record<string, unknown>> = await (em as unknown as SqlEntityManager).createQueryBuilder(Recipe)
+    .select('*').where(where).orderBy({ source: 'asc' }).execute('all', true);
+  const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+  return rows.map((r) => ({ ...r, packages: json(r.packages), architectures: json(r.architectures), derived: Boolean(r.derived) }) as RecipeRow);
+}
+
 /** Same recipe content (the commit aside: it moves with every snapshot and is written once for all rows). */
 function sameRecipe(a: RecipeRow, b: RecipeInput): boolean {
   return a.version === b.version && a.release === b.release && a.path === b.path && a.derived === b.derived &&
@@ -152,25 +163,25 @@ export class Store {
    * the snapshot's generation moves so that planning reloads this repository's recipes.
    */
   async replaceRecipes(repository: string, rows: readonly RecipeInput[], read?: { commit: string; readWith: string }): Promise<void> {
+    // Native statements on plain rows: a tree of 2,000 recipes as entities would hold the event loop for long.
     await this.em().transactional(async (em) => {
       const commit = read?.commit ?? rows[0]?.commit;
       if (commit !== undefined) await em.nativeUpdate(Recipe, { repository, commit: { $ne: commit } }, { commit });
-      const existing = new Map((await em.find(Recipe, { repository })).map((r) => [r.source, r]));
+      const existing = new Map((await recipeRows(em, { repository })).map((r) => [r.source, r]));
       const added: RecipeInput[] = [];
+      const now = new Date();
       for (const row of rows) {
         const current = existing.get(row.source);
         const values = { blob: null, manifestBlob: null, ...row };
         if (current) {
-          if (!sameRecipe(current, values)) em.assign(current, values);
+          if (!sameRecipe(current, values)) await em.nativeUpdate(Recipe, { id: current.id }, { ...values, updatedAt: now });
           existing.delete(row.source);
         } else {
           added.push(values);
         }
       }
-      // New recipes (a whole tree on the first intake) as native multi-row inserts.
-      const now = new Date();
       for (const part of chunks(added)) await em.insertMany(Recipe, part.map((row) => ({ ...row, repository, updatedAt: now }) as RecipeRow));
-      for (const gone of existing.values()) em.remove(gone);
+      for (const part of chunks([...existing.values()].map((r) => r.id))) await em.nativeDelete(Recipe, { id: { $in: part } });
       const snapshot = await em.findOne(RecipeSnapshot, { repository });
       const facts = { commit: commit ?? '', readWith: read?.readWith ?? '', recipes: rows.length };
       if (snapshot) em.assign(snapshot, { ...facts, generation: snapshot.generation + 1 });
@@ -187,8 +198,9 @@ export class Store {
     return this.em().findOne(RecipeSnapshot, { repository });
   }
 
+  /** A repository's recipes (every repository's without one), by source, as plain rows. */
   async listRecipes(repository?: string): Promise<RecipeRow[]> {
-    return this.em().find(Recipe, repository ? { repository } : {}, { orderBy: { source: 'asc' } });
+    return recipeRows(this.em(), repository ? { repository } : {});
   }
 
   /** Replace a repository's list of invalid recipes with the one read at `commit` (one transaction). */
