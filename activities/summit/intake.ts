@@ -6,9 +6,9 @@ import type { IntakeProgress, IntakeResult, InvalidRecipe } from '../../core/con
 import { formatDependency } from '../../core/formats/dependency';
 import { recipeDependencies } from '../../core/formats/recipe';
 import { DEFAULT_RECIPE_MAX_BYTES, sizeProblem } from '../../core/formats/recipe-limits';
-import { decideIntake, needsTask } from '../../core/intake/tasks';
+import { decideTree, needsTask, type WantedTask } from '../../core/intake/tasks';
 import type { TaskStatus } from '../../core/task/state';
-import type { IntakeTaskRow, NewTask, RecipeRow, Store } from '../../db/store';
+import type { RecipeRow, Store } from '../../db/store';
 import { listTree, readBlobs, resolveCommit, syncMirror, type TreeBlob } from './git';
 import { RecipeParser, type ParseOutcome } from './recipe-parser';
 import { Variant } from '../../core/variants';
@@ -231,45 +231,38 @@ export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest, o
     repository: repo.id, commit, recipes: recipes.length, created: [], superseded: [], updated: [],
     invalid: invalid.slice(0, RESULT_INVALID_LIMIT), invalidTotal: invalid.length,
   };
+  // Load (a few queries for the whole tree) → decide (core/intake/tasks.ts) → apply in bulk.
   const published = await deps.store.publishedReleases(repo.id);
-  const wanted = recipes.flatMap((recipe) => deps.variants
-    .map((variant) => ({ recipe, variant, id: recipe.ids.get(variant.isa)!, published: published.get(`${recipe.source}/${variant.isa}`) ?? 0 }))
-    .filter((w) => needsTask(w.recipe.release, w.published)));
-  const siblingsOf = new Map<string, IntakeTaskRow[]>();
-  for (const t of await deps.store.intakeTasks(repo.id, wanted.map((w) => w.id))) {
-    const key = `${t.source}/${t.isa}`;
-    siblingsOf.set(key, [...(siblingsOf.get(key) ?? []), t]);
-  }
-  for (const list of siblingsOf.values()) list.sort((a, b) => b.release - a.release || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const creates: Array<{ task: NewTask; reason: string }> = [];
-  const supersedes: Array<{ id: string; by: string }> = [];
-  const moved: string[] = [];
-  for (const { recipe, variant, id, published: release } of wanted) {
-    const siblings = siblingsOf.get(`${recipe.source}/${variant.isa}`) ?? [];
-    const decision = decideIntake({
-      taskId: id, release: recipe.release, commit, publishedRelease: release,
-      siblings: siblings.map((t) => ({ id: t.id, release: t.release, commit: t.commit, status: t.status as TaskStatus })),
-    });
-    if (decision.action === 'update') {
-      // The folder rarely moves: those few are updated one by one, the rest get the commit in one statement.
-      if (siblings.find((t) => t.id === id)?.recipePath === recipe.path) moved.push(id);
-      else await deps.store.updateTask(id, { commit, recipePath: recipe.path });
-      result.updated.push(id);
-    } else if (decision.action === 'create') {
-      creates.push({
-        task: { id, project: repo.project, repository: repo.id, source: recipe.source, version: recipe.version, release: recipe.release, isa: variant.isa, index: variant.index, commit, recipePath: recipe.path },
-        reason: `${req.origin}: ${recipe.source} ${recipe.version}-${recipe.release} at ${commit.slice(0, 12)} (published release ${release || 'none'})`,
-      });
-      result.created.push(id);
-      for (const older of decision.supersede) supersedes.push({ id: older, by: id });
+  const byId = new Map<string, { recipe: (typeof recipes)[number]; variant: Variant; published: number }>();
+  const wanted: WantedTask[] = [];
+  for (const recipe of recipes) {
+    for (const variant of deps.variants) {
+      const release = published.get(`${recipe.source}/${variant.isa}`) ?? 0;
+      if (!needsTask(recipe.release, release)) continue;
+      const id = recipe.ids.get(variant.isa)!;
+      byId.set(id, { recipe, variant, published: release });
+      wanted.push({ taskId: id, key: `${recipe.source}/${variant.isa}`, release: recipe.release, recipePath: recipe.path, publishedRelease: release });
     }
   }
-  await deps.store.moveToCommit(moved, commit);
-  await deps.store.createTasks(creates);
-  for (const { id: older, by } of supersedes) {
+  const tasks = (await deps.store.intakeTasks(repo.id, wanted.map((w) => w.taskId)))
+    .map((t) => ({ id: t.id, key: `${t.source}/${t.isa}`, release: t.release, commit: t.commit, status: t.status as TaskStatus, recipePath: t.recipePath }));
+  const decision = decideTree(commit, wanted, tasks);
+  // The folder rarely moves: those few are updated one by one, the rest get the commit in one statement.
+  await deps.store.moveToCommit(decision.update, commit);
+  for (const { taskId, recipePath } of decision.move) await deps.store.updateTask(taskId, { commit, recipePath });
+  await deps.store.createTasks(decision.create.map((id) => {
+    const { recipe, variant, published: release } = byId.get(id)!;
+    return {
+      task: { id, project: repo.project, repository: repo.id, source: recipe.source, version: recipe.version, release: recipe.release, isa: variant.isa, index: variant.index, commit, recipePath: recipe.path },
+      reason: `${req.origin}: ${recipe.source} ${recipe.version}-${recipe.release} at ${commit.slice(0, 12)} (published release ${release || 'none'})`,
+    };
+  }));
+  for (const { taskId: older, by } of decision.supersede) {
     await deps.store.setStatus(older, 'superseded', `replaced by ${by}`, { supersededBy: by });
     result.superseded.push(older);
   }
+  result.created.push(...decision.create);
+  result.updated.push(...decision.update, ...decision.move.map((m) => m.taskId));
   await deps.store.markRefreshed(repo.id, commit);
   return result;
 }
