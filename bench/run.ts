@@ -9,6 +9,9 @@ const SUITES: Array<{ name: string; load: () => Promise<{ run: () => Promise<voi
   { name: 'cycles', load: () => import('./cycles.bench') },
   // Inserts 100,000 tasks and runs the API: `npm run bench:api` only.
   { name: 'api', load: () => import('./api.bench'), onlyWhenNamed: true },
+  // Fill a database / generate a 2,000-recipe git repository: `npm run bench:plan` / `npm run bench:intake` only.
+  { name: 'plan', load: () => import('./plan.bench'), onlyWhenNamed: true },
+  { name: 'intake', load: () => import('./intake.bench'), onlyWhenNamed: true },
 ];
 
 async function main(): Promise<void> {

@@ -48,7 +48,32 @@ export const Recipe = defineEntity({
     /** True when no manifest was committed and the lists were derived from stone.yaml alone. */
     derived: p.boolean().default(false),
     architectures: p.json<string[]>(),
+    /**
+     * Git object ids of the stone.yaml and of the manifest read with it (null: none, or a row from before they
+     * were kept): a later intake whose tree has the same blobs at the same path reuses the row unparsed.
+     */
+    blob: p.string().nullable(),
+    manifestBlob: p.string().nullable(),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  }),
+});
+
+/**
+ * What each repository's recipe snapshot was read from: the commit, the limits it was read under, and a
+ * generation bumped by every replacement (in the same transaction as the recipes). Intake skips a commit it has
+ * read under the same limits; planning reloads a repository's recipes only when its generation moved.
+ */
+export const RecipeSnapshot = defineEntity({
+  name: 'RecipeSnapshot',
+  tableName: 'recipe_snapshots',
+  properties: (p) => ({
+    repository: p.string().primary(),
+    commit: p.string(),
+    /** The intake limits the tree was read under (a stricter or looser size or parse limit reads it again). */
+    readWith: p.string(),
+    generation: p.integer(),
+    recipes: p.integer(),
+    at: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   }),
 });
 
@@ -82,6 +107,10 @@ export const Task = defineEntity({
     { name: 'tasks_status_created_at_id_index', properties: ['status', 'createdAt', 'id'] },
     { name: 'tasks_repository_created_at_id_index', properties: ['repository', 'createdAt', 'id'] },
     { name: 'tasks_source_created_at_id_index', properties: ['source', 'createdAt', 'id'] },
+    // Planning reads only the completions since its last round (durations, what each index publishes).
+    { name: 'tasks_status_finished_at_index', properties: ['status', 'finishedAt'] },
+    // Intake's question per repository: the tasks of its sources and the newest completed release of each.
+    { name: 'tasks_repository_status_index', properties: ['repository', 'status'] },
   ],
   properties: (p) => ({
     /** The build id, also the build workflow's id. */
@@ -141,4 +170,4 @@ export const Builder = defineEntity({
   }),
 });
 
-export const ENTITIES = [Repository, Recipe, InvalidRecipe, Task, TaskEvent, Builder];
+export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder];

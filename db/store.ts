@@ -1,6 +1,7 @@
 import { EntityManager, InferEntity, MikroORM, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/knex';
 import { isOpen, OPEN_STATUSES, TaskStatus, transition } from '../core/task/state';
-import { Builder, InvalidRecipe, Recipe, Repository, Task, TaskEvent } from './entities';
+import { Builder, InvalidRecipe, Recipe, RecipeSnapshot, Repository, Task, TaskEvent } from './entities';
 
 export type RepositoryRow = InferEntity<typeof Repository>;
 export type RecipeRow = InferEntity<typeof Recipe>;
@@ -8,6 +9,53 @@ export type TaskRow = InferEntity<typeof Task>;
 export type TaskEventRow = InferEntity<typeof TaskEvent>;
 export type BuilderRow = InferEntity<typeof Builder>;
 export type InvalidRecipeRow = InferEntity<typeof InvalidRecipe>;
+export type RecipeSnapshotRow = InferEntity<typeof RecipeSnapshot>;
+/** A recipe as intake read it; the blob ids are absent for rows written by older code or by hand. */
+export type RecipeInput = Omit<RecipeRow, 'id' | 'repository' | 'updatedAt' | 'blob' | 'manifestBlob'> & { blob?: string | null; manifestBlob?: string | null };
+/** What intake needs of a task to decide about it (core/intake/tasks.ts). */
+export type IntakeTaskRow = Pick<TaskRow, 'id' | 'source' | 'isa' | 'release' | 'commit' | 'status' | 'recipePath'>;
+/** What planning needs of a task it schedules. */
+export type SchedulingTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'commit' | 'recipePath' | 'status' | 'attempts' | 'builder'>;
+/** What planning needs of a completed task: its build time and what it published. */
+export type CompletedTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'index' | 'release' | 'startedAt' | 'builtAt' | 'finishedAt' | 'published'>;
+
+/** Statuses a task may be superseded from (core/task/state.ts): the tasks a newer release can replace. */
+const SUPERSEDABLE: readonly TaskStatus[] = ['new', 'blocked', 'failed', 'cancelled'];
+/** Rows per `IN (…)` list: well under every driver's bound on parameters. */
+const IN_CHUNK = 500;
+
+function chunks<T>(items: readonly T[], size = IN_CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Recipes as plain rows, not entities (planning reloads a repository's recipes at each new commit, intake compares
+ * against them): JSON and booleans arrive as the driver gives them (text and 0/1 from libsql) and are normalised.
+ */
+async function recipeRows(em: EntityManager, where: { repository?: string }): Promise<RecipeRow[]> {
+  const rows: Array<Record<string, unknown>> = await (em as unknown as SqlEntityManager).createQueryBuilder(Recipe)
+    .select('*').where(where).orderBy({ source: 'asc' }).execute('all', true);
+  const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+  return rows.map((r) => ({ ...r, packages: json(r.packages), architectures: json(r.architectures), derived: Boolean(r.derived) }) as RecipeRow);
+}
+
+/** Same recipe content (the commit aside: it moves with every snapshot and is written once for all rows). */
+function sameRecipe(a: RecipeRow, b: RecipeInput): boolean {
+  return a.version === b.version && a.release === b.release && a.path === b.path && a.derived === b.derived &&
+    (a.blob ?? null) === (b.blob ?? null) && (a.manifestBlob ?? null) === (b.manifestBlob ?? null) &&
+    sameList(a.architectures, b.architectures) && a.packages.length === b.packages.length &&
+    a.packages.every((p, i) => {
+      const q = b.packages[i];
+      return p.name === q.name && sameList(p.provides, q.provides) && sameList(p.depends, q.depends) && sameList(p.buildDepends, q.buildDepends);
+    });
+}
+
+/** Field by field: PostgreSQL's jsonb hands objects back with their keys in its own order. */
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
 
 export class NotFoundError extends Error {
   override readonly name = 'NotFoundError';
@@ -82,6 +130,7 @@ export class Store {
         throw new ConflictError(`repository "${id}" has open tasks (${listed}); cancel them first (POST /api/tasks/:id/cancel), then remove it`);
       }
       await em.nativeDelete(Recipe, { repository: id });
+      await em.nativeDelete(RecipeSnapshot, { repository: id });
       em.remove(repo);
     });
   }
@@ -108,25 +157,50 @@ export class Store {
 
   // Recipes
 
-  /** Replace a repository's recipe snapshot with the recipes read at `commit`. */
-  async replaceRecipes(repository: string, rows: Array<Omit<RecipeRow, 'id' | 'repository' | 'updatedAt'>>): Promise<void> {
-    const em = this.em();
-    const existing = new Map((await em.find(Recipe, { repository })).map((r) => [r.source, r]));
-    for (const row of rows) {
-      const current = existing.get(row.source);
-      if (current) {
-        em.assign(current, row);
-        existing.delete(row.source);
-      } else {
-        em.create(Recipe, { ...row, repository } as RecipeRow);
+  /**
+   * Replace a repository's recipe snapshot with the recipes read at `read.commit` (under the limits `read.readWith`
+   * names), in one transaction: unchanged rows are not rewritten, the commit of all of them in one statement, and
+   * the snapshot's generation moves so that planning reloads this repository's recipes.
+   */
+  async replaceRecipes(repository: string, rows: readonly RecipeInput[], read?: { commit: string; readWith: string }): Promise<void> {
+    // Native statements on plain rows: a tree of 2,000 recipes as entities would hold the event loop for long.
+    await this.em().transactional(async (em) => {
+      const commit = read?.commit ?? rows[0]?.commit;
+      if (commit !== undefined) await em.nativeUpdate(Recipe, { repository, commit: { $ne: commit } }, { commit });
+      const existing = new Map((await recipeRows(em, { repository })).map((r) => [r.source, r]));
+      const added: RecipeInput[] = [];
+      const now = new Date();
+      for (const row of rows) {
+        const current = existing.get(row.source);
+        const values = { blob: null, manifestBlob: null, ...row };
+        if (current) {
+          if (!sameRecipe(current, values)) await em.nativeUpdate(Recipe, { id: current.id }, { ...values, updatedAt: now });
+          existing.delete(row.source);
+        } else {
+          added.push(values);
+        }
       }
-    }
-    for (const gone of existing.values()) em.remove(gone);
-    await em.flush();
+      for (const part of chunks(added)) await em.insertMany(Recipe, part.map((row) => ({ ...row, repository, updatedAt: now }) as RecipeRow));
+      for (const part of chunks([...existing.values()].map((r) => r.id))) await em.nativeDelete(Recipe, { id: { $in: part } });
+      const snapshot = await em.findOne(RecipeSnapshot, { repository });
+      const facts = { commit: commit ?? '', readWith: read?.readWith ?? '', recipes: rows.length };
+      if (snapshot) em.assign(snapshot, { ...facts, generation: snapshot.generation + 1 });
+      else em.create(RecipeSnapshot, { repository, ...facts, generation: 1 } as RecipeSnapshotRow);
+    });
   }
 
+  /** What each repository's recipes were read from, and their generation (one small row per repository). */
+  async recipeSnapshots(): Promise<RecipeSnapshotRow[]> {
+    return this.em().find(RecipeSnapshot, {}, { orderBy: { repository: 'asc' } });
+  }
+
+  async recipeSnapshot(repository: string): Promise<RecipeSnapshotRow | null> {
+    return this.em().findOne(RecipeSnapshot, { repository });
+  }
+
+  /** A repository's recipes (every repository's without one), by source, as plain rows. */
   async listRecipes(repository?: string): Promise<RecipeRow[]> {
-    return this.em().find(Recipe, repository ? { repository } : {}, { orderBy: { source: 'asc' } });
+    return recipeRows(this.em(), repository ? { repository } : {});
   }
 
   /** Replace a repository's list of invalid recipes with the one read at `commit` (one transaction). */
@@ -189,27 +263,84 @@ export class Store {
     return this.em().find(Task, { status: { $in: ['failed', 'cancelled'] } }, { orderBy: { id: 'asc' } });
   }
 
-  /** For each source, the durations in seconds of its past successful builds, oldest first (scheduler history). */
-  async buildDurations(): Promise<Map<string, number[]>> {
-    const done = await this.em().find(Task, { status: 'completed', startedAt: { $ne: null }, builtAt: { $ne: null } }, { orderBy: { finishedAt: 'asc' } });
-    const out = new Map<string, number[]>();
-    for (const t of done) {
-      const seconds = (t.builtAt!.getTime() - t.startedAt!.getTime()) / 1000;
-      out.set(t.source, [...(out.get(t.source) ?? []), seconds]);
-    }
-    return out;
+  /**
+   * What a planning round needs of the tasks it schedules: the open ones, then the failed or cancelled ones (they
+   * block their dependents), each by id, as plain rows (the columns planning reads, no entities: a round reads a
+   * few thousand of them, and hydrating entities would cost more than the rest of the round).
+   */
+  async schedulingTasks(): Promise<{ open: SchedulingTaskRow[]; stopped: SchedulingTaskRow[] }> {
+    const qb = (this.em() as unknown as SqlEntityManager).createQueryBuilder(Task);
+    const rows: SchedulingTaskRow[] = await qb
+      .select(['id', 'repository', 'source', 'version', 'release', 'isa', 'index', 'commit', 'recipePath', 'status', 'attempts', 'builder'])
+      .where({ status: { $in: [...OPEN_STATUSES, 'failed', 'cancelled'] } })
+      .orderBy({ id: 'asc' })
+      .execute('all', true);
+    const open = new Set<string>(OPEN_STATUSES);
+    return { open: rows.filter((t) => open.has(t.status)), stopped: rows.filter((t) => !open.has(t.status)) };
   }
 
-  /** The newest completed task of every (repository, source, index): what each index publishes now. */
-  async latestCompletedTasks(): Promise<TaskRow[]> {
-    const done = await this.em().find(Task, { status: 'completed' }, { orderBy: { release: 'desc' } });
-    const seen = new Set<string>();
-    return done.filter((t) => {
-      const key = `${t.repository}/${t.source}/${t.index}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
+  /**
+   * Completed tasks that finished at or after `since` (all of them without it), oldest first, with only what
+   * planning keeps of them (activities/summit/planning-inputs.ts): an index range on (status, finishedAt).
+   */
+  async completedTasksSince(since?: Date): Promise<CompletedTaskRow[]> {
+    // Plain rows, not entities: the first round of a process reads every completion (5-8 times faster).
+    const rows: Array<CompletedTaskRow & { published: CompletedTaskRow['published'] | string }> = await (this.em() as unknown as SqlEntityManager)
+      .createQueryBuilder(Task)
+      .select(['id', 'repository', 'source', 'index', 'release', 'startedAt', 'builtAt', 'finishedAt', 'published'])
+      .where(since ? { status: 'completed', finishedAt: { $gte: since } } : { status: 'completed' })
+      .orderBy({ finishedAt: 'asc', id: 'asc' })
+      .execute('all', true);
+    // Without entities, JSON arrives as the driver gives it: text from libsql, parsed from PostgreSQL.
+    return rows.map((r) => ({ ...r, published: typeof r.published === 'string' ? (JSON.parse(r.published) as CompletedTaskRow['published']) : r.published }));
+  }
+
+  /**
+   * For intake of one repository: every task whose id is in `ids` (the tasks this snapshot's releases get) and
+   * every task a newer release may supersede. The answer decideIntake needs, in a few queries for a whole tree.
+   */
+  async intakeTasks(repository: string, ids: readonly string[]): Promise<IntakeTaskRow[]> {
+    const fields = ['id', 'source', 'isa', 'release', 'commit', 'status', 'recipePath'] as const;
+    const em = this.em();
+    const rows = new Map<string, IntakeTaskRow>();
+    for (const t of await em.find(Task, { repository, status: { $in: [...SUPERSEDABLE] } }, { fields: [...fields] })) rows.set(t.id, t);
+    for (const part of chunks(ids)) {
+      for (const t of await em.find(Task, { repository, id: { $in: part } }, { fields: [...fields] })) rows.set(t.id, t);
+    }
+    return [...rows.values()];
+  }
+
+  /** The newest completed release of every (source, ISA) of a repository: what its indexes hold. One query. */
+  async publishedReleases(repository: string): Promise<Map<string, number>> {
+    const rows: Array<{ source: string; isa: string; release: number | string }> = await this.em().getConnection().execute(
+      'select "source", "isa", max("release") as "release" from "tasks" where "repository" = ? and "status" = ? group by "source", "isa"',
+      [repository, 'completed'],
+    );
+    return new Map(rows.map((r) => [`${r.source}/${r.isa}`, Number(r.release)]));
+  }
+
+  /** Create many tasks (each with its first event) in one transaction: intake's new releases of a whole tree. */
+  async createTasks(rows: ReadonlyArray<{ task: NewTask; reason: string }>): Promise<void> {
+    if (rows.length === 0) return;
+    // Native multi-row inserts (no unit of work to compute): the rows are complete, timestamps included.
+    const now = new Date();
+    await this.em().transactional(async (em) => {
+      for (const part of chunks(rows)) {
+        await em.insertMany(Task, part.map(({ task: row }) => ({
+          ...row, status: 'new', attempts: 0, builder: null, priority: 0, logPath: null, logTail: null, reason: null,
+          supersededBy: null, published: null, startedAt: null, builtAt: null, finishedAt: null, createdAt: now, updatedAt: now,
+        })));
+        await em.insertMany(TaskEvent, part.map(({ task: row, reason }) => ({ task: row.id, from: null, to: 'new', reason, at: now })));
+      }
     });
+  }
+
+  /**
+   * Point tasks not yet started (new, blocked) at a newer commit of their recipe; a task that left those
+   * statuses meanwhile keeps the commit it was dispatched with.
+   */
+  async moveToCommit(ids: readonly string[], commit: string): Promise<void> {
+    for (const part of chunks(ids)) await this.em().nativeUpdate(Task, { id: { $in: part }, status: { $in: ['new', 'blocked'] } }, { commit });
   }
 
   async tasksOfSource(repository: string, source: string, isa: string): Promise<TaskRow[]> {

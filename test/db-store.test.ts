@@ -173,6 +173,43 @@ describe.each(['postgresql', 'embedded libsql'])('the read model on %s', (driver
     expect(recipes[0].packages).toEqual([pkg]);
   });
 
+  it('bumps the snapshot generation with every replacement and keeps the commit and limits it was read at', async () => {
+    const pkg = { name: 'liba', provides: [], depends: [], buildDepends: [] };
+    const row = { source: 'liba', version: '1.1', release: 2, commit: 'c3', path: 'l/liba', packages: [pkg], derived: false, architectures: [], blob: 'b'.repeat(40) };
+    const before = (await store.recipeSnapshot('recipes'))!.generation;
+    await store.replaceRecipes('recipes', [row], { commit: 'c3', readWith: '[1,2,3]' });
+    const unchanged = (await store.listRecipes('recipes'))[0];
+    await store.replaceRecipes('recipes', [{ ...row, commit: 'c4' }], { commit: 'c4', readWith: '[1,2,3]' });
+    expect(await store.recipeSnapshot('recipes')).toMatchObject({ commit: 'c4', readWith: '[1,2,3]', generation: before + 2, recipes: 1 });
+    const [after] = await store.listRecipes('recipes');
+    expect(after).toMatchObject({ commit: 'c4', blob: 'b'.repeat(40), manifestBlob: null, packages: [pkg] });
+    expect(after.updatedAt.getTime()).toBe(unchanged.updatedAt.getTime());
+    expect((await store.recipeSnapshots()).map((s) => s.repository)).toEqual(['recipes']);
+  });
+
+  it("answers intake's questions for a whole repository and writes its tasks in bulk", async () => {
+    const t = (source: string, release: number) => ({ ...TASK, id: `build/serpent/recipes/${source}-1.0-${release}/x86_64`, source, release, recipePath: `x/${source}` });
+    await store.createTasks([{ task: t('bulka', 1), reason: 'intake' }, { task: t('bulkb', 1), reason: 'intake' }, { task: t('bulkb', 2), reason: 'intake' }]);
+    expect(await store.getTask(t('bulka', 1).id)).toMatchObject({ status: 'new', attempts: 0, commit: 'c0ffee' });
+    expect((await store.getTask(t('bulka', 1).id)).createdAt).toBeInstanceOf(Date);
+    expect((await store.taskEvents(t('bulkb', 2).id)).map((e) => `${e.from}->${e.to} ${e.reason}`)).toEqual(['null->new intake']);
+    await store.setStatus(t('bulkb', 2).id, 'building', 'dispatched');
+    await store.moveToCommit([t('bulka', 1).id, t('bulkb', 2).id], 'f00d');
+    expect((await store.getTask(t('bulka', 1).id)).commit).toBe('f00d');
+    expect((await store.getTask(t('bulkb', 2).id)).commit).toBe('c0ffee'); // already running: keeps its commit
+    await store.setStatus(t('bulkb', 2).id, 'publishing', 'built');
+    await store.setStatus(t('bulkb', 2).id, 'completed', 'published');
+    const published = await store.publishedReleases('recipes');
+    expect(published.get('bulkb/x86_64')).toBe(2);
+    expect(published.get('liba/x86_64')).toBe(1);
+    expect(published.has('bulka/x86_64')).toBe(false);
+    // The supersedable ones of the repository, plus the ones asked for by id whatever their status.
+    const rows = await store.intakeTasks('recipes', [t('bulkb', 2).id]);
+    expect(rows.filter((r) => r.source.startsWith('bulk')).map((r) => `${r.id.replace('build/serpent/recipes/', '')} ${r.status}`).sort()).toEqual(['bulka-1.0-1/x86_64 new', 'bulkb-1.0-1/x86_64 new', 'bulkb-1.0-2/x86_64 completed']);
+    const since = await store.completedTasksSince((await store.getTask(t('bulkb', 2).id)).finishedAt!);
+    expect(since.map((r) => r.id)).toEqual([t('bulkb', 2).id]);
+  });
+
   it('keeps builders with their ISA levels', async () => {
     await store.upsertBuilder({ id: 'b1', host: 'h', isaLevels: ['x86_64', 'x86_64-v3x'], slots: 2, busy: 0, diskFree: 5e10 });
     await store.upsertBuilder({ id: 'b1', host: 'h', isaLevels: ['x86_64'], slots: 1, busy: 1, diskFree: 4e10 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
-import { refreshRepository } from '../activities/summit/intake';
+import { mirrorPath, readRecipesAt, refreshRepository } from '../activities/summit/intake';
 import { planBuilds } from '../activities/summit/planning';
 import { variantsFor } from '../core/variants';
 import { openDatabase } from '../db/orm';
@@ -144,5 +144,55 @@ describe('intake of a repository with problem recipes', () => {
     expect(late.map((i) => i.path)).toEqual(['good/stone.yaml', 'nulls/stone.yaml', 'slash/stone.yaml', 'twice/stone.yaml']);
     // Back to normal limits, the same commit reads as before.
     expect((await refreshRepository(hostileDeps(), { repository: 'hostile', origin: 'poll' })).recipes).toBe(3);
+  });
+});
+
+describe('intake reads only what changed', () => {
+  let tree: TestRepo;
+  const snapshot = async () => (await store.recipeSnapshot('tree'))!;
+
+  beforeAll(async () => {
+    tree = new TestRepo(join(work, 'tree'));
+    await store.addRepository({ id: 'tree', project: 'serpent', url: tree.dir });
+    for (const name of ['alpha', 'beta', 'gamma']) tree.write(`${name}/stone.yaml`, recipeYaml({ name }));
+    tree.commit('three recipes');
+  });
+
+  it('does not read again a commit it has read: the snapshot stays as it was', async () => {
+    const first = await refreshRepository(deps(), { repository: 'tree', origin: 'hook' });
+    expect(first.created).toHaveLength(3);
+    const read = await snapshot();
+    const again = await refreshRepository(deps(), { repository: 'tree', origin: 'poll' });
+    expect(again).toMatchObject({ commit: first.commit, recipes: 3, created: [], updated: [], superseded: [], invalidTotal: 0 });
+    expect(await snapshot()).toMatchObject({ commit: first.commit, generation: read.generation });
+    expect((await store.getRepository('tree')).lastCommit).toBe(first.commit);
+  });
+
+  it('re-reads a changed recipe at a new commit, takes the unchanged ones as they were read, and drops a removed one', async () => {
+    const before = new Map((await store.listRecipes('tree')).map((r) => [r.source, r]));
+    tree.write('beta/stone.yaml', recipeYaml({ name: 'beta', release: 2 }));
+    tree.git('rm', '-rq', 'gamma');
+    const commit = tree.commit('beta r2, gamma gone');
+    const mirror = mirrorPath(join(work, 'mirrors'), 'tree');
+    const result = await refreshRepository(deps(), { repository: 'tree', origin: 'hook' });
+    expect(ids(result.created)).toEqual(['build/serpent/tree/beta-1.0-2/x86_64']);
+    expect(ids(result.superseded)).toEqual(['build/serpent/tree/beta-1.0-1/x86_64']);
+    const after = await store.listRecipes('tree');
+    expect(after.map((r) => [r.source, r.release, r.commit])).toEqual([['alpha', 1, commit], ['beta', 2, commit]]);
+    expect(after.find((r) => r.source === 'alpha')!.blob).toBe(before.get('alpha')!.blob);
+    expect(after.find((r) => r.source === 'beta')!.blob).not.toBe(before.get('beta')!.blob);
+    expect((await store.getTask('build/serpent/tree/alpha-1.0-1/x86_64')).commit).toBe(commit);
+    // Offered the rows read before, only the changed file is parsed.
+    expect((await readRecipesAt(mirror, commit, { known: after })).parsed).toBe(0);
+    expect((await readRecipesAt(mirror, commit, { known: [...before.values()] })).parsed).toBe(1);
+    expect((await readRecipesAt(mirror, commit)).parsed).toBe(2);
+  });
+
+  it('reads a commit again under other limits', async () => {
+    const read = await snapshot();
+    const result = await refreshRepository({ ...deps(), limits: { maxBytes: 64, parseTimeoutMs: 10_000, parseMemoryMb: 64 } }, { repository: 'tree', origin: 'poll' });
+    expect(result.recipes).toBe(0);
+    expect(result.invalidTotal).toBe(2);
+    expect((await snapshot()).generation).toBe(read.generation + 1);
   });
 });

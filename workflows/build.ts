@@ -112,9 +112,9 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
   await pickups;
   upsertSearchAttributes([{ key: BuildStatus, value: 'publishing' }]);
   setCurrentDetails(`built on ${result.builderId}; publishing ${result.artefacts.filter((a) => a.kind === 'stone').length} package(s) to ${task.index}`);
-  await summit.recordBuilt(task.taskId, result);
-  // The builder's slot is free: the hub may start the next build now, while vessel imports this one.
-  await tellHub('built');
+  // The builder's slot is free: the hub may start the next build now (it need not wait for this record), while
+  // vessel imports this one.
+  await Promise.all([tellHub('built'), summit.recordBuilt(task.taskId, result)]);
   try {
     const imported = await vessel.importArtefacts({
       buildId: task.taskId, index: task.index, architecture: 'x86_64',

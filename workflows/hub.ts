@@ -47,6 +47,7 @@ export interface HubCarry {
   lastIntake?: Array<[string, IntakeSummary]>;
   /** Tasks whose build workflow could not be started, and when to try again (workflow time, ms). */
   held?: Array<[string, Hold]>;
+  freed?: Array<[string, number]>;
   rounds?: number;
 }
 
@@ -91,6 +92,8 @@ const DEFAULTS: HubOptions = { builderTimeoutMs: 90_000, replanEveryMs: 30_000, 
 /** First and longest wait before a task whose build workflow did not start is dispatched again (ms). */
 const HOLD_FIRST_MS = 2_000;
 const HOLD_MAX_MS = 60_000;
+/** A freed build whose end signal never came is forgotten after this long (the read model has it by then). */
+const FREED_KEPT_MS = 10 * 60_000;
 
 /** How many invalid recipes per repository the hub's details show; the API has them all. */
 const DETAILS_INVALID_LIMIT = 20;
@@ -149,6 +152,8 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
   const running = new Map<string, RefreshRequest>();
   const lastIntake = new Map<string, IntakeSummary>(carry?.lastIntake ?? []);
   const held = new Map<string, Hold>(carry?.held ?? []);
+  /** Builds whose builder said it is done (and when), until they end: their slot is free for planning. */
+  const freed = new Map<string, number>(carry?.freed ?? []);
   /** Builders heard from since their last record in the read model. */
   const heard = new Set<string>();
   const commands: Command[] = [];
@@ -248,7 +253,9 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
     // Only a change in capacity needs a new plan; a plain "still here" does not.
     if (!known || known.slots !== status.slots || known.isaLevels.join() !== status.isaLevels.join()) dirty = true;
   });
-  setHandler(buildFinishedSignal, () => {
+  setHandler(buildFinishedSignal, ({ taskId, status }) => {
+    if (status === 'built') freed.set(taskId, Date.now());
+    else freed.delete(taskId);
     dirty = true;
   });
   setHandler(retryTaskUpdate, (cmd) => command('retry', cmd));
@@ -288,11 +295,10 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
       rounds++;
       plannedAt = Date.now();
       const live = [...builders.values()].filter((b) => Date.now() - b.lastSeenMs <= opts.builderTimeoutMs);
-      const plan = await summit.planBuilds({ builders: live, prefetch: opts.prefetch, holdBack: [...held.keys()] });
-      if (plan.dispatch.length > 0) {
-        const queued = new Set(await summit.queueBuilds(plan.dispatch.map((d) => ({ taskId: d.taskId, criticalPath: d.criticalPath }))));
-        await Promise.all(plan.dispatch.filter((d) => queued.has(d.taskId)).map(start));
-      }
+      for (const [id, at] of freed) if (Date.now() - at > FREED_KEPT_MS) freed.delete(id);
+      const plan = await summit.planBuilds({ builders: live, prefetch: opts.prefetch, holdBack: [...held.keys()], freed: [...freed.keys()] });
+      // The plan has moved what it dispatched to queued: start their build workflows, all at once.
+      await Promise.all(plan.dispatch.map(start));
     }
     // Only between intakes: a running intake activity would be abandoned by the new run.
     if ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > opts.historyEventsBeforeContinueAsNew) && running.size === 0) {
@@ -302,7 +308,7 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
         await condition(() => allHandlersFinished() || commands.length > 0);
         if (commands.length === 0) break;
       }
-      return continueAsNew<typeof hubWorkflow>(options, { builders: [...builders], pending, lastIntake: [...lastIntake], held: [...held], rounds });
+      return continueAsNew<typeof hubWorkflow>(options, { builders: [...builders], pending, lastIntake: [...lastIntake], held: [...held], freed: [...freed], rounds });
     }
   }
 }

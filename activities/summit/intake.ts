@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join, posix } from 'node:path';
 import { buildId } from '../../core/contracts/ids';
 import type { RefreshRequest } from '../../core/contracts/hub';
@@ -5,11 +6,11 @@ import type { IntakeProgress, IntakeResult, InvalidRecipe } from '../../core/con
 import { formatDependency } from '../../core/formats/dependency';
 import { recipeDependencies } from '../../core/formats/recipe';
 import { DEFAULT_RECIPE_MAX_BYTES, sizeProblem } from '../../core/formats/recipe-limits';
-import { decideIntake, needsTask } from '../../core/intake/tasks';
+import { decideTree, needsTask, type WantedTask } from '../../core/intake/tasks';
 import type { TaskStatus } from '../../core/task/state';
-import type { Store, RecipeRow } from '../../db/store';
+import type { RecipeRow, Store } from '../../db/store';
 import { listTree, readBlobs, resolveCommit, syncMirror, type TreeBlob } from './git';
-import { RecipeParser } from './recipe-parser';
+import { RecipeParser, type ParseOutcome } from './recipe-parser';
 import { Variant } from '../../core/variants';
 
 export interface IntakeLimits {
@@ -35,6 +36,8 @@ const MAX_ERROR_LENGTH = 1000;
 /** Bytes asked of one `git cat-file --batch`: bounds the memory one read holds (files are capped one by one). */
 const READ_BATCH_BYTES = 32 * 1024 * 1024;
 const MANIFEST = 'manifest.x86_64.bin';
+/** Parser threads of one intake at most (never more than the machine's cores, nor one per 64 recipes). */
+const PARSER_THREADS = 4;
 
 type RecipeSnapshot = Omit<RecipeRow, 'id' | 'repository' | 'updatedAt'>;
 
@@ -51,8 +54,8 @@ export function mirrorPath(mirrorsDir: string, repository: string): string {
 export async function readRecipesAt(
   mirror: string,
   commit: string,
-  opts: { limits?: IntakeLimits; onProgress?: (read: number, total: number) => void } = {},
-): Promise<{ recipes: RecipeSnapshot[]; invalid: InvalidRecipe[] }> {
+  opts: { limits?: IntakeLimits; onProgress?: (read: number, total: number) => void; known?: readonly RecipeRow[] } = {},
+): Promise<{ recipes: RecipeSnapshot[]; invalid: InvalidRecipe[]; parsed: number }> {
   const limits = opts.limits ?? DEFAULT_INTAKE_LIMITS;
   const tree = await listTree(mirror, commit);
   const byPath = new Map(tree.map((b) => [b.path, b]));
@@ -70,60 +73,84 @@ export async function readRecipesAt(
     else readable.push({ recipe: file, manifest });
   }
 
-  const parser = new RecipeParser({ timeoutMs: limits.parseTimeoutMs, memoryMb: limits.parseMemoryMb });
-  const sourceAt = new Map<string, string>();
-  let done = recipeFiles.length - readable.length;
+  // A recipe whose stone.yaml and manifest are the very blobs already read at this path is taken as it was read.
+  const knownAt = new Map((opts.known ?? []).filter((r) => r.blob).map((r) => [r.path, r]));
+  const reuse = (r: { recipe: TreeBlob; manifest?: TreeBlob }): RecipeRow | undefined => {
+    const row = knownAt.get(posix.dirname(r.recipe.path));
+    return row && row.blob === r.recipe.oid && (row.manifestBlob ?? null) === (r.manifest?.oid ?? null) ? row : undefined;
+  };
+  const toParse = readable.filter((r) => !reuse(r));
+  const outcomes = new Map<string, ParseOutcome>();
+  let done = recipeFiles.length - toParse.length;
   opts.onProgress?.(done, recipeFiles.length);
-  try {
-    for (const batch of batchesBySize(readable, READ_BATCH_BYTES)) {
-      const blobs = await readBlobs(mirror, [...new Set(batch.flatMap((r) => (r.manifest ? [r.recipe.oid, r.manifest.oid] : [r.recipe.oid])))]);
-      // All of the batch handed to the parser at once (it keeps a window of them posted to its thread).
-      const outcomes = await Promise.all(batch.map(async ({ recipe: file, manifest }) => {
-        const outcome = await parser.parse(file.path, blobs.get(file.oid)!, manifest && { file: manifest.path, bytes: blobs.get(manifest.oid)! });
-        opts.onProgress?.(++done, recipeFiles.length);
-        return outcome;
-      }));
-      for (const [i, { recipe: file }] of batch.entries()) {
-        const dir = posix.dirname(file.path);
-        const outcome = outcomes[i];
-        if (!outcome.ok) {
-          invalid.push({ path: file.path, errors: outcome.errors });
-          continue;
-        }
-        const { recipe } = outcome;
-        // Sources are unique in a repository (they key tasks and the recipes table): the first path keeps it.
-        const taken = sourceAt.get(recipe.source.name);
-        if (taken !== undefined) {
-          invalid.push({ path: file.path, errors: [`${file.path}: the name "${recipe.source.name}" is already used by ${taken}`] });
-          continue;
-        }
-        sourceAt.set(recipe.source.name, file.path);
-        let packages: RecipeSnapshot['packages'];
-        let derived = false;
-        if (outcome.manifestPackages) {
-          packages = outcome.manifestPackages;
-        } else {
-          // No committed manifest: what the recipe itself declares, marked as derived (a lower bound).
-          const deps = recipeDependencies(recipe);
-          const buildDepends = deps.buildDepends.map(formatDependency);
-          packages = deps.packages.map((p) => ({ name: p.name, provides: p.provides.map(formatDependency), depends: p.depends.map(formatDependency), buildDepends }));
-          derived = true;
-        }
-        recipes.push({
-          source: recipe.source.name, version: recipe.source.version, release: recipe.source.release, commit,
-          path: dir, packages, derived, architectures: recipe.options.architectures ?? [],
-        });
+  if (toParse.length > 0) {
+    // Parsing is most of a first intake: spread over a few threads (each with its own heap limit and deadlines).
+    const threads = Math.max(1, Math.min(PARSER_THREADS, availableParallelism(), Math.ceil(toParse.length / 64)));
+    const parsers = Array.from({ length: threads }, () => new RecipeParser({ timeoutMs: limits.parseTimeoutMs, memoryMb: limits.parseMemoryMb }));
+    try {
+      let next = 0;
+      for (const batch of batchesBySize(toParse, READ_BATCH_BYTES)) {
+        const blobs = await readBlobs(mirror, [...new Set(batch.flatMap((r) => (r.manifest ? [r.recipe.oid, r.manifest.oid] : [r.recipe.oid])))]);
+        // All of the batch handed to the parsers at once (each keeps a window of them posted to its thread).
+        await Promise.all(batch.map(async ({ recipe: file, manifest }) => {
+          const parser = parsers[next++ % parsers.length];
+          outcomes.set(file.path, await parser.parse(file.path, blobs.get(file.oid)!, manifest && { file: manifest.path, bytes: blobs.get(manifest.oid)! }));
+          opts.onProgress?.(++done, recipeFiles.length);
+        }));
       }
+    } finally {
+      await Promise.all(parsers.map((p) => p.close()));
     }
-  } finally {
-    await parser.close();
+  }
+
+  // In path order, so that of two recipes naming the same source the first path keeps it whichever were parsed.
+  const sourceAt = new Map<string, string>();
+  for (const entry of readable) {
+    const file = entry.recipe;
+    const dir = posix.dirname(file.path);
+    const blobs = { blob: file.oid, manifestBlob: entry.manifest?.oid ?? null };
+    const known = reuse(entry);
+    let snapshot: RecipeSnapshot;
+    if (known) {
+      snapshot = { source: known.source, version: known.version, release: known.release, commit, path: dir, packages: known.packages, derived: known.derived, architectures: known.architectures, ...blobs };
+    } else {
+      const outcome = outcomes.get(file.path)!;
+      if (!outcome.ok) {
+        invalid.push({ path: file.path, errors: outcome.errors });
+        continue;
+      }
+      const { recipe } = outcome;
+      let packages: RecipeSnapshot['packages'];
+      let derived = false;
+      if (outcome.manifestPackages) {
+        packages = outcome.manifestPackages;
+      } else {
+        // No committed manifest: what the recipe itself declares, marked as derived (a lower bound).
+        const deps = recipeDependencies(recipe);
+        const buildDepends = deps.buildDepends.map(formatDependency);
+        packages = deps.packages.map((p) => ({ name: p.name, provides: p.provides.map(formatDependency), depends: p.depends.map(formatDependency), buildDepends }));
+        derived = true;
+      }
+      snapshot = {
+        source: recipe.source.name, version: recipe.source.version, release: recipe.source.release, commit,
+        path: dir, packages, derived, architectures: recipe.options.architectures ?? [], ...blobs,
+      };
+    }
+    // Sources are unique in a repository (they key tasks and the recipes table): the first path keeps it.
+    const taken = sourceAt.get(snapshot.source);
+    if (taken !== undefined) {
+      invalid.push({ path: file.path, errors: [`${file.path}: the name "${snapshot.source}" is already used by ${taken}`] });
+      continue;
+    }
+    sourceAt.set(snapshot.source, file.path);
+    recipes.push(snapshot);
   }
   invalid.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const bad of invalid) {
     bad.path = printable(bad.path);
     bad.errors = bad.errors.map((e) => printable(e.length > MAX_ERROR_LENGTH ? `${e.slice(0, MAX_ERROR_LENGTH)}…` : e));
   }
-  return { recipes, invalid };
+  return { recipes, invalid, parsed: toParse.length };
 }
 
 /**
@@ -151,19 +178,39 @@ function* batchesBySize<T extends { recipe: TreeBlob; manifest?: TreeBlob }>(ite
   if (batch.length > 0) yield batch;
 }
 
+/** The limits a tree is read under, as the snapshot records them: other limits read the same commit again. */
+export function readWith(limits: IntakeLimits): string {
+  return JSON.stringify([limits.maxBytes, limits.parseTimeoutMs, limits.parseMemoryMb]);
+}
+
 /**
  * Intake: mirror the repository, read its recipes at the pushed commit, and turn every recipe whose release is
  * missing from, or newer than, what its index holds into a task (one per ISA variant); which tasks are created,
- * updated or superseded is decided in core/intake/tasks.ts. Idempotent: running it
- * twice for the same commit creates nothing new.
+ * updated or superseded is decided in core/intake/tasks.ts. Idempotent: running it twice for the same commit
+ * creates nothing new, and a commit already read completely under the same limits is not read again (a poll of
+ * an unchanged repository costs a fetch). Recipes whose files are the blobs already read are not parsed again;
+ * the tasks of a whole tree are decided from a few queries and written in one transaction.
  */
 export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest, onProgress?: (p: IntakeProgress) => void, signal?: AbortSignal): Promise<IntakeResult> {
   const repo = await deps.store.getRepository(req.repository);
   const mirror = mirrorPath(deps.mirrorsDir, repo.id);
+  const limits = deps.limits ?? DEFAULT_INTAKE_LIMITS;
   onProgress?.({ stage: 'fetching', read: 0, total: 0 });
   await syncMirror(repo.url, mirror, signal);
   const commit = await resolveCommit(mirror, req.commit ?? repo.ref);
-  const read = await readRecipesAt(mirror, commit, { limits: deps.limits, onProgress: (n, total) => onProgress?.({ stage: 'reading', read: n, total }) });
+  const snapshot = await deps.store.recipeSnapshot(repo.id);
+  const sameRead = snapshot?.readWith === readWith(limits);
+  // markRefreshed comes last: lastCommit names a commit whose recipes and tasks were both written.
+  if (sameRead && snapshot.commit === commit && repo.lastCommit === commit) {
+    const stored = await deps.store.listInvalidRecipes(repo.id);
+    await deps.store.markRefreshed(repo.id, commit);
+    return {
+      repository: repo.id, commit, recipes: snapshot.recipes, created: [], superseded: [], updated: [],
+      invalid: stored.slice(0, RESULT_INVALID_LIMIT).map((r) => ({ path: r.path, errors: r.errors })), invalidTotal: stored.length,
+    };
+  }
+  const known = sameRead ? await deps.store.listRecipes(repo.id) : [];
+  const read = await readRecipesAt(mirror, commit, { limits, known, onProgress: (n, total) => onProgress?.({ stage: 'reading', read: n, total }) });
   const invalid = read.invalid;
   // The schema already holds recipe names to the build-id rule; this keeps any other refusal of buildId (a
   // project or repository id registered before the rule) a problem of the recipe, not of the whole repository.
@@ -176,7 +223,7 @@ export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest, o
       invalid.push({ path: posix.join(recipe.path, 'stone.yaml'), errors: [`${posix.join(recipe.path, 'stone.yaml')}: ${err instanceof Error ? err.message : String(err)}`] });
     }
   }
-  await deps.store.replaceRecipes(repo.id, recipes.map(({ ids: _ids, ...row }) => row));
+  await deps.store.replaceRecipes(repo.id, recipes.map(({ ids: _ids, ...row }) => row), { commit, readWith: readWith(limits) });
   await deps.store.replaceInvalidRecipes(repo.id, commit, invalid);
   onProgress?.({ stage: 'tasks', read: recipes.length, total: recipes.length });
 
@@ -184,32 +231,38 @@ export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest, o
     repository: repo.id, commit, recipes: recipes.length, created: [], superseded: [], updated: [],
     invalid: invalid.slice(0, RESULT_INVALID_LIMIT), invalidTotal: invalid.length,
   };
+  // Load (a few queries for the whole tree) → decide (core/intake/tasks.ts) → apply in bulk.
+  const published = await deps.store.publishedReleases(repo.id);
+  const byId = new Map<string, { recipe: (typeof recipes)[number]; variant: Variant; published: number }>();
+  const wanted: WantedTask[] = [];
   for (const recipe of recipes) {
     for (const variant of deps.variants) {
+      const release = published.get(`${recipe.source}/${variant.isa}`) ?? 0;
+      if (!needsTask(recipe.release, release)) continue;
       const id = recipe.ids.get(variant.isa)!;
-      const published = await deps.store.publishedRelease(repo.id, recipe.source, variant.isa);
-      if (!needsTask(recipe.release, published)) continue;
-      const siblings = await deps.store.tasksOfSource(repo.id, recipe.source, variant.isa);
-      const decision = decideIntake({
-        taskId: id, release: recipe.release, commit, publishedRelease: published,
-        siblings: siblings.map((t) => ({ id: t.id, release: t.release, commit: t.commit, status: t.status as TaskStatus })),
-      });
-      if (decision.action === 'update') {
-        await deps.store.updateTask(id, { commit, recipePath: recipe.path });
-        result.updated.push(id);
-      } else if (decision.action === 'create') {
-        await deps.store.createTask(
-          { id, project: repo.project, repository: repo.id, source: recipe.source, version: recipe.version, release: recipe.release, isa: variant.isa, index: variant.index, commit, recipePath: recipe.path },
-          `${req.origin}: ${recipe.source} ${recipe.version}-${recipe.release} at ${commit.slice(0, 12)} (published release ${published || 'none'})`,
-        );
-        result.created.push(id);
-        for (const older of decision.supersede) {
-          await deps.store.setStatus(older, 'superseded', `replaced by ${id}`, { supersededBy: id });
-          result.superseded.push(older);
-        }
-      }
+      byId.set(id, { recipe, variant, published: release });
+      wanted.push({ taskId: id, key: `${recipe.source}/${variant.isa}`, release: recipe.release, recipePath: recipe.path, publishedRelease: release });
     }
   }
+  const tasks = (await deps.store.intakeTasks(repo.id, wanted.map((w) => w.taskId)))
+    .map((t) => ({ id: t.id, key: `${t.source}/${t.isa}`, release: t.release, commit: t.commit, status: t.status as TaskStatus, recipePath: t.recipePath }));
+  const decision = decideTree(commit, wanted, tasks);
+  // The folder rarely moves: those few are updated one by one, the rest get the commit in one statement.
+  await deps.store.moveToCommit(decision.update, commit);
+  for (const { taskId, recipePath } of decision.move) await deps.store.updateTask(taskId, { commit, recipePath });
+  await deps.store.createTasks(decision.create.map((id) => {
+    const { recipe, variant, published: release } = byId.get(id)!;
+    return {
+      task: { id, project: repo.project, repository: repo.id, source: recipe.source, version: recipe.version, release: recipe.release, isa: variant.isa, index: variant.index, commit, recipePath: recipe.path },
+      reason: `${req.origin}: ${recipe.source} ${recipe.version}-${recipe.release} at ${commit.slice(0, 12)} (published release ${release || 'none'})`,
+    };
+  }));
+  for (const { taskId: older, by } of decision.supersede) {
+    await deps.store.setStatus(older, 'superseded', `replaced by ${by}`, { supersededBy: by });
+    result.superseded.push(older);
+  }
+  result.created.push(...decision.create);
+  result.updated.push(...decision.update, ...decision.move.map((m) => m.taskId));
   await deps.store.markRefreshed(repo.id, commit);
   return result;
 }

@@ -4,10 +4,11 @@ import type { IsaLevel } from '../../core/contracts/queues';
 import type { PlanInput, PlanResult } from '../../core/contracts/summit';
 import { BuilderState, OpenTask, OpenTaskStatus, pickBuilder, planDispatch } from '../../core/graph/dispatch';
 import type { RecipePackage } from '../../core/graph/recipe';
-import { buildRootPackages, type PublishedProvider } from '../../core/planning/build-dependencies';
-import type { RecipeRow, Store, TaskRow } from '../../db/store';
+import { buildRootPackages } from '../../core/planning/build-dependencies';
+import type { RecipeRow, SchedulingTaskRow, Store } from '../../db/store';
 import { profileOf, Variant } from '../../core/variants';
 import { mirrorPath } from './intake';
+import { planningInputsFor, type PlanningInputsCache } from './planning-inputs';
 
 export interface PlanningDeps {
   store: Store;
@@ -15,33 +16,34 @@ export interface PlanningDeps {
   variants: readonly Variant[];
   /** Where builders fetch published packages from: `<base>/<index>/<uri>` (a file:// or http:// base). */
   packagesBaseUrl: string;
+  /** Recipes, durations and published packages kept between rounds; default: the one kept for `store`. */
+  inputs?: PlanningInputsCache;
 }
 
 const SCHEDULING_STATUS: Record<string, OpenTaskStatus | undefined> = {
   new: 'queued', blocked: 'queued', queued: 'running', building: 'running', publishing: 'running', failed: 'failed', cancelled: 'cancelled',
 };
 
-function packagesOf(recipes: Map<string, RecipeRow>, task: TaskRow): RecipePackage[] {
+function packagesOf(recipes: ReadonlyMap<string, RecipeRow>, task: SchedulingTaskRow): RecipePackage[] {
   return recipes.get(`${task.repository}/${task.source}`)?.packages ?? [];
 }
 
 /**
  * Decide what to start now (the hub workflow calls this whenever something changed). Open tasks plus the
  * current failed/cancelled ones (they block their dependents) go through the pure scheduler in core/graph;
- * blocked/unblocked tasks are moved in the read model here, and every dispatch carries what the build needs:
- * the exact commit, and the published packages its dependencies resolve to.
+ * blocked/unblocked tasks are moved in the read model here, the tasks dispatched are moved to `queued` (the hub
+ * then starts their build workflows), and every dispatch carries what the build needs: the exact commit, and the
+ * published packages its dependencies resolve to.
  */
 export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<PlanResult> {
   const { store } = deps;
-  const recipes = new Map((await store.listRecipes()).map((r) => [`${r.repository}/${r.source}`, r]));
-  const open = await store.openTasks();
-  const stopped = await store.currentStoppedTasks();
+  const { recipes, history, published } = await (deps.inputs ?? planningInputsFor(store)).load();
+  const { open, stopped } = await store.schedulingTasks();
   const tasks = [...open, ...stopped];
   const byId = new Map(tasks.map((t) => [t.id, t]));
-  const builders = occupiedSlots(input.builders, open, input.prefetch ?? 0);
+  const builders = occupiedSlots(input.builders, open, input.prefetch ?? 0, new Set(input.freed ?? []));
   const hold = new Set(input.holdBack ?? []);
 
-  const history = await store.buildDurations();
   const plan = planDispatch({
     // A held-back task (its build workflow did not start a moment ago) counts as running: its dependents wait, and
     // it takes no slot from the others this round.
@@ -69,12 +71,15 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
   }
   for (const u of plan.unservable) await store.updateTask(u.taskId, { reason: u.reason });
 
-  const published = await publishedProviders(store, recipes);
   // Builders clone from the repository's own URL: summit's mirror is on summit's disk, not theirs.
   const repositories = new Map((await store.listRepositories()).map((r) => [r.id, r]));
-  for (const a of plan.assignments) {
+  // What is dispatched is queued here, in the same round (compare-and-set: a task cancelled meanwhile is skipped).
+  const chosen = plan.assignments.filter((a) => byId.get(a.taskId)!.status === 'new');
+  const priority = new Map(chosen.map((a) => [a.taskId, a.criticalPath]));
+  const queued = new Set(await store.queueTasks(chosen.map((a) => a.taskId), (id) => `queued (critical path ${Math.round(priority.get(id) ?? 0)} s)`));
+  for (const a of chosen) {
+    if (!queued.has(a.taskId)) continue;
     const t = byId.get(a.taskId)!;
-    if (t.status !== 'new') continue;
     result.dispatch.push({
       taskId: t.id as BuildId, isa: t.isa as IsaLevel, index: t.index, source: t.source, commit: t.commit,
       repoUrl: repositories.get(t.repository)?.url ?? mirrorPath(deps.mirrorsDir, t.repository), recipePath: t.recipePath, version: t.version, release: t.release,
@@ -91,14 +96,15 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
  * Each live builder's slots (plus `prefetch`) and how many are taken: its `building` tasks (recorded at pickup,
  * so exact), then every `queued` task (handed to Temporal, no builder yet) takes a free slot of a builder that
  * serves its ISA level, as the dispatcher would pick it. So the hub never has more builds queued for an ISA
- * level than free slots serving it, plus the prefetch. A `publishing` task holds no slot: its builder is done.
+ * level than free slots serving it, plus the prefetch. A `publishing` task holds no slot: its builder is done; nor
+ * does a `freed` one (its builder said so; the read model may not have recorded it yet).
  */
-export function occupiedSlots(live: readonly BuilderStatus[], open: readonly TaskRow[], prefetch: number): BuilderState[] {
+export function occupiedSlots(live: readonly BuilderStatus[], open: readonly SchedulingTaskRow[], prefetch: number, freed: ReadonlySet<string> = new Set()): BuilderState[] {
   const specs = live.map((b) => ({ id: b.id, serves: b.isaLevels, slots: b.slots + prefetch }));
   const index = new Map(specs.map((b, i) => [b.id, i]));
   const free = specs.map((b) => b.slots);
   for (const t of open) {
-    const i = t.status === 'building' && t.builder ? index.get(t.builder) : undefined;
+    const i = t.status === 'building' && t.builder && !freed.has(t.id) ? index.get(t.builder) : undefined;
     if (i !== undefined) free[i] = Math.max(0, free[i] - 1);
   }
   for (const t of open) {
@@ -107,17 +113,4 @@ export function occupiedSlots(live: readonly BuilderStatus[], open: readonly Tas
     if (i >= 0) free[i]--;
   }
   return specs.map((b, i) => ({ ...b, running: b.slots - free[i] }));
-}
-
-/** Every package published by a completed task, with what its recipe says it provides and depends on. */
-async function publishedProviders(store: Store, recipes: Map<string, RecipeRow>): Promise<PublishedProvider[]> {
-  const out: PublishedProvider[] = [];
-  for (const t of await store.latestCompletedTasks()) {
-    const meta = new Map((recipes.get(`${t.repository}/${t.source}`)?.packages ?? []).map((p) => [p.name, p]));
-    for (const p of t.published ?? []) {
-      const m = meta.get(p.name);
-      out.push({ name: p.name, provides: m?.provides ?? [], depends: m?.depends ?? [], index: t.index, uri: p.uri, sha256: p.sha256 });
-    }
-  }
-  return out;
 }

@@ -87,8 +87,11 @@ export class RecipeParser {
     while (this.inFlight.length < WINDOW && this.waiting.length > 0) {
       const job = this.waiting.shift()!;
       this.inFlight.push(job);
-      // Copies, not transfers: the caller may still hold the buffers (they can be slices of one git read).
-      this.thread().postMessage(job.req);
+      // A view is cloned with its whole backing buffer (for a slice of one git read: every file of the read),
+      // so each file is first copied into a buffer of its own, and that copy is transferred, not cloned again.
+      const recipe = new Uint8Array(job.req.recipe);
+      const manifest = job.req.manifest && { file: job.req.manifest.file, bytes: new Uint8Array(job.req.manifest.bytes) };
+      this.thread().postMessage({ ...job.req, recipe, manifest }, manifest ? [recipe.buffer, manifest.bytes.buffer] : [recipe.buffer]);
     }
     if (this.inFlight.length > 0 && !this.timer) this.startTimer();
   }

@@ -10,12 +10,6 @@ import type { Store } from '../../db/store';
  */
 export function recordActivities(store: Store) {
   return {
-    /** The hub hands these tasks to build workflows: new → queued. Returns the ids moved (a changed task is skipped). */
-    async queueBuilds(dispatch: Array<{ taskId: string; criticalPath: number }>): Promise<string[]> {
-      const priority = new Map(dispatch.map((d) => [d.taskId, d.criticalPath]));
-      return store.queueTasks(dispatch.map((d) => d.taskId), (id) => `queued (critical path ${Math.round(priority.get(id) ?? 0)} s)`);
-    },
-
     /** A queued build whose workflow could not be started goes back to new; the hub tries again later. */
     async returnToReady(taskId: string, reason: string): Promise<void> {
       await store.moveTask(taskId, 'new', reason, {}, { onlyFrom: ['queued'] });

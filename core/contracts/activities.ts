@@ -26,11 +26,9 @@ export interface VesselActivities {
 export interface SummitActivities {
   /** Mirror, read every recipe at the commit, create/update/supersede tasks. Non-retryable INTAKE_GIT_REFUSED. */
   refreshRepository(req: RefreshRequest): Promise<IntakeResult>;
-  /** Decide what to start now, move blocked/unblocked tasks, and build each dispatch's payload. */
+  /** Decide what to start now, move blocked/unblocked tasks, queue the dispatched ones, build each dispatch's payload. */
   planBuilds(input: PlanInput): Promise<PlanResult>;
   listRepositoryIds(): Promise<string[]>;
-  /** new → queued for each dispatched task (compare-and-set); returns the ids moved. */
-  queueBuilds(dispatch: Array<{ taskId: BuildId; criticalPath: number }>): Promise<string[]>;
   /** queued → new: the build workflow could not be started; the hub tries again later. */
   returnToReady(taskId: BuildId, reason: string): Promise<void>;
   /** queued → building on the builder that picked it up (a later attempt records its new builder). */

@@ -74,6 +74,8 @@ export interface PlanInput {
   prefetch?: number;
   /** Tasks whose build workflow recently failed to start: not dispatched this round (they keep their place). */
   holdBack?: string[];
+  /** Tasks whose builder has said it is done: their slot is free though the read model may still say building. */
+  freed?: string[];
 }
 
 export interface PlanResult {

@@ -119,3 +119,36 @@ describe('planDispatch', () => {
     expect(plan.cycles[0].cut).toEqual([{ from: 'glibc@x86_64', to: 'bash@x86_64', kind: 'run', via: 'glibc' }]);
   });
 });
+
+describe('planDispatch asked again about the same tasks', () => {
+  const tasks = (statuses: Record<string, OpenTask['status']> = {}) => {
+    const zlib = task('zlib', 'x86_64', {}, statuses.zlib);
+    const curl = task('curl', 'x86_64', { build: ['soname(libzlib.so)'], run: ['git'] }, statuses.curl);
+    const git = task('git', 'x86_64', { build: ['curl'] }, statuses.git);
+    const app = task('app', 'x86_64', { build: ['git'] }, statuses.app);
+    return [zlib, curl, git, app];
+  };
+  const deepCopy = (ts: OpenTask[]): OpenTask[] => JSON.parse(JSON.stringify(ts)) as OpenTask[];
+  const input = (ts: OpenTask[]) => ({ tasks: ts, builders: [builder('b1', ['x86_64'], 2)], history: history({ zlib: 10, curl: 20, git: 30, app: 40 }) });
+
+  it('answers as it would the first time when only statuses changed (the package lists being the same ones)', () => {
+    const first = tasks();
+    planDispatch(input(first));
+    // Same package lists, new statuses: zlib is running, curl failed.
+    const again = first.map((t) => ({ ...t, status: t.source === 'zlib' ? 'running' as const : t.source === 'curl' ? 'failed' as const : t.status }));
+    const reused = planDispatch(input(again));
+    const fresh = planDispatch(input(deepCopy(again)));
+    expect(reused).toEqual(fresh);
+    expect(reused.blocked.map((b) => b.taskId).sort()).toEqual(['app@x86_64', 'git@x86_64']);
+  });
+
+  it('reads a changed package list anew', () => {
+    const first = tasks();
+    expect(planDispatch(input(first)).waiting.map((w) => w.taskId)).toContain('app@x86_64');
+    // app no longer needs git: a new package list (as after an intake of a new commit).
+    const changed = first.map((t) => (t.source === 'app' ? { ...t, packages: [{ ...t.packages[0], buildDepends: [] }] } : t));
+    const plan = planDispatch(input(changed));
+    expect(plan).toEqual(planDispatch(input(deepCopy(changed))));
+    expect(plan.waiting.map((w) => w.taskId)).not.toContain('app@x86_64');
+  });
+});

@@ -2,8 +2,8 @@ import { BootstrapPlan } from './bootstrap';
 import { BuilderSpec, slotsOf } from './builder';
 import { TaskDag, byPriority, criticalPaths, dagFromGraph, dagOrder } from './critical-path';
 import { EstimateOptions, History, estimateDurations } from './durations';
-import { buildGraph } from './graph';
-import { planOrder } from './order';
+import { buildGraph, type DependencyGraph } from './graph';
+import { planOrder, type BuildOrder } from './order';
 import { compareText } from './compare';
 import { RecipePackage } from './recipe';
 import { Profile, variantScopes } from './variants';
@@ -73,14 +73,8 @@ export interface DispatchPlan {
  * the fewest variants (keeps v3x hosts for v3x work), then the one with most free slots, then by id.
  */
 export function planDispatch(input: DispatchInput): DispatchPlan {
-  const visibleScopes = input.profile ? variantScopes(input.profile) : undefined;
   const byId = new Map(input.tasks.map((t) => [t.id, t]));
-  const graph = buildGraph(
-    input.tasks.map((t) => ({ id: t.id, source: t.source, scope: t.variant, packages: t.packages, checkDepends: t.checkDepends })),
-    { visibleScopes },
-  );
-  const order = planOrder(graph);
-  const dag = dagFromGraph(graph, order.isCut);
+  const { graph, order, dag } = structureOf(input);
   const tasks = graph.nodes.map((id) => byId.get(id)!);
   const estimates = estimateDurations([...new Set(tasks.map((t) => t.source))], input.history, input.estimate);
   const cp = criticalPaths(dag, tasks.map((t) => estimates.get(t.source)!));
@@ -158,4 +152,55 @@ function blockers(dag: TaskDag, tasks: readonly OpenTask[]): Array<Set<string>> 
     }
   }
   return by;
+}
+
+interface Structure {
+  graph: DependencyGraph;
+  order: BuildOrder;
+  dag: TaskDag;
+}
+
+/** What the last structure was computed from: per task, its id, variant, source and the very package lists. */
+interface StructureKey {
+  scopes: string;
+  ids: string[];
+  variants: string[];
+  sources: string[];
+  packages: Array<readonly RecipePackage[]>;
+  checks: Array<readonly string[] | undefined>;
+}
+
+/**
+ * The graph, its order (cycles and their cut edges) and the DAG depend only on which tasks there are and what
+ * their recipes emit and need, not on statuses, builders or history: the hub asks again and again about the same
+ * tasks with the same recipes (the planner hands the same package lists while a repository's commit is
+ * unchanged), so the last one is kept and reused when every task and package list is the same one. Inputs are
+ * read-only (their types say so); a caller mutating a package list in place between calls would defeat this.
+ */
+let last: { key: StructureKey; structure: Structure } | undefined;
+
+function sameList<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.length === 0 && b.length === 0);
+}
+
+function structureOf(input: DispatchInput): Structure {
+  const tasks = input.tasks;
+  const scopes = input.profile ? JSON.stringify(input.profile) : '';
+  const k = last?.key;
+  if (k && k.scopes === scopes && k.ids.length === tasks.length && tasks.every((t, i) => t.id === k.ids[i] && t.variant === k.variants[i] && t.source === k.sources[i] &&
+    sameList(t.packages, k.packages[i]) && sameList(t.checkDepends, k.checks[i]))) {
+    return last!.structure;
+  }
+  const visibleScopes = input.profile ? variantScopes(input.profile) : undefined;
+  const graph = buildGraph(
+    tasks.map((t) => ({ id: t.id, source: t.source, scope: t.variant, packages: t.packages, checkDepends: t.checkDepends })),
+    { visibleScopes },
+  );
+  const order = planOrder(graph);
+  const structure = { graph, order, dag: dagFromGraph(graph, order.isCut) };
+  last = {
+    key: { scopes, ids: tasks.map((t) => t.id), variants: tasks.map((t) => t.variant), sources: tasks.map((t) => t.source), packages: tasks.map((t) => t.packages), checks: tasks.map((t) => t.checkDepends) },
+    structure,
+  };
+  return structure;
 }

@@ -1,5 +1,5 @@
 import type { TaskStatus } from '../task/state';
-import { decideIntake, needsTask, type SiblingTask } from './tasks';
+import { decideIntake, decideTree, needsTask, type SiblingTask } from './tasks';
 
 const ID = 'build/p/r/liba-1.0-3/x86_64';
 const task = (release: number, status: TaskStatus, commit = 'aaa'): SiblingTask => ({ id: `build/p/r/liba-1.0-${release}/x86_64`, release, commit, status });
@@ -41,5 +41,38 @@ describe('what intake does with a recipe', () => {
 
   test('the same release at the same commit does nothing (intake is idempotent)', () => {
     expect(decideIntake({ taskId: ID, release: 3, commit: 'aaa', publishedRelease: 0, siblings: [task(3, 'new', 'aaa'), task(2, 'new')] })).toEqual({ action: 'none' });
+  });
+});
+
+describe('what intake does with a whole tree', () => {
+  const known = (id: string, key: string, release: number, status: TaskStatus, commit = 'aaa', recipePath = `r/${key}`) => ({ id, key, release, status, commit, recipePath });
+  const wanted = (taskId: string, key: string, release: number, publishedRelease = 0, recipePath = `r/${key}`) => ({ taskId, key, release, recipePath, publishedRelease });
+
+  test('decides each wanted task against the known tasks of its own source and variant only', () => {
+    const decision = decideTree('bbb', [
+      wanted('a-2', 'a', 2),
+      wanted('b-1', 'b', 1),
+      wanted('c-1', 'c', 1),
+      wanted('d-1', 'd', 1, 0, 'moved/d'),
+    ], [
+      known('a-1', 'a', 1, 'new'),
+      known('b-1', 'b', 1, 'new'),
+      known('c-1', 'c', 1, 'building'),
+      known('d-1', 'd', 1, 'blocked'),
+      known('x-1', 'x', 1, 'new'),
+    ]);
+    expect(decision).toEqual({
+      create: ['a-2'],
+      supersede: [{ taskId: 'a-1', by: 'a-2' }],
+      update: ['b-1'],
+      move: [{ taskId: 'd-1', recipePath: 'moved/d' }],
+    });
+  });
+
+  test('supersedes older releases newest first, and leaves a task already at the commit alone', () => {
+    const decision = decideTree('bbb', [wanted('a-3', 'a', 3), wanted('b-1', 'b', 1)], [
+      known('a-1', 'a', 1, 'failed'), known('a-2', 'a', 2, 'new'), known('b-1', 'b', 1, 'new', 'bbb'),
+    ]);
+    expect(decision).toEqual({ create: ['a-3'], supersede: [{ taskId: 'a-2', by: 'a-3' }, { taskId: 'a-1', by: 'a-3' }], update: [], move: [] });
   });
 });

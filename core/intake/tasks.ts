@@ -48,3 +48,53 @@ export function decideIntake(facts: IntakeFacts): IntakeDecision {
   const supersede = facts.siblings.filter((t) => t.release < facts.release && canTransition(t.status, 'superseded')).map((t) => t.id);
   return { action: 'create', taskId: facts.taskId, supersede };
 }
+
+/** One task a tree's recipe wants for one ISA variant: its id, release and folder, and what its index holds. */
+export interface WantedTask {
+  taskId: string;
+  /** Groups the tasks of one source in one variant (e.g. `source/isa`): siblings share it. */
+  key: string;
+  release: number;
+  recipePath: string;
+  publishedRelease: number;
+}
+
+/** A task of the repository as intake loaded it: the siblings of the wanted tasks. */
+export interface KnownTask extends SiblingTask {
+  key: string;
+  recipePath: string;
+}
+
+export interface TreeDecision {
+  /** Tasks to create, in the order wanted. */
+  create: string[];
+  /** Older tasks a created one replaces. */
+  supersede: Array<{ taskId: string; by: string }>;
+  /** Tasks not yet started that build the new commit instead, their folder unchanged. */
+  update: string[];
+  /** The same, for tasks whose recipe also moved to another folder. */
+  move: Array<{ taskId: string; recipePath: string }>;
+}
+
+/**
+ * decideIntake for a whole tree at `commit`: each wanted task against the known tasks sharing its key (newest
+ * release first), so that intake loads the facts in a few queries and applies the answer in bulk.
+ */
+export function decideTree(commit: string, wanted: readonly WantedTask[], known: readonly KnownTask[]): TreeDecision {
+  const siblingsOf = new Map<string, KnownTask[]>();
+  for (const t of known) siblingsOf.set(t.key, [...(siblingsOf.get(t.key) ?? []), t]);
+  for (const list of siblingsOf.values()) list.sort((a, b) => b.release - a.release || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const out: TreeDecision = { create: [], supersede: [], update: [], move: [] };
+  for (const w of wanted) {
+    const siblings = siblingsOf.get(w.key) ?? [];
+    const decision = decideIntake({ taskId: w.taskId, release: w.release, commit, publishedRelease: w.publishedRelease, siblings });
+    if (decision.action === 'update') {
+      if (siblings.find((t) => t.id === w.taskId)?.recipePath === w.recipePath) out.update.push(w.taskId);
+      else out.move.push({ taskId: w.taskId, recipePath: w.recipePath });
+    } else if (decision.action === 'create') {
+      out.create.push(w.taskId);
+      for (const older of decision.supersede) out.supersede.push({ taskId: older, by: w.taskId });
+    }
+  }
+  return out;
+}

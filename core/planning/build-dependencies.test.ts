@@ -40,4 +40,15 @@ describe('the packages a build root gets', () => {
   test("the recipe's own packages never enter its build root, nor do unresolved names", () => {
     expect(names(query({ source: 'app', buildDepends: ['app', 'missing'] }), [pkg('app', 'main')])).toEqual([]);
   });
+
+  test('one list of published packages answers builds of different indexes, each from its own indexes', () => {
+    // Planning hands the same list to every dispatch of a round: the providers prepared for one pair of indexes
+    // must not answer for another.
+    const published = [pkg('liba', 'main'), pkg('liba', 'main-v3x'), pkg('libb', 'other')];
+    const v3x = query({ index: 'main-v3x', buildDepends: ['liba', 'libb'] });
+    expect(buildRootPackages(v3x, published).map((p) => p.sha256)).toEqual(['liba-main-v3x']);
+    expect(buildRootPackages(query({ buildDepends: ['liba', 'libb'] }), published).map((p) => p.sha256)).toEqual(['liba-main']);
+    expect(buildRootPackages(query({ index: 'other', baselineIndex: 'other', buildDepends: ['liba', 'libb'] }), published).map((p) => p.sha256)).toEqual(['libb-other']);
+    expect(buildRootPackages(v3x, published).map((p) => p.sha256)).toEqual(['liba-main-v3x']);
+  });
 });

@@ -36,9 +36,7 @@ export interface BuildRootQuery {
  * nothing provides are left out (the build then fails and says which). In publication order, for stable output.
  */
 export function buildRootPackages(query: BuildRootQuery, published: readonly PublishedProvider[]): DependencyPackage[] {
-  const indexes = new Set([query.index, query.baselineIndex]);
-  const candidates = published.filter((p) => indexes.has(p.index));
-  const providers = new ProviderIndex(candidates.map((p) => ({ source: p.name, packages: [{ name: p.name, provides: p.provides, depends: p.depends, buildDepends: [] }] })));
+  const { candidates, providers } = providersIn(published, query.index, query.baselineIndex);
   const providerOf = (dep: string): number | undefined => {
     const hits = providers.lookup('', providerKey(dep));
     return hits.find((i) => candidates[i].index === query.index) ?? hits[0];
@@ -54,4 +52,30 @@ export function buildRootPackages(query: BuildRootQuery, published: readonly Pub
   }
   const base = query.packagesBaseUrl.replace(/\/$/, '');
   return [...wanted].sort((a, b) => a - b).map((i) => ({ name: candidates[i].name, url: `${base}/${candidates[i].index}/${candidates[i].uri}`, sha256: candidates[i].sha256 }));
+}
+
+interface Candidates {
+  candidates: readonly PublishedProvider[];
+  providers: ProviderIndex;
+}
+
+/**
+ * The providers of an (index, baseline) pair, built once per list of published packages: planning hands the same
+ * list to every dispatch of a round (and of later rounds while nothing was published), so a round indexes each
+ * pair once instead of once per build.
+ */
+const prepared = new WeakMap<readonly PublishedProvider[], Map<string, Candidates>>();
+
+function providersIn(published: readonly PublishedProvider[], index: string, baselineIndex: string): Candidates {
+  let byPair = prepared.get(published);
+  if (!byPair) prepared.set(published, (byPair = new Map()));
+  const key = `${index}\0${baselineIndex}`;
+  let hit = byPair.get(key);
+  if (!hit) {
+    const indexes = new Set([index, baselineIndex]);
+    const candidates = published.filter((p) => indexes.has(p.index));
+    const providers = new ProviderIndex(candidates.map((p) => ({ source: p.name, packages: [{ name: p.name, provides: p.provides, depends: p.depends, buildDepends: [] }] })));
+    byPair.set(key, (hit = { candidates, providers }));
+  }
+  return hit;
 }
