@@ -27,7 +27,9 @@ import { runInContainer, type ContainerSpec } from './container';
 import { runHostCommand } from './host-command';
 import { installDependencies } from './dependencies';
 import { packInstallRoot } from './packager';
-import { buildPaths, type BuildPaths } from './paths';
+import { KeptClones, clonesRoot } from './kept-clones';
+import { PackageCache } from './package-cache';
+import { avalancheRoot, buildPaths, packageCacheRoot, type BuildPaths } from './paths';
 import { prepareSources } from './sources';
 
 /**
@@ -58,6 +60,10 @@ export interface AvalancheBuildConfig {
   uidBase?: number;
   /** Where build cgroups go (activities/avalanche/cgroup.ts); found on the first build where absent. */
   cgroups?: CgroupHost;
+  /** The kept recipe repository clones (kept-clones.ts); `<data>/avalanche/clones` where absent. Tests read its stats. */
+  keptClones?: KeptClones;
+  /** The dependency packages kept by hash (package-cache.ts); `<data>/avalanche/packages` where absent. */
+  packageCache?: PackageCache;
 }
 
 /**
@@ -86,6 +92,8 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
   const limits = config.limits ?? DEFAULT_LIMITS;
   const uidBase = config.uidBase ?? DEFAULT_UID_BASE;
   let cgroupHost: Promise<CgroupHost> | undefined = config.cgroups && Promise.resolve(config.cgroups);
+  const clones = config.keptClones ?? new KeptClones(clonesRoot(avalancheRoot(config.dataDir)));
+  const packages = config.packageCache ?? new PackageCache(packageCacheRoot(config.dataDir));
   const sandbox = (): SandboxContext => ({
     limits, uidBase, builderId: config.builderId, cgroups: (cgroupHost ??= prepareCgroupHost()),
   });
@@ -134,10 +142,11 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
     progress.log.info('build started', { ...meta, source: req.source, isa: req.isa, commit: req.commit });
     try {
       await log.marker(`build ${req.buildId} on ${config.builderId}: ${req.source} ${req.version}-${req.release} (${req.isa}) at ${req.commit}`);
-      const commitTime = await checkoutCommit(req.repoUrl, req.commit, paths.checkout, log, signal, config.sources.repositoryRoots);
+      const recipePath = relativeInside(req.recipePath, 'recipe path');
+      const commitTime = await checkoutCommit(clones, { ...req, recipePath }, paths.checkout, log, signal, config.sources.repositoryRoots);
 
       phase = 'recipe';
-      const recipeDir = join(paths.checkout, relativeInside(req.recipePath, 'recipe path'));
+      const recipeDir = join(paths.checkout, recipePath);
       const recipeFile = join(req.recipePath, 'stone.yaml');
       const text = await readFile(join(recipeDir, 'stone.yaml'), 'utf8').catch(() => {
         throw new StepFailure('recipe', null, `no recipe at ${recipeFile} in commit ${req.commit}`);
@@ -159,7 +168,7 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
       const upstreams = planUpstreams(recipe.upstreams, { roots: config.sources.localSources, setting: LOCAL_SOURCES_SETTING });
       await prepareSources(upstreams, paths.mason, log, signal, config.sources);
       phase = 'dependencies';
-      await installDependencies(deps, paths.downloads, paths.mason, log, signal);
+      await installDependencies(deps, packages, paths.mason, log, signal);
 
       phase = 'setup';
       await handOver(paths, uidBase, signal);
