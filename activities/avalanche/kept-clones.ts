@@ -61,6 +61,7 @@ export interface MaterialiseInput {
 export class KeptClones {
   readonly stats: KeptCloneStats = { created: 0, fetches: 0, recovered: 0 };
   private readonly lock = new KeyedLock();
+  private readonly commits = new Map<string, Map<string, number>>();
 
   constructor(readonly root: string) {}
 
@@ -83,6 +84,7 @@ export class KeptClones {
         this.stats.recovered++;
         const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
         await input.log.marker(`kept clone of ${redactUrl(input.url)} unusable (${reason}); cloning again`);
+        this.commits.delete(dir);
         await rm(dir, { recursive: true, force: true });
         await rm(input.dest, { recursive: true, force: true });
         return await this.attempt(dir, input);
@@ -96,12 +98,16 @@ export class KeptClones {
     const git = (...args: string[]) => runHostCommand('git', ['-C', dir, '-c', 'gc.auto=0', ...args], { log, signal, env, quietStdout: true });
     const ready = join(dir, READY_MARKER);
     if (!existsSync(ready)) {
+      this.commits.delete(dir);
       await rm(dir, { recursive: true, force: true });
       await mkdir(this.root, { recursive: true });
       await runHostCommand('git', ['init', '--quiet', '--bare', '--', dir], { log, signal, env });
       this.stats.created++;
     }
-    let time = await commitTime(git, commit).catch(() => undefined);
+    // Commits this process saw in the clone, with their time: a build of one of them spawns only the archive.
+    let known = this.commits.get(dir);
+    if (!known) this.commits.set(dir, (known = new Map()));
+    let time = known.get(commit) ?? (await commitTime(git, commit).catch(() => undefined));
     let full = false;
     if (time === undefined) {
       this.stats.fetches++;
@@ -113,8 +119,10 @@ export class KeptClones {
         await git('update-ref', `refs/kept/${commit}`, commit);
       }
       time = await commitTime(git, commit);
-      full = (await git('for-each-ref', '--format=%(refname)', 'refs/kept/')).split('\n').filter(Boolean).length > MAX_KEPT_COMMITS;
+      // Fetches write loose refs, and nothing packs them here (gc.auto=0).
+      full = (await readdir(join(dir, 'refs', 'kept')).catch(() => [])).length > MAX_KEPT_COMMITS;
     }
+    known.set(commit, time);
     await mkdir(input.dest, { recursive: true });
     try {
       await runHostPipe(
@@ -123,11 +131,13 @@ export class KeptClones {
         { log, signal, env },
       );
     } catch (err) {
-      // No such folder in the commit is the recipe's problem, told by the caller; anything else is the clone's.
-      const hasPath = await git('cat-file', '-e', `${commit}:${input.path}`).then(() => true, () => false);
-      if (hasPath || signal?.aborted) throw err;
+      // No such folder in a readable commit is the recipe's problem, told by the caller; anything else is the
+      // clone's (ls-tree fails on a damaged tree, and prints nothing only where the path is absent).
+      const listed = await git('ls-tree', '--name-only', commit, '--', input.path).catch(() => undefined);
+      if (listed === undefined || listed.trim() !== '' || signal?.aborted) throw err;
     }
     if (full) {
+      this.commits.delete(dir);
       await log.write(`kept clone holds more than ${MAX_KEPT_COMMITS} commits: removed, the next build starts it again\n`);
       await rm(dir, { recursive: true, force: true });
     } else {
