@@ -25,6 +25,8 @@ export interface HostCommandOptions {
   quietStdout?: boolean;
   /** Extra environment, e.g. a GIT_ALLOW_PROTOCOL that also allows local paths. */
   env?: Record<string, string>;
+  /** Nothing in the log, not even the command: a probe whose failure is an answer (is this commit here?). */
+  quiet?: boolean;
 }
 
 /**
@@ -57,7 +59,8 @@ export async function runHostPipe(first: [string, string[]], second: [string, st
   if (b !== 0) throw new HostCommandError(shown, b, output);
 }
 
-export async function runHostCommand(cmd: string, args: string[], opts: HostCommandOptions = {}): Promise<string> {
+export async function runHostCommand(cmd: string, args: string[], options: HostCommandOptions = {}): Promise<string> {
+  const opts = options.quiet ? { ...options, log: undefined } : options;
   const shown = [cmd, ...args].join(' ');
   await opts.log?.write(`$ ${shown}\n`);
   // Git must never ask for credentials or open an editor in a worker, and reaches only network transports unless

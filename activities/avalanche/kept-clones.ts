@@ -96,6 +96,7 @@ export class KeptClones {
     const { log, signal, commit } = input;
     const env = { GIT_ALLOW_PROTOCOL: input.allowProtocol };
     const git = (...args: string[]) => runHostCommand('git', ['-C', dir, '-c', 'gc.auto=0', ...args], { log, signal, env, quietStdout: true });
+    const probe = (...args: string[]) => runHostCommand('git', ['-C', dir, ...args], { signal, env, quiet: true });
     const ready = join(dir, READY_MARKER);
     if (!existsSync(ready)) {
       this.commits.delete(dir);
@@ -107,7 +108,7 @@ export class KeptClones {
     // Commits this process saw in the clone, with their time: a build of one of them spawns only the archive.
     let known = this.commits.get(dir);
     if (!known) this.commits.set(dir, (known = new Map()));
-    let time = known.get(commit) ?? (await commitTime(git, commit).catch(() => undefined));
+    let time = known.get(commit) ?? (await commitTime(probe, commit).catch(() => undefined));
     let full = false;
     if (time === undefined) {
       this.stats.fetches++;
@@ -133,7 +134,7 @@ export class KeptClones {
     } catch (err) {
       // No such folder in a readable commit is the recipe's problem, told by the caller; anything else is the
       // clone's (ls-tree fails on a damaged tree, and prints nothing only where the path is absent).
-      const listed = await git('ls-tree', '--name-only', commit, '--', input.path).catch(() => undefined);
+      const listed = await probe('ls-tree', '--name-only', commit, '--', input.path).catch(() => undefined);
       if (listed === undefined || listed.trim() !== '' || signal?.aborted) throw err;
     }
     if (full) {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:build -- [--builds N] [--recipes R] [--json]`: the fixed costs of one builder's builds, stage by
+ * `npm run bench:build -- [--builds N] [--recipes R] [--json] [--log]`: the fixed costs of one builder's builds, stage by
  * stage, on the real things (git, systemd-nspawn, the artefact server) and without Temporal: the build activity runs
  * in the SDK's MockActivityEnvironment, one build after another. Needs root and systemd-nspawn, like a builder.
  *
@@ -33,18 +33,21 @@ interface Options {
   builds: number;
   recipes: number;
   json: boolean;
+  /** Print the last build's log (its markers carry times) after the figures. */
+  showLog: boolean;
 }
 
 function options(argv: readonly string[]): Options {
-  const opts: Options = { builds: 10, recipes: 300, json: false };
+  const opts: Options = { builds: 10, recipes: 300, json: false, showLog: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') opts.json = true;
+    else if (a === '--log') opts.showLog = true;
     else if (a === '--builds' || a === '--recipes') {
       const n = Number(argv[++i]);
       if (!Number.isInteger(n) || n < 1) throw new Error(`${a} needs a whole number ≥ 1`);
       opts[a === '--builds' ? 'builds' : 'recipes'] = n;
-    } else throw new Error(`unknown option ${a} (expected --builds N, --recipes R, --json)`);
+    } else throw new Error(`unknown option ${a} (expected --builds N, --recipes R, --json, --log)`);
   }
   return opts;
 }
@@ -158,9 +161,11 @@ async function main(): Promise<void> {
     writeFileSync(served, readFileSync(join(artefactsDir(dataDir, first.result.buildId), stone.name)));
     const dep = [{ name: 'base', url: `${packagesUrl}/${stone.name}`, sha256: stone.sha256 }];
     const rows: Array<Record<Stage, number>> = [];
+    let lastLog = '';
     for (let i = 0; i < opts.builds; i++) {
       if (i % 2 === 1) push(i);
       const { result, stages } = await measure(request(`r${i % opts.recipes}`, dep));
+      lastLog = readFileSync(result.logPath, 'utf8');
       const t = Date.now();
       await new MockActivityEnvironment().run(activities.cleanupBuild, result.buildId);
       stages.cleanup = Date.now() - t;
@@ -185,6 +190,7 @@ async function main(): Promise<void> {
     }
     const fixed = figures.total.p50 - figures.script.p50;
     console.log(`fixed cost per build (activity p50 − script p50): ${fixed.toFixed(0)} ms`);
+    if (opts.showLog) console.log(`\nthe last build's log:\n${lastLog}`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
