@@ -126,15 +126,22 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
   async function attempt(req: BuildRequest, progress: BuildProgress, signal: AbortSignal, run: number): Promise<BuildResult> {
     const startedAt = new Date();
     const paths = buildPaths(config.dataDir, req.buildId);
-    await rm(paths.work, { recursive: true, force: true });
-    await rm(paths.artefacts, { recursive: true, force: true });
-    await mkdir(paths.artefacts, { recursive: true });
-    for (const sub of WORK_SUBDIRS) await mkdir(join(paths.mason, sub), { recursive: true });
-    await mkdir(scriptsDir(paths), { recursive: true });
-    await mkdir(statusDir(paths), { recursive: true });
+    // Independent folders, made side by side: a build's first marker waits for all of them.
+    await Promise.all([rm(paths.work, { recursive: true, force: true }), rm(paths.artefacts, { recursive: true, force: true })]);
+    const [opened, ...folders] = await Promise.allSettled([
+      BuildLog.create(paths.log),
+      mkdir(paths.artefacts, { recursive: true }),
+      ...[...WORK_SUBDIRS.map((sub) => join(paths.mason, sub)), scriptsDir(paths), statusDir(paths)].map((d) => mkdir(d, { recursive: true })),
+    ]);
+    const refused = folders.find((f): f is PromiseRejectedResult => f.status === 'rejected');
+    if (opened.status === 'rejected') throw opened.reason;
+    const log = opened.value;
+    if (refused) {
+      await log.close();
+      throw refused.reason;
+    }
     // The container sees /mason as someone else's folder: it cannot swap a mount point or plant a link there.
     await chmod(paths.mason, 0o755);
-    const log = await BuildLog.create(paths.log);
     let phase = 'checkout';
     const beat = async () => progress.heartbeat({ step: phase, logBytes: await log.bytes().catch(() => 0) });
     const timer = setInterval(() => void beat().catch(() => undefined), config.heartbeatIntervalMs ?? 5_000);

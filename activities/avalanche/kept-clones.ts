@@ -94,7 +94,8 @@ export class KeptClones {
 
   private async attempt(dir: string, input: MaterialiseInput): Promise<number> {
     const { log, signal, commit } = input;
-    const env = { GIT_ALLOW_PROTOCOL: input.allowProtocol };
+    // Literal pathspecs: a recipe path is a folder name, never `:(glob)` or `:!` magic.
+    const env = { GIT_ALLOW_PROTOCOL: input.allowProtocol, GIT_LITERAL_PATHSPECS: '1' };
     const git = (...args: string[]) => runHostCommand('git', ['-C', dir, '-c', 'gc.auto=0', ...args], { log, signal, env, quietStdout: true });
     const probe = (...args: string[]) => runHostCommand('git', ['-C', dir, ...args], { signal, env, quiet: true });
     const ready = join(dir, READY_MARKER);
@@ -127,7 +128,8 @@ export class KeptClones {
     await mkdir(input.dest, { recursive: true });
     try {
       await runHostPipe(
-        ['git', ['-C', dir, 'archive', '--format=tar', commit, ...(input.path ? ['--', input.path] : [])]],
+        // tar.umask 022: the files come out as a checkout under the usual umask made them (0644/0755).
+        ['git', ['-C', dir, '-c', 'tar.umask=022', 'archive', '--format=tar', commit, ...(input.path ? ['--', input.path] : [])]],
         ['tar', ['-x', '-C', input.dest, '--no-same-owner']],
         { log, signal, env },
       );

@@ -134,7 +134,7 @@ async function main(): Promise<void> {
 
     const measure = async (req: BuildRequest): Promise<{ result: BuildResult; stages: Record<Stage, number> }> => {
       const began = Date.now();
-      const result = (await new MockActivityEnvironment().run(activities.buildRecipe, req)) as BuildResult;
+      const result = await new MockActivityEnvironment().run<[BuildRequest], BuildResult, typeof activities.buildRecipe>(activities.buildRecipe, req);
       const ended = Date.now();
       const log = logStages(readFileSync(result.logPath, 'utf8'));
       if (!log || log.containerStartMs === undefined) throw new Error(`${req.source}: the build log lacks its stage markers`);
