@@ -147,8 +147,23 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
     const timer = setInterval(() => void beat().catch(() => undefined), config.heartbeatIntervalMs ?? 5_000);
     const meta = { buildId: req.buildId, builderId: config.builderId };
     progress.log.info('build started', { ...meta, source: req.source, isa: req.isa, commit: req.commit });
+    // The dependencies need nothing of the recipe: fetched, verified and extracted into <mason>/deps while the
+    // checkout, the recipe and the sources are read. Awaited at the `dependencies` phase, so their failure is
+    // reported as before; stopped and awaited when anything before fails, so nothing writes on after the attempt.
+    const deps = req.dependencies ?? [];
+    const stopDeps = new AbortController();
+    let depsReady: Promise<void> | undefined;
+    const settleDeps = async () => {
+      stopDeps.abort(new Error('the build attempt ended'));
+      await depsReady?.catch(() => undefined);
+    };
     try {
       await log.marker(`build ${req.buildId} on ${config.builderId}: ${req.source} ${req.version}-${req.release} (${req.isa}) at ${req.commit}`);
+      if (deps.length > 0) {
+        depsReady = installDependencies(deps, packages, paths.mason, log, AbortSignal.any([signal, stopDeps.signal]))
+          .then(() => log.marker('dependencies ready'));
+        depsReady.catch(() => undefined);
+      }
       const recipePath = relativeInside(req.recipePath, 'recipe path');
       const commitTime = await checkoutCommit(clones, { ...req, recipePath }, paths.checkout, log, signal, config.sources.repositoryRoots);
 
@@ -168,14 +183,15 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
         recipeFile, repository: parseBuildId(req.buildId)?.repository, builderId: config.builderId,
       });
       if (network.refusal) throw new StepFailure('recipe', null, network.refusal);
-      const deps = req.dependencies ?? [];
       const scripts = stepScripts({ recipe, recipeFile, isa: req.isa, jobs: config.jobs, sourceDateEpoch: commitTime, withDependencies: deps.length > 0 });
+
+      await log.marker('recipe read');
 
       phase = 'sources';
       const upstreams = planUpstreams(recipe.upstreams, { roots: config.sources.localSources, setting: LOCAL_SOURCES_SETTING });
       await prepareSources(upstreams, paths.mason, log, signal, config.sources);
       phase = 'dependencies';
-      await installDependencies(deps, packages, paths.mason, log, signal);
+      await depsReady;
 
       phase = 'setup';
       await handOver(paths, uidBase, signal);
@@ -209,6 +225,7 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
         artefacts, logPath: paths.log, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
       };
     } catch (err) {
+      await settleDeps();
       if (signal.aborted) {
         await log.marker(`build stopped: ${String((signal.reason as Error)?.message ?? signal.reason)}`).catch(() => undefined);
         throw signal.reason ?? err;
@@ -228,6 +245,7 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
         buildId: req.buildId, builderId: config.builderId, logTail: await log.tail(), logPath: paths.log, exitCode, step, reason: firstLine(message),
       });
     } finally {
+      await settleDeps();
       clearInterval(timer);
       await log.close();
     }

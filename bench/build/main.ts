@@ -65,12 +65,11 @@ function recipe(name: string, builddeps: string[]): string {
   ].join('\n');
 }
 
-type Stage = 'total' | 'checkout' | 'dependencies' | 'setup' | 'containerStart' | 'script' | 'containerStop' | 'packing' | 'afterPacking' | 'serve' | 'cleanup';
+type Stage = 'total' | 'checkout' | 'dependencies' | 'containerStart' | 'script' | 'containerStop' | 'packing' | 'afterPacking' | 'serve' | 'cleanup';
 const STAGES: Array<{ key: Stage; label: string }> = [
   { key: 'total', label: 'activity, start to result' },
   { key: 'checkout', label: 'checkout (+ recipe parse)' },
-  { key: 'dependencies', label: 'dependencies (fetch, verify, extract)' },
-  { key: 'setup', label: 'setup (hand-over, scripts) ' },
+  { key: 'dependencies', label: 'dependencies (beside the checkout)' },
   { key: 'containerStart', label: 'container start' },
   { key: 'script', label: 'step script' },
   { key: 'containerStop', label: 'container stop' },
@@ -147,10 +146,9 @@ async function main(): Promise<void> {
       const servedMs = Date.now() - servedAt;
       const stages: Record<Stage, number> = {
         total: ended - began, checkout: log.checkoutMs, dependencies: log.dependenciesMs,
-        setup: 0, containerStart: log.containerStartMs, script: log.scriptMs!, containerStop: log.containerStopMs!,
+        containerStart: log.containerStartMs, script: log.scriptMs!, containerStop: log.containerStopMs!,
         packing: log.packingMs, afterPacking: ended - log.succeededAt, serve: servedMs, cleanup: 0,
       };
-      stages.setup = Math.max(0, stages.total - stages.checkout - stages.dependencies - log.stepsMs - stages.packing - stages.afterPacking - (log.startedAt - began));
       return { result, stages };
     };
 
