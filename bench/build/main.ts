@@ -20,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { createAvalancheActivities } from '../../activities/avalanche/build';
 import { artefactsDir } from '../../activities/avalanche/paths';
 import type { BuildRequest, BuildResult } from '../../core/contracts/build';
@@ -28,6 +29,9 @@ import { startArtefactServer } from '../../workers/avalanche/artefact-server';
 import { artefactTokenSigner, loadOrCreateSecret } from '../../workers/avalanche/secret';
 import { logStages } from '../wave/build-log-stages';
 import { percentile } from '../wave/statistics';
+
+/** The activity's own log lines (build started/succeeded) would mix with the figures on stdout. */
+const QUIET = new DefaultLogger('WARN');
 
 interface Options {
   builds: number;
@@ -133,7 +137,7 @@ async function main(): Promise<void> {
 
     const measure = async (req: BuildRequest): Promise<{ result: BuildResult; stages: Record<Stage, number> }> => {
       const began = Date.now();
-      const result = await new MockActivityEnvironment().run<[BuildRequest], BuildResult, typeof activities.buildRecipe>(activities.buildRecipe, req);
+      const result = await new MockActivityEnvironment(undefined, { logger: QUIET }).run<[BuildRequest], BuildResult, typeof activities.buildRecipe>(activities.buildRecipe, req);
       const ended = Date.now();
       const log = logStages(readFileSync(result.logPath, 'utf8'));
       if (!log || log.containerStartMs === undefined) throw new Error(`${req.source}: the build log lacks its stage markers`);
@@ -165,7 +169,7 @@ async function main(): Promise<void> {
       const { result, stages } = await measure(request(`r${i % opts.recipes}`, dep));
       lastLog = readFileSync(result.logPath, 'utf8');
       const t = Date.now();
-      await new MockActivityEnvironment().run(activities.cleanupBuild, result.buildId);
+      await new MockActivityEnvironment(undefined, { logger: QUIET }).run(activities.cleanupBuild, result.buildId);
       stages.cleanup = Date.now() - t;
       rows.push(stages);
     }
