@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,7 +13,8 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createAvalancheActivities, type AvalancheBuildConfig } from '../activities/avalanche/build';
 import { startArtefactServer, type ArtefactServer } from '../workers/avalanche/artefact-server';
-import { artefactsDir, buildPaths } from '../activities/avalanche/paths';
+import { clonesRoot, KeptClones } from '../activities/avalanche/kept-clones';
+import { artefactsDir, avalancheRoot, buildPaths } from '../activities/avalanche/paths';
 import { artefactTokenSigner, loadOrCreateSecret } from '../workers/avalanche/secret';
 import { BUILD_FAILED, type BuildFailureDetails, type BuildRequest, type BuildResult } from '../core/contracts/build';
 import { buildId, builderId, type BuildId } from '../core/contracts/ids';
@@ -232,6 +233,27 @@ describeWhenAvailable(nspawnUnavailableReason(), 'avalanche builds in systemd-ns
     const failure = await buildFailure(request('tool', '1.0.0', 'x86_64', { buildId: 'build/demo/recipes/tool-1.0.0-1/bad-dep' as BuildId, dependencies: [dep] }));
     expect((failure.details?.[0] as BuildFailureDetails).step).toBe('dependencies');
     expect(failure.message).toMatch(/sha256 is [0-9a-f]{64}, expected 0{64}/);
+  });
+
+  it('builds a later commit from the kept clone, fetching only that commit, and takes its dependencies from the package cache', async () => {
+    const clone = new KeptClones(clonesRoot(avalancheRoot(dataDir))).dirOf(realpathSync(repo.bare));
+    const inode = statSync(clone).ino;
+    const work = join(tmp, 'repo', 'work');
+    writeFileSync(join(work, 'tool', 'NOTES'), 'a later commit\n');
+    git(work, 'add', '-A');
+    git(work, 'commit', '--quiet', '-m', 'later');
+    git(work, 'push', '--quiet', repo.bare, 'HEAD:refs/heads/later');
+    const later = git(work, 'rev-parse', 'HEAD');
+
+    const rebuilt = await build(request('tool', '1.0.0', 'x86_64', {
+      commit: later, buildId: 'build/demo/recipes/tool-1.0.0-1/later' as BuildId, dependencies: [dependencyOn(liba, 'liba-devel'), dependencyOn(liba, 'liba')],
+    }));
+    expect(statSync(clone).ino).toBe(inode);
+    const log = readFileSync(rebuilt.logPath, 'utf8');
+    expect(log).not.toMatch(/git init|git clone/);
+    expect(log).toContain(`+${later}:refs/kept/${later}`);
+    expect(log.match(/hash verified/g)).toHaveLength(2);
+    expect(rebuilt.artefacts.find((a) => a.kind === 'stone')?.name).toBe('tool-1.0.0-1-1-x86_64.stone');
   });
 
   it('fetches, verifies and unpacks file:// tarballs and checks git upstreams out at their ref on the host', async () => {

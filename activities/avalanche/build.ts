@@ -27,7 +27,9 @@ import { runInContainer, type ContainerSpec } from './container';
 import { runHostCommand } from './host-command';
 import { installDependencies } from './dependencies';
 import { packInstallRoot } from './packager';
-import { buildPaths, type BuildPaths } from './paths';
+import { KeptClones, clonesRoot } from './kept-clones';
+import { PackageCache } from './package-cache';
+import { avalancheRoot, buildPaths, packageCacheRoot, type BuildPaths } from './paths';
 import { prepareSources } from './sources';
 
 /**
@@ -58,6 +60,10 @@ export interface AvalancheBuildConfig {
   uidBase?: number;
   /** Where build cgroups go (activities/avalanche/cgroup.ts); found on the first build where absent. */
   cgroups?: CgroupHost;
+  /** The kept recipe repository clones (kept-clones.ts); `<data>/avalanche/clones` where absent. Tests read its stats. */
+  keptClones?: KeptClones;
+  /** The dependency packages kept by hash (package-cache.ts); `<data>/avalanche/packages` where absent. */
+  packageCache?: PackageCache;
 }
 
 /**
@@ -86,6 +92,8 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
   const limits = config.limits ?? DEFAULT_LIMITS;
   const uidBase = config.uidBase ?? DEFAULT_UID_BASE;
   let cgroupHost: Promise<CgroupHost> | undefined = config.cgroups && Promise.resolve(config.cgroups);
+  const clones = config.keptClones ?? new KeptClones(clonesRoot(avalancheRoot(config.dataDir)));
+  const packages = config.packageCache ?? new PackageCache(packageCacheRoot(config.dataDir));
   const sandbox = (): SandboxContext => ({
     limits, uidBase, builderId: config.builderId, cgroups: (cgroupHost ??= prepareCgroupHost()),
   });
@@ -119,26 +127,49 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
   async function attempt(req: BuildRequest, progress: BuildProgress, signal: AbortSignal, run: number): Promise<BuildResult> {
     const startedAt = new Date();
     const paths = buildPaths(config.dataDir, req.buildId);
-    await rm(paths.work, { recursive: true, force: true });
-    await rm(paths.artefacts, { recursive: true, force: true });
-    await mkdir(paths.artefacts, { recursive: true });
-    for (const sub of WORK_SUBDIRS) await mkdir(join(paths.mason, sub), { recursive: true });
-    await mkdir(scriptsDir(paths), { recursive: true });
-    await mkdir(statusDir(paths), { recursive: true });
+    // Independent folders, made side by side: a build's first marker waits for all of them.
+    await Promise.all([rm(paths.work, { recursive: true, force: true }), rm(paths.artefacts, { recursive: true, force: true })]);
+    const [opened, ...folders] = await Promise.allSettled([
+      BuildLog.create(paths.log),
+      mkdir(paths.artefacts, { recursive: true }),
+      ...[...WORK_SUBDIRS.map((sub) => join(paths.mason, sub)), scriptsDir(paths), statusDir(paths)].map((d) => mkdir(d, { recursive: true })),
+    ]);
+    const refused = folders.find((f): f is PromiseRejectedResult => f.status === 'rejected');
+    if (opened.status === 'rejected') throw opened.reason;
+    const log = opened.value;
+    if (refused) {
+      await log.close();
+      throw refused.reason;
+    }
     // The container sees /mason as someone else's folder: it cannot swap a mount point or plant a link there.
     await chmod(paths.mason, 0o755);
-    const log = await BuildLog.create(paths.log);
     let phase = 'checkout';
     const beat = async () => progress.heartbeat({ step: phase, logBytes: await log.bytes().catch(() => 0) });
     const timer = setInterval(() => void beat().catch(() => undefined), config.heartbeatIntervalMs ?? 5_000);
     const meta = { buildId: req.buildId, builderId: config.builderId };
     progress.log.info('build started', { ...meta, source: req.source, isa: req.isa, commit: req.commit });
+    // The dependencies need nothing of the recipe: fetched, verified and extracted into <mason>/deps while the
+    // checkout, the recipe and the sources are read. Awaited at the `dependencies` phase, so their failure is
+    // reported as before; stopped and awaited when anything before fails, so nothing writes on after the attempt.
+    const deps = req.dependencies ?? [];
+    const stopDeps = new AbortController();
+    let depsReady: Promise<void> | undefined;
+    const settleDeps = async () => {
+      stopDeps.abort(new Error('the build attempt ended'));
+      await depsReady?.catch(() => undefined);
+    };
     try {
       await log.marker(`build ${req.buildId} on ${config.builderId}: ${req.source} ${req.version}-${req.release} (${req.isa}) at ${req.commit}`);
-      const commitTime = await checkoutCommit(req.repoUrl, req.commit, paths.checkout, log, signal, config.sources.repositoryRoots);
+      if (deps.length > 0) {
+        depsReady = installDependencies(deps, packages, paths.mason, log, AbortSignal.any([signal, stopDeps.signal]))
+          .then(() => log.marker('dependencies ready'));
+        depsReady.catch(() => undefined);
+      }
+      const recipePath = relativeInside(req.recipePath, 'recipe path');
+      const commitTime = await checkoutCommit(clones, { ...req, recipePath }, paths.checkout, log, signal, config.sources.repositoryRoots);
 
       phase = 'recipe';
-      const recipeDir = join(paths.checkout, relativeInside(req.recipePath, 'recipe path'));
+      const recipeDir = join(paths.checkout, recipePath);
       const recipeFile = join(req.recipePath, 'stone.yaml');
       const text = await readFile(join(recipeDir, 'stone.yaml'), 'utf8').catch(() => {
         throw new StepFailure('recipe', null, `no recipe at ${recipeFile} in commit ${req.commit}`);
@@ -153,14 +184,15 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
         recipeFile, repository: parseBuildId(req.buildId)?.repository, builderId: config.builderId,
       });
       if (network.refusal) throw new StepFailure('recipe', null, network.refusal);
-      const deps = req.dependencies ?? [];
       const scripts = stepScripts({ recipe, recipeFile, isa: req.isa, jobs: config.jobs, sourceDateEpoch: commitTime, withDependencies: deps.length > 0 });
+
+      await log.marker('recipe read');
 
       phase = 'sources';
       const upstreams = planUpstreams(recipe.upstreams, { roots: config.sources.localSources, setting: LOCAL_SOURCES_SETTING });
       await prepareSources(upstreams, paths.mason, log, signal, config.sources);
       phase = 'dependencies';
-      await installDependencies(deps, paths.downloads, paths.mason, log, signal);
+      await depsReady;
 
       phase = 'setup';
       await handOver(paths, uidBase, signal);
@@ -194,6 +226,7 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
         artefacts, logPath: paths.log, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
       };
     } catch (err) {
+      await settleDeps();
       if (signal.aborted) {
         await log.marker(`build stopped: ${String((signal.reason as Error)?.message ?? signal.reason)}`).catch(() => undefined);
         throw signal.reason ?? err;
@@ -213,6 +246,7 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
         buildId: req.buildId, builderId: config.builderId, logTail: await log.tail(), logPath: paths.log, exitCode, step, reason: firstLine(message),
       });
     } finally {
+      await settleDeps();
       clearInterval(timer);
       await log.close();
     }

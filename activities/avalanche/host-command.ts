@@ -25,9 +25,42 @@ export interface HostCommandOptions {
   quietStdout?: boolean;
   /** Extra environment, e.g. a GIT_ALLOW_PROTOCOL that also allows local paths. */
   env?: Record<string, string>;
+  /** Nothing in the log, not even the command: a probe whose failure is an answer (is this commit here?). */
+  quiet?: boolean;
 }
 
-export async function runHostCommand(cmd: string, args: string[], opts: HostCommandOptions = {}): Promise<string> {
+/**
+ * `first | second` without a shell: the first command's stdout is the second's stdin (e.g. `git archive | tar -x`).
+ * Both must exit 0; their stderr goes to the log. Same environment rules as runHostCommand.
+ */
+export async function runHostPipe(first: [string, string[]], second: [string, string[]], opts: HostCommandOptions = {}): Promise<void> {
+  const shown = `${[first[0], ...first[1]].join(' ')} | ${[second[0], ...second[1]].join(' ')}`;
+  await opts.log?.write(`$ ${shown}\n`);
+  const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', LC_ALL: 'C', GIT_ALLOW_PROTOCOL: gitAllowProtocol(false), ...opts.env };
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    if (output.length < 64 * 1024) output += chunk.toString('utf8');
+  };
+  const producer = spawn(first[0], first[1], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
+  const consumer = spawn(second[0], second[1], { cwd: opts.cwd, env, stdio: ['pipe', 'ignore', 'pipe'], signal: opts.signal });
+  producer.stdout.pipe(consumer.stdin);
+  // A consumer that dies early makes the producer's writes fail (EPIPE); its exit status says what happened.
+  consumer.stdin.on('error', () => undefined);
+  producer.stderr.on('data', collect);
+  consumer.stderr.on('data', collect);
+  const exit = (child: ReturnType<typeof spawn>) => new Promise<number | null>((resolve, reject) => {
+    child.once('error', (err) => (opts.signal?.aborted ? resolve(null) : reject(err)));
+    child.once('close', (code) => resolve(code));
+  });
+  const [a, b] = await Promise.all([exit(producer), exit(consumer)]);
+  if (output) await opts.log?.write(output.endsWith('\n') ? output : `${output}\n`);
+  if (opts.signal?.aborted) throw opts.signal.reason ?? new Error(`${shown}: cancelled`);
+  if (a !== 0) throw new HostCommandError(shown, a, output);
+  if (b !== 0) throw new HostCommandError(shown, b, output);
+}
+
+export async function runHostCommand(cmd: string, args: string[], options: HostCommandOptions = {}): Promise<string> {
+  const opts = options.quiet ? { ...options, log: undefined } : options;
   const shown = [cmd, ...args].join(' ');
   await opts.log?.write(`$ ${shown}\n`);
   // Git must never ask for credentials or open an editor in a worker, and reaches only network transports unless

@@ -6,10 +6,11 @@ import { buildDirName } from '../../core/build/artefact-names';
  *
  * ```
  * avalanche/artefact-secret          HMAC key of the artefact tokens (0600)
+ * avalanche/clones/<url hash>/       a kept bare clone per recipe repository URL (kept-clones.ts)
+ * avalanche/packages/<sha256>.stone  dependency packages kept by content hash (package-cache.ts)
  * avalanche/work/<build>/            one build's scratch space, removed by cleanupBuild
- *   checkout/                        the recipe repository at the build's commit
+ *   checkout/<recipe path>/          the recipe's folder at the build's commit (only that folder)
  *   mason/                           bound read-write at /mason in the container (core/build/layout.ts)
- *   downloads/                       dependency packages as fetched
  * avalanche/artefacts/<build>/       the files served over HTTP, removed by cleanupBuild
  * avalanche/logs/<build>.log         the build log; kept after clean-up so a failure can still be read
  * ```
@@ -19,7 +20,6 @@ export interface BuildPaths {
   work: string;
   checkout: string;
   mason: string;
-  downloads: string;
   artefacts: string;
   log: string;
 }
@@ -30,6 +30,10 @@ export function avalancheRoot(dataDir: string): string {
 
 export function secretPath(dataDir: string): string {
   return join(avalancheRoot(dataDir), 'artefact-secret');
+}
+
+export function packageCacheRoot(dataDir: string): string {
+  return join(avalancheRoot(dataDir), 'packages');
 }
 
 export function artefactsDir(dataDir: string, buildId: string): string {
@@ -44,7 +48,6 @@ export function buildPaths(dataDir: string, buildId: string): BuildPaths {
     work,
     checkout: join(work, 'checkout'),
     mason: join(work, 'mason'),
-    downloads: join(work, 'downloads'),
     artefacts: artefactsDir(dataDir, buildId),
     log: join(root, 'logs', `${dir}.log`),
   };

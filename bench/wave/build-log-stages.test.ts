@@ -39,6 +39,21 @@ describe('stages of a build log', () => {
     expect(stages.stepsMs).toBe(500);
   });
 
+  it('reads checkout and dependencies from their own end markers when the dependencies ran beside the checkout', () => {
+    const log = [
+      '==> summit: build build/p/r/x-1.0.0-1/x86_64 on av1: x 1.0.0-1 (x86_64) at abc [2026-12-02T00:00:00.000Z]',
+      '==> summit: dependency a from file:///x/a.stone [2026-12-02T00:00:00.010Z]',
+      '$ git -C clone archive …',
+      '==> summit: recipe read [2026-12-02T00:00:00.040Z]',
+      '==> summit: dependencies ready [2026-12-02T00:00:00.060Z]',
+      ...LOG.split('\n').slice(4),
+    ].join('\n');
+    const stages = logStages(log)!;
+    expect(stages.checkoutMs).toBe(40);
+    expect(stages.dependenciesMs).toBe(50);
+    expect(stages.stepsMs).toBe(500);
+  });
+
   it('gives nothing for a log without its first or last marker', () => {
     expect(logStages('')).toBeUndefined();
     expect(logStages(LOG.replace(/==> summit: build succeeded.*\n/, ''))).toBeUndefined();

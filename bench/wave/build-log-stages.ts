@@ -1,15 +1,15 @@
 /**
  * Stage times of one build from its log (pure). The builder writes `==> summit: <text> [<ISO time>]` markers
- * (activities/avalanche/build.ts): the build's first line, `dependency …`, `upstream …`, `step <s>`, `step <s> done
- * in …`, `packaging`, `build succeeded in …`. The benchmark's recipes add `wavebench: steps began|ended <epoch>`
+ * (activities/avalanche/build.ts): the build's first line, `dependency …`, `dependencies ready`, `recipe read`,
+ * `upstream …`, `step <s>`, `step <s> done in …`, `packaging`, `build succeeded in …`. The benchmark's recipes add `wavebench: steps began|ended <epoch>`
  * from inside the container, which splits a step's wall time into container start, the script, and container stop.
  */
 export interface LogStages {
   /** The build's first marker: when it started on the builder. */
   startedAt: number;
-  /** First marker → the first dependency, upstream or step marker (clone + checkout + recipe parse). */
+  /** First marker → `recipe read` (clone + checkout + recipe parse); in older logs → the first dependency, upstream or step marker. */
   checkoutMs: number;
-  /** First dependency marker → first step marker (fetch and extract the dependency packages); 0 without any. */
+  /** First dependency marker → `dependencies ready` (older logs: → first step marker): fetch, verify, extract; 0 without any. */
   dependenciesMs: number;
   /** Σ over steps of `step s` → the script's first line (nspawn setting the container up). */
   containerStartMs?: number;
@@ -48,8 +48,12 @@ export function logStages(text: string): LogStages | undefined {
   const at = (pred: (t: string) => boolean) => markers.find((m) => pred(m.text))?.at;
   const firstStep = at((t) => /^step \S+$/.test(t));
   const firstDep = at((t) => t.startsWith('dependency '));
+  // Builders since issue 11 fetch dependencies while the checkout runs and mark where each ends (`recipe read`,
+  // `dependencies ready`); older logs are read by the order of their markers.
+  const recipeRead = at((t) => t === 'recipe read');
+  const depsReady = at((t) => t === 'dependencies ready');
   const firstAfterCheckout = [firstDep, at((t) => t.startsWith('upstream ') || t.startsWith('git upstream ')), firstStep].filter((v): v is number => v !== undefined);
-  const checkoutEnd = firstAfterCheckout.length ? Math.min(...firstAfterCheckout) : succeeded.at;
+  const checkoutEnd = recipeRead ?? (firstAfterCheckout.length ? Math.min(...firstAfterCheckout) : succeeded.at);
 
   let stepsMs = 0;
   let containerStartMs = 0;
@@ -76,7 +80,7 @@ export function logStages(text: string): LogStages | undefined {
   return {
     startedAt: first.at,
     checkoutMs: checkoutEnd - first.at,
-    dependenciesMs: firstDep !== undefined && firstStep !== undefined ? firstStep - firstDep : 0,
+    dependenciesMs: firstDep === undefined ? 0 : depsReady !== undefined ? depsReady - firstDep : firstStep !== undefined ? firstStep - firstDep : 0,
     ...(split ? { containerStartMs, scriptMs, containerStopMs } : {}),
     stepsMs,
     packingMs: packaging !== undefined ? succeeded.at - packaging : 0,
