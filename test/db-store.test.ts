@@ -193,7 +193,8 @@ describe.each(['postgresql', 'embedded libsql'])('the read model on %s', (driver
     expect(await store.getTask(t('bulka', 1).id)).toMatchObject({ status: 'new', attempts: 0, commit: 'c0ffee' });
     expect((await store.getTask(t('bulka', 1).id)).createdAt).toBeInstanceOf(Date);
     expect((await store.taskEvents(t('bulkb', 2).id)).map((e) => `${e.from}->${e.to} ${e.reason}`)).toEqual(['null->new intake']);
-    await store.setStatus(t('bulkb', 2).id, 'building', 'dispatched');
+    await store.setStatus(t('bulkb', 2).id, 'queued', 'dispatched');
+    await store.setStatus(t('bulkb', 2).id, 'building', 'picked up');
     await store.moveToCommit([t('bulka', 1).id, t('bulkb', 2).id], 'f00d');
     expect((await store.getTask(t('bulka', 1).id)).commit).toBe('f00d');
     expect((await store.getTask(t('bulkb', 2).id)).commit).toBe('c0ffee'); // already running: keeps its commit

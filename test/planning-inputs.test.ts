@@ -45,6 +45,7 @@ describe.each(['postgresql', 'embedded libsql'])('planning inputs kept between r
   /** Build a task through the state machine to `completed`, publishing its package. */
   async function complete(t: NewTask): Promise<void> {
     await store.createTask(t, 'test');
+    await store.setStatus(t.id, 'queued', 'test');
     await store.setStatus(t.id, 'building', 'test');
     await store.setStatus(t.id, 'publishing', 'test');
     await store.setStatus(t.id, 'completed', 'test', { published: published(t) });
@@ -81,6 +82,7 @@ describe.each(['postgresql', 'embedded libsql'])('planning inputs kept between r
     await store.createTask(task('zlib', 3), 'test');
     await store.createTask(task('zlib', 4), 'test');
     await store.setStatus(task('zlib', 3).id, 'superseded', 'test', { supersededBy: task('zlib', 4).id });
+    await store.setStatus(task('zlib', 4).id, 'queued', 'test');
     await store.setStatus(task('zlib', 4).id, 'building', 'test');
     await store.setStatus(task('zlib', 4).id, 'failed', 'test');
     const inputs = await both();
@@ -91,6 +93,7 @@ describe.each(['postgresql', 'embedded libsql'])('planning inputs kept between r
   it('counts a retried task once it completes, with the duration of its last run', async () => {
     const id = task('zlib', 4).id;
     await store.setStatus(id, 'new', 'retried');
+    await store.setStatus(id, 'queued', 'test');
     await store.setStatus(id, 'building', 'test');
     await store.setStatus(id, 'publishing', 'test');
     await store.setStatus(id, 'completed', 'test', { published: published(task('zlib', 4)) });

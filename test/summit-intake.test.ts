@@ -58,7 +58,12 @@ describe('intake and planning on a real git repository', () => {
     const plan = await planBuilds(deps(), { builders: [builder] });
     expect(ids(plan.dispatch.map((d) => d.taskId))).toEqual(['liba-1.0-1/x86_64']);
     expect(plan.dispatch[0]).toMatchObject({ source: 'liba', recipePath: 'l/liba', dependencies: [], repoUrl: repo.dir });
+    // What is dispatched is queued in the same round; the slot it takes is then counted as busy.
+    expect((await store.getTask(plan.dispatch[0].taskId)).status).toBe('queued');
+    expect(await planBuilds(deps(), { builders: [builder] })).toMatchObject({ dispatch: [] });
     expect(await planBuilds(deps(), { builders: [] })).toMatchObject({ dispatch: [] });
+    // As when its build workflow does not start: back to new, not yet running (the next test supersedes it).
+    await store.moveTask(plan.dispatch[0].taskId, 'new', 'build workflow did not start');
   });
 
   it('supersedes a not-yet-running task when a newer release arrives, and builds the newer one', async () => {
