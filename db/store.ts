@@ -1,5 +1,6 @@
 import { EntityManager, InferEntity, MikroORM, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { isOpen, OPEN_STATUSES, TaskStatus, transition } from '../core/task/state';
+import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { Builder, InvalidRecipe, Recipe, Repository, Task, TaskEvent } from './entities';
 
 export type RepositoryRow = InferEntity<typeof Repository>;
@@ -34,6 +35,31 @@ export interface TaskFilter {
 export interface TaskCursor {
   createdAt: Date;
   id: string;
+}
+
+/**
+ * The task list's columns (every field of a task: the list's items keep the shape of GET /api/tasks/:id's task)
+ * and how a raw row becomes one: snake_case to camelCase, datetimes (SQLite: milliseconds; PostgreSQL: Date) to
+ * Date, `published` (SQLite: JSON text) to its array.
+ */
+const TASK_FIELDS = [
+  'id', 'project', 'repository', 'source', 'version', 'release', 'isa', 'index', 'commit', 'recipePath', 'status', 'attempts', 'builder',
+  'priority', 'logPath', 'logTail', 'reason', 'supersededBy', 'published', 'createdAt', 'startedAt', 'builtAt', 'finishedAt', 'updatedAt',
+] as const satisfies ReadonlyArray<keyof TaskRow>;
+const DATE_FIELDS = new Set<string>(['createdAt', 'startedAt', 'builtAt', 'finishedAt', 'updatedAt']);
+const columnOf = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const TASK_COLUMNS = TASK_FIELDS.map((f) => [f, columnOf(f)] as const);
+const TASK_COLUMNS_SQL = TASK_COLUMNS.map(([, c]) => `"${c}"`).join(', ');
+
+function taskFromRow(row: Record<string, unknown>): TaskRow {
+  const task: Record<string, unknown> = {};
+  for (const [field, column] of TASK_COLUMNS) {
+    const v = row[column];
+    if (DATE_FIELDS.has(field)) task[field] = v === null || v === undefined ? null : v instanceof Date ? v : new Date(typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : (v as number | string));
+    else if (field === 'published') task[field] = typeof v === 'string' ? (JSON.parse(v) as unknown) : (v ?? null);
+    else task[field] = v;
+  }
+  return task as TaskRow;
 }
 
 export type NewTask = Pick<TaskRow, 'id' | 'project' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'commit' | 'recipePath'>;
@@ -158,26 +184,83 @@ export class Store {
 
   /**
    * A page of tasks, newest first (ties by id, descending: one direction, so every filter's index serves it),
-   * with `total`, the count of all tasks matching the filters (not only those after the cursor), and `next`,
-   * the cursor of the following page when there is one.
+   * and `next`, the cursor of the following page when there is one. With `count` (the default) also `total`,
+   * the count of all tasks matching the filters (not only those after the cursor); without it `total` is null.
+   *
+   * Lean on purpose: one parameterised SELECT of the listed columns, rows turned into plain objects, no entity
+   * hydration, identity map or unit of work (a page is read, never changed). The keyset condition is a row-value
+   * comparison, which both SQLite and PostgreSQL serve as one range of the order's index. Several statuses read
+   * one indexed range per status (each at most offset + limit + 1 rows) merged by UNION ALL, instead of
+   * `status IN (…)`, which would read every matching row and sort them.
    */
-  async listTasks(filter: TaskFilter): Promise<{ items: TaskRow[]; total: number; next: TaskCursor | null }> {
-    const where: Record<string, unknown> = {};
-    if (filter.status?.length) where.status = { $in: filter.status };
-    if (filter.repository) where.repository = filter.repository;
-    if (filter.source) where.source = filter.source;
-    const em = this.em();
-    const page: Record<string, unknown> = filter.after
-      ? { ...where, $or: [{ createdAt: { $lt: filter.after.createdAt } }, { createdAt: filter.after.createdAt, id: { $lt: filter.after.id } }] }
-      : where;
+  async listTasks(filter: TaskFilter & { count?: boolean }): Promise<{ items: TaskRow[]; total: number | null; next: TaskCursor | null }> {
+    const knex = this.knex();
+    const statuses = [...new Set(filter.status ?? [])];
+    const rest: string[] = [];
+    const restArgs: unknown[] = [];
+    const and = (sql: string, ...args: unknown[]) => {
+      rest.push(sql);
+      restArgs.push(...args);
+    };
+    if (filter.repository) and('"repository" = ?', filter.repository);
+    if (filter.source) and('"source" = ?', filter.source);
+    if (filter.after) and('("created_at", "id") < (?, ?)', this.dateParam(filter.after.createdAt), filter.after.id);
+    const take = filter.limit + 1;
+    let sql: string;
+    let args: unknown[];
+    const branch = (status: string | undefined) => {
+      const where = status === undefined ? rest : ['"status" = ?', ...rest];
+      return `SELECT ${TASK_COLUMNS_SQL} FROM "tasks"${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY "created_at" DESC, "id" DESC`;
+    };
+    if (statuses.length <= 1) {
+      sql = `${branch(statuses[0])} LIMIT ? OFFSET ?`;
+      args = [...statuses, ...restArgs, take, filter.offset];
+    } else {
+      // SQLite takes no ORDER BY/LIMIT on a compound's members: each branch is a subquery of its own.
+      sql = `SELECT * FROM (${statuses.map((_, i) => `SELECT * FROM (${branch('?')} LIMIT ?) AS s${i}`).join(' UNION ALL ')}) AS u ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?`;
+      args = [...statuses.flatMap((s) => [s, ...restArgs, filter.offset + take]), take, filter.offset];
+    }
     const [rows, total] = await Promise.all([
-      em.find(Task, page, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: filter.limit + 1, offset: filter.offset }),
-      em.fork().count(Task, where),
+      this.rawRows(knex.raw(sql, args as Knex.RawBinding[])),
+      filter.count === false ? Promise.resolve(null) : this.countTasks(filter),
     ]);
-    const items = rows.slice(0, filter.limit);
+    const items = rows.slice(0, filter.limit).map(taskFromRow);
     const last = items.at(-1);
     const next = rows.length > filter.limit && last ? { createdAt: last.createdAt, id: last.id } : null;
     return { items, total, next };
+  }
+
+  /** How many tasks match the filters (status, repository, source; paging ignored), counted now from the indexes. */
+  async countTasks(filter: Pick<TaskFilter, 'status' | 'repository' | 'source'>): Promise<number> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const and = (sql: string, ...values: unknown[]) => {
+      where.push(sql);
+      args.push(...values);
+    };
+    const statuses = [...new Set(filter.status ?? [])];
+    if (statuses.length) and(`"status" IN (${statuses.map(() => '?').join(', ')})`, ...statuses);
+    if (filter.repository) and('"repository" = ?', filter.repository);
+    if (filter.source) and('"source" = ?', filter.source);
+    const sql = `SELECT COUNT(*) AS "n" FROM "tasks"${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+    const [row] = await this.rawRows(this.knex().raw(sql, args as Knex.RawBinding[]));
+    // PostgreSQL's count is a bigint, which its driver returns as a string.
+    return Number(row.n);
+  }
+
+  private knex(): Knex {
+    return (this.orm.em as unknown as SqlEntityManager).getKnex('read');
+  }
+
+  /** A Date as the driver stores it: SQLite keeps milliseconds since the epoch, PostgreSQL a timestamp. */
+  private dateParam(d: Date): unknown {
+    return this.orm.em.getPlatform().processDateProperty(d);
+  }
+
+  /** Rows of a raw query: better-sqlite3-style drivers answer an array, pg an object with `rows`. */
+  private async rawRows(query: Knex.Raw): Promise<Array<Record<string, unknown>>> {
+    const res = (await query) as unknown;
+    return Array.isArray(res) ? (res as Array<Record<string, unknown>>) : (res as { rows: Array<Record<string, unknown>> }).rows;
   }
 
   async openTasks(): Promise<TaskRow[]> {
