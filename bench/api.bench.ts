@@ -12,7 +12,7 @@ import { forkApi } from '../workers/api-process';
 
 /**
  * The task list under load (issue 11 item 7): `npm run bench:api -- [--tasks N] [--requests R] [--concurrency C]
- * [--pg URL]`. Inserts N finished tasks (batched) into the real database (the embedded libsql file in a temporary
+ * [--pg URL] [--cpu-prof DIR]`. Inserts N finished tasks (batched) into the real database (the embedded libsql file in a temporary
  * folder, or the PostgreSQL database at URL: use a throwaway one, the tasks stay), starts the real API on it in a
  * process of its own, as `npm start` and production run it (workers/api-process.ts; its request log at info level
  * goes nowhere), and fires R requests per scenario with C in flight over keep-alive from this process. Figures,
@@ -123,7 +123,9 @@ export async function run(): Promise<void> {
   delete env.SUMMIT_PAYLOAD_KEY_FILE;
   delete env.SUMMIT_DATABASE_URL;
   if (pgUrl) env.SUMMIT_DATABASE_URL = pgUrl;
-  const api = await forkApi(env, { quiet: true });
+  // --cpu-prof DIR: a CPU profile of the API process, written to DIR when it stops (open it in Chrome's DevTools).
+  const profile = arg('cpu-prof');
+  const api = await forkApi(env, { quiet: true, execArgv: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [] });
   try {
     console.log(`database: ${pgUrl ? 'PostgreSQL' : `embedded libsql (${dir})`}; API pid ${api.pid}; ${requests} requests per scenario, ${concurrency} in flight`);
     const base = `${api.url}/api/tasks?limit=50`;

@@ -24,10 +24,13 @@ export interface ApiProcess {
 /** After SIGTERM the API drains requests for up to 10 s (api/main.ts); past this it is killed. */
 const STOP_TIMEOUT_MS = 15_000;
 
-/** `quiet` sends the API's stdout (its request log) nowhere: the API benchmark's own output is its figures. */
-export function forkApi(env: NodeJS.ProcessEnv, opts: { quiet?: boolean } = {}): Promise<ApiProcess> {
+/**
+ * `quiet` sends the API's stdout (its request log) nowhere: the API benchmark's own output is its figures.
+ * `execArgv`: node's options for the API process (the benchmark's `--cpu-prof`).
+ */
+export function forkApi(env: NodeJS.ProcessEnv, opts: { quiet?: boolean; execArgv?: string[] } = {}): Promise<ApiProcess> {
   const entry = resolve(__dirname, '..', 'api', 'main.js');
-  const child: ChildProcess = fork(entry, [], { env, stdio: ['ignore', opts.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(entry, [], { env, execArgv: opts.execArgv ?? process.execArgv, stdio: ['ignore', opts.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'] });
   let stopping = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
   const how = ({ code, signal }: { code: number | null; signal: NodeJS.Signals | null }) => signal ?? `code ${code}`;

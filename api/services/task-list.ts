@@ -10,7 +10,7 @@ import type { Store, TaskCursor, TaskFilter, TaskRow } from '../../db/store';
 export interface TaskPage {
   items: TaskRow[];
   total: number;
-  /** True when `total` was counted for this response; false when it is a count at most `maxAgeMs` old. */
+  /** True when `total` was counted for this response; false when it is another request's count, at most `maxAgeMs` old. */
   totalExact: boolean;
   /** When `total` was counted (ISO 8601). */
   totalAt: string;
@@ -46,11 +46,11 @@ export class TaskList {
   private async count(filter: TaskFilter, mode: TotalMode): Promise<{ count: Counted; fresh: boolean }> {
     const key = JSON.stringify([[...new Set(filter.status ?? [])].sort(), filter.repository ?? null, filter.source ?? null]);
     const started = this.now();
-    const cached = mode === 'recent' ? this.counts.get(key) : undefined;
+    const cached = mode === 'recent' && this.maxAgeMs > 0 ? this.counts.get(key) : undefined;
     if (cached) {
-      // A count still running was started for another request: it is as fresh as one started now, give or take.
+      // Reused, even one still running for another request: only a count this request started is called exact.
       const count = await cached.catch(() => undefined);
-      if (count && started - count.at <= this.maxAgeMs) return { count, fresh: count.at >= started };
+      if (count && started - count.at <= this.maxAgeMs) return { count, fresh: false };
     }
     const at = this.now();
     const counting = this.store.countTasks(filter).then((total) => ({ total, at }));
