@@ -51,11 +51,15 @@ const columnOf = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLower
 const TASK_COLUMNS = TASK_FIELDS.map((f) => [f, columnOf(f)] as const);
 const TASK_COLUMNS_SQL = TASK_COLUMNS.map(([, c]) => `"${c}"`).join(', ');
 
+function toDate(v: unknown): Date | null {
+  return v === null || v === undefined ? null : v instanceof Date ? v : new Date(typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : (v as number | string));
+}
+
 function taskFromRow(row: Record<string, unknown>): TaskRow {
   const task: Record<string, unknown> = {};
   for (const [field, column] of TASK_COLUMNS) {
     const v = row[column];
-    if (DATE_FIELDS.has(field)) task[field] = v === null || v === undefined ? null : v instanceof Date ? v : new Date(typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : (v as number | string));
+    if (DATE_FIELDS.has(field)) task[field] = toDate(v);
     else if (field === 'published') task[field] = typeof v === 'string' ? (JSON.parse(v) as unknown) : (v ?? null);
     else task[field] = v;
   }
@@ -194,7 +198,47 @@ export class Store {
    * `status IN (…)`, which would read every matching row and sort them.
    */
   async listTasks(filter: TaskFilter & { count?: boolean }): Promise<{ items: TaskRow[]; total: number | null; next: TaskCursor | null }> {
-    const knex = this.knex();
+    const [rows, total] = await Promise.all([this.taskPageRows(filter, TASK_COLUMNS_SQL), filter.count === false ? null : this.countTasks(filter)]);
+    const items = rows.slice(0, filter.limit).map(taskFromRow);
+    const last = items.at(-1);
+    const next = rows.length > filter.limit && last ? { createdAt: last.createdAt, id: last.id } : null;
+    return { items, total, next };
+  }
+
+  /**
+   * The same page as listTasks, its items already as JSON text (an array, each item what JSON.stringify of the
+   * task gives: the same keys in the same order, dates as ISO 8601 in UTC), written by the database: the API sends
+   * it as it is. At 50 tasks a page this spares the process the rows' 24 columns crossing into JavaScript, the
+   * objects made from them and their serialisation, most of a list request's CPU time (bench/api.bench.ts).
+   */
+  async listTasksJson(filter: TaskFilter): Promise<{ json: string; next: TaskCursor | null }> {
+    const rows = await this.taskPageRows(filter, `${this.taskJsonSql()} AS "j", "created_at", "id"`);
+    const page = rows.slice(0, filter.limit);
+    const last = page.at(-1);
+    const next = rows.length > filter.limit && last ? { createdAt: toDate(last.created_at)!, id: last.id as string } : null;
+    return { json: `[${page.map((r) => r.j as string).join(',')}]`, next };
+  }
+
+  /** One task as a JSON object, in SQL: json_object on SQLite, json_build_object on PostgreSQL. */
+  private taskJsonSql(): string {
+    const pg = this.orm.em.getPlatform().constructor.name.startsWith('PostgreSql');
+    const value = (field: string, column: string) => {
+      if (DATE_FIELDS.has(field)) {
+        return pg ? `to_char("${column}" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')` : `strftime('%Y-%m-%dT%H:%M:%fZ', "${column}" / 1000.0, 'unixepoch')`;
+      }
+      // SQLite keeps JSON columns as text: json() makes it a value again rather than a string.
+      if (field === 'published' && !pg) return `json("${column}")`;
+      return `"${column}"`;
+    };
+    const pairs = TASK_COLUMNS.map(([field, column]) => `'${field}', ${value(field, column)}`).join(', ');
+    return pg ? `json_build_object(${pairs})::text` : `json_object(${pairs})`;
+  }
+
+  /**
+   * The rows of one page of the task list (limit + 1 of them: the extra one says there is a next page), with
+   * `select` as the select list; it must include "created_at" and "id", the order.
+   */
+  private async taskPageRows(filter: TaskFilter, select: string): Promise<Array<Record<string, unknown>>> {
     const statuses = [...new Set(filter.status ?? [])];
     const rest: string[] = [];
     const restArgs: unknown[] = [];
@@ -210,7 +254,7 @@ export class Store {
     let args: unknown[];
     const branch = (status: string | undefined) => {
       const where = status === undefined ? rest : ['"status" = ?', ...rest];
-      return `SELECT ${TASK_COLUMNS_SQL} FROM "tasks"${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY "created_at" DESC, "id" DESC`;
+      return `SELECT ${select} FROM "tasks"${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY "created_at" DESC, "id" DESC`;
     };
     if (statuses.length <= 1) {
       sql = `${branch(statuses[0])} LIMIT ? OFFSET ?`;
@@ -220,14 +264,7 @@ export class Store {
       sql = `SELECT * FROM (${statuses.map((_, i) => `SELECT * FROM (${branch('?')} LIMIT ?) AS s${i}`).join(' UNION ALL ')}) AS u ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?`;
       args = [...statuses.flatMap((s) => [s, ...restArgs, filter.offset + take]), take, filter.offset];
     }
-    const [rows, total] = await Promise.all([
-      this.rawRows(knex.raw(sql, args as Knex.RawBinding[])),
-      filter.count === false ? Promise.resolve(null) : this.countTasks(filter),
-    ]);
-    const items = rows.slice(0, filter.limit).map(taskFromRow);
-    const last = items.at(-1);
-    const next = rows.length > filter.limit && last ? { createdAt: last.createdAt, id: last.id } : null;
-    return { items, total, next };
+    return this.rawRows(this.knex().raw(sql, args as Knex.RawBinding[]));
   }
 
   /** How many tasks match the filters (status, repository, source; paging ignored), counted now from the indexes. */

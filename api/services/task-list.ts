@@ -1,4 +1,4 @@
-import type { Store, TaskCursor, TaskFilter, TaskRow } from '../../db/store';
+import type { Store, TaskCursor, TaskFilter } from '../../db/store';
 
 /**
  * GET /api/tasks: a page of tasks and the count of all that match. The page is always read now; the count is
@@ -8,7 +8,8 @@ import type { Store, TaskCursor, TaskFilter, TaskRow } from '../../db/store';
  * for this request, `totalAt` when it was taken. `total=exact` always counts now.
  */
 export interface TaskPage {
-  items: TaskRow[];
+  /** The page's tasks as a JSON array, written by the database (Store.listTasksJson). */
+  itemsJson: string;
   total: number;
   /** True when `total` was counted for this response; false when it is another request's count, at most `maxAgeMs` old. */
   totalExact: boolean;
@@ -39,8 +40,8 @@ export class TaskList {
   ) {}
 
   async page(filter: TaskFilter, mode: TotalMode = 'recent'): Promise<TaskPage> {
-    const [page, counted] = await Promise.all([this.store.listTasks({ ...filter, count: false }), this.count(filter, mode)]);
-    return { items: page.items, total: counted.count.total, totalExact: counted.fresh, totalAt: new Date(counted.count.at).toISOString(), next: page.next };
+    const [page, counted] = await Promise.all([this.store.listTasksJson(filter), this.count(filter, mode)]);
+    return { itemsJson: page.json, total: counted.count.total, totalExact: counted.fresh, totalAt: new Date(counted.count.at).toISOString(), next: page.next };
   }
 
   private async count(filter: TaskFilter, mode: TotalMode): Promise<{ count: Counted; fresh: boolean }> {
