@@ -121,7 +121,7 @@ async function main(): Promise<void> {
 function watchProgress(store: Store, say: (line: string) => void): { stop(): void } {
   const seen = new Map<string, string>();
   const tick = async (): Promise<void> => {
-    const { items } = await store.listTasks({ limit: 200, offset: 0 });
+    const { items } = await store.listTasks({ limit: 200, offset: 0, count: false });
     for (const t of [...items].reverse()) {
       if (seen.get(t.id) === t.status) continue;
       seen.set(t.id, t.status);
