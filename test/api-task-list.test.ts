@@ -91,6 +91,13 @@ describe.each(['postgresql', 'embedded libsql'])('the task list on %s', (driver)
     }
   });
 
+  // The embedded file only: PostgreSQL is a server.
+  (driver === 'embedded libsql' ? it : it.skip)('opens the embedded file for several processes: write-ahead log, writers wait for each other', async () => {
+    const connection = orm.em.getConnection();
+    expect(await connection.execute('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+    expect(await connection.execute('PRAGMA busy_timeout')).toEqual([{ timeout: 5000 }]);
+  });
+
   it('gives list items every field of the task, with the types the entity has', async () => {
     const [item] = (await store.listTasks({ source: 's1', limit: 1, offset: 0, count: false })).items;
     expect((await store.listTasks({ limit: 1, offset: 0, count: false })).total).toBeNull();
