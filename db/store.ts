@@ -2,6 +2,7 @@ import { EntityManager, InferEntity, MikroORM, UniqueConstraintViolationExceptio
 import { isOpen, OPEN_STATUSES, TaskStatus, transition } from '../core/task/state';
 import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { Builder, InvalidRecipe, Recipe, Repository, Task, TaskEvent } from './entities';
+import { TASK_COLUMNS_SQL, taskCountQuery, taskFromRow, taskJsonSql, taskPageQuery, toDate } from './task-query';
 
 export type RepositoryRow = InferEntity<typeof Repository>;
 export type RecipeRow = InferEntity<typeof Recipe>;
@@ -35,35 +36,6 @@ export interface TaskFilter {
 export interface TaskCursor {
   createdAt: Date;
   id: string;
-}
-
-/**
- * The task list's columns (every field of a task: the list's items keep the shape of GET /api/tasks/:id's task)
- * and how a raw row becomes one: snake_case to camelCase, datetimes (SQLite: milliseconds; PostgreSQL: Date) to
- * Date, `published` (SQLite: JSON text) to its array.
- */
-const TASK_FIELDS = [
-  'id', 'project', 'repository', 'source', 'version', 'release', 'isa', 'index', 'commit', 'recipePath', 'status', 'attempts', 'builder',
-  'priority', 'logPath', 'logTail', 'reason', 'supersededBy', 'published', 'createdAt', 'startedAt', 'builtAt', 'finishedAt', 'updatedAt',
-] as const satisfies ReadonlyArray<keyof TaskRow>;
-const DATE_FIELDS = new Set<string>(['createdAt', 'startedAt', 'builtAt', 'finishedAt', 'updatedAt']);
-const columnOf = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const TASK_COLUMNS = TASK_FIELDS.map((f) => [f, columnOf(f)] as const);
-const TASK_COLUMNS_SQL = TASK_COLUMNS.map(([, c]) => `"${c}"`).join(', ');
-
-function toDate(v: unknown): Date | null {
-  return v === null || v === undefined ? null : v instanceof Date ? v : new Date(typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : (v as number | string));
-}
-
-function taskFromRow(row: Record<string, unknown>): TaskRow {
-  const task: Record<string, unknown> = {};
-  for (const [field, column] of TASK_COLUMNS) {
-    const v = row[column];
-    if (DATE_FIELDS.has(field)) task[field] = toDate(v);
-    else if (field === 'published') task[field] = typeof v === 'string' ? (JSON.parse(v) as unknown) : (v ?? null);
-    else task[field] = v;
-  }
-  return task as TaskRow;
 }
 
 /** The embedded driver's connection (libsql's better-sqlite3-style Database), as far as the task list uses it. */
@@ -199,14 +171,15 @@ export class Store {
    * and `next`, the cursor of the following page when there is one. With `count` (the default) also `total`,
    * the count of all tasks matching the filters (not only those after the cursor); without it `total` is null.
    *
-   * Lean on purpose: one parameterised SELECT of the listed columns, rows turned into plain objects, no entity
-   * hydration, identity map or unit of work (a page is read, never changed). The keyset condition is a row-value
-   * comparison, which both SQLite and PostgreSQL serve as one range of the order's index. Several statuses read
-   * one indexed range per status (each at most offset + limit + 1 rows) merged by UNION ALL, instead of
-   * `status IN (…)`, which would read every matching row and sort them.
+   * Lean on purpose: one parameterised SELECT of the listed columns (db/task-query.ts: one index range per
+   * status), rows turned into plain objects, no entity hydration, identity map or unit of work (a page is read,
+   * never changed).
    */
   async listTasks(filter: TaskFilter & { count?: boolean }): Promise<{ items: TaskRow[]; total: number | null; next: TaskCursor | null }> {
-    const [rows, total] = await Promise.all([this.taskPageRows(filter, TASK_COLUMNS_SQL), filter.count === false ? null : this.countTasks(filter)]);
+    const [rows, total] = await Promise.all([
+      this.rawRows(...taskPageQuery(filter, TASK_COLUMNS_SQL, this.dateParam(filter.after?.createdAt))),
+      filter.count === false ? null : this.countTasks(filter),
+    ]);
     const items = rows.slice(0, filter.limit).map(taskFromRow);
     const last = items.at(-1);
     const next = rows.length > filter.limit && last ? { createdAt: last.createdAt, id: last.id } : null;
@@ -220,75 +193,17 @@ export class Store {
    * objects made from them and their serialisation, most of a list request's CPU time (bench/api.bench.ts).
    */
   async listTasksJson(filter: TaskFilter): Promise<{ json: string; next: TaskCursor | null }> {
-    const rows = await this.taskPageRows(filter, `${this.taskJsonSql()} AS "j", "created_at", "id"`);
+    const select = `${taskJsonSql(this.embedded() ? 'sqlite' : 'postgresql')} AS "j", "created_at", "id"`;
+    const rows = await this.rawRows(...taskPageQuery(filter, select, this.dateParam(filter.after?.createdAt)));
     const page = rows.slice(0, filter.limit);
     const last = page.at(-1);
     const next = rows.length > filter.limit && last ? { createdAt: toDate(last.created_at)!, id: last.id as string } : null;
     return { json: `[${page.map((r) => r.j as string).join(',')}]`, next };
   }
 
-  /** One task as a JSON object, in SQL: json_object on SQLite, json_build_object on PostgreSQL. */
-  private taskJsonSql(): string {
-    const pg = !this.embedded();
-    const value = (field: string, column: string) => {
-      if (DATE_FIELDS.has(field)) {
-        return pg ? `to_char("${column}" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')` : `strftime('%Y-%m-%dT%H:%M:%fZ', "${column}" / 1000.0, 'unixepoch')`;
-      }
-      // SQLite keeps JSON columns as text: json() makes it a value again rather than a string.
-      if (field === 'published' && !pg) return `json("${column}")`;
-      return `"${column}"`;
-    };
-    const pairs = TASK_COLUMNS.map(([field, column]) => `'${field}', ${value(field, column)}`).join(', ');
-    return pg ? `json_build_object(${pairs})::text` : `json_object(${pairs})`;
-  }
-
-  /**
-   * The rows of one page of the task list (limit + 1 of them: the extra one says there is a next page), with
-   * `select` as the select list; it must include "created_at" and "id", the order.
-   */
-  private async taskPageRows(filter: TaskFilter, select: string): Promise<Array<Record<string, unknown>>> {
-    const statuses = [...new Set(filter.status ?? [])];
-    const rest: string[] = [];
-    const restArgs: unknown[] = [];
-    const and = (sql: string, ...args: unknown[]) => {
-      rest.push(sql);
-      restArgs.push(...args);
-    };
-    if (filter.repository) and('"repository" = ?', filter.repository);
-    if (filter.source) and('"source" = ?', filter.source);
-    if (filter.after) and('("created_at", "id") < (?, ?)', this.dateParam(filter.after.createdAt), filter.after.id);
-    const take = filter.limit + 1;
-    let sql: string;
-    let args: unknown[];
-    const branch = (status: string | undefined) => {
-      const where = status === undefined ? rest : ['"status" = ?', ...rest];
-      return `SELECT ${select} FROM "tasks"${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY "created_at" DESC, "id" DESC`;
-    };
-    if (statuses.length <= 1) {
-      sql = `${branch(statuses[0])} LIMIT ? OFFSET ?`;
-      args = [...statuses, ...restArgs, take, filter.offset];
-    } else {
-      // SQLite takes no ORDER BY/LIMIT on a compound's members: each branch is a subquery of its own.
-      sql = `SELECT * FROM (${statuses.map((_, i) => `SELECT * FROM (${branch('?')} LIMIT ?) AS s${i}`).join(' UNION ALL ')}) AS u ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?`;
-      args = [...statuses.flatMap((s) => [s, ...restArgs, filter.offset + take]), take, filter.offset];
-    }
-    return this.rawRows(sql, args);
-  }
-
   /** How many tasks match the filters (status, repository, source; paging ignored), counted now from the indexes. */
   async countTasks(filter: Pick<TaskFilter, 'status' | 'repository' | 'source'>): Promise<number> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const and = (sql: string, ...values: unknown[]) => {
-      where.push(sql);
-      args.push(...values);
-    };
-    const statuses = [...new Set(filter.status ?? [])];
-    if (statuses.length) and(`"status" IN (${statuses.map(() => '?').join(', ')})`, ...statuses);
-    if (filter.repository) and('"repository" = ?', filter.repository);
-    if (filter.source) and('"source" = ?', filter.source);
-    const sql = `SELECT COUNT(*) AS "n" FROM "tasks"${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
-    const [row] = await this.rawRows(sql, args);
+    const [row] = await this.rawRows(...taskCountQuery(filter));
     // PostgreSQL's count is a bigint, which its driver returns as a string.
     return Number(row.n);
   }
@@ -298,8 +213,8 @@ export class Store {
   }
 
   /** A Date as the driver stores it: SQLite keeps milliseconds since the epoch, PostgreSQL a timestamp. */
-  private dateParam(d: Date): unknown {
-    return this.orm.em.getPlatform().processDateProperty(d);
+  private dateParam(d: Date | undefined): unknown {
+    return d && this.orm.em.getPlatform().processDateProperty(d);
   }
 
   /**
