@@ -22,7 +22,7 @@ import { tasksRouter } from './routes/tasks';
  * router per domain noun, and last the 404 and the one error handler. Reads are public (dashboards); every POST
  * needs a token (see auth.ts). Serve it with server.ts's listen(), which answers what Node's parser refuses.
  */
-export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; codec?: Omit<CodecEndpointDeps, 'auth'> }): express.Application {
+export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'> }): express.Application {
   const all: ApiDeps = { ...deps, logger: deps.logger ?? silentLogger };
   const app = express();
   app.disable('x-powered-by');

@@ -11,4 +11,6 @@ export interface ApiDeps {
   logger: Logger;
   /** Folders local repository paths may lie in (SUMMIT_REPOSITORY_ROOTS); none means network URLs only. */
   repositoryRoots?: readonly string[];
+  /** How old a task count GET /api/tasks may reuse for the same filter (services/task-list.ts); 0 counts every time. */
+  taskTotalMaxAgeMs?: number;
 }

@@ -80,13 +80,19 @@ function printTokens(tokens: TokenEntry[], path: string): void {
   );
 }
 
+/** What the API tells the process that forked it (workers/api-process.ts) once it accepts connections. */
+export interface ApiReadyMessage {
+  type: 'summit-api-listening';
+  url: string;
+}
+
 async function main(): Promise<void> {
   const config = parseConfig(process.env);
   requirePayloadKeys(payloadKeySettings(config));
   const logger = jsonLogger(config.SUMMIT_LOG_LEVEL);
   const api = await startApi(config, logger);
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (signal: string) => {
     // A second Ctrl-C while draining means "now".
     if (stopping) process.exit(130);
     stopping = true;
@@ -99,8 +105,17 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  if (process.send) {
+    // Forked by `npm start`: the parent decides when we stop (SIGTERM), so a Ctrl-C, which reaches the whole
+    // process group, is left to it; if the parent dies (even by kill -9) the IPC channel closes and we stop too.
+    process.on('SIGINT', () => undefined);
+    process.on('disconnect', () => stop('parent gone'));
+    const ready: ApiReadyMessage = { type: 'summit-api-listening', url: api.url };
+    process.send(ready);
+  } else {
+    process.on('SIGINT', stop);
+  }
 }
 
 if (require.main === module) {

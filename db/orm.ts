@@ -13,6 +13,13 @@ export interface DatabaseOptions {
   dataDir: string;
 }
 
+/**
+ * How long a write to the embedded file waits for another connection's write to finish. The driver is
+ * synchronous, so the wait blocks that process's event loop: writes are short, and the API, which must stay
+ * responsive, reads (never blocked under WAL) far more than it writes.
+ */
+const BUSY_TIMEOUT_MS = 5_000;
+
 export async function openDatabase(opts: DatabaseOptions): Promise<MikroORM> {
   const common: Partial<Options> = { entities: ENTITIES, debug: false, allowGlobalContext: false, discovery: { warnWhenNoEntities: true } };
   let orm: MikroORM;
@@ -24,7 +31,27 @@ export async function openDatabase(opts: DatabaseOptions): Promise<MikroORM> {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const { LibSqlDriver } = await import('@mikro-orm/libsql');
     const file = join(dir, 'summit.db');
-    orm = await MikroORM.init({ ...common, driver: LibSqlDriver, dbName: file });
+    orm = await MikroORM.init({
+      ...common, driver: LibSqlDriver, dbName: file,
+      // Several processes open this file under `npm start` (the API in its own, the roles in another). A writer
+      // that finds the file locked waits up to BUSY_TIMEOUT_MS instead of failing at once (SQLite's default is
+      // 0: SQLITE_BUSY). Set on every connection, as the pool renews them.
+      driverOptions: {
+        pool: {
+          afterCreate: (conn: { exec(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) => {
+            try {
+              conn.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+              done(null, conn);
+            } catch (err) {
+              done(err as Error, conn);
+            }
+          },
+        },
+      },
+    });
+    // Write-ahead log (kept in the file: set once, holds for every later connection): readers, such as the API's
+    // task list, never wait for a writer and never block one; only writers take turns.
+    await orm.em.getConnection().execute('PRAGMA journal_mode = WAL');
     // The read model names every repository and task: private to this user. SQLite gives -wal and -shm files
     // it creates later the database file's mode.
     for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);

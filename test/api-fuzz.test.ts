@@ -175,7 +175,8 @@ interface Entry {
 
 const sometimesEmpty = (rand: Rand, make: () => Body): Body => (chance(rand, 0.6) ? {} : make());
 const tasksQuery = (rand: Rand, known: Known) =>
-  query(rand, ['status', 'repository', 'source', 'limit', 'offset', 'cursor'], (key) => {
+  query(rand, ['status', 'repository', 'source', 'limit', 'offset', 'cursor', 'total'], (key) => {
+    if (key === 'total') return pick(rand, ['exact', 'recent', 'EXACT', 'none', '', pick(rand, NUMBERS)]);
     if (key === 'cursor') {
       const good = Buffer.from(JSON.stringify([Date.now() - randInt(rand, 1e9), pick(rand, [...known.tasks, 'x'])])).toString('base64url');
       return pick(rand, [encodeURIComponent(good), good.slice(0, -2), 'AAAA', '%3D%3D', `${good}.`, pick(rand, NUMBERS), pick(rand, CONTROL)]);

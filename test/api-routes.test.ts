@@ -285,8 +285,10 @@ describe('reads', () => {
   });
 
   it('pages tasks with a total, and filters by status, repository and source', async () => {
-    const all = await call('GET', '/api/tasks');
-    expect(all.json).toMatchObject({ total: 7, limit: 50, offset: 0 });
+    const all = await call('GET', '/api/tasks?total=exact');
+    expect(all.json).toMatchObject({ total: 7, totalExact: true, totalAt: expect.any(String), limit: 50, offset: 0 });
+    expect(Date.parse(all.json.totalAt)).not.toBeNaN();
+    expect((await call('GET', '/api/tasks?total=sometimes')).json.error.issues).toEqual([expect.objectContaining({ path: 'query.total' })]);
     const first = await call('GET', '/api/tasks?status=new&limit=3');
     const rest = await call('GET', '/api/tasks?status=new&limit=3&offset=3');
     expect(first.json.total).toBe(4);
@@ -299,12 +301,13 @@ describe('reads', () => {
   });
 
   it('pages tasks by keyset: nextCursor walks every task once, newest first, filtered or not', async () => {
-    for (const filter of ['', '&status=new', '&repository=recipes']) {
+    const expected: Record<string, number> = { '': 7, '&status=new': 4, '&repository=recipes': 7, '&status=new,failed': 5 };
+    for (const filter of Object.keys(expected)) {
       const seen: Array<{ id: string; createdAt: string }> = [];
       let reply = await call('GET', `/api/tasks?limit=2${filter}`);
       for (;;) {
         expect(reply.status).toBe(200);
-        expect(reply.json.total).toBe(filter === '&status=new' ? 4 : 7);
+        expect(reply.json.total).toBe(expected[filter]);
         seen.push(...reply.json.items);
         if (!reply.json.nextCursor) break;
         reply = await call('GET', `/api/tasks?limit=2${filter}&cursor=${reply.json.nextCursor}`);
@@ -312,7 +315,7 @@ describe('reads', () => {
       const all = (await call('GET', `/api/tasks?limit=200${filter}`)).json;
       expect(all.nextCursor).toBeNull();
       expect(seen.map((t) => t.id)).toEqual(all.items.map((t: { id: string }) => t.id));
-      expect(new Set(seen.map((t) => t.id)).size).toBe(filter === '&status=new' ? 4 : 7);
+      expect(new Set(seen.map((t) => t.id)).size).toBe(expected[filter]);
       const times = seen.map((t) => Date.parse(t.createdAt));
       expect(times).toEqual([...times].sort((a, b) => b - a));
     }

@@ -1,10 +1,10 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startApi } from '../api/main';
 import { parseConfig } from '../core/config';
 import { HUB_WORKFLOW_ID, SIGNAL_REFRESH } from '../core/contracts/hub';
 import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
+import { forkApi } from './api-process';
 import { startAvalanche } from './avalanche';
 import { loadAvalancheConfig } from './avalanche/config';
 import { loadOrCreateTokens } from '../api/tokens';
@@ -19,7 +19,8 @@ import { loadVesselConfig, startVessel } from './vessel';
 /**
  * `npm start`: the whole farm on one machine on embedded defaults. The Temporal dev server keeps its history in
  * a SQLite file and the read model lives in an embedded database file, both in the data folder, so a second
- * start resumes where the first stopped. Ctrl-C stops every role, then Temporal.
+ * start resumes where the first stopped. The API runs in a process of its own (workers/api-process.ts), the other
+ * roles in this one. Ctrl-C stops every role, then Temporal.
  */
 async function main(): Promise<void> {
   const env = { ...process.env };
@@ -56,8 +57,9 @@ async function main(): Promise<void> {
     for (const stop of stops.reverse()) await stop().catch((err) => console.error(`summit: while stopping: ${String(err)}`));
   };
   try {
-    const api = await startApi(config);
-    stops.push(() => api.close());
+    // The API in its own process: planning and intake here never delay a request (workers/api-process.ts).
+    const api = await forkApi(env);
+    stops.push(() => api.stop());
     const summit = await startSummit(config);
     stops.push(() => summit.stop());
     const vessel = await startVessel(loadVesselConfig(env));
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
     await client.workflow.getHandle(HUB_WORKFLOW_ID).signal(SIGNAL_REFRESH, { repository: DEMO_REPOSITORY, origin: 'start' });
 
     say(`Temporal UI   ${temporal.uiUrl}`);
-    say(`API           ${api.url}   (tokens in ${join(dataDir, 'tokens.json')})`);
+    say(`API           ${api.url}   (pid ${api.pid}; tokens in ${join(dataDir, 'tokens.json')})`);
     say(`repository    ${join(vessel.reposDir, 'main', 'moss-root-index.json')}${vessel.repositoryUrl ? ` (served at ${vessel.repositoryUrl})` : ''}`);
     say(`demo recipes  ${demo} (bare, with summit's post-receive hook: every push builds). Try:`);
     say(`                git clone ${demo} demo && cd demo`);
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
         resolveStop();
       });
       // A role that dies on its own takes the farm down with it, rather than leaving half a farm running.
-      for (const role of [summit, vessel, avalanche]) role.done.catch((err) => {
+      for (const role of [api, summit, vessel, avalanche]) role.done.catch((err) => {
         console.error(`summit: a role stopped: ${err instanceof Error ? err.message : String(err)}`);
         exitCode = 1;
         resolveStop();
@@ -119,7 +121,7 @@ async function main(): Promise<void> {
 function watchProgress(store: Store, say: (line: string) => void): { stop(): void } {
   const seen = new Map<string, string>();
   const tick = async (): Promise<void> => {
-    const { items } = await store.listTasks({ limit: 200, offset: 0 });
+    const { items } = await store.listTasks({ limit: 200, offset: 0, count: false });
     for (const t of [...items].reverse()) {
       if (seen.get(t.id) === t.status) continue;
       seen.set(t.id, t.status);

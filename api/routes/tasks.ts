@@ -4,6 +4,7 @@ import { TASK_STATUSES } from '../../core/task/state';
 import { identityOf, requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { openTaskLog } from '../services/task-log';
+import { TaskList } from '../services/task-list';
 import { commandTask, taskDetail } from '../services/tasks';
 import { parse } from '../validate';
 import type { TaskCursor } from '../../db/store';
@@ -49,6 +50,8 @@ const listQuery = z.strictObject({
   // Slower on deep pages (the database walks and drops every skipped row): prefer `cursor`.
   offset: queryInt(0, Number.MAX_SAFE_INTEGER).default(0),
   cursor: once(cursor).optional(),
+  // `exact`: count now; otherwise a count of the same filter up to a second old may be reused (services/task-list.ts).
+  total: once(z.enum(['exact', 'recent'])).optional(),
 });
 
 const logQuery = z.strictObject({ tail: queryInt(1, 100_000).optional() });
@@ -58,8 +61,9 @@ const logQuery = z.strictObject({ tail: queryInt(1, 100_000).optional() });
  * <isa>): it travels URL-encoded as ONE path segment, `/api/tasks/${encodeURIComponent(id)}`. One scheme only,
  * so /log, /retry and /cancel can never be mistaken for part of an id.
  *
- * GET  /api/tasks             public: ?status=a,b&repository=&source=&limit=(1-200, 50)&cursor=&offset=
- *                             newest first; `nextCursor` (null on the last page) is the next page's `cursor`
+ * GET  /api/tasks             public: ?status=a,b&repository=&source=&limit=(1-200, 50)&cursor=&offset=&total=exact|recent
+ *                             newest first; `nextCursor` (null on the last page) is the next page's `cursor`;
+ *                             `total` with `totalExact` (counted for this response) and `totalAt` (when counted)
  * GET  /api/tasks/:id         public: the task and its events
  * GET  /api/tasks/:id/log     public: text/plain, the whole log or ?tail=N lines
  * POST /api/tasks/:id/retry   admin
@@ -67,11 +71,14 @@ const logQuery = z.strictObject({ tail: queryInt(1, 100_000).optional() });
  */
 export function tasksRouter(deps: ApiDeps): Router {
   const router = Router();
+  const list = new TaskList(deps.store, deps.taskTotalMaxAgeMs);
   router.get('/api/tasks', async (req, res) => {
-    const { cursor: after, ...query } = parse('query', listQuery, req.query);
-    const page = await deps.store.listTasks({ ...query, after });
+    const { cursor: after, total, ...query } = parse('query', listQuery, req.query);
+    const page = await list.page({ ...query, after }, total);
     const nextCursor = page.next ? encodeTaskCursor(page.next) : null;
-    res.json({ items: page.items, total: page.total, limit: query.limit, offset: query.offset, nextCursor });
+    // The items arrive as JSON text from the database; the rest is ours. Same body as res.json would send.
+    const rest = JSON.stringify({ total: page.total, totalExact: page.totalExact, totalAt: page.totalAt, limit: query.limit, offset: query.offset, nextCursor });
+    res.type('application/json').send(`{"items":${page.itemsJson},${rest.slice(1)}`);
   });
   router.get('/api/tasks/:id', async (req, res) => {
     const { id } = parse('params', idParams, req.params);
