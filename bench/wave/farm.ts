@@ -3,12 +3,12 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startApi, RunningApi } from '../../api/main';
 import { loadOrCreateTokens } from '../../api/tokens';
 import { generatePayloadKey } from '../../core/payload-codec';
 import { dataConverterFor } from '../../workers/temporal';
 import { Config, parseConfig } from '../../core/config';
 import { DevServer, startDevServer, stopChild } from '../../workers/dev-server';
+import { forkApi } from '../../workers/api-process';
 import { RunningRole, startSummit } from '../../workers/summit';
 import { loadVesselConfig, RunningVessel, startVessel } from '../../workers/vessel';
 
@@ -34,6 +34,8 @@ export interface WaveFarmOptions {
   slots: number;
   pgUrl?: string;
   temporalBin: string;
+  /** SUMMIT_DISPATCH_PREFETCH of the hub (default 0). */
+  prefetch?: number;
   /** Runs once the database exists, before summit starts (to fill it with finished tasks). */
   beforeSummit?: (config: Config) => Promise<void>;
 }
@@ -74,12 +76,14 @@ export async function startWaveFarm(opts: WaveFarmOptions): Promise<WaveFarm> {
       SUMMIT_REPOSITORY_ROOTS: opts.work,
       // Payloads are encrypted as on a real farm; the key is made for this run.
       SUMMIT_PAYLOAD_KEYS: generatePayloadKey('wave'),
+      SUMMIT_DISPATCH_PREFETCH: String(opts.prefetch ?? 0),
     };
     const config = parseConfig(env);
     if (opts.beforeSummit) await opts.beforeSummit(config);
     const { tokens } = await loadOrCreateTokens(dataDir);
-    const api: RunningApi = await startApi(config);
-    stops.push(() => api.close());
+    // The API in a process of its own, as `npm start` lays the farm out (workers/api-process.ts).
+    const api = await forkApi({ ...process.env, ...env }, { quiet: true });
+    stops.push(() => api.stop());
     const summit: RunningRole = await startSummit(config);
     stops.push(() => summit.stop());
     const vessel: RunningVessel = await startVessel(loadVesselConfig(env));

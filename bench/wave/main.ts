@@ -15,7 +15,7 @@ import { dependenciesOf, generateRecipeTree } from './recipe-tree';
 import { printFigures } from './report';
 
 /**
- * `npm run bench:wave -- --packages N --slots S [--json] [--existing-tasks M] [--pg URL] [--no-cycle] [--keep] [--timeout-minutes T]`:
+ * `npm run bench:wave -- --packages N --slots S [--json] [--existing-tasks M] [--prefetch P] [--pg URL] [--no-cycle] [--keep] [--timeout-minutes T]`:
  * one wave of N trivial recipes pushed into a real farm, measured from the API, the published index, the build
  * logs and the Temporal histories. Prints figures; asserts nothing about time.
  */
@@ -35,13 +35,15 @@ async function main(): Promise<void> {
       'no-cycle': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       'timeout-minutes': { type: 'string' },
+      prefetch: { type: 'string', default: '0' },
     },
   });
   const packages = Number(values.packages);
   const slots = Number(values.slots);
   const existing = Number(values['existing-tasks']);
-  if (!Number.isInteger(packages) || packages < 4 || !Number.isInteger(slots) || slots < 1 || !Number.isInteger(existing) || existing < 0) {
-    console.error('usage: npm run bench:wave -- --packages N (≥ 4) --slots S (≥ 1) [--json] [--existing-tasks M] [--pg URL] [--no-cycle] [--keep] [--timeout-minutes T]');
+  const prefetch = Number(values.prefetch);
+  if (!Number.isInteger(packages) || packages < 4 || !Number.isInteger(slots) || slots < 1 || !Number.isInteger(existing) || existing < 0 || !Number.isInteger(prefetch) || prefetch < 0) {
+    console.error('usage: npm run bench:wave -- --packages N (≥ 4) --slots S (≥ 1) [--json] [--existing-tasks M] [--prefetch P] [--pg URL] [--no-cycle] [--keep] [--timeout-minutes T]');
     process.exit(2);
   }
   const say = (line: string) => console.error(`bench:wave: ${line}`);
@@ -60,7 +62,7 @@ async function main(): Promise<void> {
   let farm: WaveFarm | undefined;
   try {
     farm = await startWaveFarm({
-      work, slots, pgUrl: values.pg, temporalBin: process.env.SUMMIT_TEMPORAL_BIN ?? 'temporal',
+      work, slots, prefetch, pgUrl: values.pg, temporalBin: process.env.SUMMIT_TEMPORAL_BIN ?? 'temporal',
       beforeSummit: existing > 0 ? async (config) => {
         const ms = await insertFinishedTasks({ url: config.SUMMIT_DATABASE_URL, dataDir: config.SUMMIT_DATA_DIR, count: existing });
         say(`inserted ${existing} finished tasks in ${(ms / 1000).toFixed(1)} s`);
