@@ -17,7 +17,7 @@ import { openDatabase } from '../db/orm';
 import { Store, type TaskEventRow } from '../db/store';
 import { hubStateQuery } from '../workflows/signals';
 import { dataConverterFor } from '../workers/temporal';
-import { Farm, hookedRepository, startFarm, waitFor, type TaskView } from './helpers/farm';
+import { Farm, hookedRepository, startFarm, waitFor } from './helpers/farm';
 import { recipeYaml } from './helpers/git-repo';
 import { createTestDatabase, TestDatabase } from './support/postgres';
 import { startTemporalTestServer, TemporalTestServer } from './support/temporal';
