@@ -220,7 +220,8 @@ describe('recipe push → ordered builds → verified artefacts → published in
         const d = await client.workflow.getHandle(taskId('slow')).describe();
         return d.status.name === 'RUNNING' ? undefined : d.status.name;
       }, 60_000);
-      expect(['CANCELLED', 'COMPLETED']).toContain(closed);
+      // Cancelled in the Temporal UI too, not a green Completed.
+      expect(closed).toBe('CANCELLED');
     } finally {
       await client.connection.close();
     }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { MikroORM } from '@mikro-orm/core';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
 import { openDatabase } from '../db/orm';
 import { Store, type TaskEventRow } from '../db/store';
@@ -153,7 +153,7 @@ describe('scheduling on one slot', () => {
     }
   });
 
-  it('names the builder of a failed build in the Temporal UI (BuildBuilder) and in the read model', async () => {
+  it('ends a failed build as a Failed workflow naming its builder (BuildBuilder), and names it in the read model', async () => {
     write('fails', 'exit 3');
     await push('a recipe that fails');
     await waitStatus([taskId('fails')], 'failed');
@@ -162,6 +162,11 @@ describe('scheduling on one slot', () => {
     const described = await client.workflow.getHandle(taskId('fails')).describe();
     expect(described.searchAttributes.BuildBuilder).toEqual(['one']);
     expect(described.searchAttributes.BuildStatus).toEqual(['failed']);
+    // Failed in the Temporal UI (its list and Failures view), with the reason.
+    expect(described.status.name).toBe('FAILED');
+    const failure: unknown = await client.workflow.getHandle(taskId('fails')).result().then(() => undefined, (err: unknown) => err);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause?.message).toMatch(/^build failed in step /);
   });
 });
 

@@ -33,6 +33,10 @@ const vessel = proxyActivities<VesselActivities>({
   retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [IMPORT_REFUSED] },
 });
 
+/**
+ * How a build ended. A completed build returns it; a failed one fails its workflow with it as the failure's
+ * details; a cancelled one ends Cancelled.
+ */
 export type BuildOutcome = { taskId: string; status: 'completed' | 'failed' | 'cancelled'; reason?: string };
 
 function failureOf(err: unknown): ApplicationFailure | undefined {
@@ -95,7 +99,7 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
     };
     result = await avalanche.buildRecipe(request);
   } catch (err) {
-    if (isCancellation(err)) return CancellationScope.nonCancellable(() => finish({ taskId: task.taskId, status: 'cancelled' }));
+    if (isCancellation(err)) return CancellationScope.nonCancellable(() => finish({ taskId: task.taskId, status: 'cancelled' })).then(() => endCancelled(err));
     const failure = failureOf(err);
     const details = failure?.type === BUILD_FAILED ? (failure.details?.[0] as BuildFailureDetails | undefined) : undefined;
     const reason = details ? `build failed in step ${details.step} (exit ${details.exitCode ?? 'signal'})${details.reason ? `: ${details.reason}` : ''}` : `build did not complete: ${failure?.message ?? String(err)}`;
@@ -103,7 +107,7 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
     if (builder) upsertSearchAttributes([{ key: BuildBuilder, value: builder }]);
     await pickups;
     await summit.recordFailure(task.taskId, { reason, logTail: details?.logTail, logPath: details?.logPath, builder });
-    return finish({ taskId: task.taskId, status: 'failed', reason }, details?.builderId);
+    return finish({ taskId: task.taskId, status: 'failed', reason }, details?.builderId).then(endFailed);
   }
 
   await pickups;
@@ -122,15 +126,31 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
     });
     await summit.recordPublished(task.taskId, imported);
   } catch (err) {
-    if (isCancellation(err)) return CancellationScope.nonCancellable(() => finish({ taskId: task.taskId, status: 'cancelled' }, result.builderId));
+    if (isCancellation(err)) return CancellationScope.nonCancellable(() => finish({ taskId: task.taskId, status: 'cancelled' }, result.builderId)).then(() => endCancelled(err));
     const failure = failureOf(err);
     const refusal = failure?.type === IMPORT_REFUSED ? (failure.details?.[0] as ImportRefusal | undefined) : undefined;
     const reason = refusal ? `vessel refused ${refusal.file}: ${refusal.reason}` : `publishing failed: ${failure?.message ?? String(err)}`;
     await summit.recordFailure(task.taskId, { reason });
-    return finish({ taskId: task.taskId, status: 'failed', reason }, result.builderId);
+    return finish({ taskId: task.taskId, status: 'failed', reason }, result.builderId).then(endFailed);
   }
   return finish({ taskId: task.taskId, status: 'completed' }, result.builderId);
 }
+
+/**
+ * A failed build ends its workflow as Failed, with the reason, so the Temporal UI's list and its Failures view
+ * show it (its outcome is recorded and the hub told before this). Not retried: workflows have no retry policy.
+ */
+function endFailed(outcome: BuildOutcome): never {
+  throw ApplicationFailure.create({ type: BUILD_WORKFLOW_FAILED, message: outcome.reason ?? 'build failed', nonRetryable: true, details: [outcome] });
+}
+
+/** A cancelled build ends its workflow as Cancelled (after recording it), not as a green Completed. */
+function endCancelled(err: unknown): never {
+  throw err;
+}
+
+/** Failure type of a build workflow whose build failed or whose artefacts vessel refused. */
+export const BUILD_WORKFLOW_FAILED = 'BuildWorkflowFailed';
 
 /**
  * Delete the artefacts on the builder that holds them (its own queue). Best effort: a builder that is gone has
