@@ -20,11 +20,19 @@ import { describeWhenAvailable } from './support/ci';
 import { nspawnUnavailableReason } from './support/nspawn';
 import { createTestDatabase, testServerUrl, type TestDatabase } from './support/postgres';
 import { startTemporalTestServer, taskQueueFor, type TemporalTestServer } from './support/temporal';
+import { takenPorts } from '../workers/dev-server';
 import { installQuietWorkerRuntime } from './support/worker';
 
 const execFileAsync = promisify(execFile);
 
 describe('the Temporal dev server', () => {
+  it("tells a port the server picked for itself from the ports it was given, in its log's bind failures", () => {
+    const log = 'time=2026-12-02T03:48:14.417 level=ERROR msg="Failed to start gRPC listener" error="listen tcp 127.0.0.1:46883: bind: address already in use" service=worker';
+    expect(takenPorts(log)).toEqual([46883]);
+    expect(takenPorts('listen tcp [::1]:7233: bind: address already in use')).toEqual([7233]);
+    expect(takenPorts('ready')).toEqual([]);
+  });
+
   let server: TemporalTestServer;
   let connection: NativeConnection;
   let client: Client;

@@ -7,8 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './helpers/farm';
-import { alive, npmStart, pidsMentioning, startNodePid, type Started } from './helpers/npm-start';
+import { alive, npmStart, pidsMentioning, startNodePid, type Started, waitUntilUp } from './helpers/npm-start';
 import { freePort } from './support/temporal';
 
 jest.setTimeout(600_000);
@@ -43,7 +42,7 @@ describe('npm start, the API process', () => {
   it('answers while the farm process is stopped, and its death stops the farm with a message', async () => {
     started = npmStart(env);
     const run = started;
-    await waitFor('npm start to be up', async () => (/Ctrl-C stops everything/.test(run.output()) ? true : undefined), 300_000, async () => run.output().slice(-3000));
+    await waitUntilUp(run, 'npm start to be up', 300_000);
     const apiPid = Number(/API\s+http:\/\/\S+\s+\(pid (\d+);/.exec(run.output())?.[1]);
     const farmPid = startNodePid(run);
     expect(apiPid).toBeGreaterThan(0);

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './helpers/farm';
-import { alive, listening, npmStart, pidsMentioning, publishedEntries, startNodePid, type Started } from './helpers/npm-start';
+import { alive, listening, npmStart, pidsMentioning, publishedEntries, startNodePid, type Started, waitUntilUp } from './helpers/npm-start';
 import { freePort } from './support/temporal';
 
 jest.setTimeout(900_000);
@@ -120,7 +120,7 @@ describe('npm start after kill -9', () => {
   it('stops, saying so, when the Temporal dev server dies under it', async () => {
     const fourth = npmStart(env);
     running.push(fourth);
-    await waitFor('npm start to be up', async () => (/Ctrl-C stops everything/.test(fourth.output()) ? true : undefined), 300_000, async () => fourth.output().slice(-3000));
+    await waitUntilUp(fourth, 'npm start to be up', 300_000);
     const servers = pidsMentioning(join(dataDir, 'temporal.db'));
     expect(servers).toHaveLength(1);
     process.kill(servers[0], 'SIGKILL');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { readIndex } from '../core/formats/repo-index';
 import { parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
 import { waitFor } from './helpers/farm';
-import { npmStart, type Started } from './helpers/npm-start';
+import { npmStart, type Started, waitUntilUp } from './helpers/npm-start';
 import { freePort } from './support/temporal';
 
 jest.setTimeout(600_000);
@@ -90,7 +90,7 @@ describe('npm start', () => {
     const historiesBefore = readFileSync(join(dataDir, 'vessel', 'repos', 'main', 'moss-root-index.json'), 'utf8');
     const started = npmStart(env);
     try {
-      await waitFor('the second start to be up', async () => (/Ctrl-C stops everything/.test(started.output()) ? true : undefined), 120_000, async () => started.output().slice(-3000));
+      await waitUntilUp(started, 'the second start to be up', 120_000);
       const res = await fetch(`http://127.0.0.1:${env.SUMMIT_API_PORT}/api/tasks`);
       const { items } = (await res.json()) as { items: Array<{ source: string; status: string }> };
       expect(items.map((t) => `${t.source} ${t.status}`).sort()).toEqual(['app completed', 'liba completed', 'tool completed']);
@@ -106,7 +106,7 @@ describe('npm start', () => {
   it('builds what a user pushes to the demo repository it prints, through the installed post-receive hook', async () => {
     const started = npmStart(env);
     try {
-      await waitFor('npm start to be up', async () => (/Ctrl-C stops everything/.test(started.output()) ? true : undefined), 120_000, async () => started.output().slice(-3000));
+      await waitUntilUp(started, 'npm start to be up', 120_000);
       // The commands it prints, as a user would run them.
       const out = started.output();
       const bare = join(dataDir, 'demo-recipes.git');

@@ -99,7 +99,30 @@ export async function checkPortFree(ip: string, port: number, what: string): Pro
   });
 }
 
+/**
+ * Start the dev server and wait until it answers. Besides the ports it is given, the server picks free ports of
+ * its own for its internal services; another process may take one between its pick and its bind (tests start
+ * many servers at once), and the server then exits with "address already in use" on that port. That start is
+ * tried again (three times at most); a port it was given being taken is reported at once.
+ */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  const given = new Set([opts.port, ...(opts.uiPort === undefined ? [] : [opts.uiPort])]);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchDevServer(opts);
+    } catch (err) {
+      const internal = err instanceof DevServerError && err.portTaken && takenPorts(err.message).some((p) => !given.has(p));
+      if (!internal || attempt >= 3) throw err;
+    }
+  }
+}
+
+/** The ports a server log says could not be bound ("listen tcp 127.0.0.1:46883: bind: address already in use"). */
+export function takenPorts(log: string): number[] {
+  return [...log.matchAll(/listen tcp \S*?:(\d+): bind: address already in use/gi)].map((m) => Number(m[1]));
+}
+
+async function launchDevServer(opts: DevServerOptions): Promise<DevServer> {
   const ip = opts.ip ?? '127.0.0.1';
   const namespace = opts.namespace ?? 'default';
   const attributes = opts.searchAttributes ?? BUILD_SEARCH_ATTRIBUTES;

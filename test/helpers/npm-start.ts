@@ -27,6 +27,21 @@ export function npmStart(env: Record<string, string>): Started {
   return { child, output: () => output, exited };
 }
 
+/**
+ * Wait until `npm start` says it is up ("Ctrl-C stops everything"); fail at once, with its output, if it exits
+ * first (rather than waiting out the timeout).
+ */
+export async function waitUntilUp(started: Started, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!/Ctrl-C stops everything/.test(started.output())) {
+    if (started.child.exitCode !== null || started.child.signalCode !== null) {
+      throw new Error(`${what}: npm start exited (${started.child.exitCode ?? started.child.signalCode}) before it was up:\n${started.output().slice(-3000)}`);
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${started.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /** Pids of processes whose command line mentions `text` (a path unique to this test), e.g. the dev server's db. */
 export function pidsMentioning(text: string): number[] {
   return spawnSync('pgrep', ['-f', text], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
