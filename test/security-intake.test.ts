@@ -235,7 +235,7 @@ describe('intake of hostile recipes', () => {
       for (const path of Object.keys(EXPECTED)) expect(details).toContain(`\`${path}\``);
       expect(details).toMatch(/\*\*missing\*\*: failed: repository "missing": the repository does not exist at this URL/);
 
-      // Non-retryable: the failed intake of "missing" ran exactly one attempt.
+      // Non-retryable: every failed intake of "missing" ran exactly one attempt.
       const events = (await hub.fetchHistory()).events ?? [];
       const byId = new Map(events.map((e) => [e.eventId?.toString(), e]));
       // Activity inputs are encrypted by the farm's payload codec: decode each scheduled intake's request.
@@ -249,10 +249,12 @@ describe('intake of hostile recipes', () => {
       }
       const repositoryOf = (scheduledId: unknown): string => repositoryById.get(String(scheduledId)) ?? '';
       const failed = events.map((e) => e.activityTaskFailedEventAttributes).filter((a) => a && repositoryOf(a.scheduledEventId) === 'missing');
-      expect(failed).toHaveLength(1);
+      // The poll Schedule (every hour, on the hour) may read it once more during the test: each intake of it failed
+      // at its first attempt.
+      expect(failed.length).toBeGreaterThanOrEqual(1);
       const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes).filter((a) => a?.activityType?.name === 'refreshRepository');
       expect(scheduled.map((a) => Number(a!.heartbeatTimeout?.seconds))).toEqual(scheduled.map(() => 30));
-      expect(byId.get(String(failed[0]!.startedEventId))!.activityTaskStartedEventAttributes!.attempt).toBe(1);
+      for (const f of failed) expect(byId.get(String(f!.startedEventId))!.activityTaskStartedEventAttributes!.attempt).toBe(1);
     }
   });
 
