@@ -1,6 +1,7 @@
 import type { Store } from '../db/store';
 import type { Auth } from './auth';
 import type { Logger } from './logger';
+import type { ApiMetrics } from './metrics';
 import type { PipelineControl } from './pipeline';
 
 /** Everything the API needs, passed in (no singletons): the read model, the hub, the tokens, a logger. */
@@ -9,6 +10,8 @@ export interface ApiDeps {
   pipeline: PipelineControl;
   auth: Auth;
   logger: Logger;
+  /** The Prometheus registry GET /metrics serves (metrics.ts); the app creates it. */
+  metrics: ApiMetrics;
   /** Folders local repository paths may lie in (SUMMIT_REPOSITORY_ROOTS); none means network URLs only. */
   repositoryRoots?: readonly string[];
   /** How old a task count GET /api/tasks may reuse for the same filter (services/task-list.ts); 0 counts every time. */

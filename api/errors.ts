@@ -72,6 +72,11 @@ export class UriTooLongError extends Error {
   override readonly name = 'UriTooLongError';
 }
 
+/** The read model cannot be queried where a reply cannot do without it (a metrics scrape): 503. */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
+}
+
 /** The path is a route, but not for this method: 405 with the methods it has in `Allow`. */
 export class MethodNotAllowedError extends Error {
   override readonly name = 'MethodNotAllowedError';
@@ -95,6 +100,7 @@ function classify(err: unknown): Mapping | undefined {
     return { status: 409, code: 'conflict' };
   }
   if (err instanceof HubUnavailableError) return { status: 503, code: 'hub_unavailable' };
+  if (err instanceof DatabaseUnavailableError) return { status: 503, code: 'database_unavailable' };
   if (err instanceof BadRequestError) return { status: 400, code: 'bad_request' };
   if (err instanceof UnsupportedMediaTypeError) return { status: 415, code: 'unsupported_media_type' };
   if (err instanceof UriTooLongError) return { status: 414, code: 'uri_too_long' };

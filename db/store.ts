@@ -1,5 +1,5 @@
 import { EntityManager, InferEntity, MikroORM, UniqueConstraintViolationException } from '@mikro-orm/core';
-import { isOpen, OPEN_STATUSES, TaskStatus, transition } from '../core/task/state';
+import { isOpen, isTaskStatus, OPEN_STATUSES, TASK_STATUSES, TaskStatus, transition } from '../core/task/state';
 import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { Builder, InvalidRecipe, Recipe, RecipeSnapshot, Repository, Task, TaskEvent } from './entities';
 import { TASK_COLUMNS_SQL, taskCountQuery, taskFromRow, taskJsonSql, taskPageQuery, toDate } from './task-query';
@@ -279,6 +279,16 @@ export class Store {
     const [row] = await this.rawRows(...taskCountQuery(filter));
     // PostgreSQL's count is a bigint, which its driver returns as a string.
     return Number(row.n);
+  }
+
+  /** How many tasks are in each status (one GROUP BY over the status index); every status is a key, 0 where none. */
+  async countTasksByStatus(): Promise<Record<TaskStatus, number>> {
+    const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+    for (const row of await this.rawRows('SELECT "status" AS "s", COUNT(*) AS "n" FROM "tasks" GROUP BY "status"', [])) {
+      // PostgreSQL's count is a bigint, which its driver returns as a string.
+      if (typeof row.s === 'string' && isTaskStatus(row.s)) counts[row.s] = Number(row.n);
+    }
+    return counts;
   }
 
   private knex(): Knex {

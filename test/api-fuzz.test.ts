@@ -189,6 +189,7 @@ const noBodyOrJunk = (rand: Rand): Body => sometimesEmpty(rand, () => body(rand,
 
 const FUZZ: Record<string, Entry> = {
   'GET /health': { path: (rand) => `/health${query(rand, ['verbose'], () => pick(rand, NUMBERS))}` },
+  'GET /metrics': { path: (rand) => `/metrics${query(rand, ['name[]', 'format'], () => pick(rand, NUMBERS))}` },
   'GET /api/projects': { path: (rand) => `/api/projects${query(rand, ['limit'], () => pick(rand, NUMBERS))}` },
   'GET /api/builders': { path: (rand) => `/api/builders${query(rand, ['limit'], () => pick(rand, NUMBERS))}` },
   'GET /api/repositories': { path: (rand) => `/api/repositories${query(rand, ['limit'], () => pick(rand, NUMBERS))}` },
