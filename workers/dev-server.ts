@@ -48,6 +48,15 @@ export class DevServerError extends Error {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** What a log got from byte `from` on (at most its last megabyte), or nothing. */
+function logSince(file: string, from: number): string {
+  try {
+    return fs.readFileSync(file).subarray(from).toString('utf8').slice(-1024 * 1024);
+  } catch {
+    return '';
+  }
+}
+
 export function tailOf(file: string, lines = 30): string {
   try {
     return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
@@ -141,6 +150,8 @@ async function launchDevServer(opts: DevServerOptions): Promise<DevServer> {
   await checkPortFree(ip, opts.port, 'temporal server start-dev');
   if (opts.uiPort !== undefined) await checkPortFree(ip, opts.uiPort, 'temporal server start-dev (web UI)');
   const logFd = fs.openSync(opts.logFile, 'a');
+  // The log is appended to across starts (npm start keeps one): this start's part begins here.
+  const logStart = fs.fstatSync(logFd).size;
   // The kernel kills the server when this process dies, however it dies (kill -9 included), through the
   // parent-death signal setpriv sets before exec'ing it; an 'exit' handler alone runs only on a clean exit.
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', opts.bin, ...args], { stdio: ['ignore', logFd, logFd] });
@@ -167,9 +178,15 @@ async function launchDevServer(opts: DevServerOptions): Promise<DevServer> {
       throw new DevServerError(`cannot run setpriv --pdeathsig KILL -- ${opts.bin} (util-linux's setpriv and the Temporal CLI are needed): ${spawnError.message}`, false);
     }
     if (child.exitCode !== null || child.signalCode !== null) {
-      const log = tailOf(opts.logFile);
+      // The cause may be far above the tail (a port lost at bind ends in a long panic trace): look at the whole
+      // log for it, and name its error lines first.
+      const whole = logSince(opts.logFile, logStart);
+      const errors = whole.split('\n').filter((l) => /level=ERROR|^panic:/.test(l)).slice(0, 5);
       await stop();
-      throw new DevServerError(`temporal server start-dev exited (${child.exitCode ?? child.signalCode}):\n${log}`, /address already in use/i.test(log));
+      throw new DevServerError(
+        `temporal server start-dev exited (${child.exitCode ?? child.signalCode}):\n${errors.length ? `${errors.join('\n')}\n…\n` : ''}${tailOf(opts.logFile)}`,
+        /address already in use/i.test(whole),
+      );
     }
     if (await devServerReady(address, namespace, Object.keys(attributes))) {
       return { address, namespace, logFile: opts.logFile, child, exited, stop, uiUrl: opts.uiPort === undefined ? undefined : `http://${ip}:${opts.uiPort}` };
