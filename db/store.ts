@@ -328,15 +328,6 @@ export class Store {
     return !this.orm.em.getPlatform().constructor.name.startsWith('PostgreSql');
   }
 
-  async openTasks(): Promise<TaskRow[]> {
-    return this.em().find(Task, { status: { $in: [...OPEN_STATUSES] } }, { orderBy: { id: 'asc' } });
-  }
-
-  /** Failed or cancelled tasks not yet replaced by a newer release: they block their dependents. */
-  async currentStoppedTasks(): Promise<TaskRow[]> {
-    return this.em().find(Task, { status: { $in: ['failed', 'cancelled'] } }, { orderBy: { id: 'asc' } });
-  }
-
   /**
    * What a planning round needs of the tasks it schedules: the open ones, then the failed or cancelled ones (they
    * block their dependents), each by id, as plain rows (the columns planning reads, no entities: a round reads a
@@ -415,10 +406,6 @@ export class Store {
    */
   async moveToCommit(ids: readonly string[], commit: string): Promise<void> {
     for (const part of chunks(ids)) await this.em().nativeUpdate(Task, { id: { $in: part }, status: { $in: ['new', 'blocked'] } }, { commit });
-  }
-
-  async tasksOfSource(repository: string, source: string, isa: string): Promise<TaskRow[]> {
-    return this.em().find(Task, { repository, source, isa }, { orderBy: { release: 'desc' } });
   }
 
   /** The newest release of a source that reached its index (completed), or 0. */
