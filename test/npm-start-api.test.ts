@@ -7,8 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { alive, npmStart, pidsMentioning, startNodePid, type Started, waitUntilUp } from './helpers/npm-start';
-import { freePort } from './support/temporal';
+import { alive, npmStart, pidsMentioning, startNodePid, type Started, waitUntilUp, npmStartEnv } from './helpers/npm-start';
 
 jest.setTimeout(600_000);
 
@@ -19,13 +18,7 @@ let stoppedPid: number | undefined;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'summit-start-api-'));
-  env = {
-    SUMMIT_DATA_DIR: dataDir,
-    SUMMIT_API_PORT: String(await freePort()),
-    SUMMIT_TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
-    SUMMIT_TEMPORAL_UI_PORT: String(await freePort()),
-    SUMMIT_AVALANCHE_PORT: String(await freePort()),
-  };
+  env = await npmStartEnv(dataDir);
 });
 
 afterAll(() => {

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './helpers/farm';
-import { alive, listening, npmStart, pidsMentioning, publishedEntries, startNodePid, type Started, waitUntilUp } from './helpers/npm-start';
+import { alive, listening, npmStart, pidsMentioning, publishedEntries, startNodePid, type Started, waitUntilUp, npmStartEnv } from './helpers/npm-start';
 import { freePort } from './support/temporal';
 
 jest.setTimeout(900_000);
@@ -38,13 +38,7 @@ async function gone(what: string, pids: number[]): Promise<void> {
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'summit-crash-'));
   temporalPort = await freePort();
-  env = {
-    SUMMIT_DATA_DIR: dataDir,
-    SUMMIT_API_PORT: String(await freePort()),
-    SUMMIT_TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-    SUMMIT_TEMPORAL_UI_PORT: String(await freePort()),
-    SUMMIT_AVALANCHE_PORT: String(await freePort()),
-  };
+  env = await npmStartEnv(dataDir, temporalPort);
 });
 
 afterAll(async () => {

@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { readIndex } from '../core/formats/repo-index';
 import { parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
 import { waitFor } from './helpers/farm';
-import { npmStart, type Started, waitUntilUp } from './helpers/npm-start';
-import { freePort } from './support/temporal';
+import { npmStart, type Started, waitUntilUp, npmStartEnv } from './helpers/npm-start';
 
 jest.setTimeout(600_000);
 
@@ -56,13 +55,7 @@ describe('npm start', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    env = {
-      SUMMIT_DATA_DIR: dataDir,
-      SUMMIT_API_PORT: String(await freePort()),
-      SUMMIT_TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
-      SUMMIT_TEMPORAL_UI_PORT: String(await freePort()),
-      SUMMIT_AVALANCHE_PORT: String(await freePort()),
-    };
+    env = await npmStartEnv(dataDir);
   });
 
   it('builds and publishes the demo recipes from a clean data folder, prints where everything is, and stops on Ctrl-C', async () => {

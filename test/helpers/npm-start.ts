@@ -8,6 +8,7 @@ import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { readIndex, type IndexEntry } from '../../core/formats/repo-index';
 import { parseRootIndex, resolveIndexPath } from '../../core/formats/root-index';
+import { freePort } from '../support/temporal';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -15,6 +16,20 @@ export interface Started {
   child: ChildProcess;
   output: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * The environment of a test's `npm start`: its data folder and free ports for everything it listens on (the
+ * Temporal address's port is `temporalPort` when the test needs to know it).
+ */
+export async function npmStartEnv(dataDir: string, temporalPort?: number): Promise<Record<string, string>> {
+  return {
+    SUMMIT_DATA_DIR: dataDir,
+    SUMMIT_API_PORT: String(await freePort()),
+    SUMMIT_TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort ?? (await freePort())}`,
+    SUMMIT_TEMPORAL_UI_PORT: String(await freePort()),
+    SUMMIT_AVALANCHE_PORT: String(await freePort()),
+  };
 }
 
 export function npmStart(env: Record<string, string>): Started {
