@@ -51,10 +51,15 @@ export interface HubCarry {
   rounds?: number;
 }
 
-/** A task whose build workflow did not start: not dispatched again before `untilMs`; the next wait doubles. */
+/**
+ * A task whose build workflow did not start: not dispatched again before `untilMs`; if the next start fails too,
+ * the wait doubles. Kept (released) after `untilMs` so that the doubling remembers; dropped once a start
+ * succeeds, an admin acts on the task, or it has been released for HOLD_FORGET_MS.
+ */
 interface Hold {
   untilMs: number;
   delayMs: number;
+  released?: boolean;
 }
 
 export interface HubOptions {
@@ -92,6 +97,8 @@ const DEFAULTS: HubOptions = { builderTimeoutMs: 90_000, replanEveryMs: 30_000, 
 /** First and longest wait before a task whose build workflow did not start is dispatched again (ms). */
 const HOLD_FIRST_MS = 2_000;
 const HOLD_MAX_MS = 60_000;
+/** A released hold is forgotten this long after its end (the task started, or went elsewhere, by then). */
+const HOLD_FORGET_MS = 10 * 60_000;
 /** A freed build whose end signal never came is forgotten after this long (the read model has it by then). */
 const FREED_KEPT_MS = 10 * 60_000;
 
@@ -265,14 +272,14 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
     pendingRefreshes: pending.length,
     runningRefreshes: [...running.keys()],
     rounds,
-    held: [...held.keys()],
+    held: [...held].filter(([, h]) => !h.released).map(([id]) => id),
   }));
 
   /** When the last plan ran (workflow time): the timer re-plans replanEveryMs after it, heartbeats or not. */
   let plannedAt = Number.NEGATIVE_INFINITY;
   for (;;) {
     const now = Date.now();
-    const nextHold = Math.min(...[...held.values()].map((h) => h.untilMs - now));
+    const nextHold = Math.min(...[...held.values()].filter((h) => !h.released).map((h) => h.untilMs - now));
     const nextPlan = plannedAt + opts.replanEveryMs - now;
     // A heartbeat alone does not wake the loop: it is recorded with the next round (its time is kept from now).
     if (nextPlan > 0) await condition(() => dirty || startable() || commands.length > 0, Math.max(1, Math.min(nextPlan, nextHold)));
@@ -286,8 +293,9 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
     await runCommands();
     for (const [id, h] of held) {
       if (h.untilMs > Date.now()) continue;
-      held.delete(id);
-      dirty = true;
+      if (!h.released) dirty = true;
+      h.released = true;
+      if (Date.now() - h.untilMs > HOLD_FORGET_MS) held.delete(id);
     }
     // A plan when something changed, or on the timer (a missed signal, a builder that went silent).
     if (dirty || Date.now() >= plannedAt + opts.replanEveryMs) {
@@ -296,7 +304,7 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
       plannedAt = Date.now();
       const live = [...builders.values()].filter((b) => Date.now() - b.lastSeenMs <= opts.builderTimeoutMs);
       for (const [id, at] of freed) if (Date.now() - at > FREED_KEPT_MS) freed.delete(id);
-      const plan = await summit.planBuilds({ builders: live, prefetch: opts.prefetch, holdBack: [...held.keys()], freed: [...freed.keys()] });
+      const plan = await summit.planBuilds({ builders: live, prefetch: opts.prefetch, holdBack: [...held].filter(([, h]) => !h.released).map(([id]) => id), freed: [...freed.keys()] });
       // The plan has moved what it dispatched to queued: start their build workflows, all at once.
       await Promise.all(plan.dispatch.map(start));
     }
