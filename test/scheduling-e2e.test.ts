@@ -159,14 +159,15 @@ describe('scheduling on one slot', () => {
     await waitStatus([taskId('fails')], 'failed');
     const task = await store.getTask(taskId('fails'));
     expect(task.builder).toBe('one');
+    // The workflow records the failure, tells the hub and cleans up before it ends: wait for its end first.
+    const failure: unknown = await client.workflow.getHandle(taskId('fails')).result().then(() => undefined, (err: unknown) => err);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause?.message).toMatch(/^build failed in step /);
     const described = await client.workflow.getHandle(taskId('fails')).describe();
     expect(described.searchAttributes.BuildBuilder).toEqual(['one']);
     expect(described.searchAttributes.BuildStatus).toEqual(['failed']);
     // Failed in the Temporal UI (its list and Failures view), with the reason.
     expect(described.status.name).toBe('FAILED');
-    const failure: unknown = await client.workflow.getHandle(taskId('fails')).result().then(() => undefined, (err: unknown) => err);
-    expect(failure).toBeInstanceOf(WorkflowFailedError);
-    expect((failure as WorkflowFailedError).cause?.message).toMatch(/^build failed in step /);
   });
 });
 
