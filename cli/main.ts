@@ -1,5 +1,6 @@
 import { CliIo, Command, UsageError, processIo } from './io';
 import { isFormatError } from '../core/formats/errors';
+import { ApiError, ApiUnreachableError } from './api-client';
 
 /**
  * The `summit` command: a table of sub-commands. Each entry is `<noun> <verb>` (or a single word) mapped to the
@@ -50,7 +51,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       io.err(`summit ${key}: ${err.message}\nusage: summit ${entry.usage}`);
       return 2;
     }
-    if (isFormatError(err)) {
+    if (isFormatError(err) || err instanceof ApiError || err instanceof ApiUnreachableError) {
       io.err(`summit ${key}: ${err.message}`);
       return 1;
     }
