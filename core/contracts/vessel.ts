@@ -41,3 +41,16 @@ export const ARTEFACT_ACCESS_DENIED = 'ArtefactAccessDenied';
 
 /** The non-retryable ApplicationFailure type of an admin command that cannot apply (unknown history, bad tag). */
 export const STREAM_COMMAND_REFUSED = 'StreamCommandRefused';
+
+/**
+ * The non-retryable ApplicationFailure type of a publish that would leave a runtime dependency unresolved (issue 9,
+ * closure): the history is not written; the failure's first detail is a ClosureReport. A wave that receives it waits
+ * (showing the report) until the dependency is provided, rather than publishing a repository moss cannot install from.
+ */
+export const CLOSURE_UNRESOLVED = 'ClosureUnresolved';
+
+export interface ClosureReport {
+  index: string;
+  /** Each runtime dependency nothing in the repository (or a declared base repository) provides, with who needs it. */
+  unresolved: Array<{ dependency: string; neededBy: string[] }>;
+}
