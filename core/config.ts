@@ -106,6 +106,13 @@ export const configSchema = z.object({
   /** ISA levels this builder serves (default: all its CPU can build). */
   SUMMIT_BUILDER_ISA: csv.pipe(z.array(z.enum(ISA_LEVELS)).min(1)).optional(),
   SUMMIT_BUILDER_HEARTBEAT: duration.optional(),
+  // Avalanche: admission (core/builder/health.ts): a builder past one of these takes no new build until it recovers
+  /** Highest 1-minute load average per CPU at which the builder starts a new build (unset: load is not checked). */
+  SUMMIT_BUILDER_MAX_LOAD: z.coerce.number().positive().max(1000).optional(),
+  /** Least available memory (MemAvailable) with which the builder starts a new build. */
+  SUMMIT_BUILDER_MIN_FREE_MEMORY: size.prefault('1G'),
+  /** Least free disk in the builder's data folder with which it starts a new build. */
+  SUMMIT_BUILDER_MIN_FREE_DISK: size.prefault('2G'),
   SUMMIT_BUILD_JOBS: z.coerce.number().int().min(1).max(1024).optional(),
   /** A rootfs directory to build in instead of the host's /usr (checked to exist when avalanche starts). */
   SUMMIT_BUILD_ROOT: z.string().min(1).optional(),

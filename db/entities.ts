@@ -1,4 +1,5 @@
 import { defineEntity } from '@mikro-orm/core';
+import type { BuilderHealth } from '../core/builder/health';
 
 /**
  * Summit's read model. Temporal owns the pipeline's state; these tables are what the workflows' activities
@@ -166,6 +167,8 @@ export const Builder = defineEntity({
     slots: p.integer(),
     busy: p.integer().default(0),
     diskFree: p.bigint('number').nullable(),
+    /** Load, memory, disk and pressure as its last heartbeat reported them (core/builder/health.ts). */
+    health: p.json<BuilderHealth>().nullable(),
     lastSeen: p.datetime(),
   }),
 });

@@ -501,10 +501,10 @@ export class Store {
 
   // Builders
 
-  async upsertBuilder(row: Omit<BuilderRow, 'lastSeen'> & { lastSeen?: Date }): Promise<void> {
+  async upsertBuilder(row: Omit<BuilderRow, 'lastSeen' | 'health'> & { lastSeen?: Date; health?: BuilderRow['health'] }): Promise<void> {
     const em = this.em();
     const existing = await em.findOne(Builder, { id: row.id });
-    const values = { ...row, lastSeen: row.lastSeen ?? new Date() };
+    const values = { ...row, health: row.health ?? null, lastSeen: row.lastSeen ?? new Date() };
     if (existing) em.assign(existing, values);
     else em.create(Builder, values as BuilderRow);
     await em.flush();

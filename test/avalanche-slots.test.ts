@@ -46,6 +46,29 @@ describe('build slots shared by a builder\'s workers', () => {
     expect(slots.tryReserveSlot()).not.toBeNull();
   });
 
+  it('grants no permit while admission holds builds back, and hands the free ones to waiting workers when it opens', async () => {
+    const slots = new BuildSlots(2);
+    slots.setAdmitting(false);
+    expect(slots.tryReserveSlot()).toBeNull();
+    const granted: string[] = [];
+    const a = slots.reserveSlot(reserveCtx, new AbortController().signal).then(() => granted.push('a'));
+    const b = slots.reserveSlot(reserveCtx, new AbortController().signal).then(() => granted.push('b'));
+    const c = slots.reserveSlot(reserveCtx, new AbortController().signal).then(() => granted.push('c'));
+    await new Promise((r) => setImmediate(r));
+    expect(granted).toEqual([]);
+    slots.setAdmitting(true);
+    await Promise.all([a, b]);
+    expect(granted).toEqual(['a', 'b']);
+    // A build ending while the gate is closed returns its permit to the pool instead of to the waiting worker.
+    slots.setAdmitting(false);
+    slots.releaseSlot(used());
+    await new Promise((r) => setImmediate(r));
+    expect(granted).toEqual(['a', 'b']);
+    slots.setAdmitting(true);
+    await c;
+    expect(granted).toEqual(['a', 'b', 'c']);
+  });
+
   it('refuses a capacity below one', () => {
     expect(() => new BuildSlots(0)).toThrow(/≥ 1/);
   });

@@ -12,11 +12,13 @@
  */
 import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createAvalancheActivities } from '../activities/avalanche/build';
 import { formatBytes, formatDuration } from '../core/build/limits';
 import type { BuilderStatus } from '../core/contracts/hub';
 import { builderQueue, isaQueue } from '../core/contracts/queues';
+import { startAdmission } from './avalanche/admission';
 import { startArtefactServer } from './avalanche/artefact-server';
 import { BuildSlots } from './avalanche/build-slots';
 import { loadAvalancheConfig, type AvalancheWorkerConfig } from './avalanche/config';
@@ -40,7 +42,11 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
   checkBuildHost();
   const { levels, missingForV3x } = await servedIsaLevels(config.isaLevels);
   const cgroups = await prepareBuildHost(config.dataDir, config.builderId);
-  const runtime: AvalancheRuntime = { config, isaLevels: levels, slots: new BuildSlots(config.slots) };
+  const slots = new BuildSlots(config.slots);
+  const admission = startAdmission({ dataDir: config.dataDir, thresholds: config.admission, slots, everyMs: config.heartbeatMs });
+  // A builder that starts under pressure polls for nothing until it recovers.
+  await admission.check();
+  const runtime: AvalancheRuntime = { config, isaLevels: levels, slots, admission };
   const secret = await loadOrCreateSecret(config.dataDir);
   const server = await startArtefactServer({
     dataDir: config.dataDir, secret, port: config.port, host: config.host,
@@ -55,6 +61,7 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
   });
 
   const connection = await NativeConnection.connect({ address: config.temporalAddress }).catch(async (err) => {
+    admission.stop();
     await server.close();
     throw err;
   });
@@ -63,7 +70,17 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
     for (const isa of levels) {
       workers.push(await Worker.create({
         connection, namespace: config.namespace, taskQueue: isaQueue(isa), dataConverter: dataConverterFor(config),
-        activities: { buildRecipe: activities.buildRecipe },
+        activities: {
+          buildRecipe: async (request: Parameters<typeof activities.buildRecipe>[0]) => {
+            // A poll that was already waiting when the gate closed can still bring a build: hand it back before it
+            // starts (retryable, so Temporal gives it to another builder; it costs the build one attempt).
+            const pressure = admission.last?.pressure ?? [];
+            if (pressure.length > 0) {
+              throw ApplicationFailure.retryable(`builder ${config.builderId} is under pressure (${pressure.join('; ')}); handed the build back`, 'BuilderUnderPressure');
+            }
+            return activities.buildRecipe(request);
+          },
+        },
         tuner: {
           activityTaskSlotSupplier: runtime.slots,
           workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
@@ -85,6 +102,7 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
       maxConcurrentActivityTaskExecutions: 4,
     }));
   } catch (err) {
+    admission.stop();
     await server.close();
     await connection.close();
     throw err;
@@ -97,6 +115,7 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
       throw err;
     },
   ).finally(async () => {
+    admission.stop();
     await server.close();
     await connection.close();
   });

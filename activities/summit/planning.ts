@@ -1,3 +1,4 @@
+import { underPressure } from '../../core/builder/health';
 import type { BuilderStatus } from '../../core/contracts/hub';
 import type { BuildId } from '../../core/contracts/ids';
 import type { IsaLevel } from '../../core/contracts/queues';
@@ -97,12 +98,14 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
  * so exact), then every `queued` task (handed to Temporal, no builder yet) takes a free slot of a builder that
  * serves its ISA level, as the dispatcher would pick it. So the hub never has more builds queued for an ISA
  * level than free slots serving it, plus the prefetch. A `publishing` task holds no slot: its builder is done; nor
- * does a `freed` one (its builder said so; the read model may not have recorded it yet).
+ * does a `freed` one (its builder said so; the read model may not have recorded it yet). A builder under pressure
+ * has no free slot.
  */
 export function occupiedSlots(live: readonly BuilderStatus[], open: readonly SchedulingTaskRow[], prefetch: number, freed: ReadonlySet<string> = new Set()): BuilderState[] {
   const specs = live.map((b) => ({ id: b.id, serves: b.isaLevels, slots: b.slots + prefetch }));
   const index = new Map(specs.map((b, i) => [b.id, i]));
-  const free = specs.map((b) => b.slots);
+  // A builder under pressure (core/builder/health.ts) polls for nothing until it recovers: no slot is booked on it.
+  const free = live.map((b, i) => (underPressure(b) ? 0 : specs[i].slots));
   for (const t of open) {
     const i = t.status === 'building' && t.builder && !freed.has(t.id) ? index.get(t.builder) : undefined;
     if (i !== undefined) free[i] = Math.max(0, free[i] - 1);

@@ -61,6 +61,7 @@ export function recordActivities(store: Store) {
       for (const { status, lastSeen } of beats) {
         await store.upsertBuilder({
           id: status.id, host: status.host, isaLevels: status.isaLevels, slots: status.slots, busy: status.busy, diskFree: status.diskFree,
+          health: status.health ?? null,
           lastSeen: new Date(lastSeen),
         });
       }

@@ -1,3 +1,4 @@
+import type { BuilderHealth } from '../builder/health';
 import type { IsaLevel } from './queues';
 
 /**
@@ -29,6 +30,11 @@ export interface BuilderStatus {
   busy: number;
   /** Bytes free in the builder's data folder. */
   diskFree: number;
+  /**
+   * Load, memory and disk as the builder measured them, and why it takes no new build now (`pressure`, empty
+   * when it takes them; core/builder/health.ts). Absent from builders older than the admission rule.
+   */
+  health?: BuilderHealth;
 }
 
 export interface TaskCommand {

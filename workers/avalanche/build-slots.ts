@@ -9,12 +9,17 @@ import type { ActivitySlotInfo, CustomSlotSupplier, SlotMarkUsedContext, SlotPer
  * A polling worker holds a permit while it waits for a task. With fewer slots than queues the queues take turns
  * (a long poll returns after about a minute and hands the permit on); with at least one slot per queue, and one
  * poller per worker, every queue is always polled.
+ *
+ * Admission (workers/avalanche/admission.ts) closes the gate while the host is under pressure: no permit is
+ * granted, so no worker polls for a new build, until it opens again. Builds running go on; a poll already
+ * waiting when the gate closed may still bring one build, which the builder hands back (avalanche.ts).
  */
 export class BuildSlots implements CustomSlotSupplier<ActivitySlotInfo> {
   readonly type = 'custom' as const;
   private free: number;
   private readonly waiting: Array<() => void> = [];
   private inUse = 0;
+  private admitting = true;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`build slots must be a whole number ≥ 1, not ${capacity}`);
@@ -26,8 +31,22 @@ export class BuildSlots implements CustomSlotSupplier<ActivitySlotInfo> {
     return this.inUse;
   }
 
+  /** False while admission holds new builds back. */
+  get open(): boolean {
+    return this.admitting;
+  }
+
+  /** Open or close the gate; opening hands the free permits to the workers waiting, first come first served. */
+  setAdmitting(open: boolean): void {
+    this.admitting = open;
+    while (open && this.free > 0 && this.waiting.length > 0) {
+      this.free--;
+      this.waiting.shift()!();
+    }
+  }
+
   async reserveSlot(_ctx: unknown, abortSignal: AbortSignal): Promise<SlotPermit> {
-    if (this.free > 0) {
+    if (this.admitting && this.free > 0) {
       this.free--;
       return {};
     }
@@ -47,7 +66,7 @@ export class BuildSlots implements CustomSlotSupplier<ActivitySlotInfo> {
   }
 
   tryReserveSlot(): SlotPermit | null {
-    if (this.free === 0) return null;
+    if (!this.admitting || this.free === 0) return null;
     this.free--;
     return {};
   }
@@ -59,7 +78,7 @@ export class BuildSlots implements CustomSlotSupplier<ActivitySlotInfo> {
   releaseSlot(ctx: SlotReleaseContext<ActivitySlotInfo>): void {
     if (ctx.slotInfo) this.inUse = Math.max(0, this.inUse - 1);
     // Hand the permit straight to a waiting worker, first come first served, so no queue starves.
-    const next = this.waiting.shift();
+    const next = this.admitting ? this.waiting.shift() : undefined;
     if (next) next();
     else this.free++;
   }

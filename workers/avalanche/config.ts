@@ -9,6 +9,9 @@
  *   SUMMIT_BUILDER_SLOTS          builds at once (default 1)
  *   SUMMIT_BUILDER_ISA            ISA levels to serve, comma-separated (default: all the CPU can build)
  *   SUMMIT_BUILDER_HEARTBEAT      how often to tell the hub this builder is alive (default 10s)
+ *   SUMMIT_BUILDER_MAX_LOAD       admission: highest 1-minute load per CPU to start a build at (default: not checked)
+ *   SUMMIT_BUILDER_MIN_FREE_MEMORY  admission: least available memory to start a build with (default 1G; 0: not checked)
+ *   SUMMIT_BUILDER_MIN_FREE_DISK  admission: least free disk in the data folder to start a build with (default 2G; 0: not checked)
  *   SUMMIT_BUILD_JOBS             %(jobs), compile jobs per build (default: CPUs / slots, at least 1)
  *   SUMMIT_BUILD_ROOT             a rootfs directory to build in (default: the host's /usr, read-only)
  *   SUMMIT_AVALANCHE_PORT         artefact server port (default 8090; 0 picks a free one)
@@ -29,6 +32,7 @@ import os from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULT_UID_BASE } from '../../activities/avalanche/build';
 import { DEFAULT_LIMITS, type BuildLimits } from '../../core/build/limits';
+import type { AdmissionThresholds } from '../../core/builder/health';
 import { ConfigError, parseConfig, repositoryRoots } from '../../core/config';
 import { builderId, type BuilderId } from '../../core/contracts/ids';
 import type { IsaLevel } from '../../core/contracts/queues';
@@ -55,6 +59,8 @@ export interface AvalancheWorkerConfig extends PayloadKeySettings {
   isaLevels?: IsaLevel[];
   /** How often the builder tells the hub it is alive (the hub forgets it after three missed beats). */
   heartbeatMs: number;
+  /** Past one of these the builder takes no new build until it recovers (workers/avalanche/admission.ts). */
+  admission: AdmissionThresholds;
   /** Where upstreams and recipe repositories may come from (SUMMIT_LOCAL_SOURCES, SUMMIT_REPOSITORY_ROOTS, limits). */
   sources: SourcePolicy;
   /** What one build may use. */
@@ -89,6 +95,11 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
     corruptArtefacts: c.SUMMIT_TEST_CORRUPT_ARTEFACTS === '1',
     isaLevels: c.SUMMIT_BUILDER_ISA,
     heartbeatMs: c.SUMMIT_BUILDER_HEARTBEAT ?? 10_000,
+    admission: {
+      maxLoadPerCpu: c.SUMMIT_BUILDER_MAX_LOAD,
+      minFreeMemory: c.SUMMIT_BUILDER_MIN_FREE_MEMORY || undefined,
+      minFreeDisk: c.SUMMIT_BUILDER_MIN_FREE_DISK || undefined,
+    },
     sources: {
       localSources: (c.SUMMIT_LOCAL_SOURCES ?? []).map((p) => resolve(p)),
       repositoryRoots: repositoryRoots(c).map((p) => resolve(p)),

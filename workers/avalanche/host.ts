@@ -1,15 +1,17 @@
 /**
  * What the builder learns of its host at start-up: whether builds can run here at all, which ISA levels the CPU
- * serves, the build cgroups and the leftovers of killed builds; then, at every heartbeat, its free disk.
+ * serves, the build cgroups and the leftovers of killed builds; then, at every heartbeat, its load, memory and
+ * disk (workers/avalanche/admission.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { readFile, statfs } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { prepareCgroupHost, type CgroupHost } from '../../activities/avalanche/cgroup';
 import type { BuilderStatus } from '../../core/contracts/hub';
 import type { BuilderId } from '../../core/contracts/ids';
 import type { IsaLevel } from '../../core/contracts/queues';
 import { detectIsaLevels } from '../../core/isa';
+import type { Admission } from './admission';
 import type { BuildSlots } from './build-slots';
 import type { AvalancheWorkerConfig } from './config';
 import { cleanKeptCaches, cleanLeftovers } from './leftovers';
@@ -53,17 +55,19 @@ export interface AvalancheRuntime {
   config: AvalancheWorkerConfig;
   isaLevels: IsaLevel[];
   slots: BuildSlots;
+  admission: Admission;
 }
 
 /** This builder as summit sees it (the hub's builder heartbeat carries it). */
 export async function builderStatus(runtime: AvalancheRuntime): Promise<BuilderStatus> {
-  const fs = await statfs(runtime.config.dataDir);
+  const health = await runtime.admission.check();
   return {
     id: runtime.config.builderId,
     host: os.hostname(),
     isaLevels: runtime.isaLevels,
     slots: runtime.slots.capacity,
     busy: runtime.slots.busy,
-    diskFree: fs.bavail * fs.bsize,
+    diskFree: health.diskFree,
+    health,
   };
 }
