@@ -24,7 +24,8 @@ export interface Farm {
   hookToken: string;
   reposDir: string;
   builders: Map<string, Builder>;
-  startBuilder(id: string, env?: Record<string, string>): Promise<Builder>;
+  /** `prefix`: a command the builder runs under, e.g. `nsenter --net=…` to run it on another "host" (test/support/netns.ts). */
+  startBuilder(id: string, env?: Record<string, string>, prefix?: string[]): Promise<Builder>;
   /** SUMMIT_PAYLOAD_KEYS of every role of this farm (payloads are encrypted, as in production). */
   payloadKeys: string;
   stop(): Promise<void>;
@@ -49,6 +50,8 @@ export async function startFarm(opts: {
   localSources?: string;
   /** SUMMIT_PAYLOAD_KEYS of every role (default: a key made for this farm); the history recorder passes a fixed one. */
   payloadKeys?: string;
+  /** More settings of summit, the API and vessel (e.g. listen addresses, SUMMIT_VESSEL_PORT, SUMMIT_PACKAGES_URL). */
+  env?: Record<string, string>;
 }): Promise<Farm> {
   const repositoryRoots = opts.repositoryRoots ?? opts.work;
   const dataDir = join(opts.work, 'summit');
@@ -64,20 +67,22 @@ export async function startFarm(opts: {
     SUMMIT_LOG_LEVEL: 'warn',
     SUMMIT_VARIANTS: opts.variants ?? '',
     SUMMIT_REPOSITORY_ROOTS: repositoryRoots,
+    ...opts.env,
   });
   const { tokens } = await loadOrCreateTokens(dataDir);
   const api = await startApi(config);
   // Builders are noticed gone after 3 missed 2-second beats; the hub re-plans every 2 s without a signal.
   const summit: RunningRole = await startSummit(config, { hub: { builderTimeoutMs: 6_000, replanEveryMs: 2_000 } });
-  const vessel: RunningVessel = await startVessel(loadVesselConfig({ SUMMIT_DATA_DIR: dataDir, SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress, SUMMIT_PAYLOAD_KEYS: payloadKeys }));
+  const vessel: RunningVessel = await startVessel(loadVesselConfig({ SUMMIT_DATA_DIR: dataDir, SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress, SUMMIT_PAYLOAD_KEYS: payloadKeys, ...opts.env }));
   const builders = new Map<string, Builder>();
 
-  const startBuilder = async (id: string, env: Record<string, string> = {}): Promise<Builder> => {
+  const startBuilder = async (id: string, env: Record<string, string> = {}, prefix: string[] = []): Promise<Builder> => {
     const builderDir = join(opts.work, `builder-${id}`);
     mkdirSync(builderDir, { recursive: true });
     const logFile = join(opts.work, `builder-${id}.log`);
     const fd = openSync(logFile, 'a');
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'workers', 'avalanche.js')], {
+    const argv = [...prefix, process.execPath, join(ROOT, 'dist', 'workers', 'avalanche.js')];
+    const child = spawn(argv[0], argv.slice(1), {
       env: {
         ...process.env,
         SUMMIT_DATA_DIR: builderDir,

@@ -37,6 +37,11 @@ export interface TemporalTestServerOptions {
   searchAttributes?: Readonly<Record<string, SearchAttributeKind>>;
   /** Milliseconds to wait for the server to answer; the default allows for a loaded 2-core machine. */
   readyTimeoutMs?: number;
+  /**
+   * Address to listen on (default 127.0.0.1). `0.0.0.0` when builders in other network namespaces must reach it:
+   * the dev server dials its own internal services on 127.0.0.1, so a single other address breaks it.
+   */
+  ip?: string;
 }
 
 /** The Temporal CLI binary to run, or a clear error saying how to get one. */
@@ -76,12 +81,13 @@ async function startOnce(
   namespace: string,
   attributes: Readonly<Record<string, SearchAttributeKind>>,
   readyTimeoutMs: number,
+  ip?: string,
 ): Promise<TemporalTestServer | 'port-taken'> {
   // The HTTP API and metrics ports are left to the server, which picks free ones itself.
   const port = await freePort();
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'summit-temporal-'));
   try {
-    const server = await startDevServer({ bin: temporalBinary(), port, namespace, searchAttributes: attributes, logFile: path.join(logDir, 'server.log'), readyTimeoutMs });
+    const server = await startDevServer({ bin: temporalBinary(), port, ip, namespace, searchAttributes: attributes, logFile: path.join(logDir, 'server.log'), readyTimeoutMs });
     return {
       address: server.address,
       namespace,
@@ -105,7 +111,7 @@ export async function startTemporalTestServer(options: TemporalTestServerOptions
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   // Another process can take a port between freePort() and the server binding it: try fresh ports.
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const started = await startOnce(namespace, attributes, readyTimeoutMs);
+    const started = await startOnce(namespace, attributes, readyTimeoutMs, options.ip);
     if (started !== 'port-taken') return started;
   }
   throw new Error('temporal server start-dev: every port tried was taken by another process');
