@@ -113,6 +113,10 @@ export const configSchema = z.object({
   SUMMIT_BUILDER_MIN_FREE_MEMORY: size.prefault('1G'),
   /** Least free disk in the builder's data folder with which it starts a new build. */
   SUMMIT_BUILDER_MIN_FREE_DISK: size.prefault('2G'),
+  /** The builder's share of a host shared with other builders: CPU weight of all its builds together (1–10000). */
+  SUMMIT_BUILDER_CPU_WEIGHT: z.coerce.number().int().min(1).max(10_000).optional(),
+  /** The builder's share of a host shared with other builders: memory of all its builds together. */
+  SUMMIT_BUILDER_MEMORY: size.optional(),
   SUMMIT_BUILD_JOBS: z.coerce.number().int().min(1).max(1024).optional(),
   /** A rootfs directory to build in instead of the host's /usr (checked to exist when avalanche starts). */
   SUMMIT_BUILD_ROOT: z.string().min(1).optional(),

@@ -41,7 +41,7 @@ export interface RunningAvalanche {
 export async function startAvalanche(config: AvalancheWorkerConfig): Promise<RunningAvalanche> {
   checkBuildHost();
   const { levels, missingForV3x } = await servedIsaLevels(config.isaLevels);
-  const cgroups = await prepareBuildHost(config.dataDir, config.builderId);
+  const cgroups = await prepareBuildHost(config.dataDir, config.builderId, config.share);
   const slots = new BuildSlots(config.slots);
   const admission = startAdmission({ dataDir: config.dataDir, thresholds: config.admission, slots, everyMs: config.heartbeatMs });
   // A builder that starts under pressure polls for nothing until it recovers.

@@ -12,6 +12,7 @@
  *   SUMMIT_BUILDER_MAX_LOAD       admission: highest 1-minute load per CPU to start a build at (default: not checked)
  *   SUMMIT_BUILDER_MIN_FREE_MEMORY  admission: least available memory to start a build with (default 1G; 0: not checked)
  *   SUMMIT_BUILDER_MIN_FREE_DISK  admission: least free disk in the data folder to start a build with (default 2G; 0: not checked)
+ *   SUMMIT_BUILDER_CPU_WEIGHT, SUMMIT_BUILDER_MEMORY  this builder's share of a shared host: all its builds together (default: none)
  *   SUMMIT_BUILD_JOBS             %(jobs), compile jobs per build (default: CPUs / slots, at least 1)
  *   SUMMIT_BUILD_ROOT             a rootfs directory to build in (default: the host's /usr, read-only)
  *   SUMMIT_AVALANCHE_PORT         artefact server port (default 8090; 0 picks a free one)
@@ -33,6 +34,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_UID_BASE } from '../../activities/avalanche/build';
 import { DEFAULT_LIMITS, type BuildLimits } from '../../core/build/limits';
 import type { AdmissionThresholds } from '../../core/builder/health';
+import type { BuilderShare } from './share';
 import { ConfigError, parseConfig, repositoryRoots } from '../../core/config';
 import { builderId, type BuilderId } from '../../core/contracts/ids';
 import type { IsaLevel } from '../../core/contracts/queues';
@@ -61,6 +63,8 @@ export interface AvalancheWorkerConfig extends PayloadKeySettings {
   heartbeatMs: number;
   /** Past one of these the builder takes no new build until it recovers (workers/avalanche/admission.ts). */
   admission: AdmissionThresholds;
+  /** CPU weight and memory of all this builder's builds together, against other builders of the host (workers/avalanche/share.ts). */
+  share: BuilderShare;
   /** Where upstreams and recipe repositories may come from (SUMMIT_LOCAL_SOURCES, SUMMIT_REPOSITORY_ROOTS, limits). */
   sources: SourcePolicy;
   /** What one build may use. */
@@ -100,6 +104,7 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
       minFreeMemory: c.SUMMIT_BUILDER_MIN_FREE_MEMORY || undefined,
       minFreeDisk: c.SUMMIT_BUILDER_MIN_FREE_DISK || undefined,
     },
+    share: { cpuWeight: c.SUMMIT_BUILDER_CPU_WEIGHT, memoryBytes: c.SUMMIT_BUILDER_MEMORY },
     sources: {
       localSources: (c.SUMMIT_LOCAL_SOURCES ?? []).map((p) => resolve(p)),
       repositoryRoots: repositoryRoots(c).map((p) => resolve(p)),

@@ -15,6 +15,7 @@ import type { Admission } from './admission';
 import type { BuildSlots } from './build-slots';
 import type { AvalancheWorkerConfig } from './config';
 import { cleanKeptCaches, cleanLeftovers } from './leftovers';
+import { applyBuilderShare, type BuilderShare } from './share';
 
 /** Refuse to start where builds cannot run, rather than fail every build later. */
 export function checkBuildHost(): void {
@@ -41,8 +42,8 @@ export async function servedIsaLevels(requested?: readonly IsaLevel[]): Promise<
 }
 
 /** Before any build: the limits need their cgroups, and what killed builds left must not meet new ones. */
-export async function prepareBuildHost(dataDir: string, builder: BuilderId): Promise<CgroupHost> {
-  const cgroups = await prepareCgroupHost();
+export async function prepareBuildHost(dataDir: string, builder: BuilderId, share: BuilderShare = {}): Promise<CgroupHost> {
+  const cgroups = await applyBuilderShare(await prepareCgroupHost(), builder, share);
   const left = { ...(await cleanLeftovers({ dataDir, builderId: builder, cgroups })), ...(await cleanKeptCaches(dataDir)) };
   if (left.work.length + left.propagate.length + left.cgroups.length + left.clones.length + left.partialPackages.length > 0) {
     console.log(`avalanche: removed leftovers of killed builds: ${left.work.length} work folder(s), ${left.propagate.length} nspawn folder(s), ${left.cgroups.length} cgroup(s), ${left.clones.length} half-made or unused repository clone(s), ${left.partialPackages.length} partial package download(s)`);
