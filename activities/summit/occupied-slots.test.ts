@@ -11,11 +11,11 @@ const task = (id: string, status: string, builderId: string | null = null): Sche
 describe('slots planning may book, by builder health', () => {
   it('books nothing on a builder under pressure, and queued builds go to the others', () => {
     const slots = occupiedSlots([builder('calm'), builder('pressed', { health: health(['free disk 1 MiB is below 2048 MiB']) })], [task('q1', 'queued')], 0);
-    expect(slots.map((s) => [s.id, s.slots - s.running])).toEqual([['calm', 1], ['pressed', 0]]);
+    expect(slots.map((s) => [s.id, (s.slots ?? 0) - s.running])).toEqual([['calm', 1], ['pressed', 0]]);
   });
 
   it('books a builder that reports no health (an older builder) or no pressure as before', () => {
     const slots = occupiedSlots([builder('old'), builder('fine', { health: health([]) })], [task('b1', 'building', 'fine')], 1);
-    expect(slots.map((s) => [s.id, s.slots - s.running])).toEqual([['old', 3], ['fine', 2]]);
+    expect(slots.map((s) => [s.id, (s.slots ?? 0) - s.running])).toEqual([['old', 3], ['fine', 2]]);
   });
 });
