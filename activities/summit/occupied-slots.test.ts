@@ -6,7 +6,7 @@ const health = (pressure: string[]) => ({ load1: 0, cpus: 2, memAvailable: 1, me
 const builder = (id: string, extra: Partial<BuilderStatus> = {}): BuilderStatus => ({ id, host: id, isaLevels: ['x86_64'], slots: 2, busy: 0, diskFree: 1, ...extra });
 const task = (id: string, status: string, builderId: string | null = null): SchedulingTaskRow => ({
   id, repository: 'r', source: id, version: '1', release: 1, isa: 'x86_64', index: 'main', commit: 'c', recipePath: `${id}/stone.yaml`, status, attempts: 1, builder: builderId,
-} as SchedulingTaskRow);
+});
 
 describe('slots planning may book, by builder health', () => {
   it('books nothing on a builder under pressure, and queued builds go to the others', () => {
