@@ -10,12 +10,14 @@
  * SIGINT/SIGTERM stop it cleanly: the SDK stops polling, running builds get a short grace and are then cancelled
  * (their containers killed) so Temporal retries them on another builder.
  */
+import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createAvalancheActivities } from '../activities/avalanche/build';
 import { formatBytes, formatDuration } from '../core/build/limits';
+import type { HostSample } from '../core/builder/health';
 import type { BuilderStatus } from '../core/contracts/hub';
 import { builderQueue, isaQueue } from '../core/contracts/queues';
 import { startAdmission } from './avalanche/admission';
@@ -38,12 +40,19 @@ export interface RunningAvalanche {
   stop(): Promise<void>;
 }
 
-export async function startAvalanche(config: AvalancheWorkerConfig): Promise<RunningAvalanche> {
+/** What tests may replace: the host measurement admission judges (workers/avalanche/admission.ts). */
+export interface AvalancheProbes {
+  sampleHost?: (dataDir: string) => Promise<HostSample>;
+}
+
+export async function startAvalanche(config: AvalancheWorkerConfig, probes: AvalancheProbes = {}): Promise<RunningAvalanche> {
   checkBuildHost();
   const { levels, missingForV3x } = await servedIsaLevels(config.isaLevels);
   const cgroups = await prepareBuildHost(config.dataDir, config.builderId, config.share);
+  // Admission measures the data folder's disk from the start; a first start has not made it yet.
+  await mkdir(config.dataDir, { recursive: true });
   const slots = new BuildSlots(config.slots);
-  const admission = startAdmission({ dataDir: config.dataDir, thresholds: config.admission, slots, everyMs: config.heartbeatMs });
+  const admission = startAdmission({ dataDir: config.dataDir, thresholds: config.admission, slots, everyMs: config.heartbeatMs, sample: probes.sampleHost });
   // A builder that starts under pressure polls for nothing until it recovers.
   await admission.check();
   const runtime: AvalancheRuntime = { config, isaLevels: levels, slots, admission };

@@ -31,6 +31,11 @@ export class BuildSlots implements CustomSlotSupplier<ActivitySlotInfo> {
     return this.inUse;
   }
 
+  /** Permits not handed out (a polling worker holds one while it waits for a build). */
+  get available(): number {
+    return this.free;
+  }
+
   /** False while admission holds new builds back. */
   get open(): boolean {
     return this.admitting;
