@@ -223,9 +223,11 @@ describeWhenAvailable(unavailable, 'builders on separate hosts, reaching the far
     }, 180_000);
     const victim = hostOf.get(victimId)!;
     victim.cut();
+    const cutAt = Date.now();
     const survivorId = [...hostOf.keys()].find((h) => h !== victimId)!;
 
     await waitStatus(id, 'completed', 300_000);
+    console.log(`multi-host: ${victimId}'s link cut → sleepy (a 15 s build) published from ${[...hostOf.keys()].find((h) => h !== victimId)} after ${Date.now() - cutAt} ms`);
     const { task: done, events } = await task(id);
     expect(done.builder).toBe(survivorId);
     // Picked up by the victim first; the survivor's pickup (the second attempt) is recorded on the building task.
