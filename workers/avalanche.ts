@@ -134,7 +134,11 @@ export async function startAvalanche(config: AvalancheWorkerConfig, probes: Aval
     `artefacts at ${artefactBaseUrl}; build root ${config.buildRoot ?? 'host /usr'}; data in ${config.dataDir}; ` +
     `per build: memory ${formatBytes(config.limits.memoryBytes)}, ${config.limits.tasks} tasks, cpu weight ${config.limits.cpuWeight}, ` +
     `time ${formatDuration(config.limits.timeMs)}, disk ${formatBytes(config.limits.diskBytes)}, log ${formatBytes(config.limits.logBytes)}, ` +
-    `network ${config.limits.networkAllowed ? 'when the recipe asks and its repository allows it' : 'never'} (cgroup v${cgroups.version})`);
+    `network ${config.limits.networkAllowed ? 'when the recipe asks and its repository allows it' : 'never'} (cgroup v${cgroups.version}); ` +
+    `admits builds while load per CPU ≤ ${config.admission.maxLoadPerCpu ?? 'any'}, available memory ≥ ${formatBytes(config.admission.minFreeMemory ?? 0)}, free disk ≥ ${formatBytes(config.admission.minFreeDisk ?? 0)}` +
+    (config.share.cpuWeight !== undefined || config.share.memoryBytes !== undefined
+      ? `; its builds together: cpu weight ${config.share.cpuWeight ?? 'unset'}, memory ${config.share.memoryBytes === undefined ? 'unset' : formatBytes(config.share.memoryBytes)}`
+      : ''));
   if (config.corruptArtefacts) console.warn('avalanche: SUMMIT_TEST_CORRUPT_ARTEFACTS=1: every .stone is damaged after the build (test-only)');
   return {
     runtime, artefactBaseUrl, done,
