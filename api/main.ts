@@ -4,17 +4,21 @@ import { Client, Connection } from '@temporalio/client';
 import { parseConfig, repositoryRoots, type Config } from '../core/config';
 import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
+import { TokenStore } from '../db/token-store';
+import { WebhookStore } from '../db/webhook-store';
+import { SecretBox } from '../core/security/secret-box';
 import { createApp } from './app';
 import { Auth } from './auth';
 import { loadOrCreateTokens, type TokenEntry } from './tokens';
 import { jsonLogger, type Logger } from './logger';
 import { TemporalPipeline } from './pipeline-temporal';
 import { listen } from './server';
-import { payloadKeySettings, requirePayloadKeys } from '../workers/payload-keys';
+import { hasPayloadKeys, loadPayloadKeys, payloadKeySettings, requirePayloadKeys } from '../workers/payload-keys';
 import { dataConverterFor } from '../workers/temporal';
 
 /**
- * The API entry point: configuration, database, Temporal client, tokens, listen. A table of contents; the work
+ * The API entry point: configuration, database, Temporal client, tokens (the file's imported into the token
+ * table), listen. A table of contents; the work
  * is in app.ts and its routers.
  */
 export interface RunningApi {
@@ -33,6 +37,15 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
   if (created) printTokens(tokens, path);
 
   const orm = await openDatabase({ url: config.SUMMIT_DATABASE_URL, dataDir: config.SUMMIT_DATA_DIR });
+  const tokenStore = new TokenStore(orm);
+  // The file's tokens become rows (hashed) once; a revoked one stays revoked (db/token-store.ts).
+  await tokenStore.importBootstrap(tokens).catch(async (err: unknown) => {
+    await orm.close(true);
+    throw err;
+  });
+  // Webhook secrets are sealed with a key derived from the payload keys; without keys the webhook routes say so (503).
+  const keySettings = payloadKeySettings(config);
+  const box = hasPayloadKeys(keySettings) ? new SecretBox(loadPayloadKeys(keySettings)) : undefined;
   // Lazy: the API comes up (and /health says so) while Temporal is still starting or down.
   const connection = Connection.lazy({ address: config.SUMMIT_TEMPORAL_ADDRESS });
   const dataConverter = dataConverterFor(config);
@@ -40,7 +53,8 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
   const app = createApp({
     store: new Store(orm),
     pipeline: new TemporalPipeline(client, config.SUMMIT_TEMPORAL_ADDRESS),
-    auth: new Auth(tokens),
+    auth: new Auth(tokenStore, { publicReads: config.SUMMIT_API_PUBLIC_READS }),
+    webhooks: { webhooks: new WebhookStore(orm), box },
     logger,
     repositoryRoots: repositoryRoots(config),
     codec: { codec: dataConverter?.payloadCodecs?.[0], uiOrigin: config.SUMMIT_CODEC_UI_ORIGIN },
