@@ -90,7 +90,8 @@ function printTokens(tokens: TokenEntry[], path: string): void {
   const lines = tokens.map((t) => `  ${t.role.padEnd(6)} ${t.token}`);
   process.stdout.write(
     `summit api: generated API tokens, shown only this once (kept in ${path}, mode 0600):\n${lines.join('\n')}\n` +
-      'Send them as "Authorization: Bearer <token>"; the hook token is what `summit hook install` needs.\n',
+      'Send them as "Authorization: Bearer <token>"; the hook token is what `summit hook install` needs.\n' +
+      'More tokens, with roles and expiry: `summit tokens create <name> --role viewer|contributor|builder|admin`.\n',
   );
 }
 

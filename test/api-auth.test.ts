@@ -73,6 +73,7 @@ const NEEDS: Record<string, Need> = {
   'POST /api/tasks/:id/cancel': 'admin',
   'POST /api/tokens': 'admin',
   'GET /api/tokens': 'admin',
+  'GET /api/tokens/self': 'viewer',
   'POST /api/tokens/:id/revoke': 'admin',
   'POST /codec/encode': 'admin',
   'POST /codec/decode': 'admin',
@@ -315,6 +316,13 @@ describe.each(['postgresql', 'embedded libsql'])('roles and tokens on %s', (driv
     expect(await tokens.importBootstrap([{ name: 'admin', role: 'admin', token: ADMIN_FILE_TOKEN }])).toBe(0);
     expect((await call(bases.none, 'GET', '/api/tokens', { token: ADMIN_FILE_TOKEN })).status).toBe(401);
     token.admin = second.json.token;
+  });
+
+  it('tells a token who it is (GET /api/tokens/self), whatever its role', async () => {
+    const self = await call(bases.all, 'GET', '/api/tokens/self', { token: token.contributor });
+    expect(self.status).toBe(200);
+    expect(self.json).toEqual({ id: expect.stringMatching(/^tok_/), name: 'contributor-1', role: 'contributor', repositories: ['recipes'] });
+    expect((await call(bases.all, 'GET', '/api/tokens/self', { token: HOOK_FILE_TOKEN })).json).toMatchObject({ name: 'hook', role: 'contributor', repositories: null });
   });
 
   it('a malformed Authorization header is a 401 saying the form, even on a read', async () => {

@@ -248,6 +248,7 @@ const FUZZ: Record<string, Entry> = {
         ...(chance(rand, 0.4) ? { expiresAt: pick(rand, ['2099-01-01T00:00:00Z', '2000-01-01T00:00:00Z', '2099-01-01', 'tomorrow', '', pick(rand, NUMBERS)]) } : {}),
       })),
   },
+  'GET /api/tokens/self': { path: (rand) => `/api/tokens/self${query(rand, ['x'], () => pick(rand, NUMBERS))}` },
   'GET /api/tokens': { path: (rand) => `/api/tokens${query(rand, ['limit'], () => pick(rand, NUMBERS))}` },
   // Never a real token's id: the fuzz must not revoke the tokens it sends.
   'POST /api/tokens/:id/revoke': { path: (rand) => `/api/tokens/${segment(rand, ['tok_0000000000000000', 'nothing'])}/revoke`, body: noBodyOrJunk },

@@ -32,6 +32,9 @@ function storeOr503(store: TokenStore | undefined, res: Response): store is Toke
  *                               this once (only its SHA-256 is kept)
  * GET  /api/tokens              every token, revoked and expired ones too, never a secret
  * POST /api/tokens/:id/revoke   from the next request on, in every API process; 409 for the last admin token
+ * and, for any token (every role includes viewer):
+ * GET  /api/tokens/self         who the token is: { id, name, role, repositories } (a login form checks a token
+ *                               with it)
  */
 export function tokensRouter(deps: ApiDeps): Router {
   const router = Router();
@@ -49,6 +52,10 @@ export function tokensRouter(deps: ApiDeps): Router {
     const store = deps.auth.store;
     if (!storeOr503(store, res)) return;
     res.json({ items: await store.list() });
+  });
+  router.get('/api/tokens/self', requireRole(deps.auth, 'viewer'), (req, res) => {
+    parse('query', noQuery, req.query);
+    res.json(identityOf(res.locals));
   });
   router.post('/api/tokens/:id/revoke', requireRole(deps.auth, 'admin'), async (req, res) => {
     const { id } = parse('params', idParams, req.params);
