@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
 import { createApp } from '../api/app';
-import { Auth, routeAccess } from '../api/auth';
+import express from 'express';
+import { Auth, requireRole, routeAccess } from '../api/auth';
 import type { PipelineControl, HubStatus } from '../api/pipeline';
 import { listen } from '../api/server';
 import { readIsPublic, type Access, type PublicReads, type Role } from '../core/auth/roles';
@@ -330,5 +331,22 @@ describe.each(['postgresql', 'embedded libsql'])('roles and tokens on %s', (driv
     expect(reply.status).toBe(401);
     expect(reply.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect(((await reply.json()) as { error: { message: string } }).error.message).toBe('the Authorization header must be "Bearer <token>"');
+  });
+});
+
+describe('routeAccess', () => {
+  it('reports a route that declares no access, so the table test above names it', () => {
+    const app = createApp({ store: {} as Store, pipeline: new RecordingPipeline(), auth: new Auth([]) });
+    const extra = express.Router();
+    extra.get('/api/undeclared', (_req, res) => res.json({}));
+    extra.post('/api/declared', requireRole(new Auth([]), 'builder'), (_req, res) => res.json({}));
+    app.use(extra);
+    const access = routeAccess(app);
+    expect(access.filter((r) => r.path === '/api/undeclared')).toEqual([
+      { method: 'GET', path: '/api/undeclared', access: undefined },
+      { method: 'HEAD', path: '/api/undeclared', access: undefined },
+    ]);
+    expect(access.find((r) => r.path === '/api/declared')).toEqual({ method: 'POST', path: '/api/declared', access: { kind: 'role', role: 'builder' } });
+    expect(access.find((r) => r.path === '/health')?.access).toMatchObject({ kind: 'public' });
   });
 });
