@@ -27,7 +27,8 @@ import { webhookReceiversRouter, webhookSecretsRouter } from './routes/webhooks'
  * (metrics.ts), then the edge guards (URL,
  * content type, JSON body: request-guards.ts), the method guard (405 and OPTIONS from the route table), one
  * router per domain noun, and last the 404 and the one error handler. Every route declares who may call it
- * (auth.ts: requireRole, readRoute, publicRoute); reads are public unless SUMMIT_API_PUBLIC_READS says otherwise. Serve it with server.ts's listen(), which answers what Node's parser refuses.
+ * (auth.ts: requireRole, readRoute, publicRoute); reads are public unless SUMMIT_API_PUBLIC_READS says
+ * otherwise. Serve it with server.ts's listen(), which answers what Node's parser refuses.
  */
 export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'>; webhooks?: { webhooks: WebhookStore; box?: SecretBox } }): express.Application {
   const all: ApiDeps = { ...deps, logger: deps.logger ?? silentLogger, metrics: new ApiMetrics(deps.store) };

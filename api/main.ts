@@ -17,9 +17,8 @@ import { hasPayloadKeys, loadPayloadKeys, payloadKeySettings, requirePayloadKeys
 import { dataConverterFor } from '../workers/temporal';
 
 /**
- * The API entry point: configuration, database, Temporal client, tokens (the file's imported into the token
- * table), listen. A table of contents; the work
- * is in app.ts and its routers.
+ * The API entry point: configuration, database, Temporal client, tokens (the bootstrap file's imported into the
+ * token table), listen. A table of contents; the work is in app.ts and its routers.
  */
 export interface RunningApi {
   url: string;
@@ -36,6 +35,10 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
   const { tokens, path, created } = await loadOrCreateTokens(config.SUMMIT_DATA_DIR);
   if (created) printTokens(tokens, path);
 
+  // Webhook secrets are sealed with a key derived from the payload keys; without keys the webhook routes say so (503).
+  const keySettings = payloadKeySettings(config);
+  const box = hasPayloadKeys(keySettings) ? new SecretBox(loadPayloadKeys(keySettings)) : undefined;
+
   const orm = await openDatabase({ url: config.SUMMIT_DATABASE_URL, dataDir: config.SUMMIT_DATA_DIR });
   const tokenStore = new TokenStore(orm);
   // The file's tokens become rows (hashed) once; a revoked one stays revoked (db/token-store.ts).
@@ -43,9 +46,6 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
     await orm.close(true);
     throw err;
   });
-  // Webhook secrets are sealed with a key derived from the payload keys; without keys the webhook routes say so (503).
-  const keySettings = payloadKeySettings(config);
-  const box = hasPayloadKeys(keySettings) ? new SecretBox(loadPayloadKeys(keySettings)) : undefined;
   // Lazy: the API comes up (and /health says so) while Temporal is still starting or down.
   const connection = Connection.lazy({ address: config.SUMMIT_TEMPORAL_ADDRESS });
   const dataConverter = dataConverterFor(config);
