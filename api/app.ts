@@ -1,5 +1,7 @@
 import express from 'express';
+import type { SecretBox } from '../core/security/secret-box';
 import type { Store } from '../db/store';
+import type { WebhookStore } from '../db/webhook-store';
 import type { Auth } from './auth';
 import type { ApiDeps } from './deps';
 import { errorHandler, notFoundRoute } from './errors';
@@ -17,15 +19,18 @@ import { hooksRouter } from './routes/hooks';
 import { projectsRouter } from './routes/projects';
 import { repositoriesRouter } from './routes/repositories';
 import { tasksRouter } from './routes/tasks';
+import { tokensRouter } from './routes/tokens';
+import { webhookReceiversRouter, webhookSecretsRouter } from './routes/webhooks';
 
 /**
  * The HTTP API: request id first (so even a malformed body's error carries one) and the request timer
  * (metrics.ts), then the edge guards (URL,
  * content type, JSON body: request-guards.ts), the method guard (405 and OPTIONS from the route table), one
- * router per domain noun, and last the 404 and the one error handler. Reads are public (dashboards); every POST
- * needs a token (see auth.ts). Serve it with server.ts's listen(), which answers what Node's parser refuses.
+ * router per domain noun, and last the 404 and the one error handler. Every route declares who may call it
+ * (auth.ts: requireRole, readRoute, publicRoute); reads are public unless SUMMIT_API_PUBLIC_READS says
+ * otherwise. Serve it with server.ts's listen(), which answers what Node's parser refuses.
  */
-export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'> }): express.Application {
+export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'>; webhooks?: { webhooks: WebhookStore; box?: SecretBox } }): express.Application {
   const all: ApiDeps = { ...deps, logger: deps.logger ?? silentLogger, metrics: new ApiMetrics(deps.store) };
   const app = express();
   app.disable('x-powered-by');
@@ -33,12 +38,13 @@ export function createApp(deps: { store: Store; pipeline: PipelineControl; auth:
   app.use(all.metrics.observe);
   app.use(guardUrl);
   app.use(codecRouter({ auth: deps.auth, ...deps.codec })); // before the 64 KiB JSON limit: it parses its own, larger bodies
+  app.use(webhookReceiversRouter(all)); // before the JSON parser: the signature is over the raw body
   app.use(requireJsonBody);
   // Bodies are small commands; 64 KiB is generous and keeps a stray upload from being buffered.
   app.use(express.json({ limit: '64kb' }));
   app.use(guardBody);
   app.use(methodGuard(app));
-  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, tasksRouter, buildersRouter, hooksRouter]) {
+  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, tasksRouter, buildersRouter, hooksRouter, tokensRouter, webhookSecretsRouter]) {
     app.use(router(all));
   }
   app.use(notFoundRoute);

@@ -1,4 +1,6 @@
+import type { SecretBox } from '../core/security/secret-box';
 import type { Store } from '../db/store';
+import type { WebhookStore } from '../db/webhook-store';
 import type { Auth } from './auth';
 import type { Logger } from './logger';
 import type { ApiMetrics } from './metrics';
@@ -14,6 +16,11 @@ export interface ApiDeps {
   metrics: ApiMetrics;
   /** Folders local repository paths may lie in (SUMMIT_REPOSITORY_ROOTS); none means network URLs only. */
   repositoryRoots?: readonly string[];
+  /**
+   * Webhook secrets and deliveries (routes/webhooks.ts); `box` seals the secrets with the payload keys. Absent:
+   * the webhook routes answer 503.
+   */
+  webhooks?: { webhooks: WebhookStore; box?: SecretBox };
   /** How old a task count GET /api/tasks may reuse for the same filter (services/task-list.ts); 0 counts every time. */
   taskTotalMaxAgeMs?: number;
 }

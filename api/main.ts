@@ -4,18 +4,21 @@ import { Client, Connection } from '@temporalio/client';
 import { parseConfig, repositoryRoots, type Config } from '../core/config';
 import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
+import { TokenStore } from '../db/token-store';
+import { WebhookStore } from '../db/webhook-store';
+import { SecretBox } from '../core/security/secret-box';
 import { createApp } from './app';
 import { Auth } from './auth';
 import { loadOrCreateTokens, type TokenEntry } from './tokens';
 import { jsonLogger, type Logger } from './logger';
 import { TemporalPipeline } from './pipeline-temporal';
 import { listen } from './server';
-import { payloadKeySettings, requirePayloadKeys } from '../workers/payload-keys';
+import { hasPayloadKeys, loadPayloadKeys, payloadKeySettings, requirePayloadKeys } from '../workers/payload-keys';
 import { dataConverterFor } from '../workers/temporal';
 
 /**
- * The API entry point: configuration, database, Temporal client, tokens, listen. A table of contents; the work
- * is in app.ts and its routers.
+ * The API entry point: configuration, database, Temporal client, tokens (the bootstrap file's imported into the
+ * token table), listen. A table of contents; the work is in app.ts and its routers.
  */
 export interface RunningApi {
   url: string;
@@ -32,7 +35,17 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
   const { tokens, path, created } = await loadOrCreateTokens(config.SUMMIT_DATA_DIR);
   if (created) printTokens(tokens, path);
 
+  // Webhook secrets are sealed with a key derived from the payload keys; without keys the webhook routes say so (503).
+  const keySettings = payloadKeySettings(config);
+  const box = hasPayloadKeys(keySettings) ? new SecretBox(loadPayloadKeys(keySettings)) : undefined;
+
   const orm = await openDatabase({ url: config.SUMMIT_DATABASE_URL, dataDir: config.SUMMIT_DATA_DIR });
+  const tokenStore = new TokenStore(orm);
+  // The file's tokens become rows (hashed) once; a revoked one stays revoked (db/token-store.ts).
+  await tokenStore.importBootstrap(tokens).catch(async (err: unknown) => {
+    await orm.close(true);
+    throw err;
+  });
   // Lazy: the API comes up (and /health says so) while Temporal is still starting or down.
   const connection = Connection.lazy({ address: config.SUMMIT_TEMPORAL_ADDRESS });
   const dataConverter = dataConverterFor(config);
@@ -40,7 +53,8 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
   const app = createApp({
     store: new Store(orm),
     pipeline: new TemporalPipeline(client, config.SUMMIT_TEMPORAL_ADDRESS),
-    auth: new Auth(tokens),
+    auth: new Auth(tokenStore, { publicReads: config.SUMMIT_API_PUBLIC_READS }),
+    webhooks: { webhooks: new WebhookStore(orm), box },
     logger,
     repositoryRoots: repositoryRoots(config),
     codec: { codec: dataConverter?.payloadCodecs?.[0], uiOrigin: config.SUMMIT_CODEC_UI_ORIGIN },
@@ -76,7 +90,8 @@ function printTokens(tokens: TokenEntry[], path: string): void {
   const lines = tokens.map((t) => `  ${t.role.padEnd(6)} ${t.token}`);
   process.stdout.write(
     `summit api: generated API tokens, shown only this once (kept in ${path}, mode 0600):\n${lines.join('\n')}\n` +
-      'Send them as "Authorization: Bearer <token>"; the hook token is what `summit hook install` needs.\n',
+      'Send them as "Authorization: Bearer <token>"; the hook token is what `summit hook install` needs.\n' +
+      'More tokens, with roles and expiry: `summit tokens create <name> --role viewer|contributor|builder|admin`.\n',
   );
 }
 

@@ -3,18 +3,22 @@ import { chmod, link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promi
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
+import { generateToken } from '../core/auth/token-secret';
+
 /**
- * Bearer tokens kept in `<SUMMIT_DATA_DIR>/tokens.json` (mode 0600). No token has a default: the first start
- * generates an admin and a hook token and the entry point prints them once. Roles nest: admin can do whatever
- * hook can (the hook may only report pushes and ask for refreshes).
+ * The bootstrap tokens, kept in `<SUMMIT_DATA_DIR>/tokens.json` (mode 0600). No token has a default: the first
+ * start generates an admin and a hook token and the entry point prints them once. The API imports them hashed
+ * into its token table at every start (db/token-store.ts), where they can be revoked like any other; further
+ * tokens are made through the API (`summit tokens create`), never written here. `hook` is a contributor for
+ * every repository (core/auth/roles.ts).
  */
-export const ROLES = ['hook', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export const FILE_ROLES = ['hook', 'admin'] as const;
+export type FileRole = (typeof FILE_ROLES)[number];
 
 export interface TokenEntry {
   /** Shown in task events as who asked (TaskCommand.by). */
   name: string;
-  role: Role;
+  role: FileRole;
   token: string;
 }
 
@@ -23,14 +27,9 @@ export const TOKENS_FILE = 'tokens.json';
 const tokensFileSchema = z.object({
   version: z.literal(1),
   tokens: z
-    .array(z.object({ name: z.string().min(1), role: z.enum(ROLES), token: z.string().min(32, 'tokens are at least 32 characters') }))
+    .array(z.object({ name: z.string().min(1), role: z.enum(FILE_ROLES), token: z.string().min(32, 'tokens are at least 32 characters') }))
     .min(1),
 });
-
-/** 32 random bytes; the prefix names the role so a leaked token is recognisable (and secret scanners find it). */
-function generateToken(role: Role): string {
-  return `summit_${role}_${randomBytes(32).toString('base64url')}`;
-}
 
 export class TokensFileError extends Error {
   override readonly name = 'TokensFileError';

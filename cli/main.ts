@@ -20,6 +20,12 @@ export const COMMANDS: Record<string, { usage: string; load: () => Promise<Comma
     usage: 'hook install <repo> --repository <id> [--url <api url>] [--token <hook token>] [--ref <branch>] [--data-dir <dir>] [--force]',
     load: async () => (await import('./hook')).install,
   },
+  'tokens create': {
+    usage: 'tokens create <name> --role viewer|contributor|builder|admin [--repositories a,b] [--expires 30d|<ISO date>] [--json]',
+    load: async () => (await import('./tokens')).create,
+  },
+  'tokens list': { usage: 'tokens list [--json]', load: async () => (await import('./tokens')).list },
+  'tokens revoke': { usage: 'tokens revoke <token id> [--json]', load: async () => (await import('./tokens')).revoke },
   graph: { usage: 'graph <recipes-dir> [--json]', load: async () => (await import('./graph')).graph },
   simulate: {
     usage: 'simulate <recipes-dir> --builders N [--policy critical-path|aeryn|first-idle] [--durations file.json] [--json]',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_NAME_LENGTH, SAFE_NAME_CHARACTERS, SAFE_NAME_PATTERN } from './contracts/names';
 import { ISA_LEVELS } from './contracts/queues';
+import { PUBLIC_READS } from './auth/roles';
 
 /**
  * All settings come from environment variables, validated here by one schema, parsed once at start-up by each
@@ -59,6 +60,11 @@ export const configSchema = z.object({
   // API and summit
   SUMMIT_API_PORT: port.default(3000),
   SUMMIT_API_HOST: z.string().default('127.0.0.1'),
+  /**
+   * What the API shows without a token (core/auth/roles.ts): `all` (every read), `summary` (lists and states; a
+   * task's log needs a viewer token), `none` (only /health; every other read needs a viewer token).
+   */
+  SUMMIT_API_PUBLIC_READS: z.enum(PUBLIC_READS).default('all'),
   /** postgres://… for production; unset means the embedded database (a SQLite file in the data folder). */
   SUMMIT_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
   /** How often the fallback Schedule polls every registered repository. */

@@ -173,4 +173,61 @@ export const Builder = defineEntity({
   }),
 });
 
-export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder];
+/**
+ * API tokens (db/token-store.ts): only the SHA-256 of each secret is kept, so a copy of the database gives no
+ * working token. Revoked tokens stay, with when and by whom, for the audit trail; nothing is ever deleted.
+ */
+export const ApiToken = defineEntity({
+  name: 'ApiToken',
+  tableName: 'api_tokens',
+  properties: (p) => ({
+    id: p.string().primary(),
+    /** Shown in task events as who asked; not unique (a rotated token may keep its name). */
+    name: p.string(),
+    /** viewer, contributor, builder or admin (core/auth/roles.ts). */
+    role: p.string(),
+    /** Repositories a contributor's rights cover; null: every repository. */
+    repositories: p.json<string[]>().nullable(),
+    /** Hex SHA-256 of the secret: what each request is looked up by. */
+    hash: p.string().unique(),
+    /** `api` (created through POST /api/tokens) or `bootstrap` (imported from <data>/tokens.json). */
+    origin: p.string().default('api'),
+    createdBy: p.string().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    expiresAt: p.datetime().nullable(),
+    revokedAt: p.datetime().nullable(),
+    revokedBy: p.string().nullable(),
+  }),
+});
+
+/**
+ * A repository's webhook secret (api/routes/webhooks.ts), sealed with a key derived from the payload keys
+ * (core/security/secret-box.ts): verifying a signature needs the secret itself, and the database alone does not
+ * reveal it.
+ */
+export const WebhookSecret = defineEntity({
+  name: 'WebhookSecret',
+  tableName: 'webhook_secrets',
+  properties: (p) => ({
+    repository: p.string().primary(),
+    sealed: p.text(),
+    createdBy: p.string().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  }),
+});
+
+/**
+ * Webhook deliveries already taken, by the forge's delivery id and by the digest of the signed body, so that a
+ * captured delivery sent again is refused whatever delivery id it carries. Rows older than 30 days are pruned.
+ */
+export const WebhookDelivery = defineEntity({
+  name: 'WebhookDelivery',
+  tableName: 'webhook_deliveries',
+  properties: (p) => ({
+    /** `<provider>:delivery:<id>` or `<provider>:body:<sha256>`. */
+    key: p.string().primary(),
+    at: p.datetime().index().onCreate(() => new Date()),
+  }),
+});
+
+export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery];

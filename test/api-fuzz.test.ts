@@ -16,6 +16,10 @@ import { AesGcmPayloadCodec, generatePayloadKey, parsePayloadKeys } from '../cor
 import { prng, randInt } from '../core/prng';
 import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
+import { TokenStore } from '../db/token-store';
+import { WebhookStore } from '../db/webhook-store';
+import { SecretBox } from '../core/security/secret-box';
+import { signBody } from '../core/auth/webhook';
 import { startSummit, type RunningRole } from '../workers/summit';
 import { recipeYaml, TestRepo } from './helpers/git-repo';
 import { createTestDatabase, type TestDatabase } from './support/postgres';
@@ -36,6 +40,7 @@ const CONCURRENCY = 16;
 
 const ADMIN = `summit_admin_${'a'.repeat(43)}`;
 const HOOK = `summit_hook_${'h'.repeat(43)}`;
+const FUZZ_WEBHOOK_SECRET = 'a fuzz secret of enough length';
 const BASE = { project: 'serpent', repository: 'recipes', version: '1.0', release: 1, isa: 'x86_64', index: 'main', commit: 'c0ffee', recipePath: 'x' };
 const taskId = (source: string) => `build/serpent/recipes/${source}-1.0-1/x86_64`;
 const SEEDED = ['broken', 'done', 'n1', 'n2', 'far'];
@@ -187,6 +192,15 @@ const tasksQuery = (rand: Rand, known: Known) =>
   });
 const noBodyOrJunk = (rand: Rand): Body => sometimesEmpty(rand, () => body(rand, () => ({})));
 
+/** A push delivery (GitHub and Forgejo share the fields summit reads), valid, mutated or hostile like any body. */
+const webhookBody = (rand: Rand): Body =>
+  body(rand, () => ({
+    ref: pick(rand, ['refs/heads/main', 'refs/heads/wip', '', 'a b']),
+    after: pick(rand, ['0123456789abcdef0123456789abcdef01234567', '0'.repeat(40), 'xyz']),
+    // example.invalid/r.git is the URL the fuzz registers repositories under (POST /api/repositories).
+    repository: pick(rand, [{ clone_url: 'https://example.invalid/r.git' }, { clone_url: 'https://git.example.org/serpent/recipes.git' }, { ssh_url: 'git@h:a/b.git' }, {}, 'x', null]),
+  }));
+
 const FUZZ: Record<string, Entry> = {
   'GET /health': { path: (rand) => `/health${query(rand, ['verbose'], () => pick(rand, NUMBERS))}` },
   'GET /metrics': { path: (rand) => `/metrics${query(rand, ['name[]', 'format'], () => pick(rand, NUMBERS))}` },
@@ -224,6 +238,27 @@ const FUZZ: Record<string, Entry> = {
   },
   'POST /api/tasks/:id/retry': { path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/retry`, body: noBodyOrJunk },
   'POST /api/tasks/:id/cancel': { path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/cancel`, body: noBodyOrJunk },
+  'POST /api/tokens': {
+    path: () => '/api/tokens',
+    body: (rand, k) =>
+      body(rand, () => ({
+        name: pick(rand, ['ci', 'fz-token', 'a b', '', 'x'.repeat(200)]),
+        role: pick(rand, ['viewer', 'contributor', 'builder', 'admin', 'hook', 'root', '']),
+        ...(chance(rand, 0.4) ? { repositories: pick(rand, [k.repositories, [], ['a/b'], 'recipes', [1]]) } : {}),
+        ...(chance(rand, 0.4) ? { expiresAt: pick(rand, ['2099-01-01T00:00:00Z', '2000-01-01T00:00:00Z', '2099-01-01', 'tomorrow', '', pick(rand, NUMBERS)]) } : {}),
+      })),
+  },
+  'GET /api/tokens/self': { path: (rand) => `/api/tokens/self${query(rand, ['x'], () => pick(rand, NUMBERS))}` },
+  'GET /api/tokens': { path: (rand) => `/api/tokens${query(rand, ['limit'], () => pick(rand, NUMBERS))}` },
+  // Never a real token's id: the fuzz must not revoke the tokens it sends.
+  'POST /api/tokens/:id/revoke': { path: (rand) => `/api/tokens/${segment(rand, ['tok_0000000000000000', 'nothing'])}/revoke`, body: noBodyOrJunk },
+  'POST /api/repositories/:id/webhook': {
+    path: (rand, k) => `/api/repositories/${segment(rand, [...k.repositories, 'fz1', 'fz2', 'fz3', 'nothing'])}/webhook`,
+    body: (rand) => sometimesEmpty(rand, () => body(rand, () => ({ secret: pick(rand, [FUZZ_WEBHOOK_SECRET, 'short', '', 'x'.repeat(300), 'tab\there']) }))),
+  },
+  'DELETE /api/repositories/:id/webhook': { path: (rand, k) => `/api/repositories/${segment(rand, [...k.repositories, 'nothing'])}/webhook`, body: noBodyOrJunk },
+  'POST /api/webhooks/github': { path: () => '/api/webhooks/github', body: (rand) => webhookBody(rand) },
+  'POST /api/webhooks/forgejo': { path: () => '/api/webhooks/forgejo', body: (rand) => webhookBody(rand) },
   'POST /codec/encode': { path: () => '/codec/encode', body: (rand) => body(rand, () => codecPayloads(rand)) },
   'POST /codec/decode': { path: () => '/codec/decode', body: (rand) => body(rand, () => codecPayloads(rand)) },
 };
@@ -254,6 +289,14 @@ function plan(rand: Rand, routes: Array<{ method: string; path: string }>, known
   if (chance(rand, 0.05)) headers['x-request-id'] = pick(rand, ['ok-1', 'x'.repeat(500), 'a b', '\u00ff', '../../x']);
   if (chance(rand, 0.01)) headers['x-padding'] = 'p'.repeat(20_000);
   const sent = entry.body ? entry.body(rand, known) : chance(rand, 0.1) ? body(rand, () => ({})) : undefined;
+  if (route.path.startsWith('/api/webhooks/') && chance(rand, 0.8)) {
+    // Signed with the secret the fuzz sets on repositories half the time, so that some deliveries get past the check.
+    const signature = chance(rand, 0.5) && sent?.text !== undefined ? signBody(sent.text, FUZZ_WEBHOOK_SECRET) : pick(rand, ['', 'zz', '0'.repeat(64), 'sha256=', '\u00ff']);
+    const name = pick(rand, ['x-hub-signature-256', 'x-forgejo-signature', 'x-gitea-signature']);
+    headers[name] = name === 'x-hub-signature-256' && chance(rand, 0.8) ? `sha256=${signature}` : signature;
+    headers[pick(rand, ['x-github-delivery', 'x-forgejo-delivery'])] = pick(rand, [`d-${randInt(rand, 1e9)}`, 'd-1', 'a b', 'x'.repeat(300), '']);
+    if (chance(rand, 0.5)) headers[pick(rand, ['x-github-event', 'x-gitea-event'])] = pick(rand, ['push', 'ping', 'issues', '']);
+  }
   return { method, path, headers, body: sent };
 }
 
@@ -353,9 +396,13 @@ beforeAll(async () => {
   summit = await startSummit(config);
   connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: temporal.namespace });
-  const auth = new Auth([{ name: 'admin', role: 'admin', token: ADMIN }, { name: 'hook', role: 'hook', token: HOOK }]);
+  // Tokens in the database, as the API keeps them; the fuzz's admin and hook tokens are the bootstrap file's.
+  const tokens = new TokenStore(orm);
+  await tokens.importBootstrap([{ name: 'admin', role: 'admin', token: ADMIN }, { name: 'hook', role: 'hook', token: HOOK }]);
+  const auth = new Auth(tokens);
   const codec = new AesGcmPayloadCodec(parsePayloadKeys(generatePayloadKey('fuzz'), 'the fuzz test key'));
-  app = createApp({ store, pipeline: new TemporalPipeline(client, temporal.address), auth, codec: { codec } });
+  const webhooks = { webhooks: new WebhookStore(orm), box: new SecretBox(parsePayloadKeys(generatePayloadKey('fuzz'), 'the fuzz test key')) };
+  app = createApp({ store, pipeline: new TemporalPipeline(client, temporal.address), auth, codec: { codec }, webhooks });
   server = await listen(app, 0, '127.0.0.1');
   port = (server.address() as AddressInfo).port;
   // Counted for the summary: requests Node's parser refused before express (answered by server.ts).

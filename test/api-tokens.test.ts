@@ -40,13 +40,13 @@ describe('API tokens in the data folder', () => {
     await expect(loadOrCreateTokens(dir)).rejects.toThrow(`chmod 600 ${path}`);
   });
 
-  it('identifies tokens by role, and nobody for an unknown or truncated one', async () => {
+  it('identifies tokens by role (hook: a contributor of every repository), and nobody for an unknown or truncated one', async () => {
     const { tokens } = await loadOrCreateTokens(dir);
     const auth = new Auth(tokens);
-    expect(auth.identify(tokens[0].token)).toEqual({ name: 'admin', role: 'admin' });
-    expect(auth.identify(tokens[1].token)).toEqual({ name: 'hook', role: 'hook' });
-    expect(auth.identify(tokens[0].token.slice(0, -1))).toBeUndefined();
-    expect(auth.identify('')).toBeUndefined();
+    expect(await auth.identify(tokens[0].token)).toEqual({ name: 'admin', role: 'admin', repositories: null });
+    expect(await auth.identify(tokens[1].token)).toEqual({ name: 'hook', role: 'contributor', repositories: null });
+    expect(await auth.identify(tokens[0].token.slice(0, -1))).toBeUndefined();
+    expect(await auth.identify('')).toBeUndefined();
   });
 });
 

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { underPressure } from '../../core/builder/health';
+import { readRoute } from '../auth';
 import type { ApiDeps } from '../deps';
 import { parse } from '../validate';
 import { noQuery } from './schemas';
@@ -10,7 +11,7 @@ import { noQuery } from './schemas';
  */
 export function buildersRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.get('/api/builders', async (req, res) => {
+  router.get('/api/builders', readRoute(deps.auth), async (req, res) => {
     parse('query', noQuery, req.query);
     res.json({ items: (await deps.store.listBuilders()).map((b) => ({ ...b, admitting: !underPressure(b) })) });
   });

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { publicRoute } from '../auth';
 import type { ApiDeps } from '../deps';
 import { checkHealth } from '../services/health';
 import { parse } from '../validate';
@@ -10,7 +11,7 @@ import { noQuery } from './schemas';
  */
 export function healthRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.get('/health', async (req, res) => {
+  router.get('/health', publicRoute('probes: whether the database and the hub answer'), async (req, res) => {
     parse('query', noQuery, req.query);
     const health = await checkHealth(deps.store, deps.pipeline);
     res.status(health.status === 'down' ? 503 : 200).json(health);

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { requireRole } from '../auth';
+import { readRoute, requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { requestRefresh } from '../services/refresh';
 import { listRepositories, registerRepository, removeRepository, repositoryDetail } from '../services/repositories';
@@ -19,19 +19,19 @@ const newRepository = z.strictObject({
 });
 
 /**
- * GET  /api/repositories              public
- * GET  /api/repositories/:id          public: the record and its invalid recipes with the reasons
+ * GET  /api/repositories              read
+ * GET  /api/repositories/:id          read: the record and its invalid recipes with the reasons
  * POST /api/repositories              admin: register one (201; 409 if the id is taken)
- * POST /api/repositories/:id/refresh  hook: ask the hub to read it again (202)
+ * POST /api/repositories/:id/refresh  contributor of that repository: ask the hub to read it again (202)
  * DELETE /api/repositories/:id        admin: forget it (204; 404 unknown; 409 while it has open tasks)
  */
 export function repositoriesRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.get('/api/repositories', async (req, res) => {
+  router.get('/api/repositories', readRoute(deps.auth), async (req, res) => {
     parse('query', noQuery, req.query);
     res.json({ items: await listRepositories(deps) });
   });
-  router.get('/api/repositories/:id', async (req, res) => {
+  router.get('/api/repositories/:id', readRoute(deps.auth), async (req, res) => {
     const { id } = parse('params', idParams, req.params);
     parse('query', noQuery, req.query);
     res.json(await repositoryDetail(deps, id));
@@ -47,7 +47,7 @@ export function repositoriesRouter(deps: ApiDeps): Router {
     await removeRepository(deps, id);
     res.status(204).end();
   });
-  router.post('/api/repositories/:id/refresh', requireRole(deps.auth, 'hook'), async (req, res) => {
+  router.post('/api/repositories/:id/refresh', requireRole(deps.auth, 'contributor', { repository: 'params.id' }), async (req, res) => {
     const { id } = parse('params', idParams, req.params);
     parse('body', noBody, req.body);
     res.status(202).json(await requestRefresh(deps, id));

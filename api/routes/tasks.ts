@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { TASK_STATUSES } from '../../core/task/state';
-import { identityOf, requireRole } from '../auth';
+import { identityOf, readRoute, requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { openTaskLog } from '../services/task-log';
 import { TaskList } from '../services/task-list';
@@ -61,18 +61,18 @@ const logQuery = z.strictObject({ tail: queryInt(1, 100_000).optional() });
  * <isa>): it travels URL-encoded as ONE path segment, `/api/tasks/${encodeURIComponent(id)}`. One scheme only,
  * so /log, /retry and /cancel can never be mistaken for part of an id.
  *
- * GET  /api/tasks             public: ?status=a,b&repository=&source=&limit=(1-200, 50)&cursor=&offset=&total=exact|recent
+ * GET  /api/tasks             read: ?status=a,b&repository=&source=&limit=(1-200, 50)&cursor=&offset=&total=exact|recent
  *                             newest first; `nextCursor` (null on the last page) is the next page's `cursor`;
  *                             `total` with `totalExact` (counted for this response) and `totalAt` (when counted)
- * GET  /api/tasks/:id         public: the task and its events
- * GET  /api/tasks/:id/log     public: text/plain, the whole log or ?tail=N lines
+ * GET  /api/tasks/:id         read: the task and its events
+ * GET  /api/tasks/:id/log     read (detail: a viewer's unless SUMMIT_API_PUBLIC_READS=all): text/plain, the whole log or ?tail=N lines
  * POST /api/tasks/:id/retry   admin
  * POST /api/tasks/:id/cancel  admin
  */
 export function tasksRouter(deps: ApiDeps): Router {
   const router = Router();
   const list = new TaskList(deps.store, deps.taskTotalMaxAgeMs);
-  router.get('/api/tasks', async (req, res) => {
+  router.get('/api/tasks', readRoute(deps.auth), async (req, res) => {
     const { cursor: after, total, ...query } = parse('query', listQuery, req.query);
     const page = await list.page({ ...query, after }, total);
     const nextCursor = page.next ? encodeTaskCursor(page.next) : null;
@@ -80,11 +80,11 @@ export function tasksRouter(deps: ApiDeps): Router {
     const rest = JSON.stringify({ total: page.total, totalExact: page.totalExact, totalAt: page.totalAt, limit: query.limit, offset: query.offset, nextCursor });
     res.type('application/json').send(`{"items":${page.itemsJson},${rest.slice(1)}`);
   });
-  router.get('/api/tasks/:id', async (req, res) => {
+  router.get('/api/tasks/:id', readRoute(deps.auth), async (req, res) => {
     const { id } = parse('params', idParams, req.params);
     res.json(await taskDetail(deps.store, id));
   });
-  router.get('/api/tasks/:id/log', async (req, res) => {
+  router.get('/api/tasks/:id/log', readRoute(deps.auth, 'detail'), async (req, res) => {
     const { id } = parse('params', idParams, req.params);
     const { tail } = parse('query', logQuery, req.query);
     const log = await openTaskLog(deps.store, id, tail);
