@@ -1,14 +1,19 @@
 import { Router } from 'express';
 import type { ApiDeps } from '../deps';
+import { builderAdminFields } from '../services/admin';
 import { parse } from '../validate';
 import { noQuery } from './schemas';
 
-/** GET /api/builders: every builder as last reported by its heartbeat (lastSeen tells a live one from a gone one). */
+/**
+ * GET /api/builders: every builder as last reported by its heartbeat (lastSeen tells a live one from a gone one),
+ * with `drained` (who, when, why; null when it takes work).
+ */
 export function buildersRouter(deps: ApiDeps): Router {
   const router = Router();
   router.get('/api/builders', async (req, res) => {
     parse('query', noQuery, req.query);
-    res.json({ items: await deps.store.listBuilders() });
+    const [items, admin] = await Promise.all([deps.store.listBuilders(), builderAdminFields(deps.store)]);
+    res.json({ items: items.map((b) => ({ ...b, ...admin(b.id) })) });
   });
   return router;
 }
