@@ -1,4 +1,4 @@
-import type { EntityManager, InferEntity } from '@mikro-orm/core';
+import { UniqueConstraintViolationException, type EntityManager, type InferEntity } from '@mikro-orm/core';
 import type { AdminState } from '../core/planning/admin';
 import { AdminEvent, AdminHold, Builder, RepositoryProtection, Task, TaskApproval, TaskEvent } from './entities';
 import { ConflictError, NotFoundError, type Store } from './store';
@@ -40,14 +40,16 @@ export class AdminStore {
   async hold(subject: HoldSubject, by: string, reason: string | null, action: string): Promise<{ changed: boolean; hold: HoldView }> {
     await this.mustExist(subject);
     const key = subjectKey(subject);
-    return this.em().transactional(async (em) => {
-      const existing = await em.findOne(AdminHold, { subject: key });
-      if (existing) return { changed: false, hold: view(existing) };
-      const now = new Date();
-      em.create(AdminHold, { subject: key, by, reason, at: now });
-      em.create(AdminEvent, { subject: key, action, by, reason, at: now });
-      return { changed: true, hold: { by, reason, at: now } };
-    });
+    return raced(
+      () => this.em().transactional(async (em) => {
+        const existing = await em.findOne(AdminHold, { subject: key });
+        if (existing) return { changed: false, hold: view(existing) };
+        const now = new Date();
+        em.create(AdminHold, { subject: key, by, reason, at: now });
+        em.create(AdminEvent, { subject: key, action, by, reason, at: now });
+        return { changed: true, hold: { by, reason, at: now } };
+      }),
+    );
   }
 
   /** Lifts a hold; false (and no event) when there was none. */
@@ -76,11 +78,13 @@ export class AdminStore {
   async protect(repository: string, packages: readonly string[], by: string, reason: string | null): Promise<void> {
     await this.store.getRepository(repository);
     const key = subjectKey({ kind: 'repository', id: repository });
-    await this.em().transactional(async (em) => {
-      await em.nativeDelete(RepositoryProtection, { repository });
-      if (packages.length > 0) em.create(RepositoryProtection, { repository, packages: [...packages], by, at: new Date() });
-      em.create(AdminEvent, { subject: key, action: packages.length > 0 ? `protect ${packages.join(' ')}` : 'unprotect', by, reason, at: new Date() });
-    });
+    await raced(() =>
+      this.em().transactional(async (em) => {
+        await em.nativeDelete(RepositoryProtection, { repository });
+        if (packages.length > 0) em.create(RepositoryProtection, { repository, packages: [...packages], by, at: new Date() });
+        em.create(AdminEvent, { subject: key, action: packages.length > 0 ? `protect ${packages.join(' ')}` : 'unprotect', by, reason, at: new Date() });
+      }),
+    );
   }
 
   async protection(repository: string): Promise<string[]> {
@@ -107,7 +111,7 @@ export class AdminStore {
 
   /** Approves a task that builds protected packages, with an event on the task; approving twice changes nothing. */
   async approve(taskId: string, by: string, reason: string | null): Promise<{ taskId: string; status: string; approved: { by: string; at: Date }; changed: boolean }> {
-    return this.em().transactional(async (em) => {
+    return raced(() => this.em().transactional(async (em) => {
       const task = await em.findOne(Task, { id: taskId }, { fields: ['id', 'status'] });
       if (!task) throw new NotFoundError('task', taskId);
       const existing = await em.findOne(TaskApproval, { task: taskId });
@@ -117,7 +121,7 @@ export class AdminStore {
       em.create(TaskApproval, { task: taskId, by, reason, at: now });
       await em.insert(TaskEvent, { task: taskId, from: task.status, to: task.status, reason: `approved by ${by}${reason ? `: ${reason}` : ''}`, at: now });
       return { taskId, status: task.status, approved: { by, at: now }, changed: true };
-    });
+    }));
   }
 
   async approval(taskId: string): Promise<{ by: string; at: Date } | null> {
@@ -168,6 +172,20 @@ export class AdminStore {
   private async mustExist(subject: HoldSubject): Promise<void> {
     if (subject.kind === 'repository') await this.store.getRepository(subject.id);
     if (subject.kind === 'builder' && !(await this.em().findOne(Builder, { id: subject.id }, { fields: ['id'] }))) throw new NotFoundError('builder', subject.id);
+  }
+}
+
+/**
+ * Two admins acting on one subject at once: both read "none", the second insert hits the primary key. Running the
+ * transaction again reads what the first wrote (so the second answers `changed: false`), rather than a 500.
+ */
+async function raced<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof UniqueConstraintViolationException) || i >= attempts) throw err;
+    }
   }
 }
 
