@@ -155,9 +155,13 @@ export class AdminStore {
     return new Map(rows.map((r) => [r.id, Number(r.priority)]));
   }
 
-  /** The reasons of `new` tasks that carry one (planning compares its held reasons against them). */
-  async newTaskReasons(): Promise<Map<string, string | null>> {
-    const rows = await this.em().find(Task, { status: 'new', reason: { $ne: null } }, { fields: ['id', 'reason'] });
+  /**
+   * The `new` tasks whose reason planning wrote (it starts with `prefix`): what it may have to clear or leave as
+   * is. A held task with any other reason is not among them and gets its held reason written once. The prefix has
+   * no LIKE wildcard (`held: `), so it needs no escape (whose syntax SQLite and PostgreSQL do not share).
+   */
+  async heldReasons(prefix: string): Promise<Map<string, string | null>> {
+    const rows = await this.em().find(Task, { status: 'new', reason: { $like: `${prefix}%` } }, { fields: ['id', 'reason'] });
     return new Map(rows.map((r) => [r.id, r.reason ?? null]));
   }
 

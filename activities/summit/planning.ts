@@ -4,7 +4,7 @@ import type { IsaLevel } from '../../core/contracts/queues';
 import type { PlanInput, PlanResult } from '../../core/contracts/summit';
 import { BuilderState, OpenTask, OpenTaskStatus, pickBuilder, planDispatch } from '../../core/graph/dispatch';
 import type { RecipePackage } from '../../core/graph/recipe';
-import { adminSummary, dispatchableBuilders, heldTasks, reasonUpdates } from '../../core/planning/admin';
+import { adminSummary, dispatchableBuilders, HELD_PREFIX, heldTasks, reasonUpdates } from '../../core/planning/admin';
 import { buildRootPackages } from '../../core/planning/build-dependencies';
 import { adminStoreOf } from '../../db/admin-store';
 import type { RecipeRow, SchedulingTaskRow, Store } from '../../db/store';
@@ -106,7 +106,7 @@ async function adminDecisions(store: Store, recipes: ReadonlyMap<string, RecipeR
   const adminStore = adminStoreOf(store);
   const state = await adminStore.adminState((repositories) => open.filter((t) => t.status === 'new' && repositories.has(t.repository)).map((t) => t.id));
   const held = heldTasks(open.map((t) => ({ id: t.id, repository: t.repository, source: t.source, status: t.status, packages: packagesOf(recipes, t).map((p) => p.name) })), state);
-  await adminStore.setReasons(reasonUpdates(held, await adminStore.newTaskReasons()));
+  await adminStore.setReasons(reasonUpdates(held, await adminStore.heldReasons(HELD_PREFIX)));
   return { builders: dispatchableBuilders(live, state), held: [...held.keys()], priority: await adminStore.priorities(), summary: adminSummary(state, held.size) };
 }
 

@@ -97,7 +97,7 @@ export function dispatchableBuilders<B extends { id: string }>(live: readonly B[
 /**
  * The writes that bring held tasks' reasons up to date: set where a task is held and its reason says otherwise,
  * cleared (null) where a task is no longer held but still carries a reason planning wrote. `current` holds the
- * reasons of the `new` tasks that have one.
+ * reasons of (at least) the `new` tasks whose reason starts with HELD_PREFIX.
  */
 export function reasonUpdates(held: ReadonlyMap<string, string>, current: ReadonlyMap<string, string | null>): Array<{ id: string; reason: string | null }> {
   const out: Array<{ id: string; reason: string | null }> = [];
