@@ -59,6 +59,13 @@ const ERROR_SCHEMA = {
 
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
 
+/** The noun a path is about: `/api/tasks/:id/log` → `tasks`, `/codec/decode` → `codec`, `/health` → `health`. */
+function tagOf(path: string): string {
+  const parts = path.split('/').filter(Boolean);
+  const noun = (parts[0] === 'api' ? parts[1] : parts[0]) ?? 'api';
+  return noun === 'openapi.json' ? 'docs' : noun;
+}
+
 /** `/api/tasks/:id/log` → `/api/tasks/{id}/log`. */
 export function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
@@ -67,7 +74,9 @@ export function openApiPath(path: string): string {
 /** The OpenAPI 3.1 document of `docs`. */
 export function openApiDocument(docs: RouteDocs, info: { title: string; version: string }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const [key, doc] of Object.entries(docs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  // By path, then method: the docs page groups a noun's routes under its tag, in this order.
+  const byPath = (k: string) => `${k.split(' ')[1]} ${k.split(' ')[0]}`;
+  for (const [key, doc] of Object.entries(docs).sort(([a], [b]) => (byPath(a) < byPath(b) ? -1 : byPath(a) > byPath(b) ? 1 : 0))) {
     const [method, path] = key.split(' ');
     const pathParams = [...path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
     const declared = new Map(fieldsOf(doc.params).map((f) => [f.name, f.schema]));
@@ -88,6 +97,7 @@ export function openApiDocument(docs: RouteDocs, info: { title: string; version:
     };
     const operation: Record<string, unknown> = {
       summary: doc.summary,
+      tags: [tagOf(path)],
       operationId: `${method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(doc.body

@@ -3,7 +3,10 @@
  * a description, every description is of a route that exists, every documented example passes the schema the
  * route validates with, and the document and the docs page are served (assets from node_modules, no CDN).
  */
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
 import type { Server } from 'node:http';
 import { createApp } from '../api/app';
 import { Auth } from '../api/auth';
@@ -88,5 +91,33 @@ describe('served', () => {
     }
     expect(await (await fetch(`${base}/api/docs/init.js`)).text()).toContain('/api/openapi.json');
     expect((await fetch(`${base}/api/docs/package.json`)).status).toBe(422);
+  });
+
+  test('the docs page renders every route in headless Chromium with no CSP violation or script error', async () => {
+    const browser = await chromium.launch({ executablePath: process.env.SUMMIT_CHROMIUM ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+      });
+      page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+      // Any request leaving the API (a CDN) is refused and reported.
+      await page.route((url) => !url.href.startsWith(base), (route) => {
+        problems.push(`request outside the API: ${route.request().url()}`);
+        return route.abort();
+      });
+      await page.goto(`${base}/api/docs`);
+      await page.locator('.opblock').nth(Object.keys(ROUTE_DOCS).length - 1).waitFor({ timeout: 30_000 });
+      expect(await page.locator('.opblock').count()).toBe(Object.keys(ROUTE_DOCS).length);
+      await page.locator('#operations-tasks-postApiTasksIdPriority').click();
+      await page.getByText('security fix').first().waitFor();
+      const dir = resolve(__dirname, '..', 'test-output', 'openapi');
+      mkdirSync(dir, { recursive: true });
+      await page.screenshot({ path: join(dir, 'docs.png'), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });
