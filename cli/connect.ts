@@ -1,8 +1,16 @@
-import { ApiClient, resolveApiTarget } from './api-client';
+import { ApiClient, ApiUnreachableError, resolveApiTarget } from './api-client';
 
-/** The API client of an admin command: reads need no token, commands need the admin one (api-client.ts says where from). */
+/**
+ * The API client of an admin command: reads need no token, commands need the admin one (api-client.ts says where
+ * from). A target that cannot be made (no token, a URL that is not http) is reported like an unreachable API:
+ * its message and exit 1, no stack trace.
+ */
 export async function connect(needToken: boolean): Promise<ApiClient> {
-  return new ApiClient(await resolveApiTarget(process.env, { needToken }));
+  try {
+    return new ApiClient(await resolveApiTarget(process.env, { needToken }));
+  } catch (err) {
+    throw new ApiUnreachableError((err as Error).message);
+  }
 }
 
 /** A path segment for an id (task ids contain slashes: one URL-encoded segment). */

@@ -197,5 +197,25 @@ describe('the admin console on one farm', () => {
     expect(await run('tasks', 'priority', id('a'), 'high')).toMatchObject({ code: 2, err: expect.stringMatching(/whole number/) });
     expect(await run('tasks', 'list', '--status', 'bogus')).toMatchObject({ code: 1, err: expect.stringMatching(/422/) });
     expect(await run('builders', 'drain', 'nobody')).toMatchObject({ code: 1, err: expect.stringMatching(/404 builder "nobody" does not exist/) });
+
+    // Only an admin may: the hook token is refused (403), no token is 401, and the CLI says where a token comes from.
+    const asHook = await fetch(`${farm.api.url}/api/farm/pause`, { method: 'POST', headers: { authorization: `Bearer ${farm.hookToken}` } });
+    expect(asHook.status).toBe(403);
+    expect((await fetch(`${farm.api.url}/api/tasks/${encodeURIComponent(id('a'))}/priority`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"priority":1}' })).status).toBe(401);
+    const dataDir = process.env.SUMMIT_DATA_DIR;
+    delete process.env.SUMMIT_TOKEN;
+    process.env.SUMMIT_DATA_DIR = join(work, 'nowhere');
+    try {
+      expect(await run('farm', 'pause')).toMatchObject({ code: 1, err: expect.stringMatching(/no SUMMIT_TOKEN and the tokens file could not be read/) });
+    } finally {
+      process.env.SUMMIT_TOKEN = farm.adminToken;
+      if (dataDir === undefined) delete process.env.SUMMIT_DATA_DIR;
+      else process.env.SUMMIT_DATA_DIR = dataDir;
+    }
+
+    // The repository's own admin history, on its page.
+    const detail = (await (await fetch(`${farm.api.url}/api/repositories/recipes`)).json()) as { events: Array<{ action: string; reason: string | null }>; protectedPackages: string[] };
+    expect(detail.protectedPackages).toEqual(['gcc*']);
+    expect(detail.events.map((e) => `${e.action} ${e.reason ?? ''}`.trim()).reverse()).toEqual(['protect gcc* toolchain', 'pause freeze', 'resume']);
   });
 });
