@@ -11,8 +11,11 @@ import { requestContext } from './request-context';
 import { guardBody, guardUrl, requireJsonBody } from './request-guards';
 import { ApiMetrics } from './metrics';
 import { methodGuard } from './route-table';
+import { adminRouter } from './routes/admin';
 import { buildersRouter } from './routes/builders';
 import { codecRouter, type CodecEndpointDeps } from './routes/codec';
+import { docsRouter } from './routes/docs';
+import { farmRouter } from './routes/farm';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { hooksRouter } from './routes/hooks';
@@ -44,7 +47,7 @@ export function createApp(deps: { store: Store; pipeline: PipelineControl; auth:
   app.use(express.json({ limit: '64kb' }));
   app.use(guardBody);
   app.use(methodGuard(app));
-  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, tasksRouter, buildersRouter, hooksRouter, tokensRouter, webhookSecretsRouter]) {
+  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, tasksRouter, buildersRouter, hooksRouter, tokensRouter, webhookSecretsRouter, adminRouter, farmRouter, docsRouter]) {
     app.use(router(all));
   }
   app.use(notFoundRoute);

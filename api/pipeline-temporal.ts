@@ -9,6 +9,7 @@ import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import {
   HUB_WORKFLOW_ID,
   SIGNAL_REFRESH,
+  SIGNAL_REPLAN,
   UPDATE_CANCEL_TASK,
   UPDATE_RETRY_TASK,
   type RefreshRequest,
@@ -61,6 +62,10 @@ export class TemporalPipeline implements PipelineControl {
 
   async refresh(req: RefreshRequest): Promise<void> {
     await this.call(this.signalTimeoutMs, () => this.hub().signal(SIGNAL_REFRESH, req));
+  }
+
+  async replan(reason: string): Promise<void> {
+    await this.call(this.signalTimeoutMs, () => this.hub().signal(SIGNAL_REPLAN, { reason }));
   }
 
   retry(cmd: TaskCommand): Promise<TaskCommandResult> {

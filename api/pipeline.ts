@@ -8,6 +8,11 @@ import type { RefreshRequest, TaskCommand, TaskCommandResult } from '../core/con
 export interface PipelineControl {
   /** Ask the hub to read a repository again (optionally at a pushed commit). Fire-and-forget: a signal. */
   refresh(req: RefreshRequest): Promise<void>;
+  /**
+   * Ask the hub to plan now (an admin paused, resumed, drained or reprioritised something; the read model has
+   * it). Fire-and-forget: a signal. Absent in fakes: the hub's timed round picks the change up.
+   */
+  replan?(reason: string): Promise<void>;
   /** Turn a failed or cancelled task into a new attempt; answers once the hub has decided. */
   retry(cmd: TaskCommand): Promise<TaskCommandResult>;
   cancel(cmd: TaskCommand): Promise<TaskCommandResult>;

@@ -230,4 +230,59 @@ export const WebhookDelivery = defineEntity({
   }),
 });
 
-export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery];
+/**
+ * An admin's hold on part of the farm, in force until lifted: the whole farm paused (`farm`), a repository paused
+ * (`repository:<id>`), a builder drained (`builder:<id>`). Planning reads them every round (core/planning/admin.ts).
+ */
+export const AdminHold = defineEntity({
+  name: 'AdminHold',
+  tableName: 'admin_holds',
+  properties: (p) => ({
+    subject: p.string().primary(),
+    by: p.string(),
+    reason: p.text().nullable(),
+    at: p.datetime().onCreate(() => new Date()),
+  }),
+});
+
+/** Package names or globs of a repository whose builds wait for an admin's approval (toolchain packages). */
+export const RepositoryProtection = defineEntity({
+  name: 'RepositoryProtection',
+  tableName: 'repository_protections',
+  properties: (p) => ({
+    repository: p.string().primary(),
+    packages: p.json<string[]>(),
+    by: p.string(),
+    at: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  }),
+});
+
+/** An admin's approval of one task (one build id: a new release is a new task and needs its own). */
+export const TaskApproval = defineEntity({
+  name: 'TaskApproval',
+  tableName: 'task_approvals',
+  properties: (p) => ({
+    task: p.string().primary(),
+    by: p.string(),
+    reason: p.text().nullable(),
+    at: p.datetime().onCreate(() => new Date()),
+  }),
+});
+
+/** What admins did to the farm, repositories and builders (task commands are task events): who, when, why. */
+export const AdminEvent = defineEntity({
+  name: 'AdminEvent',
+  tableName: 'admin_events',
+  indexes: [{ name: 'admin_events_subject_id_index', properties: ['subject', 'id'] }],
+  properties: (p) => ({
+    id: p.integer().primary().autoincrement(),
+    /** `farm`, `repository:<id>`, `builder:<id>`. */
+    subject: p.string(),
+    action: p.string(),
+    by: p.string(),
+    reason: p.text().nullable(),
+    at: p.datetime().onCreate(() => new Date()),
+  }),
+});
+
+export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent];

@@ -100,7 +100,8 @@ export class Store {
   /** Prepared statements of the embedded driver, per connection: the pool renews its connections (db/orm.ts). */
   private readonly statements = new WeakMap<EmbeddedConnection, Map<string, { all(args: unknown[]): Array<Record<string, unknown>> }>>();
 
-  constructor(private readonly orm: MikroORM) {}
+  /** Public for the stores of other nouns (db/admin-store.ts) that share this connection. */
+  constructor(readonly orm: MikroORM) {}
 
   private em(): EntityManager {
     return this.orm.em.fork();

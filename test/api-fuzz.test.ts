@@ -191,6 +191,7 @@ const tasksQuery = (rand: Rand, known: Known) =>
     return chance(rand, 0.5) ? pick(rand, [...known.repositories, 'liba', 'broken']) : segment(rand, known.repositories);
   });
 const noBodyOrJunk = (rand: Rand): Body => sometimesEmpty(rand, () => body(rand, () => ({})));
+const reasonOrJunk = (rand: Rand): Body => sometimesEmpty(rand, () => body(rand, () => ({ reason: hostileString(rand) })));
 
 /** A push delivery (GitHub and Forgejo share the fields summit reads), valid, mutated or hostile like any body. */
 const webhookBody = (rand: Rand): Body =>
@@ -216,7 +217,8 @@ const FUZZ: Record<string, Entry> = {
       body(rand, () => ({
         id: chance(rand, 0.7) ? `fz${randInt(rand, 50)}` : pick(rand, ['recipes', 'a/b', '../x', '-x', 'x'.repeat(101)]),
         project: pick(rand, ['serpent', 'fuzz', 'a b']),
-        url: pick(rand, ['/nonexistent/fuzz.git', 'https://example.invalid/r.git', '--upload-pack=touch /tmp/pwned', 'file:///etc', 'ext::sh -c x', '']),
+        // Half of them the one URL that registers, so that 201 stays among the answers however many routes share the requests.
+        url: chance(rand, 0.5) ? 'https://example.invalid/r.git' : pick(rand, ['/nonexistent/fuzz.git', '--upload-pack=touch /tmp/pwned', 'file:///etc', 'ext::sh -c x', '']),
         ...(chance(rand, 0.5) ? { ref: pick(rand, ['main', 'refs/heads/main', 'HEAD', 'a b', '']) } : {}),
         ...(chance(rand, 0.3) ? { cascade: pick(rand, [true, false, 'yes', 1]) } : {}),
       })),
@@ -260,6 +262,26 @@ const FUZZ: Record<string, Entry> = {
   'POST /api/webhooks/github': { path: () => '/api/webhooks/github', body: (rand) => webhookBody(rand) },
   'POST /api/webhooks/forgejo': { path: () => '/api/webhooks/forgejo', body: (rand) => webhookBody(rand) },
   'POST /codec/encode': { path: () => '/codec/encode', body: (rand) => body(rand, () => codecPayloads(rand)) },
+  // Admins' pause, drain, priority and approval (api/routes/admin.ts, farm.ts); the OpenAPI document and docs page.
+  'POST /api/repositories/:id/pause': { path: (rand, k) => `/api/repositories/${segment(rand, k.repositories)}/pause`, body: reasonOrJunk },
+  'POST /api/repositories/:id/resume': { path: (rand, k) => `/api/repositories/${segment(rand, k.repositories)}/resume`, body: reasonOrJunk },
+  'POST /api/repositories/:id/protect': {
+    path: (rand, k) => `/api/repositories/${segment(rand, k.repositories)}/protect`,
+    body: (rand) => body(rand, () => ({ packages: pick(rand, [[], ['gcc*'], ['a b'], ['*'], [''], ['x'.repeat(101)], 'gcc', [1]]), ...(chance(rand, 0.3) ? { reason: hostileString(rand) } : {}) })),
+  },
+  'POST /api/builders/:id/drain': { path: (rand) => `/api/builders/${segment(rand, ['b1', 'ghost'])}/drain`, body: reasonOrJunk },
+  'POST /api/builders/:id/resume': { path: (rand) => `/api/builders/${segment(rand, ['b1', 'ghost'])}/resume`, body: reasonOrJunk },
+  'POST /api/tasks/:id/priority': {
+    path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/priority`,
+    body: (rand) => body(rand, () => ({ priority: pick(rand, [0, 5, -5, 1000, 1001, -1001, 1.5, '5', null, 1e308]), ...(chance(rand, 0.3) ? { reason: hostileString(rand) } : {}) })),
+  },
+  'POST /api/tasks/:id/approve': { path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/approve`, body: reasonOrJunk },
+  'GET /api/farm': { path: (rand) => `/api/farm${query(rand, ['limit'], () => pick(rand, NUMBERS))}` },
+  'POST /api/farm/pause': { path: () => '/api/farm/pause', body: reasonOrJunk },
+  'POST /api/farm/resume': { path: () => '/api/farm/resume', body: reasonOrJunk },
+  'GET /api/openapi.json': { path: (rand) => `/api/openapi.json${query(rand, ['format'], () => pick(rand, NUMBERS))}` },
+  'GET /api/docs': { path: (rand) => `/api/docs${query(rand, ['url'], () => pick(rand, NUMBERS))}` },
+  'GET /api/docs/:asset': { path: (rand) => `/api/docs/${segment(rand, ['swagger-ui.css', 'init.js', 'swagger-ui-bundle.js', 'package.json', 'index.html'])}` },
   'POST /codec/decode': { path: () => '/codec/decode', body: (rand) => body(rand, () => codecPayloads(rand)) },
 };
 

@@ -20,7 +20,7 @@ import type { SummitActivities } from '../core/contracts/activities';
 import type { Dispatch, IntakeResult } from '../core/contracts/summit';
 import { buildWorkflow } from './build';
 import { BuildCommit, BuildIsa, BuildPackage, BuildStatus } from './search-attributes';
-import { buildFinishedSignal, builderHeartbeatSignal, cancelTaskUpdate, hubStateQuery, refreshSignal, retryTaskUpdate } from './signals';
+import { buildFinishedSignal, builderHeartbeatSignal, cancelTaskUpdate, hubStateQuery, refreshSignal, replanSignal, retryTaskUpdate } from './signals';
 
 /**
  * Intake reads a whole repository (git fetch, hundreds of recipes): minutes at worst. It heartbeats every 5 s
@@ -165,7 +165,10 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
   const heard = new Set<string>();
   const commands: Command[] = [];
   let rounds = carry?.rounds ?? 0;
-  if (lastIntake.size > 0) setCurrentDetails(intakeDetails(lastIntake));
+  /** What admins hold back, from the last plan (activities/summit/planning.ts): shown first in the details. */
+  let adminLine: string | undefined;
+  const details = (): string => `${adminLine ? `**Admin:** ${adminLine}\n\n` : ''}${intakeDetails(lastIntake)}`;
+  if (lastIntake.size > 0) setCurrentDetails(details());
   let dirty = true;
 
   const runIntake = async (req: RefreshRequest): Promise<void> => {
@@ -180,7 +183,7 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
       log.error('intake failed; the next refresh or poll retries it', { repository: req.repository, error: message });
     } finally {
       running.delete(req.repository);
-      setCurrentDetails(intakeDetails(lastIntake));
+      setCurrentDetails(details());
       dirty = true;
     }
   };
@@ -253,6 +256,9 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
   setHandler(refreshSignal, (req) => {
     if (!pending.some((p) => p.repository === req.repository && p.commit === req.commit)) pending.push(req);
   });
+  setHandler(replanSignal, () => {
+    dirty = true;
+  });
   setHandler(builderHeartbeatSignal, (status) => {
     const known = builders.get(status.id);
     builders.set(status.id, { ...status, lastSeenMs: Date.now() });
@@ -305,6 +311,10 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
       const live = [...builders.values()].filter((b) => Date.now() - b.lastSeenMs <= opts.builderTimeoutMs);
       for (const [id, at] of freed) if (Date.now() - at > FREED_KEPT_MS) freed.delete(id);
       const plan = await summit.planBuilds({ builders: live, prefetch: opts.prefetch, holdBack: [...held].filter(([, h]) => !h.released).map(([id]) => id), freed: [...freed.keys()] });
+      if (plan.admin !== adminLine) {
+        adminLine = plan.admin;
+        setCurrentDetails(details());
+      }
       // The plan has moved what it dispatched to queued: start their build workflows, all at once.
       await Promise.all(plan.dispatch.map(start));
     }

@@ -7,6 +7,7 @@ import {
   RefreshRequest,
   SIGNAL_BUILDER_HEARTBEAT,
   SIGNAL_REFRESH,
+  SIGNAL_REPLAN,
   TaskCommand,
   TaskCommandResult,
   UPDATE_CANCEL_TASK,
@@ -15,6 +16,7 @@ import {
 
 /** Handles for the hub's signals, updates and query; names come from core/contracts/hub. */
 export const refreshSignal = defineSignal<[RefreshRequest]>(SIGNAL_REFRESH);
+export const replanSignal = defineSignal<[{ reason: string }]>(SIGNAL_REPLAN);
 export const builderHeartbeatSignal = defineSignal<[BuilderStatus]>(SIGNAL_BUILDER_HEARTBEAT);
 /**
  * Sent by a build workflow to the hub when its builder is done (status `built`: the slot is free) and when it

@@ -5,7 +5,9 @@ import type { IsaLevel } from '../../core/contracts/queues';
 import type { PlanInput, PlanResult } from '../../core/contracts/summit';
 import { BuilderState, OpenTask, OpenTaskStatus, pickBuilder, planDispatch } from '../../core/graph/dispatch';
 import type { RecipePackage } from '../../core/graph/recipe';
+import { adminSummary, dispatchableBuilders, HELD_PREFIX, heldTasks, reasonUpdates } from '../../core/planning/admin';
 import { buildRootPackages } from '../../core/planning/build-dependencies';
+import { adminStoreOf } from '../../db/admin-store';
 import type { RecipeRow, SchedulingTaskRow, Store } from '../../db/store';
 import { profileOf, Variant } from '../../core/variants';
 import { mirrorPath } from './intake';
@@ -42,21 +44,23 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
   const { open, stopped } = await store.schedulingTasks();
   const tasks = [...open, ...stopped];
   const byId = new Map(tasks.map((t) => [t.id, t]));
-  const builders = occupiedSlots(input.builders, open, input.prefetch ?? 0, new Set(input.freed ?? []));
-  const hold = new Set(input.holdBack ?? []);
+  const admin = await adminDecisions(store, recipes, open, input.builders);
+  const builders = occupiedSlots(admin.builders, open, input.prefetch ?? 0, new Set(input.freed ?? []));
+  const hold = new Set([...(input.holdBack ?? []), ...admin.held]);
 
   const plan = planDispatch({
     // A held-back task (its build workflow did not start a moment ago) counts as running: its dependents wait, and
     // it takes no slot from the others this round.
     tasks: tasks.map<OpenTask>((t) => ({
       id: t.id, source: t.source, variant: t.isa, status: hold.has(t.id) && t.status === 'new' ? 'running' : SCHEDULING_STATUS[t.status]!, packages: packagesOf(recipes, t),
+      priority: admin.priority.get(t.id),
     })),
     builders,
     history,
     profile: profileOf(deps.variants),
   });
 
-  const result: PlanResult = { dispatch: [], blocked: [], unblocked: [], waiting: plan.waiting.length, queued: plan.queued.length, unservable: plan.unservable };
+  const result: PlanResult = { dispatch: [], blocked: [], unblocked: [], waiting: plan.waiting.length, queued: plan.queued.length, unservable: plan.unservable, admin: admin.summary };
   const blockedNow = new Set(plan.blocked.map((b) => b.taskId));
   for (const b of plan.blocked) {
     if (byId.get(b.taskId)?.status === 'new') {
@@ -91,6 +95,20 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
     });
   }
   return result;
+}
+
+/**
+ * What admins decided, read from the read model every round (the one owner: the API writes it and signals the
+ * hub to plan again) and decided by core/planning/admin.ts: drained builders take nothing new, the new tasks of a
+ * paused farm or repository and those waiting for an approval are held (they count as running, like a held-back
+ * start: no slot, dependents wait) with the reason written on the task, and priorities order the ready tasks.
+ */
+async function adminDecisions(store: Store, recipes: ReadonlyMap<string, RecipeRow>, open: readonly SchedulingTaskRow[], live: readonly BuilderStatus[]) {
+  const adminStore = adminStoreOf(store);
+  const state = await adminStore.adminState((repositories) => open.filter((t) => t.status === 'new' && repositories.has(t.repository)).map((t) => t.id));
+  const held = heldTasks(open.map((t) => ({ id: t.id, repository: t.repository, source: t.source, status: t.status, packages: packagesOf(recipes, t).map((p) => p.name) })), state);
+  await adminStore.setReasons(reasonUpdates(held, await adminStore.heldReasons(HELD_PREFIX)));
+  return { builders: dispatchableBuilders(live, state), held: [...held.keys()], priority: await adminStore.priorities(), summary: adminSummary(state, held.size) };
 }
 
 /**

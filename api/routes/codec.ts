@@ -22,7 +22,7 @@ export interface CodecEndpointDeps {
 }
 
 const base64 = z.string().max(16 * 1024 * 1024).regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'base64');
-const payloadsBody = z.object({
+export const payloadsBody = z.object({
   payloads: z.array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() })).max(10_000),
 });
 

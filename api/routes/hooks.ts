@@ -6,7 +6,7 @@ import { acceptPush } from '../services/refresh';
 import { parse } from '../validate';
 import { commit, name, ref } from './schemas';
 
-const push = z.strictObject({ repository: name, commit: commit.optional(), ref: ref.optional() });
+export const push = z.strictObject({ repository: name, commit: commit.optional(), ref: ref.optional() });
 
 /**
  * POST /api/hooks/git  contributor of the repository: what hooks/post-receive sends after a push. 202 when the refresh was signalled,

@@ -4,10 +4,11 @@ import { readRoute, requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import { requestRefresh } from '../services/refresh';
 import { listRepositories, registerRepository, removeRepository, repositoryDetail } from '../services/repositories';
+import { repositoryAdminFields, repositoryEvents } from '../services/admin';
 import { parse } from '../validate';
 import { idParams, name, noBody, noQuery, ref } from './schemas';
 
-const newRepository = z.strictObject({
+export const newRepository = z.strictObject({
   id: name,
   project: name,
   /** https, http, ssh, git or user@host:path, or a local path inside SUMMIT_REPOSITORY_ROOTS (services/repositories.ts). */
@@ -20,7 +21,8 @@ const newRepository = z.strictObject({
 
 /**
  * GET  /api/repositories              read
- * GET  /api/repositories/:id          read: the record and its invalid recipes with the reasons
+ * GET  /api/repositories/:id          read: the record and its invalid recipes with the reasons; pause, protected
+ *                                     packages and admin events (admin.ts has the commands)
  * POST /api/repositories              admin: register one (201; 409 if the id is taken)
  * POST /api/repositories/:id/refresh  contributor of that repository: ask the hub to read it again (202)
  * DELETE /api/repositories/:id        admin: forget it (204; 404 unknown; 409 while it has open tasks)
@@ -29,12 +31,15 @@ export function repositoriesRouter(deps: ApiDeps): Router {
   const router = Router();
   router.get('/api/repositories', readRoute(deps.auth), async (req, res) => {
     parse('query', noQuery, req.query);
-    res.json({ items: await listRepositories(deps) });
+    const [items, admin] = await Promise.all([listRepositories(deps), repositoryAdminFields(deps.store)]);
+    res.json({ items: items.map((r) => ({ ...r, ...admin(r.id) })) });
   });
   router.get('/api/repositories/:id', readRoute(deps.auth), async (req, res) => {
     const { id } = parse('params', idParams, req.params);
     parse('query', noQuery, req.query);
-    res.json(await repositoryDetail(deps, id));
+    const detail = await repositoryDetail(deps, id);
+    const [admin, events] = await Promise.all([repositoryAdminFields(deps.store), repositoryEvents(deps.store, id)]);
+    res.json({ ...detail, ...admin(id), events });
   });
   router.post('/api/repositories', requireRole(deps.auth, 'admin'), async (req, res) => {
     const body = parse('body', newRepository, req.body);

@@ -6,6 +6,7 @@ import type { ApiDeps } from '../deps';
 import { openTaskLog } from '../services/task-log';
 import { TaskList } from '../services/task-list';
 import { commandTask, taskDetail } from '../services/tasks';
+import { taskApproval } from '../services/admin';
 import { parse } from '../validate';
 import type { TaskCursor } from '../../db/store';
 import { idParams, noBody, once, queryInt } from './schemas';
@@ -41,7 +42,7 @@ const cursor = z.string().max(2048).transform((s, ctx): TaskCursor => {
 });
 
 // Strict: a misspelt filter (`?state=failed`) is a 422, not silently the unfiltered list.
-const listQuery = z.strictObject({
+export const listQuery = z.strictObject({
   status: statusList,
   repository: once(z.string().min(1).max(255)).optional(),
   source: once(z.string().min(1).max(255)).optional(),
@@ -54,7 +55,7 @@ const listQuery = z.strictObject({
   total: once(z.enum(['exact', 'recent'])).optional(),
 });
 
-const logQuery = z.strictObject({ tail: queryInt(1, 100_000).optional() });
+export const logQuery = z.strictObject({ tail: queryInt(1, 100_000).optional() });
 
 /**
  * Tasks are addressed by their build id, which contains slashes (build/<project>/<repo>/<source-version-release>/
@@ -82,7 +83,8 @@ export function tasksRouter(deps: ApiDeps): Router {
   });
   router.get('/api/tasks/:id', readRoute(deps.auth), async (req, res) => {
     const { id } = parse('params', idParams, req.params);
-    res.json(await taskDetail(deps.store, id));
+    const detail = await taskDetail(deps.store, id);
+    res.json({ ...detail, approval: await taskApproval(deps.store, id) });
   });
   router.get('/api/tasks/:id/log', readRoute(deps.auth, 'detail'), async (req, res) => {
     const { id } = parse('params', idParams, req.params);

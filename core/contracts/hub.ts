@@ -10,6 +10,11 @@ export const HUB_WORKFLOW_ID = 'summit-hub';
 
 export const SIGNAL_REFRESH = 'refresh';
 export const SIGNAL_BUILDER_HEARTBEAT = 'builderHeartbeat';
+/**
+ * Plan again now: an admin paused, resumed, drained or reprioritised something. What changed is in the read model
+ * (planning reads it every round); the signal only says "now" rather than at the next timed round.
+ */
+export const SIGNAL_REPLAN = 'replan';
 export const UPDATE_RETRY_TASK = 'retryTask';
 export const UPDATE_CANCEL_TASK = 'cancelTask';
 export const QUERY_HUB_STATE = 'hubState';

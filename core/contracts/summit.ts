@@ -85,6 +85,8 @@ export interface PlanResult {
   waiting: number;
   queued: number;
   unservable: Array<{ taskId: string; reason: string }>;
+  /** What admins hold back (farm or repositories paused, builders drained, tasks held), for the hub's details; absent when nothing. */
+  admin?: string;
 }
 
 /** A failure as the read model records it. */

@@ -26,6 +26,8 @@ export interface OpenTask {
   /** What the task's recipe emits and needs (from its build manifest). */
   packages: readonly RecipePackage[];
   checkDepends?: readonly string[];
+  /** An admin's priority (default 0): a higher one is dispatched first, whatever the critical path says. */
+  priority?: number;
 }
 
 export interface BuilderState extends BuilderSpec {
@@ -68,8 +70,8 @@ export interface DispatchPlan {
 /**
  * Readiness: a task waits for every open task that provides one of its dependencies in a scope it sees (its own
  * variant, and for a layered variant the baseline too), except across edges a bootstrap plan cuts. A failed or
- * cancelled task blocks its dependents, transitively. Ready tasks are dispatched highest critical path first
- * (ties by id), each to a builder that serves its variant and has a free slot, preferring the builder serving
+ * cancelled task blocks its dependents, transitively. Ready tasks are dispatched highest admin priority first,
+ * then highest critical path (ties by id), each to a builder that serves its variant and has a free slot, preferring the builder serving
  * the fewest variants (keeps v3x hosts for v3x work), then the one with most free slots, then by id.
  */
 export function planDispatch(input: DispatchInput): DispatchPlan {
@@ -97,7 +99,8 @@ export function planDispatch(input: DispatchInput): DispatchPlan {
     if (on.length > 0) waiting.push({ taskId: task.id, on: on.sort(compareText) });
     else ready.push(v);
   });
-  ready.sort(byPriority(graph.nodes, cp));
+  const cpOrder = byPriority(graph.nodes, cp);
+  ready.sort((a, b) => (tasks[b].priority ?? 0) - (tasks[a].priority ?? 0) || cpOrder(a, b));
 
   const free = input.builders.map((b) => Math.max(0, slotsOf(b) - b.running));
   const assignments: Assignment[] = [];

@@ -1,0 +1,41 @@
+import { ADMIN_DOCS } from './routes/admin';
+import { payloadsBody } from './routes/codec';
+import { FARM_DOCS } from './routes/farm';
+import { push } from './routes/hooks';
+import { newRepository } from './routes/repositories';
+import { idParams, noBody, noQuery } from './routes/schemas';
+import { listQuery, logQuery } from './routes/tasks';
+import type { RouteDocs } from './openapi';
+import { docsAsset } from './routes/docs-assets';
+
+const task = 'build/serpent/recipes/zlib-1.3-1/x86_64';
+
+/**
+ * Every route's description for /api/openapi.json (api/openapi.ts), with the schemas its handler validates with.
+ * A new route adds one line here (or a table in its own module, spread in below); test/openapi.test.ts names any
+ * route of the app that has none.
+ */
+export const ROUTE_DOCS: RouteDocs = {
+  'GET /health': { summary: 'database and hub state (503 when the database does not answer)', query: noQuery },
+  'GET /metrics': { summary: 'Prometheus text exposition of the API', query: noQuery, response: { type: 'text/plain' } },
+  'GET /api/projects': { summary: 'every project with how many repositories it has', query: noQuery },
+  'GET /api/builders': { summary: 'builders the hub has heard from, with `drained` (who drained it, when, why) or null', query: noQuery },
+  'GET /api/repositories': { summary: 'registered repositories, with `paused` and `protectedPackages`', query: noQuery },
+  'GET /api/repositories/:id': { summary: 'a repository, its invalid recipes with reasons, its pause, protected packages and admin events', params: idParams, query: noQuery, examples: { params: { id: 'recipes' } } },
+  'POST /api/repositories': { summary: 'register a repository', role: 'admin', body: newRepository, response: { status: 201 }, examples: { body: { id: 'recipes', project: 'serpent', url: '/srv/git/recipes.git', ref: 'main' } } },
+  'DELETE /api/repositories/:id': { summary: 'forget a repository and its recipes (409 while it has open tasks)', role: 'admin', params: idParams, body: noBody, response: { status: 204 }, examples: { params: { id: 'recipes' } } },
+  'POST /api/repositories/:id/refresh': { summary: 'read the repository again now', role: 'contributor', params: idParams, body: noBody, response: { status: 202 }, examples: { params: { id: 'recipes' } } },
+  'POST /api/hooks/git': { summary: 'what the post-receive hook sends after a push', role: 'contributor', body: push, response: { status: 202 }, examples: { body: { repository: 'recipes', commit: '0123456789abcdef0123456789abcdef01234567', ref: 'refs/heads/main' } } },
+  'GET /api/tasks': { summary: 'tasks, newest first, filtered and paged (keyset `cursor` or `offset`)', query: listQuery, examples: { query: { status: 'failed,blocked', limit: '20' } } },
+  'GET /api/tasks/:id': { summary: 'a task (id URL-encoded), its events and its approval', params: idParams, examples: { params: { id: task } } },
+  'GET /api/tasks/:id/log': { summary: 'the build log, whole or its last `tail` lines', params: idParams, query: logQuery, response: { type: 'text/plain' }, examples: { params: { id: task }, query: { tail: '100' } } },
+  'POST /api/tasks/:id/retry': { summary: 'a failed or cancelled task becomes a new attempt', role: 'admin', params: idParams, body: noBody, examples: { params: { id: task } } },
+  'POST /api/tasks/:id/cancel': { summary: 'cancel a task; a running build is stopped', role: 'admin', params: idParams, body: noBody, examples: { params: { id: task } } },
+  'POST /codec/decode': { summary: "Temporal's remote codec protocol: decrypt payloads", role: 'admin', body: payloadsBody, examples: { body: { payloads: [] } } },
+  'POST /codec/encode': { summary: "Temporal's remote codec protocol: encrypt payloads", role: 'admin', body: payloadsBody, examples: { body: { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'e30=' }] } } },
+  ...ADMIN_DOCS,
+  ...FARM_DOCS,
+  'GET /api/openapi.json': { summary: 'this document: OpenAPI 3.1, generated from the schemas the routes validate with', query: noQuery },
+  'GET /api/docs': { summary: 'interactive API docs (Swagger UI, served from this API: no CDN)', query: noQuery, response: { type: 'text/html' } },
+  'GET /api/docs/:asset': { summary: "the docs page's scripts and styles", params: docsAsset, query: noQuery, response: { type: 'application/octet-stream' }, examples: { params: { asset: 'swagger-ui.css' } } },
+};
