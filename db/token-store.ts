@@ -87,9 +87,9 @@ export class TokenStore {
   async lookup(hash: string): Promise<TokenLookup> {
     // A plain row, not an entity: this runs on every authenticated request, and the identity map and hydration
     // of an entity cost more than the indexed read itself.
-    const row = (await (this.em() as unknown as SqlEntityManager).createQueryBuilder(ApiToken)
+    const row = await (this.em() as unknown as SqlEntityManager).createQueryBuilder(ApiToken)
       .select(['id', 'name', 'role', 'repositories', 'revokedAt', 'expiresAt']).where({ hash }).limit(1)
-      .execute('get', true)) as Record<string, unknown> | undefined;
+      .execute<Record<string, unknown> | undefined>('get', true);
     if (!row) return { found: false };
     return {
       found: true,
