@@ -7,6 +7,9 @@ import { idParams, noBody, noQuery } from './routes/schemas';
 import { listQuery, logQuery } from './routes/tasks';
 import type { RouteDocs } from './openapi';
 import { docsAsset } from './routes/docs-assets';
+import { newToken } from './routes/tokens';
+import { secretBody } from './routes/webhooks';
+import { z } from 'zod';
 
 const task = 'build/serpent/recipes/zlib-1.3-1/x86_64';
 
@@ -15,7 +18,18 @@ const task = 'build/serpent/recipes/zlib-1.3-1/x86_64';
  * A new route adds one line here (or a table in its own module, spread in below); test/openapi.test.ts names any
  * route of the app that has none.
  */
+/** A forge's push event: its JSON as the forge sends it; the handler checks the signature over the raw bytes first. */
+const webhookEvent = z.looseObject({ ref: z.string().optional(), after: z.string().optional(), repository: z.looseObject({}).optional() });
+
 export const ROUTE_DOCS: RouteDocs = {
+  'POST /api/tokens': { summary: 'make a token; 201 with the record and `token`, the secret, shown this once', role: 'admin', body: newToken, response: { status: 201 }, examples: { body: { name: 'ci-recipes', role: 'contributor', repositories: ['recipes'], expiresAt: '2030-01-31T00:00:00Z' } } },
+  'GET /api/tokens': { summary: 'every token (revoked and expired too), never a secret or its digest', role: 'admin', query: noQuery },
+  'GET /api/tokens/self': { summary: 'who the token sent is', role: 'viewer', query: noQuery },
+  'POST /api/tokens/:id/revoke': { summary: 'revoke a token (409 for the last working admin token)', role: 'admin', params: idParams, body: noBody, examples: { params: { id: 'tok_0123456789abcdef' } } },
+  'POST /api/repositories/:id/webhook': { summary: "set the repository's webhook secret (generated when not given), shown this once", role: 'admin', params: idParams, body: secretBody, response: { status: 201 }, examples: { params: { id: 'recipes' }, body: { secret: 'a-long-webhook-secret-0123456789' } } },
+  'DELETE /api/repositories/:id/webhook': { summary: 'remove the webhook secret: deliveries are refused from then on', role: 'admin', params: idParams, body: noBody, response: { status: 204 }, examples: { params: { id: 'recipes' } } },
+  'POST /api/webhooks/github': { summary: 'a GitHub push event signed with X-Hub-Signature-256 (HMAC-SHA256 of the raw body with the repository webhook secret); 401 unsigned or forged, 409 a replay', body: webhookEvent },
+  'POST /api/webhooks/forgejo': { summary: 'a Forgejo or Gitea push event signed with X-Forgejo-Signature or X-Gitea-Signature; 401 unsigned or forged, 409 a replay', body: webhookEvent },
   'GET /health': { summary: 'database and hub state (503 when the database does not answer)', query: noQuery },
   'GET /metrics': { summary: 'Prometheus text exposition of the API', query: noQuery, response: { type: 'text/plain' } },
   'GET /api/projects': { summary: 'every project with how many repositories it has', query: noQuery },

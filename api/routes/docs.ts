@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Router } from 'express';
+import { publicRoute } from '../auth';
 import { openApiDocument } from '../openapi';
 import { ROUTE_DOCS } from '../route-docs';
 import { parse } from '../validate';
@@ -51,17 +52,17 @@ export function docsRouter(): Router {
     if (!data) assets.set(name, (data = name === 'init.js' ? Buffer.from(INIT) : readFileSync(assetPath(name))));
     return data;
   };
-  router.get('/api/openapi.json', (req, res) => {
+  router.get('/api/openapi.json', publicRoute('the API description: what the routes are, no data'), (req, res) => {
     parse('query', noQuery, req.query);
     res.type('application/json').send(document);
   });
-  router.get('/api/docs', (req, res) => {
+  router.get('/api/docs', publicRoute('the API description page'), (req, res) => {
     parse('query', noQuery, req.query);
     res.setHeader('Content-Security-Policy', CSP);
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.type('text/html; charset=utf-8').send(PAGE);
   });
-  router.get('/api/docs/:asset', (req, res) => {
+  router.get('/api/docs/:asset', publicRoute('static assets of the API description page'), (req, res) => {
     const { asset: name } = parse('params', docsAsset, req.params);
     parse('query', noQuery, req.query);
     res.setHeader('X-Content-Type-Options', 'nosniff');

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { identityOf, requireRole } from '../auth';
+import { identityOf, readRoute, requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import type { RouteDocs } from '../openapi';
 import { farmState, holdSubject, releaseSubject } from '../services/admin';
@@ -18,7 +18,7 @@ export const FARM_DOCS = {
 
 export function farmRouter(deps: ApiDeps): Router {
   const router = Router();
-  router.get('/api/farm', async (req, res) => {
+  router.get('/api/farm', readRoute(deps.auth), async (req, res) => {
     parse('query', FARM_DOCS['GET /api/farm'].query, req.query);
     res.json(await farmState(deps.store, FARM_EVENTS));
   });

@@ -8,7 +8,7 @@ import { sendError, ValidationError } from '../errors';
 import { parse } from '../validate';
 import { idParams, name, noBody, noQuery } from './schemas';
 
-const newToken = z
+export const newToken = z
   .strictObject({
     /** Shown in task events as who asked; a name, not a secret. */
     name,

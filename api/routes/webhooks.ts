@@ -16,7 +16,7 @@ import { idParams, noBody } from './schemas';
 const RAW_LIMIT = '2mb';
 
 // eslint-disable-next-line no-control-regex -- control characters are what the rule refuses
-const secretBody = z.strictObject({ secret: z.string().min(16).max(256).regex(/^[^\x00-\x1f\x7f]+$/, 'printable characters only').optional() }).optional();
+export const secretBody = z.strictObject({ secret: z.string().min(16).max(256).regex(/^[^\x00-\x1f\x7f]+$/, 'printable characters only').optional() }).optional();
 
 function webhookDeps(deps: ApiDeps, res: Response): WebhookDeps | undefined {
   if (!deps.webhooks) {
