@@ -20,6 +20,7 @@ export const COMMANDS: Record<string, { usage: string; load: () => Promise<Comma
     usage: 'hook install <repo> --repository <id> [--url <api url>] [--token <hook token>] [--ref <branch>] [--data-dir <dir>] [--force]',
     load: async () => (await import('./hook')).install,
   },
+  'tasks log': { usage: 'tasks log <task id> [-f] [--tail N]', load: async () => (await import('./tasks-log')).log },
   graph: { usage: 'graph <recipes-dir> [--json]', load: async () => (await import('./graph')).graph },
   simulate: {
     usage: 'simulate <recipes-dir> --builders N [--policy critical-path|aeryn|first-idle] [--durations file.json] [--json]',

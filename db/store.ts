@@ -2,6 +2,7 @@ import { EntityManager, InferEntity, MikroORM, UniqueConstraintViolationExceptio
 import { isOpen, isTaskStatus, OPEN_STATUSES, TASK_STATUSES, TaskStatus, transition } from '../core/task/state';
 import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { Builder, InvalidRecipe, Recipe, RecipeSnapshot, Repository, Task, TaskEvent } from './entities';
+import { TaskLogStore } from './task-log-store';
 import { TASK_COLUMNS_SQL, taskCountQuery, taskFromRow, taskJsonSql, taskPageQuery, toDate } from './task-query';
 
 export type RepositoryRow = InferEntity<typeof Repository>;
@@ -101,6 +102,9 @@ export class Store {
   private readonly statements = new WeakMap<EmbeddedConnection, Map<string, { all(args: unknown[]): Array<Record<string, unknown>> }>>();
 
   constructor(private readonly orm: MikroORM) {}
+
+  /** Build logs: live sources and collected logs (db/task-log-store.ts). */
+  readonly logs = new TaskLogStore(() => this.orm.em.fork());
 
   private em(): EntityManager {
     return this.orm.em.fork();

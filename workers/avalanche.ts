@@ -15,6 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createAvalancheActivities } from '../activities/avalanche/build';
 import { formatBytes, formatDuration } from '../core/build/limits';
+import { LogRedactor } from '../core/build/log-redaction';
 import type { BuilderStatus } from '../core/contracts/hub';
 import { builderQueue, isaQueue } from '../core/contracts/queues';
 import { startArtefactServer } from './avalanche/artefact-server';
@@ -42,8 +43,10 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
   const cgroups = await prepareBuildHost(config.dataDir, config.builderId);
   const runtime: AvalancheRuntime = { config, isaLevels: levels, slots: new BuildSlots(config.slots) };
   const secret = await loadOrCreateSecret(config.dataDir);
+  // What this process knows to be secret never leaves it in a log: the token key and the payload keys.
+  const redactor = new LogRedactor([secret.toString('hex'), ...(config.payloadKeys ?? '').split(/[\s,:]+/)]);
   const server = await startArtefactServer({
-    dataDir: config.dataDir, secret, port: config.port, host: config.host,
+    dataDir: config.dataDir, secret, port: config.port, host: config.host, redactor,
     log: (message, meta) => console.warn(`avalanche: ${message} ${JSON.stringify(meta)}`),
   });
   const artefactBaseUrl = config.publicUrl ?? `http://${os.hostname()}:${server.port}`;
@@ -51,7 +54,7 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
     dataDir: config.dataDir, builderId: config.builderId, buildRoot: config.buildRoot, artefactBaseUrl,
     tokens: artefactTokenSigner(secret, config.tokenTtlSeconds), jobs: config.jobs, corruptArtefacts: config.corruptArtefacts,
     sources: config.sources,
-    limits: config.limits, uidBase: config.uidBase, cgroups,
+    limits: config.limits, uidBase: config.uidBase, cgroups, redactor,
   });
 
   const connection = await NativeConnection.connect({ address: config.temporalAddress }).catch(async (err) => {
