@@ -39,7 +39,7 @@ export class TaskLogStore {
     if (row && row.attempt > source.attempt && source.attempt > 0) return; // a late signal of an earlier attempt
     await em.upsert(TaskLog, {
       task, builder: source.builder, url: source.url, token: source.token, attempt: source.attempt,
-      collected: null, plainBytes: null, collectedAt: null,
+      collected: null, plainBytes: null, collectedAt: null, updatedAt: new Date(),
     });
   }
 
@@ -55,7 +55,7 @@ export class TaskLogStore {
   /** Keep the collected log; the token is dropped with it (nothing is read from the builder any more). */
   async setCollected(task: string, log: Omit<CollectedLog, 'collectedAt'>, builder: string): Promise<void> {
     await this.em().upsert(TaskLog, {
-      task, builder, url: null, token: null, collected: log.stored, plainBytes: log.plainBytes, collectedAt: new Date(),
+      task, builder, url: null, token: null, collected: log.stored, plainBytes: log.plainBytes, collectedAt: new Date(), updatedAt: new Date(),
     });
   }
 
