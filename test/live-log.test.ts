@@ -140,12 +140,13 @@ describe('live build logs', () => {
 
     const whole = await fetch(logUrl());
     expect(whole.status).toBe(200);
-    const text = await whole.text();
+    // The container writes through a terminal: its lines end in \r\n.
+    const text = (await whole.text()).replace(/\r\n/g, '\n');
     expect(text).toContain(`tick ${TICKS}\n`);
     expect(text).not.toContain(PASSWORD);
     expect(text.indexOf('tick 1\n')).toBeLessThan(text.indexOf(`tick ${TICKS}\n`));
 
-    const tail = await (await fetch(logUrl('?tail=3'))).text();
+    const tail = (await (await fetch(logUrl('?tail=3'))).text()).replace(/\r\n/g, '\n');
     expect(tail.trimEnd().split('\n')).toHaveLength(3);
     expect(text.endsWith(tail)).toBe(true);
 

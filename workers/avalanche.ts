@@ -25,7 +25,9 @@ import { builderStatus, checkBuildHost, prepareBuildHost, servedIsaLevels, type 
 import { artefactTokenSigner, loadOrCreateSecret } from './avalanche/secret';
 import { startBuilderHeartbeat } from './heartbeat';
 import { requirePayloadKeys } from './payload-keys';
+import { startRoleLogging } from './runtime';
 import { dataConverterFor } from './temporal';
+import { roleLogger, type Logger } from '../api/logger';
 
 export interface RunningAvalanche {
   runtime: AvalancheRuntime;
@@ -37,7 +39,7 @@ export interface RunningAvalanche {
   stop(): Promise<void>;
 }
 
-export async function startAvalanche(config: AvalancheWorkerConfig): Promise<RunningAvalanche> {
+export async function startAvalanche(config: AvalancheWorkerConfig, log: Logger = roleLogger({ role: 'avalanche', level: 'info' })): Promise<RunningAvalanche> {
   checkBuildHost();
   const { levels, missingForV3x } = await servedIsaLevels(config.isaLevels);
   const cgroups = await prepareBuildHost(config.dataDir, config.builderId);
@@ -47,7 +49,7 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
   const redactor = new LogRedactor([secret.toString('hex'), ...(config.payloadKeys ?? '').split(/[\s,:]+/)]);
   const server = await startArtefactServer({
     dataDir: config.dataDir, secret, port: config.port, host: config.host, redactor,
-    log: (message, meta) => console.warn(`avalanche: ${message} ${JSON.stringify(meta)}`),
+    log: (message, meta) => log.warn(message, meta),
   });
   const artefactBaseUrl = config.publicUrl ?? `http://${os.hostname()}:${server.port}`;
   const activities = createAvalancheActivities({
@@ -103,14 +105,14 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
     await server.close();
     await connection.close();
   });
-  console.log(`avalanche: builder ${config.builderId} serves ${levels.join(', ')}` +
+  log.info(`builder ${config.builderId} serves ${levels.join(', ')}` +
     (missingForV3x.length ? ` (not x86_64-v3x: CPU lacks ${missingForV3x.join(', ')})` : '') +
     ` with ${config.slots} slot(s), ${config.jobs} job(s) each; queues ${[...levels.map(isaQueue), builderQueue(config.builderId)].join(', ')}; ` +
     `artefacts at ${artefactBaseUrl}; build root ${config.buildRoot ?? 'host /usr'}; data in ${config.dataDir}; ` +
     `per build: memory ${formatBytes(config.limits.memoryBytes)}, ${config.limits.tasks} tasks, cpu weight ${config.limits.cpuWeight}, ` +
     `time ${formatDuration(config.limits.timeMs)}, disk ${formatBytes(config.limits.diskBytes)}, log ${formatBytes(config.limits.logBytes)}, ` +
-    `network ${config.limits.networkAllowed ? 'when the recipe asks and its repository allows it' : 'never'} (cgroup v${cgroups.version})`);
-  if (config.corruptArtefacts) console.warn('avalanche: SUMMIT_TEST_CORRUPT_ARTEFACTS=1: every .stone is damaged after the build (test-only)');
+    `network ${config.limits.networkAllowed ? 'when the recipe asks and its repository allows it' : 'never'} (cgroup v${cgroups.version})`, { builderId: config.builderId });
+  if (config.corruptArtefacts) log.warn('SUMMIT_TEST_CORRUPT_ARTEFACTS=1: every .stone is damaged after the build (test-only)');
   return {
     runtime, artefactBaseUrl, done,
     status: () => builderStatus(runtime),
@@ -124,10 +126,11 @@ export async function startAvalanche(config: AvalancheWorkerConfig): Promise<Run
 async function main(): Promise<void> {
   const config = loadAvalancheConfig();
   requirePayloadKeys(config);
-  const running = await startAvalanche(config);
+  const log = startRoleLogging(process.env, 'avalanche');
+  const running = await startAvalanche(config, log);
   // Tell the hub this builder exists and what it can take, until it stops.
   const connection = await Connection.connect({ address: config.temporalAddress });
-  const heartbeat = startBuilderHeartbeat(new Client({ connection, namespace: config.namespace, dataConverter: dataConverterFor(config) }), () => running.status(), config.heartbeatMs);
+  const heartbeat = startBuilderHeartbeat(new Client({ connection, namespace: config.namespace, dataConverter: dataConverterFor(config) }), () => running.status(), config.heartbeatMs, (m) => log.warn(m, { builderId: config.builderId }));
   // The SDK runtime also shuts the workers down on these signals; stopping twice is harmless.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.stop());
   try {
