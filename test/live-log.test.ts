@@ -5,7 +5,7 @@
  * redacted, compressed) with the builder stopped and its log files gone.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +14,7 @@ import { SseParser, type SseEvent } from '../core/formats/sse';
 import { Farm, hookedRepository, startFarm, waitFor } from './helpers/farm';
 import { recipeYaml } from './helpers/git-repo';
 import { createTestDatabase, TestDatabase } from './support/postgres';
-import { startTemporalTestServer, TemporalTestServer } from './support/temporal';
+import { freePort, startTemporalTestServer, TemporalTestServer } from './support/temporal';
 
 jest.setTimeout(600_000);
 
@@ -23,6 +23,9 @@ let pg: TestDatabase;
 let work: string;
 let farm: Farm;
 let clone: string;
+/** The builder's Temporal SDK metrics exporter (SUMMIT_TEMPORAL_METRICS_ADDRESS) and its log folder (SUMMIT_LOG_DIR). */
+let sdkMetrics: string;
+let builderLogs: string;
 
 const ID = 'build/live/recipes/ticker-1.0-1/x86_64';
 const TICKS = 22;
@@ -59,13 +62,29 @@ async function follow(url: string, headers: Record<string, string> = {}, onEvent
   return events;
 }
 
+/** A Prometheus exposition's samples named `name` whose labels include `labels`, summed (0 when none). */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const body = m[2] ?? '';
+    if (Object.entries(labels).every(([k, v]) => body.includes(`${k}="${v}"`))) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+const scrape = async () => (await fetch(`${farm.api.url}/metrics`)).text();
+
 const ticksOf = (events: SseEvent[]) => events.filter((e) => e.event === 'log').flatMap((e) => e.data.split('\n')).filter((l) => /^tick \d+$/.test(l));
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'summit-live-log-'));
   [temporal, pg] = await Promise.all([startTemporalTestServer(), createTestDatabase('livelog')]);
   farm = await startFarm({ work, temporalAddress: temporal.address, databaseUrl: pg.url });
-  await farm.startBuilder('lv1');
+  sdkMetrics = `127.0.0.1:${await freePort()}`;
+  builderLogs = join(work, 'builder-lv1-logs');
+  await farm.startBuilder('lv1', { SUMMIT_TEMPORAL_METRICS_ADDRESS: sdkMetrics, SUMMIT_LOG_DIR: builderLogs, SUMMIT_LOG_LEVEL: 'info' });
   ({ clone } = await hookedRepository(farm, work, 'live'));
   await waitFor('the builder to report to the hub', async () => {
     const res = await fetch(`${farm.api.url}/api/builders`);
@@ -83,12 +102,15 @@ afterAll(async () => {
 describe('live build logs', () => {
   let live: SseEvent[] = [];
   const statusAtTick = new Map<string, string>();
+  let metricsBefore = '';
+  const busySeen: number[] = [];
 
   it('streams the lines of a running build through the API while it runs, in order, ending with its status', async () => {
     // One line a second for 22 s, then a URL with a password in it.
     const build = `for i in $(seq 1 ${TICKS}); do echo "tick $i"; sleep 1; done; echo "fetching https://builder:${PASSWORD}@example.org/src.tar"; install -Dm644 /dev/null %(installroot)%(datadir)/ticker/done`;
     mkdirSync(resolve(clone, 'ticker'), { recursive: true });
     writeFileSync(join(clone, 'ticker', 'stone.yaml'), recipeYaml({ name: 'ticker', version: '1.0', release: 1, build }));
+    metricsBefore = await scrape();
     git(clone, 'add', '-A');
     git(clone, 'commit', '-q', '-m', 'a build that prints for 22 s');
     await promisify(execFile)('git', ['push', '-q', 'origin', 'main'], { cwd: clone });
@@ -97,7 +119,10 @@ describe('live build logs', () => {
     // Followed from before the builder took it: the stream waits, then relays.
     live = await follow(logUrl('?follow=1'), {}, async (e) => {
       const tick = e.event === 'log' ? e.data.split('\n').find((l) => /^tick \d+$/.test(l)) : undefined;
-      if (tick && !statusAtTick.has(tick)) statusAtTick.set(tick, await statusOf(ID));
+      if (tick && !statusAtTick.has(tick)) {
+        statusAtTick.set(tick, await statusOf(ID));
+        busySeen.push(sample(await scrape(), 'summit_builder_slots_busy'));
+      }
     });
     expect(ticksOf(live)).toEqual(Array.from({ length: TICKS }, (_, i) => `tick ${i + 1}`));
     // The first lines arrived while the task was still building: streamed, not served after the fact.
@@ -111,6 +136,38 @@ describe('live build logs', () => {
     const ids = live.filter((e) => e.event === 'log').map((e) => Number(e.id));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(ended.bytes).toBe(ids[ids.length - 1]);
+  });
+
+  it('moves the metrics as the build runs: a busy slot while it builds, its durations once it is published', async () => {
+    // The builder's heartbeat (every 2 s) reported its slot busy while the 22 s step ran.
+    expect(busySeen).toContain(1);
+    await waitFor('the build to be published', async () => ((await statusOf(ID)) === 'completed' ? true : undefined), 180_000);
+    const after = await scrape();
+    for (const name of ['summit_build_duration_seconds_count', 'summit_publish_duration_seconds_count']) {
+      const labels: Record<string, string> = name.startsWith('summit_build') ? { isa: 'x86_64', outcome: 'built' } : { outcome: 'published' };
+      expect(sample(after, name, labels)).toBe(sample(metricsBefore, name, labels) + 1);
+    }
+    // The step alone prints for 22 s: the build took longer than that.
+    expect(sample(after, 'summit_build_duration_seconds_sum', { outcome: 'built' }) - sample(metricsBefore, 'summit_build_duration_seconds_sum', { outcome: 'built' })).toBeGreaterThan(22);
+    expect(sample(after, 'summit_tasks', { status: 'completed' })).toBe(sample(metricsBefore, 'summit_tasks', { status: 'completed' }) + 1);
+    expect(sample(after, 'summit_queue_depth', { isa: 'x86_64', status: 'queued' })).toBe(0);
+    expect(sample(after, 'summit_http_request_duration_seconds_count', { route: '/api/tasks/:id/log', status: '200' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it("serves the builder's Temporal SDK metrics on its own port, with the build activity counted", async () => {
+    const res = await fetch(`http://${sdkMetrics}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/^temporal_\w+\{[^}]*role="avalanche"/m);
+    expect(sample(text, 'temporal_activity_execution_latency_seconds_count', { activity_type: 'buildRecipe' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it("writes the builder's logs, the SDK's included, as JSON lines to <log dir>/avalanche.log, without task tokens", async () => {
+    const lines = readFileSync(join(builderLogs, 'avalanche.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.every((l) => l.role === 'avalanche' && typeof l.time === 'string' && typeof l.level === 'string')).toBe(true);
+    // The activity's own logger (Context.log), through the SDK's runtime logger, with the build's ids.
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'build started', buildId: ID, builderId: 'lv1', taskQueue: 'avalanche-x86_64' }));
+    expect(lines.some((l) => 'taskToken' in l)).toBe(false);
   });
 
   it('never lets the password out, live or collected', async () => {
