@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
@@ -203,4 +203,12 @@ it('reports the queue per ISA level and the live builders\' busy and free slots'
   expect(value(samples, 'summit_queue_depth', { isa: 'x86_64-v3x', status: 'new' })).toEqual([0]);
   expect(value(samples, 'summit_builder_slots_busy')).toEqual([1]);
   expect(value(samples, 'summit_builder_slots_free')).toEqual([4]);
+});
+
+it("serves every summit_* metric the Grafana dashboard in ops/ queries", async () => {
+  const dashboard = readFileSync(join(__dirname, '..', 'ops', 'grafana', 'summit-dashboard.json'), 'utf8');
+  const queried = new Set([...dashboard.matchAll(/\b(summit_[a-z0-9_]+)/g)].map((m) => m[1]));
+  expect(queried.size).toBeGreaterThan(8);
+  const served = new Set((await scrape()).map((s) => s.name));
+  for (const name of queried) expect([name, served.has(name)]).toEqual([name, true]);
 });

@@ -160,6 +160,8 @@ describe('live build logs', () => {
     const text = await res.text();
     expect(text).toMatch(/^temporal_\w+\{[^}]*role="avalanche"/m);
     expect(sample(text, 'temporal_activity_execution_latency_seconds_count', { activity_type: 'buildRecipe' })).toBeGreaterThanOrEqual(1);
+    // The Grafana dashboard's SDK panels about activity workers find their series here.
+    for (const name of ['temporal_activity_execution_latency_seconds_bucket', 'temporal_worker_task_slots_available']) expect(text).toMatch(new RegExp(`^${name}\\{`, 'm'));
   });
 
   it("writes the builder's logs, the SDK's included, as JSON lines to <log dir>/avalanche.log, without task tokens", async () => {
