@@ -37,7 +37,8 @@ export async function followTaskLog(store: Store, id: string, opts: FollowOption
     const [task, state] = await Promise.all([store.getTask(id), store.logs.state(id)]);
     const status = task.status as TaskStatus;
     if (state.collected) {
-      offset = await sendCollected(store, id, offset, opts);
+      // Decompressed only when it holds something this reader has not had (a retried task may wait long).
+      if (offset < state.collected.plainBytes) offset = await sendCollected(store, id, offset, opts);
       reading = { kind: 'collected' };
       if (opts.signal.aborted) return;
       // Still waiting: the build's end is being recorded, or a retry waits for a builder (its log comes next).
