@@ -12,13 +12,20 @@
  * - values of assignments whose name says secret (`PASSWORD=…`, `api_token: …`, `SECRET_KEY="…"`);
  * - any literal the builder knows is secret (its token key, the payload keys), given by the caller.
  */
-const PATTERNS: readonly RegExp[] = [
+/**
+ * Each pattern: what stays before the secret (group 1), then the secret (group 2), masked. No lookbehind of
+ * variable length: the engine would try it at every byte of a 64 MiB log.
+ */
+const PATTERNS: ReadonlyArray<{ cheap: RegExp; re: RegExp }> = [
   // user-info of a URL: scheme://<user-info>@
-  /(?<=\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@'"<>]+(?=@)/gi,
-  /(?<=\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
-  /\bv1\.[A-Za-z0-9_-]+\.\d{1,15}\.[A-Za-z0-9_-]{43}\b/g,
+  { cheap: /:\/\/[^\s/@]*@/, re: /(\b[a-z][a-z0-9+.-]*:\/\/)([^\s/@'"<>]+)(?=@)/gi },
+  { cheap: /bearer/i, re: /(\bbearer\s+)([A-Za-z0-9._~+/=-]{8,})/gi },
+  { cheap: /v1\./, re: /()(\bv1\.[A-Za-z0-9_-]+\.\d{1,15}\.[A-Za-z0-9_-]{43}\b)/g },
   // NAME=value, NAME: value, "name": "value" where NAME holds a secret-sounding word
-  /(?<=\b[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|private[_-]?key|credentials?)["']?\s*[=:]\s*["']?)[^\s"',;]{4,}/gi,
+  {
+    cheap: /password|passwd|secret|token|api[_-]?key|private[_-]?key|credential/i,
+    re: /((?:password|passwd|secret|token|api[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]*["']?\s*[=:]\s*["']?)([^\s"',;]{4,})/gi,
+  },
 ];
 
 /** Literals shorter than this are not masked: masking `a` everywhere would destroy the log and hide nothing. */
@@ -41,7 +48,7 @@ export class LogRedactor {
   /** The same on latin1 text (one char per byte); returns text of the same length. */
   redactText(text: string): string {
     let out = text;
-    for (const re of PATTERNS) out = out.replace(re, stars);
+    for (const { cheap, re } of PATTERNS) if (cheap.test(out)) out = out.replace(re, (_m, keep: string, secret: string) => keep + '*'.repeat(secret.length));
     for (const literal of this.literals) out = out.split(literal).join('*'.repeat(literal.length));
     return out;
   }
@@ -50,10 +57,6 @@ export class LogRedactor {
   redactString(text: string): string {
     return this.redact(Buffer.from(text, 'utf8')).toString('utf8');
   }
-}
-
-function stars(match: string): string {
-  return '*'.repeat(match.length);
 }
 
 /**
