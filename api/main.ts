@@ -29,7 +29,7 @@ export interface RunningApi {
 const DRAIN_MS = 10_000;
 
 /** Starts the API; `npm start` can call this in-process, `node dist/api/main.js` runs it alone. */
-export async function startApi(config: Config, logger: Logger = jsonLogger(config.SUMMIT_LOG_LEVEL)): Promise<RunningApi> {
+export async function startApi(config: Config, logger: Logger = jsonLogger(config.SUMMIT_LOG_LEVEL, 'api', config.SUMMIT_LOG_DIR)): Promise<RunningApi> {
   // Tokens first: if they were just generated, they are printed even when a later step fails, since the next
   // start reads the same file and will not print them again.
   const { tokens, path, created } = await loadOrCreateTokens(config.SUMMIT_DATA_DIR);
@@ -104,7 +104,7 @@ export interface ApiReadyMessage {
 async function main(): Promise<void> {
   const config = parseConfig(process.env);
   requirePayloadKeys(payloadKeySettings(config));
-  const logger = jsonLogger(config.SUMMIT_LOG_LEVEL);
+  const logger = jsonLogger(config.SUMMIT_LOG_LEVEL, 'api', config.SUMMIT_LOG_DIR);
   const api = await startApi(config, logger);
   let stopping = false;
   const stop = (signal: string) => {

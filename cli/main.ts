@@ -45,6 +45,7 @@ export const COMMANDS: Record<string, { usage: string; load: () => Promise<Comma
   'farm show': { usage: 'farm show [--json]', load: async () => (await import('./farm')).show },
   'farm pause': { usage: 'farm pause [--reason text] [--json]', load: async () => (await import('./farm')).pause },
   'farm resume': { usage: 'farm resume [--reason text] [--json]', load: async () => (await import('./farm')).resume },
+  'tasks log': { usage: 'tasks log <task id> [-f] [--tail N]', load: async () => (await import('./tasks-log')).log },
   graph: { usage: 'graph <recipes-dir> [--json]', load: async () => (await import('./graph')).graph },
   simulate: {
     usage: 'simulate <recipes-dir> --builders N [--policy critical-path|aeryn|first-idle] [--durations file.json] [--json]',

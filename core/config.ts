@@ -42,6 +42,13 @@ export const configSchema = z.object({
   SUMMIT_TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   SUMMIT_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   SUMMIT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** A folder for each role's log file (`<dir>/<role>.log`, api/logger.ts); unset: JSON lines on stdout. `npm start` sets `<data>/logs`. */
+  SUMMIT_LOG_DIR: z.string().min(1).optional(),
+  /**
+   * `host:port` where this process's Temporal SDK serves its runtime metrics in Prometheus format (workers/runtime.ts):
+   * every worker process (summit, vessel, avalanche; `npm start` runs them in one) needs its own port. Unset: off.
+   */
+  SUMMIT_TEMPORAL_METRICS_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'host:port, e.g. 0.0.0.0:9464').optional(),
   // Sources and URLs (issue 7, core/security/source-url.ts)
   /**
    * Folders whose git repositories may be registered by local path (the API) and cloned by builders; unset

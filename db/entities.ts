@@ -285,4 +285,26 @@ export const AdminEvent = defineEntity({
   }),
 });
 
-export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent];
+/**
+ * A build's log as summit knows it: where the running attempt's log is read (the builder's artefact server and a
+ * token of the build, from the pickup), then the sealed log collected from there when the attempt ended
+ * (redacted, zstd-compressed), so the API serves it wherever it runs, after the builder cleaned up.
+ */
+export const TaskLog = defineEntity({
+  name: 'TaskLog',
+  tableName: 'task_logs',
+  properties: (p) => ({
+    task: p.string().primary(),
+    builder: p.string().nullable(),
+    url: p.string().nullable(),
+    token: p.text().nullable(),
+    attempt: p.integer().default(0),
+    /** The collected log: one zstd frame of the redacted log. */
+    collected: p.blob().nullable(),
+    plainBytes: p.bigint('number').nullable(),
+    collectedAt: p.datetime().nullable(),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  }),
+});
+
+export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog];

@@ -2,6 +2,8 @@ import { EntityManager, InferEntity, MikroORM, UniqueConstraintViolationExceptio
 import { isOpen, isTaskStatus, OPEN_STATUSES, TASK_STATUSES, TaskStatus, transition } from '../core/task/state';
 import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { Builder, InvalidRecipe, Recipe, RecipeSnapshot, Repository, Task, TaskEvent } from './entities';
+import { MetricsQueries } from './metrics-queries';
+import { TaskLogStore } from './task-log-store';
 import { TASK_COLUMNS_SQL, taskCountQuery, taskFromRow, taskJsonSql, taskPageQuery, toDate } from './task-query';
 
 export type RepositoryRow = InferEntity<typeof Repository>;
@@ -102,6 +104,11 @@ export class Store {
 
   /** Public for the stores of other nouns (db/admin-store.ts) that share this connection. */
   constructor(readonly orm: MikroORM) {}
+
+  /** Build logs: live sources and collected logs (db/task-log-store.ts). */
+  readonly logs = new TaskLogStore(() => this.orm.em.fork());
+  /** What the API's metrics ask of the read model (db/metrics-queries.ts). */
+  readonly metrics = new MetricsQueries(() => this.orm.em.fork());
 
   private em(): EntityManager {
     return this.orm.em.fork();

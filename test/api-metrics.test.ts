@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
@@ -162,4 +162,53 @@ it('answers 503 in the API\'s error shape when the database does not answer, and
   } finally {
     await new Promise((resolve) => other.close(resolve));
   }
+});
+
+it('observes the builds that end after it started: build and publish durations, refusals by reason', async () => {
+  const store = new Store(orm);
+  const before = await scrape();
+  expect(value(before, 'summit_build_duration_seconds_count')).toEqual([]);
+  expect(value(before, 'summit_publish_refusals_total', { reason: 'hash_mismatch' })).toEqual([0]);
+  // Two builds that end now, picked up 30 s ago: one published, one whose artefact vessel refused.
+  for (const [source, end] of [['published', 'completed'], ['refused', 'failed']] as const) {
+    await store.createTask({ ...BASE, id: id(source), source }, 'recipe');
+    await store.setStatus(id(source), 'queued', 'dispatched');
+    await store.setStatus(id(source), 'building', 'picked up', { builder: 'b1', startedAt: new Date(Date.now() - 30_000) });
+    await store.setStatus(id(source), 'publishing', 'built');
+    const reason = `vessel refused ${source}.stone: ${source}.stone: sha256 mismatch: expected 00, actual 11`;
+    await store.setStatus(id(source), end, end === 'failed' ? reason : 'published', end === 'failed' ? { reason } : { published: [] });
+  }
+  const after = await scrape();
+  expect(value(after, 'summit_build_duration_seconds_count', { isa: 'x86_64', outcome: 'built' })).toEqual([2]);
+  expect(value(after, 'summit_build_duration_seconds_sum', { isa: 'x86_64', outcome: 'built' })[0]).toBeGreaterThanOrEqual(60);
+  expect(value(after, 'summit_build_duration_seconds_bucket', { isa: 'x86_64', outcome: 'built', le: '15' })).toEqual([0]);
+  expect(value(after, 'summit_publish_duration_seconds_count', { outcome: 'published' })).toEqual([1]);
+  expect(value(after, 'summit_publish_duration_seconds_count', { outcome: 'refused' })).toEqual([1]);
+  expect(value(after, 'summit_publish_refusals_total', { reason: 'hash_mismatch' })).toEqual([1]);
+  // The next scrape counts nothing twice.
+  const again = await scrape();
+  expect(value(again, 'summit_build_duration_seconds_count', { isa: 'x86_64', outcome: 'built' })).toEqual([2]);
+  expect(value(again, 'summit_publish_refusals_total', { reason: 'hash_mismatch' })).toEqual([1]);
+});
+
+it('reports the queue per ISA level and the live builders\' busy and free slots', async () => {
+  const store = new Store(orm);
+  await store.createTask({ ...BASE, id: 'build/serpent/recipes/v3-1.0-1/x86_64-v3x', source: 'v3', isa: 'x86_64-v3x', index: 'main-v3x' }, 'recipe');
+  await store.setStatus('build/serpent/recipes/v3-1.0-1/x86_64-v3x', 'queued', 'dispatched');
+  await store.upsertBuilder({ id: 'b1', host: 'h1', isaLevels: ['x86_64'], slots: 2, busy: 1, diskFree: 1e10 });
+  const samples = await scrape();
+  expect(value(samples, 'summit_queue_depth', { isa: 'x86_64', status: 'new' })).toEqual([2]);
+  expect(value(samples, 'summit_queue_depth', { isa: 'x86_64', status: 'queued' })).toEqual([0]);
+  expect(value(samples, 'summit_queue_depth', { isa: 'x86_64-v3x', status: 'queued' })).toEqual([1]);
+  expect(value(samples, 'summit_queue_depth', { isa: 'x86_64-v3x', status: 'new' })).toEqual([0]);
+  expect(value(samples, 'summit_builder_slots_busy')).toEqual([1]);
+  expect(value(samples, 'summit_builder_slots_free')).toEqual([4]);
+});
+
+it("serves every summit_* metric the Grafana dashboard in ops/ queries", async () => {
+  const dashboard = readFileSync(join(__dirname, '..', 'ops', 'grafana', 'summit-dashboard.json'), 'utf8');
+  const queried = new Set([...dashboard.matchAll(/\b(summit_[a-z0-9_]+)/g)].map((m) => m[1]));
+  expect(queried.size).toBeGreaterThan(8);
+  const served = new Set((await scrape()).map((s) => s.name));
+  for (const name of queried) expect([name, served.has(name)]).toEqual([name, true]);
 });

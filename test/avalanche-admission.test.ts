@@ -59,7 +59,7 @@ describeWhenAvailable(nspawnUnavailableReason(), 'a builder under pressure', () 
       SUMMIT_TEMPORAL_ADDRESS: server.address, SUMMIT_DATA_DIR: join(tmp, 'data'), SUMMIT_BUILDER_ID: 'admission-test',
       SUMMIT_BUILDER_SLOTS: '1', SUMMIT_BUILDER_ISA: 'x86_64', SUMMIT_BUILDER_HEARTBEAT: '1s', SUMMIT_BUILDER_MIN_FREE_DISK: '1M',
       SUMMIT_AVALANCHE_PORT: '0', SUMMIT_AVALANCHE_HOST: '127.0.0.1', SUMMIT_REPOSITORY_ROOTS: join(tmp, 'repo'),
-    }), { sampleHost: sample });
+    }), undefined, { sampleHost: sample });
   }, 120_000);
 
   afterAll(async () => {

@@ -72,6 +72,15 @@ describe('npm start', () => {
       expect(out).toMatch(new RegExp(`API\\s+http://127\\.0\\.0\\.1:${env.SUMMIT_API_PORT}`));
       expect(out).toContain(join(dataDir, 'vessel', 'repos', 'main', 'moss-root-index.json'));
       expect(out).toMatch(/generated API tokens, shown only this once/);
+      // Only progress lines on the terminal: the roles' and the Temporal SDK's logs are in <data>/logs.
+      expect(out).toContain(`logs          ${join(dataDir, 'logs')}/`);
+      expect(out).not.toMatch(/^\s*\{"/m);
+      expect(out).not.toMatch(/\[(INFO|WARN|DEBUG)\]|Worker state changed/);
+      const logLines = (role: string) => readFileSync(join(dataDir, 'logs', `${role}.log`), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(logLines('api')).toContainEqual(expect.objectContaining({ role: 'api', msg: 'listening' }));
+      expect(logLines('avalanche')).toContainEqual(expect.objectContaining({ role: 'avalanche', msg: 'build started', taskQueue: 'avalanche-x86_64' }));
+      expect(logLines('summit')).toContainEqual(expect.objectContaining({ role: 'summit', taskQueue: 'summit' }));
+      expect(logLines('vessel')).toContainEqual(expect.objectContaining({ role: 'vessel', taskQueue: 'vessel' }));
     } finally {
       await stop(started);
     }

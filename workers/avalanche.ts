@@ -17,6 +17,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createAvalancheActivities } from '../activities/avalanche/build';
 import { formatBytes, formatDuration } from '../core/build/limits';
+import { LogRedactor } from '../core/build/log-redaction';
 import type { HostSample } from '../core/builder/health';
 import type { BuilderStatus } from '../core/contracts/hub';
 import { builderQueue, isaQueue } from '../core/contracts/queues';
@@ -28,7 +29,9 @@ import { builderStatus, checkBuildHost, prepareBuildHost, servedIsaLevels, type 
 import { artefactTokenSigner, loadOrCreateSecret } from './avalanche/secret';
 import { startBuilderHeartbeat } from './heartbeat';
 import { requirePayloadKeys } from './payload-keys';
+import { startRoleLogging } from './runtime';
 import { dataConverterFor } from './temporal';
+import { roleLogger, type Logger } from '../api/logger';
 
 export interface RunningAvalanche {
   runtime: AvalancheRuntime;
@@ -45,7 +48,11 @@ export interface AvalancheProbes {
   sampleHost?: (dataDir: string) => Promise<HostSample>;
 }
 
-export async function startAvalanche(config: AvalancheWorkerConfig, probes: AvalancheProbes = {}): Promise<RunningAvalanche> {
+export async function startAvalanche(
+  config: AvalancheWorkerConfig,
+  log: Logger = roleLogger({ role: 'avalanche', level: 'info' }),
+  probes: AvalancheProbes = {},
+): Promise<RunningAvalanche> {
   checkBuildHost();
   const { levels, missingForV3x } = await servedIsaLevels(config.isaLevels);
   const cgroups = await prepareBuildHost(config.dataDir, config.builderId, config.share);
@@ -57,16 +64,18 @@ export async function startAvalanche(config: AvalancheWorkerConfig, probes: Aval
   await admission.check();
   const runtime: AvalancheRuntime = { config, isaLevels: levels, slots, admission };
   const secret = await loadOrCreateSecret(config.dataDir);
+  // What this process knows to be secret never leaves it in a log: the token key and the payload keys.
+  const redactor = new LogRedactor([secret.toString('hex'), ...(config.payloadKeys ?? '').split(/[\s,:]+/)]);
   const server = await startArtefactServer({
-    dataDir: config.dataDir, secret, port: config.port, host: config.host,
-    log: (message, meta) => console.warn(`avalanche: ${message} ${JSON.stringify(meta)}`),
+    dataDir: config.dataDir, secret, port: config.port, host: config.host, redactor,
+    log: (message, meta) => log.warn(message, meta),
   });
   const artefactBaseUrl = config.publicUrl ?? `http://${os.hostname()}:${server.port}`;
   const activities = createAvalancheActivities({
     dataDir: config.dataDir, builderId: config.builderId, buildRoot: config.buildRoot, artefactBaseUrl,
     tokens: artefactTokenSigner(secret, config.tokenTtlSeconds), jobs: config.jobs, corruptArtefacts: config.corruptArtefacts,
     sources: config.sources,
-    limits: config.limits, uidBase: config.uidBase, cgroups,
+    limits: config.limits, uidBase: config.uidBase, cgroups, redactor,
   });
 
   const connection = await NativeConnection.connect({ address: config.temporalAddress }).catch(async (err) => {
@@ -128,7 +137,7 @@ export async function startAvalanche(config: AvalancheWorkerConfig, probes: Aval
     await server.close();
     await connection.close();
   });
-  console.log(`avalanche: builder ${config.builderId} serves ${levels.join(', ')}` +
+  log.info(`builder ${config.builderId} serves ${levels.join(', ')}` +
     (missingForV3x.length ? ` (not x86_64-v3x: CPU lacks ${missingForV3x.join(', ')})` : '') +
     ` with ${config.slots} slot(s), ${config.jobs} job(s) each; queues ${[...levels.map(isaQueue), builderQueue(config.builderId)].join(', ')}; ` +
     `artefacts at ${artefactBaseUrl}; build root ${config.buildRoot ?? 'host /usr'}; data in ${config.dataDir}; ` +
@@ -138,8 +147,8 @@ export async function startAvalanche(config: AvalancheWorkerConfig, probes: Aval
     `admits builds while load per CPU ≤ ${config.admission.maxLoadPerCpu ?? 'any'}, available memory ≥ ${formatBytes(config.admission.minFreeMemory ?? 0)}, free disk ≥ ${formatBytes(config.admission.minFreeDisk ?? 0)}` +
     (config.share.cpuWeight !== undefined || config.share.memoryBytes !== undefined
       ? `; its builds together: cpu weight ${config.share.cpuWeight ?? 'unset'}, memory ${config.share.memoryBytes === undefined ? 'unset' : formatBytes(config.share.memoryBytes)}`
-      : ''));
-  if (config.corruptArtefacts) console.warn('avalanche: SUMMIT_TEST_CORRUPT_ARTEFACTS=1: every .stone is damaged after the build (test-only)');
+      : ''), { builderId: config.builderId });
+  if (config.corruptArtefacts) log.warn('SUMMIT_TEST_CORRUPT_ARTEFACTS=1: every .stone is damaged after the build (test-only)');
   return {
     runtime, artefactBaseUrl, done,
     status: () => builderStatus(runtime),
@@ -153,10 +162,11 @@ export async function startAvalanche(config: AvalancheWorkerConfig, probes: Aval
 async function main(): Promise<void> {
   const config = loadAvalancheConfig();
   requirePayloadKeys(config);
-  const running = await startAvalanche(config);
+  const log = startRoleLogging(process.env, 'avalanche');
+  const running = await startAvalanche(config, log);
   // Tell the hub this builder exists and what it can take, until it stops.
   const connection = await Connection.connect({ address: config.temporalAddress });
-  const heartbeat = startBuilderHeartbeat(new Client({ connection, namespace: config.namespace, dataConverter: dataConverterFor(config) }), () => running.status(), config.heartbeatMs);
+  const heartbeat = startBuilderHeartbeat(new Client({ connection, namespace: config.namespace, dataConverter: dataConverterFor(config) }), () => running.status(), config.heartbeatMs, (m) => log.warn(m, { builderId: config.builderId }));
   // The SDK runtime also shuts the workers down on these signals; stopping twice is harmless.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.stop());
   try {

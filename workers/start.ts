@@ -15,6 +15,8 @@ import { startSummit } from './summit';
 import { ensurePayloadKeyFile } from './payload-keys';
 import { connectClient } from './temporal';
 import { loadVesselConfig, startVessel } from './vessel';
+import { installRuntime, runtimeSetupFrom } from './runtime';
+import { loggerOf } from '../api/logger';
 
 /**
  * `npm start`: the whole farm on one machine on embedded defaults. The Temporal dev server keeps its history in
@@ -35,7 +37,11 @@ async function main(): Promise<void> {
   const uiPort = parseConfig(env).SUMMIT_TEMPORAL_UI_PORT;
   // The Temporal UI may ask the API's codec endpoint to decode payloads for an operator holding the admin token.
   env.SUMMIT_CODEC_UI_ORIGIN ??= `http://${ip}:${uiPort}`;
+  // Every role's log goes to <data>/logs/<role>.log (api/logger.ts); the terminal shows only the lines below.
+  env.SUMMIT_LOG_DIR ??= join(dataDir, 'logs');
   const config = parseConfig(env);
+  // Before any worker: the SDK's logs (and the roles' own) go to those files, not to this terminal.
+  const logs = installRuntime(runtimeSetupFrom(env, 'summit'));
   const bin = env.SUMMIT_TEMPORAL_BIN ?? 'temporal';
   const apiHost = ['0.0.0.0', '::'].includes(config.SUMMIT_API_HOST) ? '127.0.0.1' : config.SUMMIT_API_HOST;
   const temporalDb = join(dataDir, 'temporal.db');
@@ -65,10 +71,11 @@ async function main(): Promise<void> {
     const vessel = await startVessel(loadVesselConfig(env));
     stops.push(() => vessel.stop());
     // The local builder serves exactly the levels this farm builds (see SUMMIT_BUILDER_ISA).
-    const avalanche = await startAvalanche(loadAvalancheConfig({ SUMMIT_BUILDER_ISA: ['x86_64', ...config.SUMMIT_VARIANTS].join(','), ...env }));
+    const avalancheLog = loggerOf(logs.role('avalanche'));
+    const avalanche = await startAvalanche(loadAvalancheConfig({ SUMMIT_BUILDER_ISA: ['x86_64', ...config.SUMMIT_VARIANTS].join(','), ...env }), avalancheLog);
     stops.push(() => avalanche.stop());
     const client = await connectClient(config);
-    const heartbeat = startBuilderHeartbeat(client, () => avalanche.status(), 5_000);
+    const heartbeat = startBuilderHeartbeat(client, () => avalanche.status(), 5_000, (m) => avalancheLog.warn(m));
     stops.push(async () => heartbeat.stop());
 
     const orm = await openDatabase({ url: config.SUMMIT_DATABASE_URL, dataDir });
@@ -87,6 +94,8 @@ async function main(): Promise<void> {
     say(`                git clone ${demo} demo && cd demo`);
     say('                $EDITOR liba/stone.yaml       # e.g. release : 2');
     say('                git commit -am "liba: rebuild" && git push origin main');
+    say(`logs          ${config.SUMMIT_LOG_DIR}/{api,summit,vessel,avalanche}.log (level ${config.SUMMIT_LOG_LEVEL})` +
+      (config.SUMMIT_TEMPORAL_METRICS_ADDRESS ? `; Temporal SDK metrics at http://${config.SUMMIT_TEMPORAL_METRICS_ADDRESS}/metrics` : ''));
     say(`payload key   ${config.SUMMIT_PAYLOAD_KEY_FILE ?? 'SUMMIT_PAYLOAD_KEYS'} (Temporal payloads are encrypted; read them decoded with`);
     say(`                temporal workflow show --address ${temporal.address} -w <build id> --codec-endpoint ${api.url}/codec --codec-auth "Bearer <admin token>")`);
     say('Ctrl-C stops everything; the next start resumes from the data folder');

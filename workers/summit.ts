@@ -9,6 +9,7 @@ import { Store } from '../db/store';
 import type { HubOptions } from '../workflows/hub';
 import { ensureHub, ensurePollSchedule } from './hub-control';
 import { requirePayloadKeys, payloadKeySettings } from './payload-keys';
+import { startRoleLogging } from './runtime';
 import { connectClient, connectWorker, dataConverterFor } from './temporal';
 
 export interface RunningRole {
@@ -61,9 +62,10 @@ export async function startSummit(config: Config, opts: { hub?: Partial<HubOptio
 async function main(): Promise<void> {
   const config = parseConfig(process.env);
   requirePayloadKeys(payloadKeySettings(config));
+  const log = startRoleLogging(process.env, 'summit');
   const role = await startSummit(config);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void role.stop());
-  console.log(`summit: hub and build workflows on task queue "${SUMMIT_QUEUE}"`);
+  log.info('summit worker started', { taskQueue: SUMMIT_QUEUE, temporal: config.SUMMIT_TEMPORAL_ADDRESS, sdkMetrics: config.SUMMIT_TEMPORAL_METRICS_ADDRESS ?? null });
   await role.done;
 }
 

@@ -19,6 +19,7 @@ import { VESSEL_QUEUE } from '../core/contracts/queues';
 import { createVesselActivities, vesselDeps } from '../activities/vessel/activities';
 import { startRepositoryServer, type RepositoryServer } from './vessel/repository-server';
 import { payloadKeySettings, requirePayloadKeys, type PayloadKeySettings } from './payload-keys';
+import { startRoleLogging } from './runtime';
 import { dataConverterFor } from './temporal';
 
 export interface VesselConfig extends PayloadKeySettings {
@@ -92,13 +93,13 @@ export async function startVessel(config: VesselConfig): Promise<RunningVessel> 
 async function main(): Promise<void> {
   const config = loadVesselConfig();
   requirePayloadKeys(config);
+  const log = startRoleLogging(process.env, 'vessel');
   const vessel = await startVessel(config);
   // The SDK's worker also stops on these signals by itself; stop() tolerates that.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void vessel.stop());
-  console.log(`vessel: worker on queue ${VESSEL_QUEUE} (${config.temporalAddress}, namespace ${config.namespace}); repositories in ${vessel.reposDir}`);
-  if (vessel.repositoryUrl) console.log(`vessel: serving them at ${vessel.repositoryUrl}`);
+  log.info('vessel worker started', { taskQueue: VESSEL_QUEUE, temporal: config.temporalAddress, namespace: config.namespace, reposDir: vessel.reposDir, repositoryUrl: vessel.repositoryUrl ?? null });
   await vessel.done;
-  console.log('vessel: stopped');
+  log.info('vessel worker stopped');
 }
 
 if (require.main === module) {

@@ -7,6 +7,7 @@ import { BUILD_LOG_NAME } from '../../core/build/artefact-names';
 import { BUILD_USER, WORK_SUBDIRS, WRITABLE_SUBDIRS } from '../../core/build/layout';
 import { machineName } from '../../core/build/machine-name';
 import { DEFAULT_LIMITS, formatBytes, limitReason, networkDecision, type BuildLimits } from '../../core/build/limits';
+import type { LogRedactor } from '../../core/build/log-redaction';
 import { MacroError } from '../../core/build/macros';
 import { stepCommand, stepScripts } from '../../core/build/step-script';
 import { planUpstreams, relativeInside } from '../../core/build/upstreams';
@@ -46,6 +47,8 @@ export interface AvalancheBuildConfig {
   artefactBaseUrl: string;
   /** Issues the artefact token of a build (core/build/tokens.ts with this builder's secret). */
   tokens: { sign(buildId: string): { token: string; expiresAt: number } };
+  /** Masks secrets in what leaves the builder of a log (its tail, its sealed copy); the patterns alone if absent. */
+  redactor?: LogRedactor;
   /** `%(jobs)`: parallel compile jobs inside a build. */
   jobs: number;
   /** How often a running build heartbeats; the build workflow's heartbeat timeout is a few times this. */
@@ -100,7 +103,7 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
 
   async function buildRecipe(req: BuildRequest): Promise<BuildResult> {
     const ctx = Context.current();
-    announcePickup(ctx, config.builderId);
+    announcePickup(ctx, config.builderId, { url: config.artefactBaseUrl, token: config.tokens.sign(req.buildId).token });
     return runBuild(req, { signal: ctx.cancellationSignal, heartbeat: (d) => ctx.heartbeat(d), log: ctx.log });
   }
 
@@ -130,7 +133,7 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
     // Independent folders, made side by side: a build's first marker waits for all of them.
     await Promise.all([rm(paths.work, { recursive: true, force: true }), rm(paths.artefacts, { recursive: true, force: true })]);
     const [opened, ...folders] = await Promise.allSettled([
-      BuildLog.create(paths.log),
+      BuildLog.create(paths.log, config.redactor),
       mkdir(paths.artefacts, { recursive: true }),
       ...[...WORK_SUBDIRS.map((sub) => join(paths.mason, sub)), scriptsDir(paths), statusDir(paths)].map((d) => mkdir(d, { recursive: true })),
     ]);
@@ -265,9 +268,10 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
 /**
  * Tell the build workflow that this builder took the build (SIGNAL_BUILD_PICKED_UP): summit records the builder
  * and the pickup time from it. Best effort and not awaited: the build does not wait for summit, and the build's
- * result names its builder anyway. The worker's own client carries the farm's payload codec.
+ * result names its builder anyway. The worker's own client carries the farm's payload codec (the log token
+ * travels encrypted).
  */
-function announcePickup(ctx: Context, builderId: BuilderId): void {
+function announcePickup(ctx: Context, builderId: BuilderId, log: BuildPickup['log']): void {
   const { workflowExecution, attempt } = ctx.info;
   if (!workflowExecution) return; // a standalone activity: no workflow to tell
   let client;
@@ -277,7 +281,7 @@ function announcePickup(ctx: Context, builderId: BuilderId): void {
     return; // a test's MockActivityEnvironment without a client
   }
   if (!client) return;
-  const pickup: BuildPickup = { builderId, at: new Date().toISOString(), attempt };
+  const pickup: BuildPickup = { builderId, at: new Date().toISOString(), attempt, log };
   client.workflow.getHandle(workflowExecution.workflowId, workflowExecution.runId).signal(SIGNAL_BUILD_PICKED_UP, pickup).catch((err: unknown) => {
     ctx.log.warn('could not tell the build workflow that this builder picked it up', { error: String(err) });
   });

@@ -8,7 +8,7 @@ import type { SummitActivities } from '../../core/contracts/activities';
 import type { IntakeProgress, IntakeResult } from '../../core/contracts/summit';
 import { IntakeLimits, refreshRepository } from './intake';
 import { planBuilds } from './planning';
-import { recordActivities } from './records';
+import { recordActivities, type RecordLog } from './records';
 import type { Variant } from '../../core/variants';
 
 export interface SummitActivityDeps {
@@ -46,12 +46,21 @@ async function intakeActivity(deps: SummitActivityDeps, req: RefreshRequest): Pr
   }
 }
 
+/** The running activity's logger (the SDK's, routed to the role's logger), or the console outside one. */
+function activityLog(): RecordLog {
+  try {
+    return Context.current().log;
+  } catch {
+    return console;
+  }
+}
+
 /** Everything the summit worker registers on the summit queue. */
 export function createSummitActivities(deps: SummitActivityDeps): SummitActivities {
   return {
     refreshRepository: (req) => intakeActivity(deps, req),
     planBuilds: (input) => planBuilds(deps, input),
     listRepositoryIds: async (): Promise<string[]> => (await deps.store.listRepositories()).map((r) => r.id),
-    ...recordActivities(deps.store),
+    ...recordActivities(deps.store, activityLog),
   };
 }

@@ -2,13 +2,34 @@ import type { BuildPickup, BuildResult, ImportResult } from '../../core/contract
 import type { BuilderStatus, TaskCommand, TaskCommandResult } from '../../core/contracts/hub';
 import type { RecordedFailure } from '../../core/contracts/summit';
 import type { Store } from '../../db/store';
+import { collectBuildLog, type LogLocation } from './log-collection';
+
+/** What the activities tell the operator about their side work (the build log's collection). */
+export interface RecordLog {
+  warn(message: string, meta?: Record<string, unknown>): void;
+  info(message: string, meta?: Record<string, unknown>): void;
+}
 
 /**
  * Activities that record in the read model what the workflows decided. Each is idempotent (moving a task to the
  * status it already has is a no-op), so Temporal may retry any of them, and each goes through the store's one
  * compare-and-set path (Store.moveTask), so a record never overwrites a move made meanwhile by another writer.
  */
-export function recordActivities(store: Store) {
+export function recordActivities(store: Store, log: () => RecordLog = () => console) {
+  /**
+   * Best effort: a log that cannot be collected (a builder gone, an old builder without sealed logs) is noted and
+   * left; retrying the record for it would hold the build's end.
+   */
+  const collect = async (taskId: string, from: LogLocation | undefined): Promise<void> => {
+    if (!from) return;
+    try {
+      const got = await collectBuildLog(store, taskId, from);
+      log().info('build log collected', { taskId, builderId: from.builder, ...got });
+    } catch (err) {
+      log().warn('build log not collected', { taskId, builderId: from.builder, error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+  const recordedSource = async (taskId: string): Promise<LogLocation | undefined> => (await store.logs.state(taskId)).source;
   return {
     /** A queued build whose workflow could not be started goes back to new; the hub tries again later. */
     async returnToReady(taskId: string, reason: string): Promise<void> {
@@ -23,9 +44,14 @@ export function recordActivities(store: Store) {
       await store.moveTask(taskId, 'building', `picked up by ${pickup.builderId}${pickup.attempt > 1 ? ` (attempt ${pickup.attempt})` : ''}`, {
         builder: pickup.builderId, startedAt: new Date(pickup.at),
       }, { onlyFrom: ['queued', 'building'] });
+      if (pickup.log) await store.logs.setSource(taskId, { builder: pickup.builderId, ...pickup.log, attempt: pickup.attempt });
     },
 
-    async recordBuilt(taskId: string, result: Pick<BuildResult, 'builderId' | 'logPath'>): Promise<void> {
+    /** Collects the log first: the build workflow has the builder clean up after the build's end is recorded. */
+    async recordBuilt(taskId: string, result: Pick<BuildResult, 'builderId' | 'logPath'> & Partial<Pick<BuildResult, 'artefactBaseUrl' | 'artefactToken'>>): Promise<void> {
+      await collect(taskId, result.artefactBaseUrl && result.artefactToken
+        ? { builder: result.builderId, url: result.artefactBaseUrl, token: result.artefactToken }
+        : await recordedSource(taskId));
       await store.setStatus(taskId, 'publishing', `built on ${result.builderId}`, { builder: result.builderId, logPath: result.logPath });
     },
 
@@ -36,6 +62,8 @@ export function recordActivities(store: Store) {
 
     /** An admin's cancel wins over the failure it caused: only a queued, building or publishing task fails. */
     async recordFailure(taskId: string, failure: RecordedFailure): Promise<void> {
+      // A failed import leaves the log collected when the build was recorded; a failed build's log is collected here.
+      if (failure.logPath) await collect(taskId, await recordedSource(taskId));
       await store.moveTask(taskId, 'failed', failure.reason, {
         reason: failure.reason,
         logTail: failure.logTail ?? null,

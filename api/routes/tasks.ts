@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { TASK_STATUSES } from '../../core/task/state';
 import { identityOf, readRoute, requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
+import { SSE_KEEPALIVE } from '../../core/formats/sse';
 import { openTaskLog } from '../services/task-log';
+import { followTaskLog } from '../services/task-log-follow';
 import { TaskList } from '../services/task-list';
 import { commandTask, taskDetail } from '../services/tasks';
 import { taskApproval } from '../services/admin';
@@ -55,7 +57,14 @@ export const listQuery = z.strictObject({
   total: once(z.enum(['exact', 'recent'])).optional(),
 });
 
-export const logQuery = z.strictObject({ tail: queryInt(1, 100_000).optional() });
+export const logQuery = z.strictObject({
+  tail: queryInt(1, 100_000).optional(),
+  // `follow=1`: Server-Sent Events until the build's end (services/task-log-follow.ts).
+  follow: once(z.enum(['0', '1'])).optional(),
+  // A byte offset to resume a followed log at (the id of the last event seen); `Last-Event-ID` says the same.
+  from: queryInt(0, Number.MAX_SAFE_INTEGER).optional(),
+}).refine((q) => !(q.follow === '1' && q.tail !== undefined), { message: 'tail is for a plain log; a followed log resumes with from', path: ['tail'] });
+const lastEventId = z.string().regex(/^\d{1,15}$/).transform(Number).optional().catch(undefined);
 
 /**
  * Tasks are addressed by their build id, which contains slashes (build/<project>/<repo>/<source-version-release>/
@@ -66,7 +75,8 @@ export const logQuery = z.strictObject({ tail: queryInt(1, 100_000).optional() }
  *                             newest first; `nextCursor` (null on the last page) is the next page's `cursor`;
  *                             `total` with `totalExact` (counted for this response) and `totalAt` (when counted)
  * GET  /api/tasks/:id         read: the task and its events
- * GET  /api/tasks/:id/log     read (detail: a viewer's unless SUMMIT_API_PUBLIC_READS=all): text/plain, the whole log or ?tail=N lines
+ * GET  /api/tasks/:id/log     read (detail: a viewer's unless SUMMIT_API_PUBLIC_READS=all): text/plain, the whole log or ?tail=N lines; ?follow=1 (&from=offset or
+ *                             Last-Event-ID): text/event-stream while the build runs, `end` event at its end
  * POST /api/tasks/:id/retry   admin
  * POST /api/tasks/:id/cancel  admin
  */
@@ -88,7 +98,26 @@ export function tasksRouter(deps: ApiDeps): Router {
   });
   router.get('/api/tasks/:id/log', readRoute(deps.auth, 'detail'), async (req, res) => {
     const { id } = parse('params', idParams, req.params);
-    const { tail } = parse('query', logQuery, req.query);
+    const { tail, follow, from } = parse('query', logQuery, req.query);
+    if (follow === '1') {
+      await deps.store.getTask(id); // a 404 before the stream starts
+      const stop = new AbortController();
+      res.on('close', () => stop.abort());
+      res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+      res.flushHeaders();
+      const keepalive = setInterval(() => res.write(SSE_KEEPALIVE), 15_000);
+      const write = (text: string) => (res.write(text) ? Promise.resolve() : new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve)));
+      try {
+        await followTaskLog(deps.store, id, { from: from ?? lastEventId.parse(req.get('last-event-id')) ?? 0, signal: stop.signal, write });
+      } catch (err) {
+        // Headers are gone: the error can only end the stream, and go to the log.
+        deps.logger.warn('log follow failed', { requestId: res.locals.requestId, taskId: id, error: (err as Error).message });
+      } finally {
+        clearInterval(keepalive);
+        res.end();
+      }
+      return;
+    }
     const log = await openTaskLog(deps.store, id, tail);
     res.status(200).type('text/plain; charset=utf-8').setHeader('Cache-Control', 'no-store');
     log.stream.on('error', (err) => {

@@ -1,16 +1,77 @@
-import type { ReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { SseParser } from '../../core/formats/sse';
 import type { Store } from '../../db/store';
+import type { LiveLogSource } from '../../db/task-log-store';
 import { LogUnavailableError } from '../errors';
+import { collectedLines } from './task-log-follow';
 
 /**
- * A task's build log, streamed from the file the builder wrote (`logPath`). Only works where that file is
- * readable: on the builder's own host, or where the builders' data folder is shared. Otherwise a 404 that says
- * where the log is; the last lines are in the task itself (`logTail`).
+ * A task's build log as plain text (GET /api/tasks/:id/log), the whole of it or its last lines, from the first
+ * of: the copy summit collected when the build ended (db/task-log-store.ts), the builder running it (read over
+ * HTTP up to where it is now), the file the builder wrote (`logPath`) when this host can read it (the builder's
+ * own host, or a shared data folder). Otherwise a 404 that says where the log is; the last lines of a failed
+ * build are in the task itself (`logTail`).
  */
 export interface TaskLog {
+  /** Where it was read: `collected`, the builder's URL, or the file's path. */
   path: string;
-  stream: ReadStream;
+  stream: Readable;
+}
+
+export async function openTaskLog(store: Store, id: string, tail?: number): Promise<TaskLog> {
+  const state = await store.logs.state(id);
+  if (state.collected) {
+    const lines = async function* () {
+      for await (const { bytes } of collectedLines(store, id)) yield bytes;
+    };
+    return { path: 'collected', stream: Readable.from(tail === undefined ? lines() : lastLines(lines(), tail)) };
+  }
+  if (state.source) {
+    const live = await liveLog(id, state.source).catch(() => undefined);
+    if (live) return { path: state.source.url, stream: Readable.from(tail === undefined ? live : lastLines(live, tail)) };
+  }
+  return openLogFile(store, id, tail);
+}
+
+/** The log of a running build as far as the builder has it (whole lines), read from its log route. */
+async function liveLog(id: string, source: LiveLogSource): Promise<AsyncGenerator<Buffer>> {
+  const url = `${source.url.replace(/\/+$/, '')}/logs/${encodeURIComponent(id)}`;
+  const res = await fetch(url, { headers: { authorization: `Bearer ${source.token}` }, signal: AbortSignal.timeout(30_000) });
+  if (!res.ok || !res.body) {
+    await res.body?.cancel();
+    throw new Error(`${url}: ${res.status}`);
+  }
+  const body = res.body;
+  return (async function* () {
+    const parser = new SseParser();
+    const decoder = new TextDecoder();
+    for await (const chunk of body) {
+      for (const e of parser.push(decoder.decode(chunk as Uint8Array, { stream: true }))) {
+        if (e.event === 'log') yield Buffer.from(`${e.data}\n`, 'utf8');
+        if (e.event === 'end') return;
+      }
+    }
+  })();
+}
+
+/** The last `lines` lines of a stream of whole lines, keeping at most MAX_TAIL_BYTES of it at any time. */
+async function* lastLines(source: AsyncIterable<Buffer>, lines: number): AsyncGenerator<Buffer> {
+  let window = Buffer.alloc(0);
+  for await (const piece of source) {
+    window = Buffer.concat([window, piece]);
+    if (window.length > 2 * MAX_TAIL_BYTES) window = window.subarray(window.length - MAX_TAIL_BYTES);
+  }
+  if (window.length > MAX_TAIL_BYTES) window = window.subarray(window.length - MAX_TAIL_BYTES);
+  const end = window[window.length - 1] === 0x0a ? window.length - 1 : window.length;
+  let found = 0;
+  for (let i = end - 1; i >= 0; i--) {
+    if (window[i] === 0x0a && ++found === lines) {
+      yield window.subarray(i + 1);
+      return;
+    }
+  }
+  yield window;
 }
 
 /** A tail is for reading in a terminal or a dashboard; a whole log is a download without tail. */
@@ -18,7 +79,7 @@ const MAX_TAIL_BYTES = 4 * 1024 * 1024;
 const CHUNK = 64 * 1024;
 const UNREADABLE = new Set(['ENOENT', 'EACCES', 'EPERM', 'ENOTDIR', 'EISDIR']);
 
-export async function openTaskLog(store: Store, id: string, tail?: number): Promise<TaskLog> {
+async function openLogFile(store: Store, id: string, tail?: number): Promise<TaskLog> {
   const task = await store.getTask(id);
   if (!task.logPath) throw new LogUnavailableError(`task ${id} has no log yet (status ${task.status})`);
   let file: FileHandle;

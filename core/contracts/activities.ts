@@ -33,7 +33,8 @@ export interface SummitActivities {
   returnToReady(taskId: BuildId, reason: string): Promise<void>;
   /** queued → building on the builder that picked it up (a later attempt records its new builder). */
   recordStarted(taskId: BuildId, pickup: BuildPickup): Promise<void>;
-  recordBuilt(taskId: BuildId, result: Pick<BuildResult, 'builderId' | 'logPath'>): Promise<void>;
+  /** The result's artefact server and token (when given) also let summit collect the sealed log. */
+  recordBuilt(taskId: BuildId, result: Pick<BuildResult, 'builderId' | 'logPath'> & Partial<Pick<BuildResult, 'buildId' | 'artefactBaseUrl' | 'artefactToken'>>): Promise<void>;
   recordPublished(taskId: BuildId, imported: ImportResult): Promise<void>;
   /** An admin's cancel wins: a cancelled task stays cancelled. */
   recordFailure(taskId: BuildId, failure: RecordedFailure): Promise<void>;

@@ -19,6 +19,12 @@ export interface BuildPickup {
   at: string;
   /** Temporal's attempt number of the build activity: above 1 when another builder's attempt was lost. */
   attempt: number;
+  /**
+   * Where this attempt's log can be read while it runs, and collected once it ended: the builder's artefact
+   * server (`${url}/logs/<encoded build id>`, workers/avalanche/artefact-server.ts) and a token of this build.
+   * Absent from pickups recorded before live logs existed, and from the one a build result stands in for.
+   */
+  log?: { url: string; token: string };
 }
 
 /** Input of avalanche's build activity. */
@@ -69,7 +75,7 @@ export interface BuildResult {
   /** Short-lived bearer token bound to this build, for fetching its artefacts. */
   artefactToken: string;
   artefacts: Artefact[];
-  /** Path of the build log on the builder's host. */
+  /** Path of the build log on the builder's host; its sealed copy is served at `${artefactBaseUrl}/logs/<encoded id>.zst`. */
   logPath: string;
   startedAt: string;
   finishedAt: string;
