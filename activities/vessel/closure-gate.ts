@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { CLOSURE_UNRESOLVED } from '../../core/contracts/vessel';
 import type { IndexEntry } from '../../core/formats/repo-index';
 import { baseNeedOf, isBasePackage, type BaseNeed } from '../../core/repo/base-packages';
-import { closureReport, describeClosure, unresolvedDependencies, type ClosureSet } from '../../core/repo/closure';
+import { describeClosure, reportOf, unresolvedDependencies, type ClosureSet, type Unresolved } from '../../core/repo/closure';
 import { volatileHistory } from '../../core/repo/history';
 import type { BaseProducer } from './base-packages';
 import { Repository } from './repository';
@@ -56,24 +56,28 @@ export async function closeHistory(repo: Repository, published: Record<string, I
     if (id) bases.push(await base.readHistory(id));
   }
 
-  let closed = published;
-  if (settings.producer) {
-    closed = {};
-    for (const [arch, entries] of Object.entries(published)) {
-      const own = entries.filter((e) => !isBasePackage(e));
-      const previous = entries.find(isBasePackage);
-      const needs = unresolvedDependencies({ [arch]: own }, bases)
-        .map((u) => baseNeedOf(u.dependency))
-        .filter((n): n is BaseNeed => n !== undefined);
+  // One pass over the set: what its own packages (and the declared bases) leave unresolved; the base package can
+  // only take away from that, so the final report needs no second pass.
+  const closed: Record<string, IndexEntry[]> = {};
+  const unresolved: Unresolved[] = [];
+  for (const [arch, entries] of Object.entries(published)) {
+    const own = settings.producer ? entries.filter((e) => !isBasePackage(e)) : entries;
+    const missing = unresolvedDependencies({ [arch]: own }, bases);
+    let base: IndexEntry | undefined;
+    if (settings.producer) {
+      const needs = missing.map((u) => baseNeedOf(u.dependency)).filter((n): n is BaseNeed => n !== undefined);
       const { entry } = needs.length > 0 ? await settings.producer.produce(repo, arch, needs) : {};
       // The same package as before keeps its entry object, so the index writer reuses its encoded bytes.
-      const base: IndexEntry | undefined = entry && previous?.hash === entry.hash ? previous : entry;
-      closed[arch] = base ? [...own, base] : own;
+      const previous = entries.find(isBasePackage);
+      base = entry && previous?.hash === entry.hash ? previous : entry;
     }
+    const provided = new Set(base ? [base.name, ...base.provides] : []);
+    unresolved.push(...missing.filter((u) => !provided.has(u.dependency)));
+    closed[arch] = base ? [...own, base] : own;
   }
 
-  const report = closureReport(repo.index, closed, bases);
-  if (report.unresolved.length > 0) {
+  if (unresolved.length > 0) {
+    const report = reportOf(repo.index, unresolved, Object.keys(published).length > 1);
     throw ApplicationFailure.create({ message: describeClosure(report), type: CLOSURE_UNRESOLVED, nonRetryable: true, details: [report] });
   }
   return closed;

@@ -67,11 +67,12 @@ export function unresolvedDependencies(published: ClosureSet, bases: readonly Cl
  * because the same text can be provided in one and missing in another.
  */
 export function closureReport(index: string, published: ClosureSet, bases: readonly ClosureSet[] = []): ClosureReport {
-  const several = Object.keys(published).length > 1;
-  return {
-    index,
-    unresolved: unresolvedDependencies(published, bases).map((u) => ({ dependency: several ? `${u.architecture}:${u.dependency}` : u.dependency, neededBy: u.neededBy })),
-  };
+  return reportOf(index, unresolvedDependencies(published, bases), Object.keys(published).length > 1);
+}
+
+/** The report of unresolved dependencies already found; `severalArchitectures` names each one's architecture. */
+export function reportOf(index: string, unresolved: readonly Unresolved[], severalArchitectures: boolean): ClosureReport {
+  return { index, unresolved: unresolved.map((u) => ({ dependency: severalArchitectures ? `${u.architecture}:${u.dependency}` : u.dependency, neededBy: u.neededBy })) };
 }
 
 /** One line for logs and failure messages: the first few unresolved dependencies and who needs them. */
