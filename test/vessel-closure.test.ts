@@ -109,6 +109,17 @@ describeWhenAvailable(existsSync(HOST_LOADER) && HOST_LIBC ? undefined : 'no x86
     expect((await published()).filter((e) => e.name === 'build-root')).toHaveLength(1);
   });
 
+  it('packs the base package again when its pool file is gone (a prune removed it), never naming a missing file', async () => {
+    const libaMeta = (release: number) => testMeta('liba', release, 1, { depends: ['soname(libc.so.6(x86_64))'] });
+    await importBuild(deps, importRequest(server, 'b1', [await buildStone(work, libaMeta(1))]));
+    const base = (await published()).find((e) => e.name === 'build-root')!;
+    const file = join(repo.dir, 'history', '1', 'x86_64', base.uri);
+    await rm(file);
+    await importBuild(deps, importRequest(server, 'b2', [await buildStone(work, libaMeta(2))]));
+    expect((await published()).find((e) => e.name === 'build-root')!.hash).toBe(base.hash);
+    expect(existsSync(file)).toBe(true);
+  });
+
   it('prunes: the dry run changes nothing; the real one keeps the newest, tagged and stream-named histories and their files only', async () => {
     for (let release = 1; release <= 5; release++) {
       await importBuild(deps, importRequest(server, `b${release}`, [await buildStone(work, testMeta('liba', release, 1, { depends: ['soname(libc.so.6(x86_64))'] }))]));

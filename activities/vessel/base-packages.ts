@@ -13,7 +13,7 @@ import {
   type BaseFile,
   type BaseNeed,
 } from '../../core/repo/base-packages';
-import { indexUri, poolPath } from '../../core/repo/pool';
+import { indexUri, poolPath, repositoryPathOfUri } from '../../core/repo/pool';
 import { writePackageFromRoot } from '../../packaging/package-writer';
 import { isErrno } from './atomic-file';
 import { sha256File, type Repository } from './repository';
@@ -94,7 +94,8 @@ export class BaseProducer {
     const digest = createHash('sha256').update(contentKey(files, [...provides])).digest('hex');
     const cacheKey = `${repo.dir}\0${architecture}\0${digest}`;
     const cached = this.packed.get(cacheKey);
-    if (cached) return { entry: cached, unanswered };
+    // Still in the pool? A prune removes a base package no kept history lists; then it is packed again.
+    if (cached && (await stat(join(repo.dir, repositoryPathOfUri(cached.uri))).then((st) => st.size === cached.size, () => false))) return { entry: cached, unanswered };
 
     const meta = baseMeta(architecture, [...provides], digest);
     const path = poolPath(meta);
