@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { CLOSURE_UNRESOLVED } from '../../core/contracts/vessel';
 import type { IndexEntry } from '../../core/formats/repo-index';
 import { baseNeedOf, isBasePackage, type BaseNeed } from '../../core/repo/base-packages';
-import { describeClosure, reportOf, unresolvedDependencies, type ClosureSet, type Unresolved } from '../../core/repo/closure';
+import { ClosureTracker, describeClosure, providersOf, reportOf, type ClosureSet, type Unresolved } from '../../core/repo/closure';
 import { volatileHistory } from '../../core/repo/history';
 import type { BaseProducer } from './base-packages';
 import { Repository } from './repository';
@@ -26,6 +26,8 @@ export interface ClosureSettings {
 }
 
 const settingsByReposDir = new Map<string, ClosureSettings>();
+/** Per repository object (a publisher keeps one for its index): the closure of its last published set. */
+const trackers = new WeakMap<Repository, ClosureTracker>();
 
 export function registerClosureSettings(reposDir: string, settings: ClosureSettings): void {
   settingsByReposDir.set(resolve(reposDir), settings);
@@ -56,28 +58,36 @@ export async function closeHistory(repo: Repository, published: Record<string, I
     if (id) bases.push(await base.readHistory(id));
   }
 
-  // One pass over the set: what its own packages (and the declared bases) leave unresolved; the base package can
-  // only take away from that, so the final report needs no second pass.
+  // What the set's own packages (and the declared bases) leave unresolved, from the repository's tracker: only the
+  // entries that changed since its last publish are looked at. The base package can only take away from that.
+  const own: Record<string, IndexEntry[]> = {};
+  for (const [arch, entries] of Object.entries(published)) own[arch] = settings.producer ? entries.filter((e) => !isBasePackage(e)) : entries;
+  let tracker = trackers.get(repo);
+  if (!tracker) trackers.set(repo, (tracker = new ClosureTracker()));
+  tracker.update(own);
+  const baseProviders = providersOf(bases);
+  const missing = tracker.missingDependencies(bases.length === 0 ? undefined : (arch, dep) => baseProviders.get(arch)?.has(dep) ?? false);
+
   const closed: Record<string, IndexEntry[]> = {};
-  const unresolved: Unresolved[] = [];
+  const unresolved: Array<{ architecture: string; dependency: string }> = [];
   for (const [arch, entries] of Object.entries(published)) {
-    const own = settings.producer ? entries.filter((e) => !isBasePackage(e)) : entries;
-    const missing = unresolvedDependencies({ [arch]: own }, bases);
+    const archMissing = missing.filter((u) => u.architecture === arch);
     let base: IndexEntry | undefined;
     if (settings.producer) {
-      const needs = missing.map((u) => baseNeedOf(u.dependency)).filter((n): n is BaseNeed => n !== undefined);
+      const needs = archMissing.map((u) => baseNeedOf(u.dependency)).filter((n): n is BaseNeed => n !== undefined);
       const { entry } = needs.length > 0 ? await settings.producer.produce(repo, arch, needs) : {};
       // The same package as before keeps its entry object, so the index writer reuses its encoded bytes.
       const previous = entries.find(isBasePackage);
       base = entry && previous?.hash === entry.hash ? previous : entry;
     }
     const provided = new Set(base ? [base.name, ...base.provides] : []);
-    unresolved.push(...missing.filter((u) => !provided.has(u.dependency)));
-    closed[arch] = base ? [...own, base] : own;
+    unresolved.push(...archMissing.filter((u) => !provided.has(u.dependency)));
+    closed[arch] = base ? [...own[arch], base] : own[arch];
   }
 
   if (unresolved.length > 0) {
-    const report = reportOf(repo.index, unresolved, Object.keys(published).length > 1);
+    const withWho: Unresolved[] = unresolved.map((u) => ({ ...u, neededBy: tracker.neededBy(u.architecture, u.dependency) }));
+    const report = reportOf(repo.index, withWho, Object.keys(published).length > 1);
     throw ApplicationFailure.create({ message: describeClosure(report), type: CLOSURE_UNRESOLVED, nonRetryable: true, details: [report] });
   }
   return closed;

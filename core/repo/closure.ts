@@ -22,7 +22,7 @@ export interface Unresolved {
 }
 
 /** What every architecture of `sets` provides, merged: names and provides strings. */
-function providersOf(sets: readonly ClosureSet[]): Map<string, Set<string>> {
+export function providersOf(sets: readonly ClosureSet[]): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const set of sets) {
     for (const [arch, entries] of Object.entries(set)) {
@@ -84,4 +84,105 @@ export function describeClosure(report: ClosureReport, shown = 5): string {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The same answer as unresolvedDependencies, kept up to date from one published set to the next: entries are
+ * immutable objects and a publish reuses the objects of every package it did not change, so the tracker compares
+ * the sets by identity and updates its counts only for the entries that came or went — a publish of one package
+ * into a 10,000-package index touches a handful of strings instead of every dependency of every package.
+ */
+export class ClosureTracker {
+  private entries = new Set<ClosureEntry>();
+  private readonly arch = new Map<ClosureEntry, string>();
+  /** `arch\0text` → how many entries provide it (name or provides). */
+  private readonly providers = new Map<string, number>();
+  /** `arch\0dependency` → the entries that need it. */
+  private readonly needers = new Map<string, Set<ClosureEntry>>();
+  /** Keys of needers with no provider. */
+  private readonly missing = new Set<string>();
+
+  update(set: ClosureSet): void {
+    const next = new Set<ClosureEntry>();
+    const archOf = new Map<ClosureEntry, string>();
+    for (const [arch, entries] of Object.entries(set)) {
+      for (const e of entries) {
+        next.add(e);
+        archOf.set(e, arch);
+      }
+    }
+    for (const e of this.entries) if (!next.has(e) || archOf.get(e) !== this.arch.get(e)) this.remove(e);
+    for (const e of next) if (!this.entries.has(e)) this.add(e, archOf.get(e)!);
+    this.entries = next;
+  }
+
+  /** Like unresolvedDependencies, minus what `alsoProvided(arch, dependency)` provides (declared bases). */
+  unresolved(alsoProvided?: (arch: string, dependency: string) => boolean): Unresolved[] {
+    return this.missingDependencies(alsoProvided).map((u) => ({ ...u, neededBy: this.neededBy(u.architecture, u.dependency) }));
+  }
+
+  /**
+   * The unresolved dependencies without who needs them, sorted: cheap (a publish's question), where neededBy of a
+   * dependency ten thousand packages share costs a sort of ten thousand names (a refused publish's report).
+   */
+  missingDependencies(alsoProvided?: (arch: string, dependency: string) => boolean): Array<{ architecture: string; dependency: string }> {
+    const out: Array<{ architecture: string; dependency: string }> = [];
+    for (const key of this.missing) {
+      const [architecture, dependency] = splitKey(key);
+      if (!alsoProvided?.(architecture, dependency)) out.push({ architecture, dependency });
+    }
+    return out.sort((a, b) => (a.architecture === b.architecture ? cmp(a.dependency, b.dependency) : cmp(a.architecture, b.architecture)));
+  }
+
+  neededBy(architecture: string, dependency: string): string[] {
+    return [...new Set([...(this.needers.get(`${architecture}\0${dependency}`) ?? [])].map((e) => e.name))].sort();
+  }
+
+  private provided(e: ClosureEntry): Set<string> {
+    return new Set([e.name, ...e.provides]);
+  }
+
+  private add(e: ClosureEntry, arch: string): void {
+    this.arch.set(e, arch);
+    for (const p of this.provided(e)) {
+      const key = `${arch}\0${p}`;
+      this.providers.set(key, (this.providers.get(key) ?? 0) + 1);
+      this.missing.delete(key);
+    }
+    for (const d of new Set(e.depends)) {
+      const key = `${arch}\0${d}`;
+      let who = this.needers.get(key);
+      if (!who) this.needers.set(key, (who = new Set()));
+      who.add(e);
+      if (!this.providers.get(key)) this.missing.add(key);
+    }
+  }
+
+  private remove(e: ClosureEntry): void {
+    const arch = this.arch.get(e)!;
+    this.arch.delete(e);
+    for (const p of this.provided(e)) {
+      const key = `${arch}\0${p}`;
+      const n = (this.providers.get(key) ?? 1) - 1;
+      if (n > 0) this.providers.set(key, n);
+      else {
+        this.providers.delete(key);
+        if (this.needers.get(key)?.size) this.missing.add(key);
+      }
+    }
+    for (const d of new Set(e.depends)) {
+      const key = `${arch}\0${d}`;
+      const who = this.needers.get(key);
+      who?.delete(e);
+      if (who && who.size === 0) {
+        this.needers.delete(key);
+        this.missing.delete(key);
+      }
+    }
+  }
+}
+
+function splitKey(key: string): [string, string] {
+  const at = key.indexOf('\0');
+  return [key.slice(0, at), key.slice(at + 1)];
 }
