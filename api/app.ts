@@ -19,6 +19,8 @@ import { farmRouter } from './routes/farm';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { hooksRouter } from './routes/hooks';
+import { indexesRouter } from './routes/indexes';
+import type { IndexAdminControl } from './services/index-admin';
 import { projectsRouter } from './routes/projects';
 import { repositoriesRouter } from './routes/repositories';
 import { tasksRouter } from './routes/tasks';
@@ -33,7 +35,7 @@ import { webhookReceiversRouter, webhookSecretsRouter } from './routes/webhooks'
  * (auth.ts: requireRole, readRoute, publicRoute); reads are public unless SUMMIT_API_PUBLIC_READS says
  * otherwise. Serve it with server.ts's listen(), which answers what Node's parser refuses.
  */
-export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'>; webhooks?: { webhooks: WebhookStore; box?: SecretBox } }): express.Application {
+export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'>; webhooks?: { webhooks: WebhookStore; box?: SecretBox } ; indexAdmin?: IndexAdminControl }): express.Application {
   const all: ApiDeps = { ...deps, logger: deps.logger ?? silentLogger, metrics: new ApiMetrics(deps.store) };
   const app = express();
   app.disable('x-powered-by');
@@ -47,7 +49,7 @@ export function createApp(deps: { store: Store; pipeline: PipelineControl; auth:
   app.use(express.json({ limit: '64kb' }));
   app.use(guardBody);
   app.use(methodGuard(app));
-  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, tasksRouter, buildersRouter, hooksRouter, tokensRouter, webhookSecretsRouter, adminRouter, farmRouter, docsRouter]) {
+  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, tasksRouter, buildersRouter, hooksRouter, tokensRouter, webhookSecretsRouter, adminRouter, farmRouter, docsRouter, indexesRouter]) {
     app.use(router(all));
   }
   app.use(notFoundRoute);

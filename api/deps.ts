@@ -5,6 +5,7 @@ import type { Auth } from './auth';
 import type { Logger } from './logger';
 import type { ApiMetrics } from './metrics';
 import type { PipelineControl } from './pipeline';
+import type { IndexAdminControl } from './services/index-admin';
 
 /** Everything the API needs, passed in (no singletons): the read model, the hub, the tokens, a logger. */
 export interface ApiDeps {
@@ -23,4 +24,6 @@ export interface ApiDeps {
   webhooks?: { webhooks: WebhookStore; box?: SecretBox };
   /** How old a task count GET /api/tasks may reuse for the same filter (services/task-list.ts); 0 counts every time. */
   taskTotalMaxAgeMs?: number;
+  /** Admin commands on published repositories (streams, tags, prune) through Temporal; absent: those routes answer 503. */
+  indexAdmin?: IndexAdminControl;
 }

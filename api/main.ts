@@ -12,6 +12,8 @@ import { Auth } from './auth';
 import { loadOrCreateTokens, type TokenEntry } from './tokens';
 import { jsonLogger, type Logger } from './logger';
 import { TemporalPipeline } from './pipeline-temporal';
+import { TemporalIndexAdmin } from './services/index-admin';
+import { IndexEventStore } from '../db/index-event-store';
 import { listen } from './server';
 import { hasPayloadKeys, loadPayloadKeys, payloadKeySettings, requirePayloadKeys } from '../workers/payload-keys';
 import { dataConverterFor } from '../workers/temporal';
@@ -58,6 +60,7 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
     logger,
     repositoryRoots: repositoryRoots(config),
     codec: { codec: dataConverter?.payloadCodecs?.[0], uiOrigin: config.SUMMIT_CODEC_UI_ORIGIN },
+    indexAdmin: new TemporalIndexAdmin(client, new IndexEventStore(orm)),
   });
 
   let server: Server;

@@ -8,6 +8,7 @@ import { listQuery, logQuery } from './routes/tasks';
 import type { RouteDocs } from './openapi';
 import { docsAsset } from './routes/docs-assets';
 import { newToken } from './routes/tokens';
+import { eventsQuery, indexParams, promoteBody, pruneBody, rollbackBody, tagBody } from './routes/indexes';
 import { secretBody } from './routes/webhooks';
 import { z } from 'zod';
 
@@ -22,6 +23,12 @@ const task = 'build/serpent/recipes/zlib-1.3-1/x86_64';
 const webhookEvent = z.looseObject({ ref: z.string().optional(), after: z.string().optional(), repository: z.looseObject({}).optional() });
 
 export const ROUTE_DOCS: RouteDocs = {
+  'GET /api/indexes/:index/history': { summary: "a published repository's histories, streams and tags", params: indexParams, query: noQuery, examples: { params: { index: 'main' } } },
+  'GET /api/indexes/:index/events': { summary: 'the index commands (promote, tag, rollback, prune), newest first, with who and how they ended', params: indexParams, query: eventsQuery, examples: { params: { index: 'main' }, query: { limit: '20' } } },
+  'POST /api/indexes/:index/promote': { summary: '`to` (default unstable) takes the history `from` (default volatile) names', role: 'admin', params: indexParams, body: promoteBody, examples: { params: { index: 'main' }, body: { to: 'unstable', from: 'volatile' } } },
+  'POST /api/indexes/:index/tag': { summary: 'name a history; moving an existing tag needs `replace` (409 otherwise)', role: 'admin', params: indexParams, body: tagBody, examples: { params: { index: 'main' }, body: { tag: 'release-1', history: '3' } } },
+  'POST /api/indexes/:index/rollback': { summary: 'point volatile or unstable at another history', role: 'admin', params: indexParams, body: rollbackBody, examples: { params: { index: 'main' }, body: { stream: 'unstable', history: '2' } } },
+  'POST /api/indexes/:index/prune': { summary: 'keep the newest `keep` histories plus every one a stream or tag names; `dryRun` lists what would go', role: 'admin', params: indexParams, body: pruneBody, examples: { params: { index: 'main' }, body: { keep: 10, dryRun: true } } },
   'POST /api/tokens': { summary: 'make a token; 201 with the record and `token`, the secret, shown this once', role: 'admin', body: newToken, response: { status: 201 }, examples: { body: { name: 'ci-recipes', role: 'contributor', repositories: ['recipes'], expiresAt: '2030-01-31T00:00:00Z' } } },
   'GET /api/tokens': { summary: 'every token (revoked and expired too), never a secret or its digest', role: 'admin', query: noQuery },
   'GET /api/tokens/self': { summary: 'who the token sent is', role: 'viewer', query: noQuery },

@@ -8,6 +8,8 @@ import type { PackageMeta } from '../core/formats/stone/meta';
 import { stoneFileName } from '../core/repo/pool';
 import { entryFor } from '../core/repo/release-rules';
 import { vesselLayout } from '../activities/vessel/layout';
+import { BaseProducer } from '../activities/vessel/base-packages';
+import { registerClosureSettings } from '../activities/vessel/closure-gate';
 import { IndexLocks } from '../activities/vessel/lock';
 import { KeptHistory, publishBuilds, type StagedCandidate, type PendingBuild } from '../activities/vessel/publish';
 import { IndexPublisher } from '../activities/vessel/publisher';
@@ -59,6 +61,8 @@ export async function run(): Promise<void> {
     const layout = vesselLayout(join(work, 'vessel'));
     await mkdir(layout.stagingDir, { recursive: true });
     const locks = new IndexLocks(layout.locksDir);
+    // As vesselDeps sets it up: every publish passes the closure gate, libc coming from the host's build root.
+    registerClosureSettings(layout.reposDir, { producer: new BaseProducer('/', layout.stagingDir) });
 
     // Full write: every entry encoded and compressed (nothing kept).
     const entries: IndexEntry[] = [];

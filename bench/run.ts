@@ -7,6 +7,7 @@ const SUITES: Array<{ name: string; load: () => Promise<{ run: () => Promise<voi
   { name: 'graph', load: () => import('./graph.bench') },
   { name: 'publish', load: () => import('./publish.bench') },
   { name: 'cycles', load: () => import('./cycles.bench') },
+  { name: 'repo', load: () => import('./repo.bench') },
   // Inserts 100,000 tasks and runs the API: `npm run bench:api` only.
   { name: 'api', load: () => import('./api.bench'), onlyWhenNamed: true },
   // Fill a database / generate a 2,000-recipe git repository: `npm run bench:plan` / `npm run bench:intake` only.

@@ -16,6 +16,11 @@ export const COMMANDS: Record<string, { usage: string; load: () => Promise<Comma
   },
   'index write': { usage: 'index write --out <dir> <stone files or folders>...', load: async () => (await import('./repo-index')).write },
   'index inspect': { usage: 'index inspect <stone.index> [--json]', load: async () => (await import('./repo-index')).inspect },
+  'index history': { usage: 'index history <index> [--json]', load: async () => (await import('./index-admin')).history },
+  'index promote': { usage: 'index promote <index> [--to unstable] [--from volatile] [--json]', load: async () => (await import('./index-admin')).promote },
+  'index tag': { usage: 'index tag <index> <tag> <history> [--replace] [--json]', load: async () => (await import('./index-admin')).tag },
+  'index rollback': { usage: 'index rollback <index> <volatile|unstable> <history> [--json]', load: async () => (await import('./index-admin')).rollback },
+  'index prune': { usage: 'index prune <index> --keep N [--dry-run] [--json]', load: async () => (await import('./index-admin')).prune },
   'hook install': {
     usage: 'hook install <repo> --repository <id> [--url <api url>] [--token <hook token>] [--ref <branch>] [--data-dir <dir>] [--force]',
     load: async () => (await import('./hook')).install,

@@ -307,4 +307,27 @@ export const TaskLog = defineEntity({
   }),
 });
 
-export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog];
+/**
+ * Every admin command on a published repository (promote, tag, rollback, prune; issue 9 streams): who asked,
+ * when, with what, and how it ended. Written by the API once vessel has answered (db/index-event-store.ts).
+ */
+export const IndexEvent = defineEntity({
+  name: 'IndexEvent',
+  tableName: 'index_events',
+  indexes: [{ name: 'index_events_index_id_index', properties: ['index', 'id'] }],
+  properties: (p) => ({
+    id: p.integer().primary().autoincrement(),
+    index: p.string(),
+    command: p.string(),
+    params: p.json<Record<string, unknown>>(),
+    by: p.string(),
+    /** ok | refused | failed */
+    outcome: p.string(),
+    detail: p.text().nullable(),
+    /** What the streams named after the command (stream → history id), when it succeeded. */
+    streams: p.json<Record<string, string>>().nullable(),
+    at: p.datetime().onCreate(() => new Date()),
+  }),
+});
+
+export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog, IndexEvent];

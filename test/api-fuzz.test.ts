@@ -21,6 +21,9 @@ import { WebhookStore } from '../db/webhook-store';
 import { SecretBox } from '../core/security/secret-box';
 import { signBody } from '../core/auth/webhook';
 import { startSummit, type RunningRole } from '../workers/summit';
+import { loadVesselConfig, startVessel, type RunningVessel } from '../workers/vessel';
+import { TemporalIndexAdmin } from '../api/services/index-admin';
+import { IndexEventStore } from '../db/index-event-store';
 import { recipeYaml, TestRepo } from './helpers/git-repo';
 import { createTestDatabase, type TestDatabase } from './support/postgres';
 import { startTemporalTestServer, type TemporalTestServer } from './support/temporal';
@@ -190,6 +193,7 @@ const tasksQuery = (rand: Rand, known: Known) =>
     if (key === 'limit' || key === 'offset') return pick(rand, NUMBERS);
     return chance(rand, 0.5) ? pick(rand, [...known.repositories, 'liba', 'broken']) : segment(rand, known.repositories);
   });
+const indexSegment = (rand: Rand): string => (chance(rand, 0.7) ? pick(rand, ['main', 'main-v3x', 'try-x']) : segment(rand, ['main']));
 const noBodyOrJunk = (rand: Rand): Body => sometimesEmpty(rand, () => body(rand, () => ({})));
 const reasonOrJunk = (rand: Rand): Body => sometimesEmpty(rand, () => body(rand, () => ({ reason: hostileString(rand) })));
 
@@ -261,6 +265,25 @@ const FUZZ: Record<string, Entry> = {
   'DELETE /api/repositories/:id/webhook': { path: (rand, k) => `/api/repositories/${segment(rand, [...k.repositories, 'nothing'])}/webhook`, body: noBodyOrJunk },
   'POST /api/webhooks/github': { path: () => '/api/webhooks/github', body: (rand) => webhookBody(rand) },
   'POST /api/webhooks/forgejo': { path: () => '/api/webhooks/forgejo', body: (rand) => webhookBody(rand) },
+  // Index commands (issue 9) against a real vessel worker over an empty repository folder: refusals are 409s.
+  'GET /api/indexes/:index/history': { path: (rand) => `/api/indexes/${indexSegment(rand)}/history${chance(rand, 0.2) ? query(rand, ['limit'], () => pick(rand, NUMBERS)) : ''}` },
+  'GET /api/indexes/:index/events': { path: (rand) => `/api/indexes/${indexSegment(rand)}/events${query(rand, ['limit'], () => pick(rand, NUMBERS))}` },
+  'POST /api/indexes/:index/promote': {
+    path: (rand) => `/api/indexes/${indexSegment(rand)}/promote`,
+    body: (rand) => sometimesEmpty(rand, () => body(rand, () => ({ ...(chance(rand, 0.5) ? { to: pick(rand, ['unstable', 'volatile', 'stable', '']) } : {}), ...(chance(rand, 0.5) ? { from: pick(rand, ['volatile', 'unstable', 1]) } : {}) }))),
+  },
+  'POST /api/indexes/:index/tag': {
+    path: (rand) => `/api/indexes/${indexSegment(rand)}/tag`,
+    body: (rand) => body(rand, () => ({ tag: pick(rand, ['v1', 'release-1', '-x', 'volatile', 'a'.repeat(101), '']), history: pick(rand, ['1', '0', '99', 'x', 1]), ...(chance(rand, 0.3) ? { replace: pick(rand, [true, 'yes']) } : {}) })),
+  },
+  'POST /api/indexes/:index/rollback': {
+    path: (rand) => `/api/indexes/${indexSegment(rand)}/rollback`,
+    body: (rand) => body(rand, () => ({ stream: pick(rand, ['volatile', 'unstable', 'stable']), history: pick(rand, ['1', '2', '0', '-1', 'x']) })),
+  },
+  'POST /api/indexes/:index/prune': {
+    path: (rand) => `/api/indexes/${indexSegment(rand)}/prune`,
+    body: (rand) => body(rand, () => ({ keep: pick(rand, [1, 3, 0, -1, 1.5, 1e9, '2']), ...(chance(rand, 0.7) ? { dryRun: pick(rand, [true, false, 'no']) } : {}) })),
+  },
   'POST /codec/encode': { path: () => '/codec/encode', body: (rand) => body(rand, () => codecPayloads(rand)) },
   // Admins' pause, drain, priority and approval (api/routes/admin.ts, farm.ts); the OpenAPI document and docs page.
   'POST /api/repositories/:id/pause': { path: (rand, k) => `/api/repositories/${segment(rand, k.repositories)}/pause`, body: reasonOrJunk },
@@ -376,6 +399,7 @@ let pg: TestDatabase;
 let dir: string;
 let orm: MikroORM;
 let summit: RunningRole | undefined;
+let vessel: RunningVessel | undefined;
 let connection: Connection;
 let app: Application;
 let server: Server;
@@ -424,7 +448,9 @@ beforeAll(async () => {
   const auth = new Auth(tokens);
   const codec = new AesGcmPayloadCodec(parsePayloadKeys(generatePayloadKey('fuzz'), 'the fuzz test key'));
   const webhooks = { webhooks: new WebhookStore(orm), box: new SecretBox(parsePayloadKeys(generatePayloadKey('fuzz'), 'the fuzz test key')) };
-  app = createApp({ store, pipeline: new TemporalPipeline(client, temporal.address), auth, codec: { codec }, webhooks });
+  vessel = await startVessel(loadVesselConfig({ SUMMIT_DATA_DIR: join(dir, 'summit'), SUMMIT_TEMPORAL_ADDRESS: temporal.address, SUMMIT_TEMPORAL_NAMESPACE: temporal.namespace }));
+  const indexAdmin = new TemporalIndexAdmin(client, new IndexEventStore(orm));
+  app = createApp({ store, pipeline: new TemporalPipeline(client, temporal.address), auth, codec: { codec }, webhooks, indexAdmin });
   server = await listen(app, 0, '127.0.0.1');
   port = (server.address() as AddressInfo).port;
   // Counted for the summary: requests Node's parser refused before express (answered by server.ts).
@@ -434,6 +460,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (server) await new Promise((resolve) => server.close(resolve));
   await summit?.stop();
+  await vessel?.stop();
   await connection?.close();
   await orm?.close(true);
   await temporal?.stop();

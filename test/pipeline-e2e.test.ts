@@ -144,7 +144,8 @@ describe('recipe push → ordered builds → verified artefacts → published in
 
   it('publishes them in the index with the right hash and size, readable by summit index inspect', async () => {
     const { path, entries } = await publishedIndex();
-    expect(entries.map((e) => e.name).sort()).toEqual(['app', 'liba', 'liba-devel', 'tool']);
+    // build-root: the build root's C library and loader, the base package that makes the repository self-contained.
+    expect(entries.map((e) => e.name).sort()).toEqual(['app', 'build-root', 'liba', 'liba-devel', 'tool']);
     for (const e of entries) {
       const file = resolve(path, '..', e.uri);
       expect(statSync(file).size).toBe(e.size);
@@ -152,7 +153,7 @@ describe('recipe push → ordered builds → verified artefacts → published in
     }
     let out = '';
     expect(await summitCli(['index', 'inspect', path, '--json'], { out: (t) => { out += t; }, err: () => undefined })).toBe(0);
-    expect(JSON.parse(out).map((r: { name: string }) => r.name).sort()).toEqual(['app', 'liba', 'liba-devel', 'tool']);
+    expect(JSON.parse(out).map((r: { name: string }) => r.name).sort()).toEqual(['app', 'build-root', 'liba', 'liba-devel', 'tool']);
   });
 
   it('keeps the compiler error of broken in its task and its log', async () => {

@@ -8,6 +8,7 @@
  *   SUMMIT_VESSEL_PORT         when set, serve <data>/vessel/repos on this port (0 picks a free one)
  *   SUMMIT_VESSEL_HOST         address the repository server binds (default 0.0.0.0)
  *   SUMMIT_PUBLISH_WINDOW      at most one publish of an index starts per this long (default 0ms: group commit only)
+ *   SUMMIT_BUILD_ROOT          the builders' rootfs, whose C library and loader become the base packages (default /)
  *
  * SIGINT/SIGTERM stop it cleanly: the SDK's worker stops polling and lets running activities finish (an import
  * interrupted harder converges when Temporal retries it); then the server and the connection close.
@@ -29,6 +30,8 @@ export interface VesselConfig extends PayloadKeySettings {
   httpPort?: number;
   httpHost: string;
   publishWindowMs: number;
+  /** The build root the base packages are made from (SUMMIT_BUILD_ROOT, as the builders use it); default `/`. */
+  buildRoot?: string;
 }
 
 /** Vessel's part of the one configuration schema (core/config.ts). */
@@ -42,6 +45,7 @@ export function loadVesselConfig(env: NodeJS.ProcessEnv = process.env): VesselCo
     httpHost: c.SUMMIT_VESSEL_HOST,
     ...payloadKeySettings(c),
     publishWindowMs: c.SUMMIT_PUBLISH_WINDOW,
+    buildRoot: c.SUMMIT_BUILD_ROOT,
   };
 }
 
@@ -57,7 +61,7 @@ export interface RunningVessel {
 
 /** Start the worker (and the repository server if configured); `npm start` can run it in-process. */
 export async function startVessel(config: VesselConfig): Promise<RunningVessel> {
-  const deps = vesselDeps(config.vesselDir, {}, { windowMs: config.publishWindowMs });
+  const deps = vesselDeps(config.vesselDir, {}, { windowMs: config.publishWindowMs }, { buildRoot: config.buildRoot });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   let server: RepositoryServer | undefined;
   try {

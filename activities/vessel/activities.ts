@@ -10,15 +10,34 @@ import { IndexLocks } from './lock';
 import { Publishers, type PublisherOptions } from './publisher';
 import { Repository } from './repository';
 import { StagingSweeper } from './staging';
+import { BaseProducer } from './base-packages';
+import { registerClosureSettings, variantBases } from './closure-gate';
+import { pruneRepository } from './prune';
+import { PruneRefusedError } from '../../core/repo/prune';
 import { listHistory, promote, rollbackStream, tagHistory } from './stream-commands';
+
+export interface BaseOptions {
+  /**
+   * The build root whose files become the base packages (SUMMIT_BUILD_ROOT, the same rootfs the builders use);
+   * default `/`, the host whose /usr the builders build on. `false`: no base packages (the repository must be closed
+   * by its own packages).
+   */
+  buildRoot?: string | false;
+}
 
 /**
  * The vessel activities, bound to one vessel folder (`<data>/vessel`). The factory owns the in-process index
  * locks and the per-index publishers, so a worker creates it once and every activity it runs shares them.
  */
-export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {}, publishing: PublisherOptions = {}): VesselDeps {
+export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {}, publishing: PublisherOptions = {}, base: BaseOptions = {}): VesselDeps {
   const layout = vesselLayout(vesselDir);
   const locks = new IndexLocks(layout.locksDir, lock);
+  // Closure of every publish (closure-gate.ts): base packages from the build root unless turned off, variant
+  // indexes resting on main.
+  registerClosureSettings(layout.reposDir, {
+    producer: base.buildRoot === false ? undefined : new BaseProducer(base.buildRoot ?? '/', layout.stagingDir),
+    baseIndexes: variantBases,
+  });
   // No window unless asked: the worker passes SUMMIT_PUBLISH_WINDOW; tests that want one say so.
   return { layout, locks, publishers: new Publishers(layout, locks, publishing), staging: new StagingSweeper(layout.stagingDir) };
 }
@@ -61,5 +80,15 @@ export function createVesselActivities(deps: VesselDeps): VesselActivities & Ves
     tagHistory: (index, tag, historyId, replace) => command(() => tagHistory(repo(index), deps.locks, tag, historyId, replace)),
     promote: (index, to, from) => command(() => promote(repo(index), deps.locks, to, from)),
     listHistory: (index) => command(() => listHistory(repo(index))),
+    pruneIndex: async (index, keep, dryRun) => {
+      try {
+        const result = await pruneRepository(repo(index), deps.locks, keep, dryRun);
+        Context.current().log.info('index pruned', { index, keep, dryRun, histories: result.removedHistories.length, poolFiles: result.removedPoolFiles.length, tookMs: result.tookMs });
+        return result;
+      } catch (err) {
+        if (err instanceof PruneRefusedError) throw ApplicationFailure.nonRetryable(err.message, STREAM_COMMAND_REFUSED);
+        throw err;
+      }
+    },
   };
 }

@@ -6,6 +6,7 @@ import { poolPath } from '../../core/repo/pool';
 import { planBatch, type BatchBuild } from '../../core/repo/publish-batch';
 import { summarizeRefusals, type Candidate, type PublishedSet } from '../../core/repo/release-rules';
 import { commitInOrder, preparedAll } from './atomic-file';
+import { closeHistory } from './closure-gate';
 import { importRefused } from './refusal';
 import type { Repository } from './repository';
 
@@ -107,6 +108,9 @@ export async function publishBuilds(repo: Repository, kept: KeptHistory, builds:
     });
     if (listedBy.size > 0) plan = planBatch(base, builds.map((b): BatchBuild => ({ candidates: b.candidates, poolClashes: clashesOf(b) })));
   }
+
+  // Closure (closure-gate.ts): the base package added, or CLOSURE_UNRESOLVED thrown before anything is written.
+  if (plan.published) plan = { ...plan, published: await closeHistory(repo, plan.published) };
 
   let historyId = baseId;
   if (plan.published) {

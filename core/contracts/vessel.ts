@@ -11,6 +11,22 @@ export interface VesselAdminActivities {
   /** `to` (default unstable) takes the history `from` (default volatile) points at. */
   promote(index: string, to?: string, from?: string): Promise<RepositoryHistory>;
   listHistory(index: string): Promise<RepositoryHistory>;
+  /** Keep the newest `keep` histories plus those a stream or tag names; delete the rest and the pool files only they list. */
+  pruneIndex(index: string, keep: number, dryRun: boolean): Promise<PruneResult>;
+}
+
+/** What a prune removed (or, with dryRun, would remove). */
+export interface PruneResult {
+  index: string;
+  dryRun: boolean;
+  keep: number;
+  /** History ids kept, oldest first. */
+  kept: string[];
+  /** History ids removed (a folder the root index did not name included), oldest first. */
+  removedHistories: string[];
+  /** Pool files removed, repository-relative (`pool/l/liba/liba-1.0.0-1-1-x86_64.stone`). */
+  removedPoolFiles: string[];
+  tookMs: number;
 }
 
 export interface HistoryVersion {
@@ -54,3 +70,20 @@ export interface ClosureReport {
   /** Each runtime dependency nothing in the repository (or a declared base repository) provides, with who needs it. */
   unresolved: Array<{ dependency: string; neededBy: string[] }>;
 }
+
+/**
+ * One admin command on a published repository, as the API sends it to the index-admin workflow
+ * (workflows/index-admin.ts), which runs it as the vessel activity of the same name on VESSEL_QUEUE. `by` is who
+ * asked (the API token's name), kept in the workflow's input so the Temporal UI shows it too.
+ */
+export type IndexCommand =
+  | { kind: 'history'; index: string; by: string }
+  | { kind: 'promote'; index: string; by: string; to?: string; from?: string }
+  | { kind: 'tag'; index: string; by: string; tag: string; historyId: string; replace?: boolean }
+  | { kind: 'rollback'; index: string; by: string; stream: string; historyId: string }
+  | { kind: 'prune'; index: string; by: string; keep: number; dryRun: boolean };
+
+export type IndexCommandResult = { kind: 'history'; history: RepositoryHistory } | { kind: 'prune'; prune: PruneResult; history: RepositoryHistory };
+
+/** Workflow type name of the index-admin workflow (started by name from the API, which imports no workflow code). */
+export const INDEX_ADMIN_WORKFLOW = 'indexAdminWorkflow';
