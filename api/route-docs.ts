@@ -23,7 +23,7 @@ const task = 'build/serpent/recipes/zlib-1.3-1/x86_64';
 const webhookEvent = z.looseObject({ ref: z.string().optional(), after: z.string().optional(), repository: z.looseObject({}).optional() });
 
 export const ROUTE_DOCS: RouteDocs = {
-  'GET /api/indexes/:index/history': { summary: "a published repository's histories, streams and tags", params: indexParams, query: noQuery, examples: { params: { index: 'main' } } },
+  'GET /api/indexes/:index/history': { summary: "a published repository's histories, streams and tags (admin: each read asks vessel through a workflow)", role: 'admin', params: indexParams, query: noQuery, examples: { params: { index: 'main' } } },
   'GET /api/indexes/:index/events': { summary: 'the index commands (promote, tag, rollback, prune), newest first, with who and how they ended', params: indexParams, query: eventsQuery, examples: { params: { index: 'main' }, query: { limit: '20' } } },
   'POST /api/indexes/:index/promote': { summary: '`to` (default unstable) takes the history `from` (default volatile) names', role: 'admin', params: indexParams, body: promoteBody, examples: { params: { index: 'main' }, body: { to: 'unstable', from: 'volatile' } } },
   'POST /api/indexes/:index/tag': { summary: 'name a history; moving an existing tag needs `replace` (409 otherwise)', role: 'admin', params: indexParams, body: tagBody, examples: { params: { index: 'main' }, body: { tag: 'release-1', history: '3' } } },

@@ -89,7 +89,7 @@ const NEEDS: Record<string, Need> = {
   'GET /api/openapi.json': 'public',
   'GET /api/docs': 'public',
   'GET /api/docs/:asset': 'public',
-  'GET /api/indexes/:index/history': 'read',
+  'GET /api/indexes/:index/history': 'admin',
   'GET /api/indexes/:index/events': 'read',
   'POST /api/indexes/:index/promote': 'admin',
   'POST /api/indexes/:index/tag': 'admin',

@@ -37,7 +37,7 @@ export function indexesRouter(deps: ApiDeps): Router {
     if (!deps.indexAdmin) throw new HubUnavailableError('this API has no connection to the repository workers (index commands are off)');
     return deps.indexAdmin;
   };
-  router.get('/api/indexes/:index/history', readRoute(deps.auth), async (req, res) => {
+  router.get('/api/indexes/:index/history', requireRole(deps.auth, 'admin'), async (req, res) => {
     const { index } = parse('params', indexParams, req.params);
     parse('query', noQuery, req.query);
     res.json((await admin().run({ kind: 'history', index, by: identityOf(res.locals).name })).history);
