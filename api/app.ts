@@ -11,10 +11,14 @@ import { ApiMetrics } from './metrics';
 import { methodGuard } from './route-table';
 import { buildersRouter } from './routes/builders';
 import { codecRouter, type CodecEndpointDeps } from './routes/codec';
+import { dashboardRouter } from './dashboard/router';
+import type { DashboardOptions } from './dashboard/options';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { hooksRouter } from './routes/hooks';
 import { projectsRouter } from './routes/projects';
+import { repositoryCyclesRouter } from './routes/repository-cycles';
+import { sessionRouter } from './routes/session';
 import { repositoriesRouter } from './routes/repositories';
 import { tasksRouter } from './routes/tasks';
 
@@ -25,7 +29,7 @@ import { tasksRouter } from './routes/tasks';
  * router per domain noun, and last the 404 and the one error handler. Reads are public (dashboards); every POST
  * needs a token (see auth.ts). Serve it with server.ts's listen(), which answers what Node's parser refuses.
  */
-export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'> }): express.Application {
+export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'>; dashboard?: DashboardOptions }): express.Application {
   const all: ApiDeps = { ...deps, logger: deps.logger ?? silentLogger, metrics: new ApiMetrics(deps.store) };
   const app = express();
   app.disable('x-powered-by');
@@ -38,9 +42,10 @@ export function createApp(deps: { store: Store; pipeline: PipelineControl; auth:
   app.use(express.json({ limit: '64kb' }));
   app.use(guardBody);
   app.use(methodGuard(app));
-  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, tasksRouter, buildersRouter, hooksRouter]) {
+  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, repositoryCyclesRouter, tasksRouter, buildersRouter, hooksRouter, sessionRouter]) {
     app.use(router(all));
   }
+  app.use(dashboardRouter(all, deps.dashboard));
   app.use(notFoundRoute);
   app.use(errorHandler(all.logger));
   return app;

@@ -12,6 +12,7 @@ import { TemporalPipeline } from './pipeline-temporal';
 import { listen } from './server';
 import { payloadKeySettings, requirePayloadKeys } from '../workers/payload-keys';
 import { dataConverterFor } from '../workers/temporal';
+import { dashboardOptions } from './dashboard/options';
 
 /**
  * The API entry point: configuration, database, Temporal client, tokens, listen. A table of contents; the work
@@ -44,6 +45,7 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
     logger,
     repositoryRoots: repositoryRoots(config),
     codec: { codec: dataConverter?.payloadCodecs?.[0], uiOrigin: config.SUMMIT_CODEC_UI_ORIGIN },
+    dashboard: dashboardOptions(config),
   });
 
   let server: Server;
