@@ -19,14 +19,14 @@ export async function taskPage(store: Store, options: DashboardOptions, id: stri
   const built = task.startedAt && task.builtAt ? new Date(task.builtAt).getTime() - new Date(task.startedAt).getTime() : undefined;
   const temporal = temporalWorkflowUrl(options, task.id);
   const summary = html`${definitionList([
-    ['status', html`${status(task.status)} <span class="muted">${STATUS_MEANING[task.status as TaskStatus] ?? ''}</span>`],
+    ['status', html`<span data-task-status="${task.status}">${status(task.status)}</span> <span class="muted">${STATUS_MEANING[task.status as TaskStatus] ?? ''}</span>`],
     ['build id', html`<code>${task.id}</code>`],
     ['package', html`${task.source} ${task.version}-${task.release}`],
     ['repository', html`<a href="/repositories/${seg(task.repository)}">${task.repository}</a> <span class="muted">project ${task.project}</span>`],
     ['commit', html`<code>${task.commit}</code> <span class="muted">${task.recipePath}</span>`],
     ['ISA level, index', `${task.isa}, ${task.index}`],
     ['builder', task.builder ? html`<a href="/builders#b-${seg(task.builder)}">${task.builder}</a>` : null],
-    ['attempts', task.attempts],
+    ['attempts', html`<span data-attempts>${task.attempts}</span>`],
     ['priority', task.priority],
     ['created', ago(task.createdAt)],
     ['started', ago(task.startedAt)],
