@@ -56,6 +56,7 @@ button.link { background: none; border: 0; color: #cfd8ea; padding: 0; }
 .admin { display: none !important; }
 body.signed-in .admin { display: inline-flex !important; }
 body.signed-in button.admin { display: inline !important; }
+body.signed-in #login-link { display: none; }
 .actions { gap: .5rem; margin: .4rem 0 .8rem; align-items: center; flex-wrap: wrap; }
 #flash { padding: 0 1.2rem; min-height: 1.6rem; line-height: 1.6rem; }
 #flash.ok { background: #dcf2e3; color: var(--ok); }
