@@ -24,7 +24,7 @@ export async function buildersPage(store: Store): Promise<Html> {
     return html`<tr id="b-${b.id}" class="${alive ? 'live' : 'gone'}"><td><strong>${b.id}</strong><br><span class="muted">${b.host}</span></td>
 <td>${alive ? (extra.draining === true ? 'draining' : 'live') : 'gone'}</td><td>${b.isaLevels.join(', ')}</td>
 <td>${slotBar(alive ? b.busy : 0, b.slots)} ${alive ? b.busy : 0}/${b.slots}</td>
-<td>${load === undefined ? raw('<span class="muted">—</span>') : Array.isArray(load) ? load.map(String).join(' ') : String(load as string)}</td>
+<td>${showLoad(load)}</td>
 <td>${memory ?? raw('<span class="muted">—</span>')}</td><td>${bytes(b.diskFree)}</td><td>${ago(b.lastSeen)}</td>
 <td>${current.length ? html`<ul class="plain">${current.map((t) => html`<li>${taskLink(t)}</li>`)}</ul>` : raw('<span class="muted">idle</span>')}</td></tr>`;
   });
@@ -33,4 +33,10 @@ export async function buildersPage(store: Store): Promise<Html> {
 <p class="muted">A builder is live while its heartbeats arrive (gone after 90 s without one). Load and memory are shown when the builders report them.</p>`
     : html`<p class="muted">No builder has reported yet.</p>`;
   return page('builders', 'Builders', live('builders-live', '/builders', body, 3));
+}
+
+/** A load average as a builder may report it: one number or the three of `uptime`. */
+function showLoad(load: unknown): Html | string {
+  const numbers = (Array.isArray(load) ? load : [load]).filter((n): n is number => typeof n === 'number' && Number.isFinite(n));
+  return numbers.length ? numbers.map((n) => n.toFixed(2)).join(' ') : raw('<span class="muted">—</span>');
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TASK_STATUSES, type TaskStatus } from '../../../core/task/state';
+import { TASK_STATUSES } from '../../../core/task/state';
 import type { Store, TaskCursor } from '../../../db/store';
 import { once, queryInt } from '../../routes/schemas';
 import { pager, status, taskTable } from '../components';
@@ -58,7 +58,7 @@ export async function tasksPage(store: Store, query: TasksQuery, url: string): P
   const source = query.q?.trim() || undefined;
   const repository = query.repository || undefined;
   const [list, repositories] = await Promise.all([
-    store.listTasks({ status: query.status as TaskStatus[] | undefined, repository, source, limit: query.limit, offset: 0, after: query.cursor }),
+    store.listTasks({ status: query.status, repository, source, limit: query.limit, offset: 0, after: query.cursor }),
     store.listRepositories(),
   ]);
   const base = { status: query.status?.join(','), repository, q: source, limit: query.limit === 50 ? undefined : query.limit };
