@@ -7,8 +7,9 @@
  * - sign-in: the token is checked with GET /api/whoami and kept in sessionStorage (this tab only, never a cookie);
  *   admin actions send it as `Authorization: Bearer`;
  * - admin actions: buttons and forms with data-action and data-url POST there, then the live regions refresh;
- * - the live log: `GET <log>?follow=1` as Server-Sent Events (a `data:` event per line, an `end` event when the
- *   log is complete); where that is not served, the last lines are polled (`?tail=`) while the task runs;
+ * - the live log: `GET <log>?follow=1` as Server-Sent Events (`log` or unnamed events of whole lines, `reset` when
+ *   a new attempt starts the log over, `end` when it is complete; the browser resumes a cut stream after the last
+ *   event's id); where that is not served, the last lines are polled (`?tail=`) while the task runs;
  * - waves: GET /api/waves when the API has it, rendered as progress bars; a note otherwise.
  */
 export const CLIENT_SCRIPT = String.raw`'use strict';
@@ -156,22 +157,34 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     }
     var opened = false;
     var source = new EventSource(base + '?follow=1');
-    source.onopen = function () { opened = true; setState('following the build live'); };
-    source.onmessage = function (event) {
+    function append(event) {
+      // One event carries one or more whole lines (joined by newlines), appended as text.
       pre.append(event.data + '\n');
-      lines++;
+      lines += event.data.split('\n').length;
       pre.dataset.lines = String(lines);
       scroll();
-    };
+    }
+    source.onopen = function () { opened = true; setState('following the build live'); };
+    source.onmessage = append;
+    source.addEventListener('log', append);
+    source.addEventListener('reset', function () {
+      // A new attempt (a retry, another builder): its log starts over.
+      pre.textContent = '';
+      lines = 0;
+      setState('following the build live (a new attempt)');
+    });
     source.addEventListener('end', function () {
       source.close();
       setState('the build ended; the whole log is above');
     });
     source.onerror = function () {
-      // Not served (an API without the stream answers 4xx) or cut: read the tail instead, while the task runs.
-      source.close();
+      // Cut after it was served: the browser reconnects by itself and resumes after the last event (its id).
+      if (source.readyState !== EventSource.CLOSED) {
+        setState('reconnecting to the log…');
+        return;
+      }
+      // Not served (an API without the stream answers 4xx): read the tail instead, while the task runs.
       if (!opened) pre.textContent = '';
-      else setState('the stream was cut; reading the last lines instead');
       pollTail(true);
     };
   }
