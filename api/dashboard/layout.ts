@@ -41,7 +41,7 @@ const NAV: Array<[Section, string, string]> = [
  */
 const HTMX_CONFIG = raw(`<meta name="htmx-config" content='{"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"historyCacheSize":0,"selfRequestsOnly":true}'>`);
 
-export function page(section: Section, title: string, body: Html, opts: { live?: string } = {}): Html {
+export function page(section: Section, title: string, body: Html): Html {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -53,7 +53,7 @@ ${HTMX_CONFIG}
 <script src="${assetUrl('htmx.min.js')}" defer></script>
 <script src="${assetUrl('dashboard.js')}" defer></script>
 </head>
-<body data-section="${section}"${opts.live ? html` data-live="${opts.live}"` : ''}>
+<body data-section="${section}">
 <header class="top">
   <a class="brand" href="/">Summit</a>
   <nav>${NAV.map(([s, href, label]) => html`<a href="${href}"${s === section ? raw(' aria-current="page"') : ''}>${label}</a>`)}</nav>

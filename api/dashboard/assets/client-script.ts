@@ -10,7 +10,7 @@
  * - the live log: `GET <log>?follow=1` as Server-Sent Events (`log` or unnamed events of whole lines, `reset` when
  *   a new attempt starts the log over, `end` when it is complete; the browser resumes a cut stream after the last
  *   event's id); where that is not served, the last lines are polled (`?tail=`) while the task runs;
- * - waves: GET /api/waves when the API has it, rendered as progress bars; a note otherwise.
+ * - waves: GET /api/waves when the API has it, the current ones as progress bars with the estimate; a note otherwise.
  */
 export const CLIENT_SCRIPT = String.raw`'use strict';
 (function () {
@@ -189,8 +189,10 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     };
   }
 
-  // Waves, when the API lists them.
+  // Waves, when the API lists them: the current ones (not yet published or cancelled), with progress and ETA.
+  var ENDED = ['published', 'cancelled'];
   function number(v) { return typeof v === 'number' && isFinite(v) ? v : undefined; }
+  function minutes(ms) { return ms < 60000 ? Math.max(1, Math.round(ms / 1000)) + ' s' : Math.round(ms / 60000) + ' min'; }
   function waves(section) {
     var list = section.querySelector('[data-waves-list]');
     var note = section.querySelector('[data-waves-note]');
@@ -200,23 +202,38 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
         return false;
       }
       return readJson(res).then(function (body) {
-        var items = Array.isArray(body) ? body : body && Array.isArray(body.items) ? body.items : [];
+        if (!res.ok) {
+          note.textContent = 'Waves could not be read: ' + errorText(res, body);
+          return true;
+        }
+        var items = (Array.isArray(body) ? body : body && Array.isArray(body.items) ? body.items : []).filter(function (w) {
+          return ENDED.indexOf(w.status) < 0;
+        });
         list.textContent = '';
         note.textContent = items.length ? '' : 'No wave is running.';
         items.forEach(function (w) {
-          var total = number(w.total) || number(w.tasks) || 0;
-          var done = number(w.completed) || number(w.done) || number(w.published) || 0;
-          var failed = number(w.failed) || 0;
+          var p = w.progress || w;
+          var total = number(p.total) || 0;
+          var done = number(p.done) || number(p.completed) || 0;
+          var failed = number(p.failed) || 0;
+          var open = number(p.open);
           var row = document.createElement('div');
           row.className = 'wave';
+          row.dataset.wave = String(w.id);
           var title = document.createElement('strong');
-          title.textContent = String(w.id || w.name || w.repository || 'wave');
+          title.textContent = String(w.id || w.repository || 'wave');
           var bar = document.createElement('progress');
           bar.max = total || 1;
-          bar.value = done;
+          bar.value = done + failed;
           var text = document.createElement('span');
-          var eta = w.etaSeconds !== undefined ? Math.round(Number(w.etaSeconds)) + ' s left' : w.eta || w.etaAt || '';
-          text.textContent = ' ' + done + ' / ' + total + ' done' + (failed ? ', ' + failed + ' failed' : '') + (eta ? ' · ETA ' + eta : '');
+          var eta = '';
+          var estimate = w.estimate || {};
+          if (number(estimate.etaMs) !== undefined) {
+            var left = estimate.etaMs - (estimate.at ? Date.now() - Date.parse(estimate.at) : 0);
+            eta = left > 0 ? ' · about ' + minutes(left) + ' left' : ' · finishing';
+          }
+          text.textContent = ' ' + (w.status ? w.status + ': ' : '') + done + ' of ' + total + ' built' + (failed ? ', ' + failed + ' failed' : '') +
+            (open !== undefined ? ', ' + open + ' to go' : '') + eta;
           row.append(title, ' ', bar, text);
           list.append(row);
         });
