@@ -105,6 +105,17 @@ describe('the dashboard in a browser', () => {
   it('follows the log of a running build in the page, without reloading it', async () => {
     const id = taskId('slow');
     await waitStatus(id, 'building');
+    // Meanwhile the overview shows the current wave with its progress, where the API lists waves.
+    const overview = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await overview.goto(`${api.url}/`);
+    if ((await fetch(`${api.url}/api/waves`)).status === 404) {
+      await overview.locator('[data-waves-note]', { hasText: 'This API does not list waves.' }).waitFor();
+    } else {
+      await overview.locator('[data-wave] progress').first().waitFor({ timeout: 30_000 });
+      await expect(overview.textContent('[data-waves-list]')).resolves.toMatch(/\d+ of \d+ built/);
+      await screenshot(overview, shots, 'overview-wave');
+    }
+    await overview.close();
     await page.goto(`${api.url}/tasks/${encodeURIComponent(id)}`);
     await page.evaluate('window.marker = 1');
     if (await streamsLogs(id)) {

@@ -23,7 +23,7 @@ export async function buildersPage(store: Store): Promise<Html> {
     const alive = isLive(b);
     return html`<tr id="b-${b.id}" class="${alive ? 'live' : 'gone'}"><td><strong>${b.id}</strong><br><span class="muted">${b.host}</span></td>
 <td>${alive ? (extra.draining === true ? 'draining' : 'live') : 'gone'}</td><td>${b.isaLevels.join(', ')}</td>
-<td>${slotBar(alive ? b.busy : 0, b.slots)} ${alive ? b.busy : 0}/${b.slots}</td>
+<td>${slotBar(alive ? current.length : 0, b.slots)} ${alive ? current.length : 0}/${b.slots}</td>
 <td>${showLoad(load)}</td>
 <td>${memory ?? raw('<span class="muted">—</span>')}</td><td>${bytes(b.diskFree)}</td><td>${ago(b.lastSeen)}</td>
 <td>${current.length ? html`<ul class="plain">${current.map((t) => html`<li>${taskLink(t)}</li>`)}</ul>` : raw('<span class="muted">idle</span>')}</td></tr>`;
