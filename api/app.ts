@@ -16,12 +16,15 @@ import { buildersRouter } from './routes/builders';
 import { codecRouter, type CodecEndpointDeps } from './routes/codec';
 import { docsRouter } from './routes/docs';
 import { farmRouter } from './routes/farm';
+import { dashboardRouter } from './dashboard/router';
+import type { DashboardOptions } from './dashboard/options';
 import { healthRouter } from './routes/health';
 import { metricsRouter } from './routes/metrics';
 import { hooksRouter } from './routes/hooks';
 import { indexesRouter } from './routes/indexes';
 import type { IndexAdminControl } from './services/index-admin';
 import { projectsRouter } from './routes/projects';
+import { repositoryCyclesRouter } from './routes/repository-cycles';
 import { repositoriesRouter } from './routes/repositories';
 import { tasksRouter } from './routes/tasks';
 import { tokensRouter } from './routes/tokens';
@@ -35,7 +38,7 @@ import { webhookReceiversRouter, webhookSecretsRouter } from './routes/webhooks'
  * (auth.ts: requireRole, readRoute, publicRoute); reads are public unless SUMMIT_API_PUBLIC_READS says
  * otherwise. Serve it with server.ts's listen(), which answers what Node's parser refuses.
  */
-export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'>; webhooks?: { webhooks: WebhookStore; box?: SecretBox } ; indexAdmin?: IndexAdminControl }): express.Application {
+export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'>; webhooks?: { webhooks: WebhookStore; box?: SecretBox }; indexAdmin?: IndexAdminControl; dashboard?: DashboardOptions }): express.Application {
   const all: ApiDeps = { ...deps, logger: deps.logger ?? silentLogger, metrics: new ApiMetrics(deps.store) };
   const app = express();
   app.disable('x-powered-by');
@@ -49,9 +52,10 @@ export function createApp(deps: { store: Store; pipeline: PipelineControl; auth:
   app.use(express.json({ limit: '64kb' }));
   app.use(guardBody);
   app.use(methodGuard(app));
-  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, tasksRouter, buildersRouter, hooksRouter, tokensRouter, webhookSecretsRouter, adminRouter, farmRouter, docsRouter, indexesRouter]) {
+  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, repositoryCyclesRouter, tasksRouter, buildersRouter, hooksRouter, tokensRouter, webhookSecretsRouter, adminRouter, farmRouter, docsRouter, indexesRouter]) {
     app.use(router(all));
   }
+  app.use(dashboardRouter(all, deps.dashboard));
   app.use(notFoundRoute);
   app.use(errorHandler(all.logger));
   return app;

@@ -17,6 +17,7 @@ import { IndexEventStore } from '../db/index-event-store';
 import { listen } from './server';
 import { hasPayloadKeys, loadPayloadKeys, payloadKeySettings, requirePayloadKeys } from '../workers/payload-keys';
 import { dataConverterFor } from '../workers/temporal';
+import { dashboardOptions } from './dashboard/options';
 
 /**
  * The API entry point: configuration, database, Temporal client, tokens (the bootstrap file's imported into the
@@ -61,6 +62,7 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
     repositoryRoots: repositoryRoots(config),
     codec: { codec: dataConverter?.payloadCodecs?.[0], uiOrigin: config.SUMMIT_CODEC_UI_ORIGIN },
     indexAdmin: new TemporalIndexAdmin(client, new IndexEventStore(orm)),
+    dashboard: dashboardOptions(config),
   });
 
   let server: Server;

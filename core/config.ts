@@ -101,6 +101,8 @@ export const configSchema = z.object({
   // Processes and state: the codec endpoint (api/routes/codec.ts)
   /** Origin of the Temporal UI allowed (CORS) to call POST /codec/decode and /codec/encode, e.g. http://127.0.0.1:8233. */
   SUMMIT_CODEC_UI_ORIGIN: z.string().regex(/^https?:\/\/[^/]+$/, 'an origin such as http://host:8233 (no path)').optional(),
+  /** The Temporal UI's base URL the dashboard links build workflows to (api/dashboard/options.ts); default SUMMIT_CODEC_UI_ORIGIN. */
+  SUMMIT_TEMPORAL_UI_URL: z.string().regex(/^https?:\/\/[^\s]+$/, 'an http(s):// URL such as http://temporal-ui:8080').optional(),
 
   // Vessel
   /** When set, serve the published repositories over HTTP on this port (0 picks a free one). */

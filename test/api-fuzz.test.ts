@@ -176,6 +176,11 @@ interface Known {
 }
 
 interface Entry {
+  /**
+   * How often the route is picked, relative to 1 (the default). The dashboard's pages share one HTML renderer and
+   * the services the JSON routes already exercise; a lower weight keeps them from crowding out the commands.
+   */
+  weight?: number;
   /** The path with its parameters filled, possibly with a query. */
   path(rand: Rand, known: Known): string;
   body?(rand: Rand, known: Known): Body;
@@ -215,7 +220,9 @@ const FUZZ: Record<string, Entry> = {
   // Being added by other parts of issue 7; listed so that the table is ready when they land.
   'GET /api/repositories/:id': { path: (rand, k) => `/api/repositories/${segment(rand, k.repositories)}` },
   'DELETE /api/repositories/:id': { path: (rand, k) => `/api/repositories/${segment(rand, [...k.repositories, 'gone'])}`, body: noBodyOrJunk },
+  // A 201 needs the admin token, a valid body and a free id at once (about 1 request in 300 here): picked more often.
   'POST /api/repositories': {
+    weight: 3,
     path: () => '/api/repositories',
     body: (rand) =>
       body(rand, () => ({
@@ -284,6 +291,19 @@ const FUZZ: Record<string, Entry> = {
     path: (rand) => `/api/indexes/${indexSegment(rand)}/prune`,
     body: (rand) => body(rand, () => ({ keep: pick(rand, [1, 3, 0, -1, 1.5, 1e9, '2']), ...(chance(rand, 0.7) ? { dryRun: pick(rand, [true, false, 'no']) } : {}) })),
   },
+  'GET /api/repositories/:id/cycles': { path: (rand, k) => `/api/repositories/${segment(rand, k.repositories)}/cycles${query(rand, ['limit'], () => pick(rand, NUMBERS))}` },
+  // The dashboard's pages (api/dashboard/): HTML on success, the API's JSON errors for clients that do not ask for HTML.
+  'GET /': { weight: 0.25, path: (rand) => `/${query(rand, ['x'], () => pick(rand, NUMBERS))}` },
+  'GET /tasks': { weight: 0.25, path: (rand, k) => `/tasks${query(rand, ['status', 'repository', 'q', 'cursor', 'limit'], (key) => (key === 'q' ? pick(rand, ['liba', 'build/x', encodeURIComponent(pick(rand, k.tasks)), '%3Cscript%3E', ...CONTROL]) : key === 'status' ? pick(rand, ['failed', 'new,failed', 'done', '']) : pick(rand, NUMBERS)))}` },
+  'GET /tasks/:id': { weight: 0.25, path: (rand, k) => `/tasks/${segment(rand, k.tasks)}` },
+  'GET /builders': { weight: 0.25, path: (rand) => `/builders${query(rand, ['x'], () => pick(rand, NUMBERS))}` },
+  'GET /repositories': { weight: 0.25, path: (rand) => `/repositories${query(rand, ['x'], () => pick(rand, NUMBERS))}` },
+  'GET /repositories/:id': { weight: 0.25, path: (rand, k) => `/repositories/${segment(rand, k.repositories)}` },
+  'GET /packages': { weight: 0.25, path: (rand) => `/packages${query(rand, ['stream'], () => pick(rand, NUMBERS))}` },
+  'GET /packages/:index': { weight: 0.25, path: (rand) => `/packages/${segment(rand, ['main', 'main-v3x'])}${query(rand, ['stream', 'q'], () => pick(rand, ['volatile', 'unstable', 'nope', ...NUMBERS]))}` },
+  'GET /packages/:index/:name': { weight: 0.25, path: (rand) => `/packages/${segment(rand, ['main'])}/${segment(rand, ['liba', 'nothing'])}${query(rand, ['stream'], () => pick(rand, ['volatile', 'nope']))}` },
+  'GET /login': { weight: 0.25, path: (rand) => `/login${query(rand, ['token'], () => pick(rand, NUMBERS))}` },
+  'GET /dashboard/assets/:name': { weight: 0.25, path: (rand) => `/dashboard/assets/${segment(rand, ['dashboard.js', 'dashboard.css', 'htmx.min.js', 'nope.js'])}` },
   'POST /codec/encode': { path: () => '/codec/encode', body: (rand) => body(rand, () => codecPayloads(rand)) },
   // Admins' pause, drain, priority and approval (api/routes/admin.ts, farm.ts); the OpenAPI document and docs page.
   'POST /api/repositories/:id/pause': { path: (rand, k) => `/api/repositories/${segment(rand, k.repositories)}/pause`, body: reasonOrJunk },
@@ -314,6 +334,13 @@ const AUTHORIZATIONS = [
 ];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'PROPFIND', 'TRACE'];
 
+function pickWeighted(rand: Rand, routes: Array<{ method: string; path: string }>): { method: string; path: string } {
+  const weights = routes.map((r) => FUZZ[`${r.method} ${r.path}`]?.weight ?? 1);
+  let x = rand() * weights.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < routes.length; i++) if ((x -= weights[i]) < 0) return routes[i];
+  return routes[routes.length - 1];
+}
+
 interface Planned {
   method: string;
   path: string;
@@ -322,7 +349,7 @@ interface Planned {
 }
 
 function plan(rand: Rand, routes: Array<{ method: string; path: string }>, known: Known): Planned {
-  const route = pick(rand, routes);
+  const route = pickWeighted(rand, routes);
   const entry = FUZZ[`${route.method} ${route.path}`];
   let path = entry.path(rand, known);
   // Now and then: another method on the same path, or a path no route has.
