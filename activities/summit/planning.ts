@@ -87,6 +87,7 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
         source: t.source, index: t.index, baselineIndex: deps.variants[0].index, buildDepends: packagesOf(recipes, t).flatMap((p) => p.buildDepends), packagesBaseUrl: deps.packagesBaseUrl,
       }, published),
       criticalPath: a.criticalPath, networkAllowed: repositories.get(t.repository)?.networking ?? false,
+      ...(t.wave ? { wave: t.wave } : {}),
     });
   }
   return result;
