@@ -2,3 +2,4 @@
 export { hubWorkflow } from './hub';
 export { buildWorkflow } from './build';
 export { pollRepositoriesWorkflow } from './poll';
+export { waveWorkflow } from './wave';
