@@ -17,6 +17,7 @@ import { hooksRouter } from './routes/hooks';
 import { projectsRouter } from './routes/projects';
 import { repositoriesRouter } from './routes/repositories';
 import { tasksRouter } from './routes/tasks';
+import { wavesRouter } from './routes/waves';
 
 /**
  * The HTTP API: request id first (so even a malformed body's error carries one) and the request timer
@@ -38,7 +39,7 @@ export function createApp(deps: { store: Store; pipeline: PipelineControl; auth:
   app.use(express.json({ limit: '64kb' }));
   app.use(guardBody);
   app.use(methodGuard(app));
-  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, tasksRouter, buildersRouter, hooksRouter]) {
+  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, tasksRouter, wavesRouter, buildersRouter, hooksRouter]) {
     app.use(router(all));
   }
   app.use(notFoundRoute);

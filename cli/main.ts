@@ -20,6 +20,9 @@ export const COMMANDS: Record<string, { usage: string; load: () => Promise<Comma
     usage: 'hook install <repo> --repository <id> [--url <api url>] [--token <hook token>] [--ref <branch>] [--data-dir <dir>] [--force]',
     load: async () => (await import('./hook')).install,
   },
+  'waves list': { usage: 'waves list [--json] [--limit N] [--repository <id>]', load: async () => (await import('./waves')).list },
+  'waves watch': { usage: 'waves watch <wave id> [--every <seconds>]', load: async () => (await import('./waves')).watch },
+  'waves cancel': { usage: 'waves cancel <wave id> [--json]', load: async () => (await import('./waves')).cancel },
   graph: { usage: 'graph <recipes-dir> [--json]', load: async () => (await import('./graph')).graph },
   simulate: {
     usage: 'simulate <recipes-dir> --builders N [--policy critical-path|aeryn|first-idle] [--durations file.json] [--json]',

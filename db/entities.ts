@@ -173,6 +173,8 @@ export const Wave = defineEntity({
     /** Builds its publish left out, and why. */
     skipped: p.json<Array<{ taskId: string; reason: string }>>(),
     reason: p.text().nullable(),
+    /** The wave workflow's last estimate of the time left (ms; null: unknown) and when it made it. */
+    estimate: p.json<{ etaMs: number | null; at: string }>().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     startedAt: p.datetime().nullable(),
     finishedAt: p.datetime().nullable(),

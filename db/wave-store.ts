@@ -33,7 +33,7 @@ export class WaveStore {
     const id = waveIdOf(repository, commit, existing.length + 1);
     const wave = em.create(Wave, {
       id, repository, commit, origin, status: 'new', removals: [], cascade: null, closure: null, histories: [], publishedTasks: [], skipped: [],
-      reason: null, startedAt: null, finishedAt: null,
+      reason: null, estimate: null, startedAt: null, finishedAt: null,
     });
     await em.flush();
     return wave;
@@ -78,7 +78,7 @@ export class WaveStore {
   }
 
   /** Change what a wave records; `status` moves only a wave that has not ended (an end is final). */
-  async update(id: string, fields: Partial<Pick<WaveRow, 'status' | 'closure' | 'histories' | 'publishedTasks' | 'skipped' | 'reason' | 'startedAt' | 'finishedAt'>>): Promise<WaveRow> {
+  async update(id: string, fields: Partial<Pick<WaveRow, 'status' | 'closure' | 'histories' | 'publishedTasks' | 'skipped' | 'reason' | 'startedAt' | 'finishedAt' | 'estimate'>>): Promise<WaveRow> {
     const em = this.em();
     const wave = await em.findOneOrFail(Wave, { id }, { failHandler: () => notFound(id) });
     const ended = FINISHED_WAVE_STATUSES.includes(wave.status as WaveStatus);

@@ -224,6 +224,13 @@ const FUZZ: Record<string, Entry> = {
   },
   'POST /api/tasks/:id/retry': { path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/retry`, body: noBodyOrJunk },
   'POST /api/tasks/:id/cancel': { path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/cancel`, body: noBodyOrJunk },
+  'GET /api/waves': {
+    path: (rand) => `/api/waves${query(rand, ['status', 'repository', 'limit'], () => pick(rand, [...NUMBERS, 'building', 'published,cancelled', 'done', ',', pick(rand, CONTROL)]))}`,
+  },
+  'GET /api/waves/:id': { path: (rand) => `/api/waves/${segment(rand, ['wave-fuzz-0123456789ab'])}` },
+  'POST /api/waves/:id/cancel': { path: (rand) => `/api/waves/${segment(rand, ['wave-fuzz-0123456789ab'])}/cancel`, body: noBodyOrJunk },
+  'POST /api/waves/:id/publish-finished': { path: (rand) => `/api/waves/${segment(rand, ['wave-fuzz-0123456789ab'])}/publish-finished`, body: noBodyOrJunk },
+  'POST /api/waves/:id/retry-closure': { path: (rand) => `/api/waves/${segment(rand, ['wave-fuzz-0123456789ab'])}/retry-closure`, body: noBodyOrJunk },
   'POST /codec/encode': { path: () => '/codec/encode', body: (rand) => body(rand, () => codecPayloads(rand)) },
   'POST /codec/decode': { path: () => '/codec/decode', body: (rand) => body(rand, () => codecPayloads(rand)) },
 };

@@ -88,7 +88,9 @@ export function waveActivities(store: Store) {
     async waveProgress(waveId: string, status?: WaveStatus): Promise<WaveProgress> {
       let wave = await waves.getWave(waveId);
       if (status && status !== wave.status) wave = await waves.update(waveId, { status, ...(status === 'building' && !wave.startedAt ? { startedAt: new Date() } : {}) });
-      return progressOf(wave, await waves.tasksOf(waveId));
+      const progress = await progressOf(wave, await waves.tasksOf(waveId));
+      await waves.update(waveId, { estimate: { etaMs: progress.etaMs, at: new Date().toISOString() } });
+      return progress;
     },
 
     async wavePublishPlan(waveId: string): Promise<WavePublishPlan> {
@@ -119,7 +121,7 @@ export function waveActivities(store: Store) {
       const have = provided(readySources);
       const missing = new Map<string, Set<string>>();
       for (const source of readySources) {
-        for (const p of (recipes.get(source) as RecipeRow | undefined)?.packages ?? []) {
+        for (const p of (recipes.get(source))?.packages ?? []) {
           for (const dep of p.depends) {
             if (have.has(dep) || !pending.has(dep)) continue;
             (missing.get(dep) ?? missing.set(dep, new Set()).get(dep)!).add(p.name);

@@ -141,7 +141,7 @@ export async function stageBuild(deps: VesselDeps, req: ImportRequest, hooks: Im
     await rm(stagingDir, { recursive: true, force: true });
     return {
       buildId, index: req.index, historyId: '', indexPath: '',
-      published: candidates.map((c) => entryFor(c)).map((e) => ({ name: e.name, version: e.version, release: e.release, buildRelease: e.buildRelease, uri: repositoryPathOfUri(e.uri!), sha256: e.hash!, size: e.size! })),
+      published: candidates.map((c) => entryFor(c)).map((e) => ({ name: e.name, version: e.version, release: e.release, buildRelease: e.buildRelease, uri: repositoryPathOfUri(e.uri), sha256: e.hash, size: e.size })),
     };
   } catch (err) {
     if (isImportRefused(err)) await rm(stagingDir, { recursive: true, force: true });
