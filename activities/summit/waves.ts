@@ -9,7 +9,7 @@ import {
   type WavePublishPlan,
   type WaveStatus,
 } from '../../core/contracts/wave';
-import type { RecipeRow, Store } from '../../db/store';
+import type { Store } from '../../db/store';
 import type { WaveRow, WaveTaskRow } from '../../db/wave-store';
 
 /** A builder heard from within this long counts for the estimate (the hub's own builder timeout). */
