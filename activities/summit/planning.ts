@@ -9,6 +9,7 @@ import type { RecipeRow, SchedulingTaskRow, Store } from '../../db/store';
 import { profileOf, Variant } from '../../core/variants';
 import { mirrorPath } from './intake';
 import { planningInputsFor, type PlanningInputsCache } from './planning-inputs';
+import { rejoinOpenWaves } from './waves';
 
 export interface PlanningDeps {
   store: Store;
@@ -90,6 +91,8 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
       ...(t.wave ? { wave: t.wave } : {}),
     });
   }
+  // Waves (issue 9): a build whose wave has ended joins the commit's next wave.
+  await rejoinOpenWaves(store, result.dispatch);
   return result;
 }
 

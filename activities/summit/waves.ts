@@ -26,6 +26,25 @@ function median(xs: readonly number[]): number {
 }
 
 /**
+ * A build dispatched after its wave ended (unblocked when a dependency was fixed, retried) joins the next wave of
+ * the same repository and commit, which the hub then starts: an ended wave publishes nothing more.
+ */
+export async function rejoinOpenWaves(store: Store, dispatch: ReadonlyArray<{ taskId: string; wave?: string }>): Promise<void> {
+  const ended = new Map<string, string>();
+  for (const waveId of new Set(dispatch.flatMap((d) => (d.wave ? [d.wave] : [])))) {
+    const wave = await store.waves.findWave(waveId);
+    if (wave && FINISHED_WAVE_STATUSES.includes(wave.status as WaveStatus)) ended.set(waveId, (await store.waves.openWave(wave.repository, wave.commit, 'rejoin')).id);
+  }
+  if (ended.size === 0) return;
+  for (const d of dispatch) {
+    const next = d.wave && ended.get(d.wave);
+    if (!next) continue;
+    await store.waves.assign([d.taskId], next);
+    d.wave = next;
+  }
+}
+
+/**
  * The wave's activities (core/contracts/activities.ts, SummitActivities' wave part): what the wave workflow asks
  * of the read model. Each is idempotent.
  */

@@ -49,6 +49,8 @@ export async function startFarm(opts: {
   localSources?: string;
   /** SUMMIT_PAYLOAD_KEYS of every role (default: a key made for this farm); the history recorder passes a fixed one. */
   payloadKeys?: string;
+  /** More settings of summit and the API (core/config.ts), e.g. SUMMIT_CASCADE_POLICY. */
+  settings?: Record<string, string>;
 }): Promise<Farm> {
   const repositoryRoots = opts.repositoryRoots ?? opts.work;
   const dataDir = join(opts.work, 'summit');
@@ -64,6 +66,7 @@ export async function startFarm(opts: {
     SUMMIT_LOG_LEVEL: 'warn',
     SUMMIT_VARIANTS: opts.variants ?? '',
     SUMMIT_REPOSITORY_ROOTS: repositoryRoots,
+    ...opts.settings,
   });
   const { tokens } = await loadOrCreateTokens(dataDir);
   const api = await startApi(config);
