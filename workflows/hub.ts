@@ -346,8 +346,8 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
       const plan = await summit.planBuilds({ builders: live, prefetch: opts.prefetch, holdBack: [...held].filter(([, h]) => !h.released).map(([id]) => id), freed: [...freed.keys()] });
       // The plan has moved what it dispatched to queued: start their build workflows, all at once.
       await Promise.all(plan.dispatch.map(start));
-      // A dispatched build may have joined a new wave (its own had ended): start it with the next round.
-      if (plan.dispatch.some((d) => d.wave)) wavesDue = true;
+      // A dispatched build may have joined a new wave (its own had ended): start it now, before the build can end.
+      if (plan.dispatch.some((d) => d.wave) && patched('waves')) await startWaves();
     }
     // Only between intakes: a running intake activity would be abandoned by the new run.
     if ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > opts.historyEventsBeforeContinueAsNew) && running.size === 0) {

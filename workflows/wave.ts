@@ -194,8 +194,44 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveOutcome> {
   if (progress.status === 'cancelled' || progress.status === 'published') return { waveId, status: progress.status, histories: [] };
   show(progress);
 
-  // Follow the builds until none is left to run.
-  while (progress.open > 0) {
+  /**
+   * Publish everything staged of one index and its removals in one write; wait, rather than fail, while vessel
+   * refuses for closure. False when the wave was cancelled meanwhile.
+   */
+  const publishAll = async (index: string): Promise<boolean> => {
+    for (;;) {
+      if (await runCommands()) return false;
+      const plan = await summit.wavePublishPlan(waveId, index);
+      const { written, closure } = await publish(plan);
+      wrote(written);
+      if (!closure) {
+        await summit.recordWavePublished(waveId, written, plan, false);
+        if (state.closure) {
+          state.closure = undefined;
+          await summit.recordWaveClosure(waveId, null);
+        }
+        return true;
+      }
+      state.closure = closure;
+      await summit.recordWaveClosure(waveId, closure);
+      show(await summit.waveProgress(waveId));
+      log.warn('wave waits for closure', { waveId, unresolved: closure.flatMap((r) => r.unresolved.map((u) => u.dependency)) });
+      await condition(() => retryClosure || commands.length > 0, opts.closureRetryMs);
+      retryClosure = false;
+    }
+  };
+
+  // Follow the builds; publish each index (one write, one history) as soon as none of its builds is left to run.
+  const published = new Set<string>();
+  for (;;) {
+    const indexes = Object.entries(progress.openByIndex ?? {});
+    for (const [index, open] of indexes) if (open > 0) published.delete(index);
+    if (progress.open === 0) break;
+    for (const [index, open] of indexes) {
+      if (open > 0 || published.has(index)) continue;
+      if (!(await publishAll(index))) return cancelled();
+      published.add(index);
+    }
     await condition(() => changed || commands.length > 0, opts.recheckEveryMs);
     if (await runCommands()) return cancelled();
     changed = false;
@@ -206,26 +242,17 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveOutcome> {
     }
   }
 
-  // Publish everything staged (and the removals) in one write per index; wait, rather than fail, for closure.
+  // The rest (every index not published yet), then the wave ends.
   show(await summit.waveProgress(waveId, 'publishing'));
-  for (;;) {
-    if (await runCommands()) return cancelled();
-    const plan = await summit.wavePublishPlan(waveId);
-    const { written, closure } = await publish(plan);
-    wrote(written);
-    if (!closure) {
-      ended = true;
-      await summit.recordWavePublished(waveId, written, plan, true);
-      state.closure = undefined;
-      show(await summit.waveProgress(waveId));
-      for (const rest of commands.splice(0)) rest.reject(ApplicationFailure.create({ type: WAVE_COMMAND_REFUSED, message: `wave ${waveId} has been published`, nonRetryable: true }));
-      return { waveId, status: 'published', histories: state.histories };
-    }
-    state.closure = closure;
-    await summit.recordWaveClosure(waveId, closure);
-    show(await summit.waveProgress(waveId));
-    log.warn('wave waits for closure', { waveId, unresolved: closure.flatMap((r) => r.unresolved.map((u) => u.dependency)) });
-    await condition(() => retryClosure || commands.length > 0, opts.closureRetryMs);
-    retryClosure = false;
+  for (const index of Object.keys(progress.openByIndex ?? {})) {
+    if (published.has(index)) continue;
+    if (!(await publishAll(index))) return cancelled();
+    published.add(index);
   }
+  if (await runCommands()) return cancelled();
+  ended = true;
+  await summit.recordWavePublished(waveId, [], { indexes: [], skipped: [] }, true);
+  show(await summit.waveProgress(waveId));
+  for (const rest of commands.splice(0)) rest.reject(ApplicationFailure.create({ type: WAVE_COMMAND_REFUSED, message: `wave ${waveId} has been published`, nonRetryable: true }));
+  return { waveId, status: 'published', histories: state.histories };
 }

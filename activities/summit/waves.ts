@@ -70,7 +70,11 @@ export function waveActivities(store: Store) {
     } else if (!FINISHED_WAVE_STATUSES.includes(wave.status as WaveStatus)) {
       etaMs = 0;
     }
+    const openByIndex: Record<string, number> = {};
+    for (const index of [...tasks.map((t) => t.index), ...wave.removals.map((r) => r.index)].sort()) openByIndex[index] ??= 0;
+    for (const t of open) openByIndex[t.index]++;
     return {
+      openByIndex,
       waveId: wave.id, status: wave.status as WaveStatus, total: tasks.length,
       done: count((t) => t.status === 'completed'), failed: count((t) => t.status === 'failed'),
       dropped: count((t) => DROPPED.has(t.status)), open: open.length, etaMs,
@@ -112,10 +116,12 @@ export function waveActivities(store: Store) {
       return progress;
     },
 
-    async wavePublishPlan(waveId: string): Promise<WavePublishPlan> {
+    async wavePublishPlan(waveId: string, index?: string): Promise<WavePublishPlan> {
       const wave = await waves.getWave(waveId);
-      const { ready, skipped } = await publishable(wave, await waves.tasksOf(waveId));
-      return planOf(wave, ready, skipped, true);
+      const tasks = (await waves.tasksOf(waveId)).filter((t) => index === undefined || t.index === index);
+      const { ready, skipped } = await publishable(wave, tasks);
+      const plan = planOf(wave, ready, skipped, true);
+      return index === undefined ? plan : { ...plan, indexes: plan.indexes.filter((i) => i.index === index) };
     },
 
     /**
@@ -158,7 +164,7 @@ export function waveActivities(store: Store) {
       const histories = [...wave.histories];
       for (const w of written) {
         const builds = plan.indexes.find((i) => i.index === w.index)?.buildIds.filter((id) => !refused.has(id)).length ?? 0;
-        if (w.historyId && !histories.some((h) => h.index === w.index && h.historyId === w.historyId)) histories.push({ index: w.index, historyId: w.historyId, builds, at });
+        if (w.changed && w.historyId && !histories.some((h) => h.index === w.index && h.historyId === w.historyId)) histories.push({ index: w.index, historyId: w.historyId, builds, at });
       }
       const publishedTasks = [...new Set([...wave.publishedTasks, ...plan.indexes.flatMap((i) => i.buildIds).filter((id) => !refused.has(id))])];
       const known = new Set(wave.skipped.map((s) => s.taskId));

@@ -65,7 +65,7 @@ export interface SummitActivities {
   /** The wave's counts and estimate; moves it to `status` when given (an ended wave stays ended). */
   waveProgress(waveId: string, status?: WaveStatus): Promise<WaveProgress>;
   /** What the wave's publish writes: its staged builds not yet published, per index, and its removals. */
-  wavePublishPlan(waveId: string): Promise<WavePublishPlan>;
+  wavePublishPlan(waveId: string, index?: string): Promise<WavePublishPlan>;
   /** The finished part of a running wave, if it is closed under run-time dependencies; else what is missing. */
   wavePublishFinishedPlan(waveId: string): Promise<PublishFinishedPlan>;
   /** Record a write of the wave (histories, the builds it published, those left out); `final` ends the wave. */

@@ -53,6 +53,11 @@ export interface WaveProgress {
   /** Still to build: new, queued, building, publishing. */
   open: number;
   etaMs: number | null;
+  /**
+   * Builds still to build per index (every index the wave has builds or removals in). An index is published as
+   * soon as none of its builds is left: a variant no builder serves yet does not hold the baseline back.
+   */
+  openByIndex?: Record<string, number>;
 }
 
 /** One index's share of a wave's publish: the builds whose staged packages it publishes and the removals. */
