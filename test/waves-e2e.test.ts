@@ -154,6 +154,8 @@ describe('waves', () => {
     const builds: string[] = [];
     for await (const w of client.workflow.list({ query: `BuildWave = "${first}" AND WorkflowType = "buildWorkflow"` })) builds.push(w.workflowId);
     expect(builds.sort()).toEqual(['app', 'base', 'liba', 'mid', 'tool', 'top'].map((s) => taskId(s)).sort());
+    // The workflow ends just after recording the publish.
+    expect(await client.workflow.getHandle(first).result()).toEqual({ waveId: first, status: 'published', histories: [{ index: 'main', historyId: done.wave.histories[0].historyId }] });
     expect((await client.workflow.getHandle(first).describe()).status.name).toBe('COMPLETED');
 
     // The CLI lists it.
