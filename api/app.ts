@@ -29,6 +29,7 @@ import { repositoriesRouter } from './routes/repositories';
 import { tasksRouter } from './routes/tasks';
 import { tokensRouter } from './routes/tokens';
 import { webhookReceiversRouter, webhookSecretsRouter } from './routes/webhooks';
+import { wavesRouter } from './routes/waves';
 
 /**
  * The HTTP API: request id first (so even a malformed body's error carries one) and the request timer
@@ -52,7 +53,7 @@ export function createApp(deps: { store: Store; pipeline: PipelineControl; auth:
   app.use(express.json({ limit: '64kb' }));
   app.use(guardBody);
   app.use(methodGuard(app));
-  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, repositoryCyclesRouter, tasksRouter, buildersRouter, hooksRouter, tokensRouter, webhookSecretsRouter, adminRouter, farmRouter, docsRouter, indexesRouter]) {
+  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, repositoryCyclesRouter, tasksRouter, wavesRouter, buildersRouter, hooksRouter, tokensRouter, webhookSecretsRouter, adminRouter, farmRouter, docsRouter, indexesRouter]) {
     app.use(router(all));
   }
   app.use(dashboardRouter(all, deps.dashboard));

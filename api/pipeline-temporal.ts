@@ -16,8 +16,16 @@ import {
   type TaskCommand,
   type TaskCommandResult,
 } from '../core/contracts/hub';
+import {
+  SIGNAL_WAVE_RETRY_CLOSURE,
+  UPDATE_CANCEL_WAVE,
+  UPDATE_PUBLISH_FINISHED,
+  WAVE_NOT_CLOSED,
+  type WaveCommand,
+  type WaveCommandResult,
+} from '../core/contracts/wave';
 import { NotFoundError } from '../db/store';
-import { CommandRefusedError, HubUnavailableError, type HubStatus, type PipelineControl } from './pipeline';
+import { CommandRefusedError, HubUnavailableError, WaveNotClosedError, type HubStatus, type PipelineControl, type WaveCommandKind } from './pipeline';
 
 export interface TemporalPipelineOptions {
   /** A signal only needs the server: 5 s covers a slow server and stays under the git hook's 10 s. */
@@ -74,6 +82,29 @@ export class TemporalPipeline implements PipelineControl {
 
   cancel(cmd: TaskCommand): Promise<TaskCommandResult> {
     return this.update(UPDATE_CANCEL_TASK, cmd);
+  }
+
+  /** Commands to a wave's own workflow (its id is the wave's id); a wave whose workflow has ended refuses (409). */
+  async wave(kind: WaveCommandKind, cmd: WaveCommand): Promise<WaveCommandResult> {
+    const handle = this.client.workflow.getHandle(cmd.waveId);
+    try {
+      if (kind === 'retry-closure') {
+        await this.client.withDeadline(Date.now() + this.signalTimeoutMs, () => handle.signal(SIGNAL_WAVE_RETRY_CLOSURE));
+        return { waveId: cmd.waveId, status: 'waiting-for-closure' };
+      }
+      const name = kind === 'cancel' ? UPDATE_CANCEL_WAVE : UPDATE_PUBLISH_FINISHED;
+      return await this.client.withDeadline(Date.now() + this.updateTimeoutMs, () => handle.executeUpdate<WaveCommandResult, [WaveCommand]>(name, { args: [cmd] }));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new CommandRefusedError(`wave ${cmd.waveId} has no running workflow (it has ended, or has not started yet)`);
+      if (err instanceof WorkflowUpdateFailedError) {
+        const cause = err.cause;
+        if (cause instanceof ApplicationFailure && cause.type === WAVE_NOT_CLOSED) {
+          throw new WaveNotClosedError(cause.message, (cause.details?.[0] as Array<{ dependency: string; neededBy: string[] }> | undefined) ?? []);
+        }
+        throw new CommandRefusedError(cause?.message || err.message);
+      }
+      throw this.translate(err, this.updateTimeoutMs);
+    }
   }
 
   async hubStatus(): Promise<HubStatus> {

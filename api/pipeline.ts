@@ -1,4 +1,5 @@
 import type { RefreshRequest, TaskCommand, TaskCommandResult } from '../core/contracts/hub';
+import type { WaveCommand, WaveCommandResult } from '../core/contracts/wave';
 
 /**
  * What the API may ask of the pipeline. Everything that changes build state goes through the hub workflow
@@ -18,6 +19,21 @@ export interface PipelineControl {
   cancel(cmd: TaskCommand): Promise<TaskCommandResult>;
   /** For /health: whether the hub workflow runs, never throwing for a down Temporal. */
   hubStatus(): Promise<HubStatus>;
+  /**
+   * A command to a wave's workflow (core/contracts/wave.ts): cancel, publish its finished part, try its publish
+   * again (closure). Optional so that fakes of older tests need not have it; the API answers 503 without it.
+   */
+  wave?(kind: WaveCommandKind, cmd: WaveCommand): Promise<WaveCommandResult>;
+}
+
+export type WaveCommandKind = 'cancel' | 'publish-finished' | 'retry-closure';
+
+/** A wave refused to publish its finished part early: what it still needs (409 with `missing`). */
+export class WaveNotClosedError extends Error {
+  override readonly name = 'WaveNotClosedError';
+  constructor(message: string, readonly missing: Array<{ dependency: string; neededBy: string[] }>) {
+    super(message);
+  }
 }
 
 export interface HubStatus {

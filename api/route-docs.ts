@@ -8,6 +8,7 @@ import { listQuery, logQuery } from './routes/tasks';
 import type { RouteDocs } from './openapi';
 import { docsAsset } from './routes/docs-assets';
 import { newToken } from './routes/tokens';
+import { waveListQuery } from './routes/waves';
 import { eventsQuery, indexParams, promoteBody, pruneBody, rollbackBody, tagBody } from './routes/indexes';
 import { secretBody } from './routes/webhooks';
 import { z } from 'zod';
@@ -23,6 +24,11 @@ const task = 'build/serpent/recipes/zlib-1.3-1/x86_64';
 const webhookEvent = z.looseObject({ ref: z.string().optional(), after: z.string().optional(), repository: z.looseObject({}).optional() });
 
 export const ROUTE_DOCS: RouteDocs = {
+  'GET /api/waves': { summary: 'waves, newest first, each with its status, removals, histories written and progress', query: waveListQuery, examples: { query: { status: 'building', limit: '20' } } },
+  'GET /api/waves/:id': { summary: 'one wave: its record, progress, tasks and removals', params: idParams, examples: { params: { id: 'wave-recipes-0123456789ab' } } },
+  'POST /api/waves/:id/cancel': { summary: 'cancel a wave: its builds in flight stop, nothing of it is published', role: 'admin', params: idParams, body: noBody, examples: { params: { id: 'wave-recipes-0123456789ab' } } },
+  'POST /api/waves/:id/publish-finished': { summary: "publish the wave's finished part now if it is closed under run-time dependencies (409 wave_not_closed otherwise)", role: 'admin', params: idParams, body: noBody, examples: { params: { id: 'wave-recipes-0123456789ab' } } },
+  'POST /api/waves/:id/retry-closure': { summary: 'a wave waiting for closure tries its publish again now', role: 'admin', params: idParams, body: noBody, examples: { params: { id: 'wave-recipes-0123456789ab' } } },
   'GET /api/indexes/:index/history': { summary: "a published repository's histories, streams and tags (admin: each read asks vessel through a workflow)", role: 'admin', params: indexParams, query: noQuery, examples: { params: { index: 'main' } } },
   'GET /api/indexes/:index/events': { summary: 'the index commands (promote, tag, rollback, prune), newest first, with who and how they ended', params: indexParams, query: eventsQuery, examples: { params: { index: 'main' }, query: { limit: '20' } } },
   'POST /api/indexes/:index/promote': { summary: '`to` (default unstable) takes the history `from` (default volatile) names', role: 'admin', params: indexParams, body: promoteBody, examples: { params: { index: 'main' }, body: { to: 'unstable', from: 'volatile' } } },

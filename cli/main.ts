@@ -51,6 +51,9 @@ export const COMMANDS: Record<string, { usage: string; load: () => Promise<Comma
   'farm pause': { usage: 'farm pause [--reason text] [--json]', load: async () => (await import('./farm')).pause },
   'farm resume': { usage: 'farm resume [--reason text] [--json]', load: async () => (await import('./farm')).resume },
   'tasks log': { usage: 'tasks log <task id> [-f] [--tail N]', load: async () => (await import('./tasks-log')).log },
+  'waves list': { usage: 'waves list [--json] [--limit N] [--repository <id>]', load: async () => (await import('./waves')).list },
+  'waves watch': { usage: 'waves watch <wave id> [--every <seconds>]', load: async () => (await import('./waves')).watch },
+  'waves cancel': { usage: 'waves cancel <wave id> [--json]', load: async () => (await import('./waves')).cancel },
   graph: { usage: 'graph <recipes-dir> [--json]', load: async () => (await import('./graph')).graph },
   simulate: {
     usage: 'simulate <recipes-dir> --builders N [--policy critical-path|aeryn|first-idle] [--durations file.json] [--json]',

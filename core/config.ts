@@ -82,6 +82,11 @@ export const configSchema = z.object({
    * two builds at the cost of that exactness.
    */
   SUMMIT_DISPATCH_PREFETCH: z.coerce.number().int().min(0).max(16).default(0),
+  /**
+   * For repositories with `cascade` on: rebuild the reverse dependencies of a recipe with a new release only when
+   * what it provides changed (`provides`, default), or on every new release (`always`).
+   */
+  SUMMIT_CASCADE_POLICY: z.enum(['provides', 'always']).default('provides'),
   /** ISA variants the default profile builds besides the x86_64 baseline (comma-separated, e.g. x86_64-v3x). */
   SUMMIT_VARIANTS: csv.prefault('').pipe(z.array(z.enum(['x86_64-v3x']))),
   /**

@@ -140,6 +140,46 @@ export const Task = defineEntity({
     builtAt: p.datetime().nullable(),
     finishedAt: p.datetime().nullable(),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    /** The wave (db/wave-store.ts) that publishes this build; null for tasks recorded before waves. */
+    wave: p.string().nullable().index(),
+  }),
+});
+
+/**
+ * A rebuild wave (core/contracts/wave.ts): the builds of one push, cascade or rebuild request, published together.
+ * Its tasks point at it (Task.wave); the wave workflow of the same id records here what it did.
+ */
+export const Wave = defineEntity({
+  name: 'Wave',
+  tableName: 'waves',
+  indexes: [{ name: 'waves_created_at_id_index', properties: ['createdAt', 'id'] }],
+  properties: (p) => ({
+    /** `wave-<repository>-<commit12>` (a later round of the same commit: `-<n>`), also its workflow id. */
+    id: p.string().primary(),
+    repository: p.string().index(),
+    commit: p.string(),
+    /** Who made it: hook, poll, api, start, retry. */
+    origin: p.string(),
+    status: p.string().index(),
+    /** Packages of recipes removed from the repository, taken out of the next history. */
+    removals: p.json<Array<{ index: string; source: string; packages: string[] }>>(),
+    /** Recipes rebuilt because a dependency changed (cascade), with their cause. */
+    cascade: p.json<Array<{ source: string; cause: string; depth: number }>>().nullable(),
+    /** The closure reports vessel answered while the wave waits (status waiting-for-closure). */
+    closure: p.json<Array<{ index: string; unresolved: Array<{ dependency: string; neededBy: string[] }> }>>().nullable(),
+    /** The histories it wrote, per index, in order (an early publish of the finished part comes first). */
+    histories: p.json<Array<{ index: string; historyId: string; builds: number; at: string }>>(),
+    /** Tasks already published by this wave (an early publish): the final publish leaves them out. */
+    publishedTasks: p.json<string[]>(),
+    /** Builds its publish left out, and why. */
+    skipped: p.json<Array<{ taskId: string; reason: string }>>(),
+    reason: p.text().nullable(),
+    /** The wave workflow's last estimate of the time left (ms; null: unknown) and when it made it. */
+    estimate: p.json<{ etaMs: number | null; at: string }>().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    startedAt: p.datetime().nullable(),
+    finishedAt: p.datetime().nullable(),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   }),
 });
 
@@ -330,4 +370,4 @@ export const IndexEvent = defineEntity({
   }),
 });
 
-export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog, IndexEvent];
+export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog, IndexEvent, Wave];

@@ -4,6 +4,7 @@ import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { Builder, InvalidRecipe, Recipe, RecipeSnapshot, Repository, Task, TaskEvent } from './entities';
 import { MetricsQueries } from './metrics-queries';
 import { TaskLogStore } from './task-log-store';
+import { WaveStore } from './wave-store';
 import { TASK_COLUMNS_SQL, taskCountQuery, taskFromRow, taskJsonSql, taskPageQuery, toDate } from './task-query';
 
 export type RepositoryRow = InferEntity<typeof Repository>;
@@ -18,7 +19,7 @@ export type RecipeInput = Omit<RecipeRow, 'id' | 'repository' | 'updatedAt' | 'b
 /** What intake needs of a task to decide about it (core/intake/tasks.ts). */
 export type IntakeTaskRow = Pick<TaskRow, 'id' | 'source' | 'isa' | 'release' | 'commit' | 'status' | 'recipePath'>;
 /** What planning needs of a task it schedules. */
-export type SchedulingTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'commit' | 'recipePath' | 'status' | 'attempts' | 'builder'>;
+export type SchedulingTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'commit' | 'recipePath' | 'status' | 'attempts' | 'builder'> & Partial<Pick<TaskRow, 'wave'>>;
 /** What planning needs of a completed task: its build time and what it published. */
 export type CompletedTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'index' | 'release' | 'startedAt' | 'builtAt' | 'finishedAt' | 'published'>;
 
@@ -92,7 +93,7 @@ interface EmbeddedConnection {
   prepare(sql: string): { all(args: unknown[]): Array<Record<string, unknown>> };
 }
 
-export type NewTask = Pick<TaskRow, 'id' | 'project' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'commit' | 'recipePath'>;
+export type NewTask = Pick<TaskRow, 'id' | 'project' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'commit' | 'recipePath'> & { wave?: string | null };
 
 /**
  * All reads and writes of summit's read model, one method per question or fact. Each call uses its own
@@ -109,6 +110,12 @@ export class Store {
   readonly logs = new TaskLogStore(() => this.orm.em.fork());
   /** What the API's metrics ask of the read model (db/metrics-queries.ts). */
   readonly metrics = new MetricsQueries(() => this.orm.em.fork());
+
+  /** The waves and their tasks (db/wave-store.ts), on the same database. */
+  get waves(): WaveStore {
+    return (this.waveStore ??= new WaveStore(this.orm));
+  }
+  private waveStore?: WaveStore;
 
   private em(): EntityManager {
     return this.orm.em.fork();
@@ -344,7 +351,7 @@ export class Store {
   async schedulingTasks(): Promise<{ open: SchedulingTaskRow[]; stopped: SchedulingTaskRow[] }> {
     const qb = (this.em() as unknown as SqlEntityManager).createQueryBuilder(Task);
     const rows: SchedulingTaskRow[] = await qb
-      .select(['id', 'repository', 'source', 'version', 'release', 'isa', 'index', 'commit', 'recipePath', 'status', 'attempts', 'builder'])
+      .select(['id', 'repository', 'source', 'version', 'release', 'isa', 'index', 'commit', 'recipePath', 'status', 'attempts', 'builder', 'wave'])
       .where({ status: { $in: [...OPEN_STATUSES, 'failed', 'cancelled'] } })
       .orderBy({ id: 'asc' })
       .execute('all', true);
@@ -400,7 +407,7 @@ export class Store {
     await this.em().transactional(async (em) => {
       for (const part of chunks(rows)) {
         await em.insertMany(Task, part.map(({ task: row }) => ({
-          ...row, status: 'new', attempts: 0, builder: null, priority: 0, logPath: null, logTail: null, reason: null,
+          wave: null, ...row, status: 'new', attempts: 0, builder: null, priority: 0, logPath: null, logTail: null, reason: null,
           supersededBy: null, published: null, startedAt: null, builtAt: null, finishedAt: null, createdAt: now, updatedAt: now,
         })));
         await em.insertMany(TaskEvent, part.map(({ task: row, reason }) => ({ task: row.id, from: null, to: 'new', reason, at: now })));
@@ -425,7 +432,7 @@ export class Store {
   async createTask(row: NewTask, reason: string): Promise<TaskRow> {
     const em = this.em();
     const task = em.create(Task, {
-      ...row, status: 'new', attempts: 0, builder: null, priority: 0, logPath: null, logTail: null, reason: null,
+      wave: null, ...row, status: 'new', attempts: 0, builder: null, priority: 0, logPath: null, logTail: null, reason: null,
       supersededBy: null, published: null, startedAt: null, builtAt: null, finishedAt: null,
     });
     em.create(TaskEvent, { task: row.id, from: null, to: 'new', reason });

@@ -107,6 +107,11 @@ const NEEDS: Record<string, Need> = {
   'GET /packages/:index/:name': 'read',
   'GET /login': 'public',
   'GET /dashboard/assets/:name': 'public',
+  'GET /api/waves': 'read',
+  'GET /api/waves/:id': 'read',
+  'POST /api/waves/:id/cancel': 'admin',
+  'POST /api/waves/:id/publish-finished': 'admin',
+  'POST /api/waves/:id/retry-closure': 'admin',
   'POST /codec/encode': 'admin',
   'POST /codec/decode': 'admin',
 };

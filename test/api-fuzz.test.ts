@@ -304,6 +304,13 @@ const FUZZ: Record<string, Entry> = {
   'GET /packages/:index/:name': { weight: 0.25, path: (rand) => `/packages/${segment(rand, ['main'])}/${segment(rand, ['liba', 'nothing'])}${query(rand, ['stream'], () => pick(rand, ['volatile', 'nope']))}` },
   'GET /login': { weight: 0.25, path: (rand) => `/login${query(rand, ['token'], () => pick(rand, NUMBERS))}` },
   'GET /dashboard/assets/:name': { weight: 0.25, path: (rand) => `/dashboard/assets/${segment(rand, ['dashboard.js', 'dashboard.css', 'htmx.min.js', 'nope.js'])}` },
+  'GET /api/waves': {
+    path: (rand) => `/api/waves${query(rand, ['status', 'repository', 'limit'], () => pick(rand, [...NUMBERS, 'building', 'published,cancelled', 'done', ',', pick(rand, CONTROL)]))}`,
+  },
+  'GET /api/waves/:id': { path: (rand) => `/api/waves/${segment(rand, ['wave-fuzz-0123456789ab'])}` },
+  'POST /api/waves/:id/cancel': { path: (rand) => `/api/waves/${segment(rand, ['wave-fuzz-0123456789ab'])}/cancel`, body: noBodyOrJunk },
+  'POST /api/waves/:id/publish-finished': { path: (rand) => `/api/waves/${segment(rand, ['wave-fuzz-0123456789ab'])}/publish-finished`, body: noBodyOrJunk },
+  'POST /api/waves/:id/retry-closure': { path: (rand) => `/api/waves/${segment(rand, ['wave-fuzz-0123456789ab'])}/retry-closure`, body: noBodyOrJunk },
   'POST /codec/encode': { path: () => '/codec/encode', body: (rand) => body(rand, () => codecPayloads(rand)) },
   // Admins' pause, drain, priority and approval (api/routes/admin.ts, farm.ts); the OpenAPI document and docs page.
   'POST /api/repositories/:id/pause': { path: (rand, k) => `/api/repositories/${segment(rand, k.repositories)}/pause`, body: reasonOrJunk },

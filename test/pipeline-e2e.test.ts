@@ -79,8 +79,20 @@ function write(path: string, content: string): void {
   writeFileSync(file, content);
 }
 
+/**
+ * Builds are published by their wave (core/contracts/wave.ts), together, once none of the wave's builds is left to
+ * run: wait until every wave has ended before reading the index.
+ */
+async function wavesSettled(): Promise<void> {
+  await waitFor('every wave to end', async () => {
+    const { body } = await api<{ items: Array<{ id: string; status: string }> }>('/api/waves?limit=200');
+    return body.items.every((w) => w.status === 'published' || w.status === 'cancelled') ? true : undefined;
+  }, 120_000, async () => JSON.stringify((await api('/api/waves?limit=200')).body));
+}
+
 /** The published index of `main`, resolved the way moss does: root index → volatile → history stone.index. */
 async function publishedIndex(): Promise<{ history: string; path: string; entries: Awaited<ReturnType<typeof readIndex>> }> {
+  await wavesSettled();
   const repo = join(farm.reposDir, 'main');
   const root = parseRootIndex(readFileSync(join(repo, 'moss-root-index.json'), 'utf8'));
   const path = join(repo, resolveIndexPath(root, 'volatile', 'x86_64')!);

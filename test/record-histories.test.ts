@@ -70,7 +70,7 @@ function workflowTaskInFlight(events: proto.api.history.v1.IHistoryEvent[]): boo
 
 const tasks = async (): Promise<TaskView[]> => (await api<{ items: TaskView[] }>('/api/tasks?limit=50')).body.items;
 
-test('records the hub, a build that publishes, a build that fails and a poll', async () => {
+test('records the hub, a build that publishes (through its wave), a build that fails, the wave and a poll', async () => {
   const started = Date.now();
   const client = new Client({ connection, namespace: temporal.namespace, dataConverter: dataConverterFor({ payloadKeys: REPLAY_PAYLOAD_KEYS }) });
   const repo = new TestRepo(join(work, 'recipes'));
@@ -91,10 +91,16 @@ test('records the hub, a build that publishes, a build that fails and a poll', a
     return liba && broken ? { liba: liba.id, broken: broken.id } : undefined;
   }, 300_000, async () => JSON.stringify(await tasks()));
 
-  // Both build workflows closed, then one poll, then the hub idle again (nothing pending).
+  // Both build workflows closed, their wave published (liba's packages in one history), then one poll, then the
+  // hub idle again (nothing pending).
   for (const id of [ended.liba, ended.broken]) {
     await waitFor(`${id} to close`, async () => ((await client.workflow.getHandle(id).describe()).status.name !== 'RUNNING' ? true : undefined), 60_000);
   }
+  const waveId = await waitFor('the wave to be published', async () => {
+    const { items } = (await api<{ items: Array<{ id: string; status: string }> }>('/api/waves?repository=recipes')).body;
+    return items.length === 1 && items[0].status === 'published' ? items[0].id : undefined;
+  }, 120_000);
+  await waitFor(`${waveId} to close`, async () => ((await client.workflow.getHandle(waveId).describe()).status.name !== 'RUNNING' ? true : undefined), 60_000);
   await client.workflow.execute('pollRepositoriesWorkflow', { workflowId: 'record-poll', taskQueue: SUMMIT_QUEUE });
   const hub = client.workflow.getHandle(HUB_WORKFLOW_ID);
   await waitFor('the hub to take in the poll', async () => ((await hub.query(hubStateQuery)).pendingRefreshes === 0 ? true : undefined), 60_000);
@@ -110,7 +116,7 @@ test('records the hub, a build that publishes, a build that fails and a poll', a
 
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
-  const recorded = { hub: HUB_WORKFLOW_ID, 'build-published': ended.liba, 'build-failed': ended.broken, poll: 'record-poll' };
+  const recorded = { hub: HUB_WORKFLOW_ID, 'build-published': ended.liba, 'build-failed': ended.broken, wave: waveId, poll: 'record-poll' };
   for (const [name, workflowId] of Object.entries(recorded)) {
     // Replayed: the binary History (protobuf), read back with History.decode. The JSON beside it, as the CLI writes
     // it, is for people reviewing a re-recording; the SDK's own JSON reader (historyFromJSON) fails in this

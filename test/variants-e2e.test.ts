@@ -4,7 +4,7 @@
  * builder the v3x task waits with a reason saying so, and never blocks the baseline.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readIndex } from '../core/formats/repo-index';
@@ -58,8 +58,10 @@ async function refresh(): Promise<void> {
   expect(res.status).toBe(202);
 }
 
-function index(name: string): Promise<Awaited<ReturnType<typeof readIndex>>> {
+/** The index once a wave has published in it (a build is published by its wave, shortly after it completes). */
+async function index(name: string): Promise<Awaited<ReturnType<typeof readIndex>>> {
   const repo = join(farm.reposDir, name);
+  await waitFor(`a history of ${name}`, async () => (existsSync(join(repo, 'moss-root-index.json')) ? true : undefined), 60_000);
   const root = parseRootIndex(readFileSync(join(repo, 'moss-root-index.json'), 'utf8'));
   const path = join(repo, resolveIndexPath(root, 'volatile', 'x86_64')!);
   return readIndex(readFileSync(path), path);

@@ -20,8 +20,8 @@ const recorded = JSON.parse(readFileSync(join(DIR, 'index.json'), 'utf8')) as Re
 
 beforeAll(() => installQuietWorkerRuntime());
 
-test('the fixtures cover the hub, a published build, a failed build and a poll', () => {
-  expect(Object.keys(recorded).sort()).toEqual(['build-failed', 'build-published', 'hub', 'poll']);
+test('the fixtures cover the hub, a published build, a failed build, a wave and a poll', () => {
+  expect(Object.keys(recorded).sort()).toEqual(['build-failed', 'build-published', 'hub', 'poll', 'wave']);
 });
 
 test('every recorded history replays against the current workflows without a non-determinism error', async () => {

@@ -39,6 +39,7 @@ export async function startSummit(config: Config, opts: { hub?: Partial<HubOptio
       variants: variantsFor(config.SUMMIT_VARIANTS),
       packagesBaseUrl: config.SUMMIT_PACKAGES_URL ?? `file://${join(dataDir, 'vessel', 'repos')}`,
       intakeLimits: { maxBytes: config.SUMMIT_RECIPE_MAX_BYTES, parseTimeoutMs: config.SUMMIT_RECIPE_PARSE_TIMEOUT, parseMemoryMb: config.SUMMIT_RECIPE_PARSE_MEMORY },
+      cascadePolicy: config.SUMMIT_CASCADE_POLICY,
     }),
   });
   const client = await connectClient(config);

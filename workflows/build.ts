@@ -16,7 +16,7 @@ import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
 import { builderQueue, isaQueue, VESSEL_QUEUE } from '../core/contracts/queues';
 import type { Dispatch } from '../core/contracts/summit';
 import { BuildBuilder, BuildStatus } from './search-attributes';
-import { buildFinishedSignal, buildPickedUpSignal } from './signals';
+import { buildFinishedSignal, buildPickedUpSignal, waveBuildEndedSignal } from './signals';
 
 /** Recording in summit's read model: quick, retried until it works (the database may blip). */
 const summit = proxyActivities<SummitActivities>({
@@ -81,9 +81,17 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
     getExternalWorkflowHandle(HUB_WORKFLOW_ID).signal(buildFinishedSignal, { taskId: task.taskId, status }).catch((err) => {
       log.warn('could not tell the hub; it re-plans on its own timer', { taskId: task.taskId, error: String(err) });
     });
+  // A build of a wave tells its wave when it ends (best effort: the wave also re-reads the read model on a timer).
+  const tellWave = (status: string): Promise<void> =>
+    task.wave
+      ? getExternalWorkflowHandle(task.wave).signal(waveBuildEndedSignal, { taskId: task.taskId, status }).catch((err) => {
+        log.warn('could not tell the wave; it looks again on its own timer', { taskId: task.taskId, waveId: task.wave, error: String(err) });
+      })
+      : Promise.resolve();
   const finish = async (outcome: BuildOutcome, cleanupOn?: string): Promise<BuildOutcome> => {
     upsertSearchAttributes([{ key: BuildStatus, value: outcome.status }]);
     await tellHub(outcome.status);
+    await tellWave(outcome.status);
     // After telling the hub: a dependent's build need not wait for this clean-up.
     if (cleanupOn) await cleanup(cleanupOn, task.taskId);
     return outcome;
@@ -115,16 +123,24 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
   if (pickup?.builderId !== result.builderId) pickedUp({ builderId: result.builderId, at: result.startedAt, attempt: 0 });
   await pickups;
   upsertSearchAttributes([{ key: BuildStatus, value: 'publishing' }]);
-  setCurrentDetails(`built on ${result.builderId}; publishing ${result.artefacts.filter((a) => a.kind === 'stone').length} package(s) to ${task.index}`);
+  const stones = result.artefacts.filter((a) => a.kind === 'stone').length;
+  setCurrentDetails(task.wave ? `built on ${result.builderId}; staging ${stones} package(s) in ${task.index} for wave ${task.wave}` : `built on ${result.builderId}; publishing ${stones} package(s) to ${task.index}`);
   // The builder's slot is free: the hub may start the next build now (it need not wait for this record), while
   // vessel imports this one.
   await Promise.all([tellHub('built'), summit.recordBuilt(task.taskId, result)]);
   try {
-    const imported = await vessel.importArtefacts({
+    const request = {
       buildId: task.taskId, index: task.index, architecture: 'x86_64',
       build: { builderId: result.builderId, artefactBaseUrl: result.artefactBaseUrl, artefactToken: result.artefactToken, artefacts: result.artefacts },
-    });
-    await summit.recordPublished(task.taskId, imported);
+    };
+    if (task.wave) {
+      // A build of a wave is staged (fetched, verified, in the pool for the builds that depend on it) and published
+      // by its wave, with the rest of the wave, in one history. Dispatches from before waves publish on their own.
+      await summit.recordStaged(task.taskId, await vessel.stageArtefacts(request));
+      setCurrentDetails(`built on ${result.builderId}; staged in ${task.index}: wave ${task.wave} publishes it`);
+    } else {
+      await summit.recordPublished(task.taskId, await vessel.importArtefacts(request));
+    }
   } catch (err) {
     if (isCancellation(err)) return CancellationScope.nonCancellable(() => finish({ taskId: task.taskId, status: 'cancelled' }, result.builderId)).then(() => endCancelled(err));
     const failure = failureOf(err);

@@ -7,6 +7,7 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -19,7 +20,8 @@ import { SUMMIT_QUEUE } from '../core/contracts/queues';
 import type { SummitActivities } from '../core/contracts/activities';
 import type { Dispatch, IntakeResult } from '../core/contracts/summit';
 import { buildWorkflow } from './build';
-import { BuildCommit, BuildIsa, BuildPackage, BuildStatus } from './search-attributes';
+import { BuildCommit, BuildIsa, BuildPackage, BuildStatus, BuildWave } from './search-attributes';
+import { waveWorkflow } from './wave';
 import { buildFinishedSignal, builderHeartbeatSignal, cancelTaskUpdate, hubStateQuery, refreshSignal, replanSignal, retryTaskUpdate } from './signals';
 
 /**
@@ -49,6 +51,9 @@ export interface HubCarry {
   held?: Array<[string, Hold]>;
   freed?: Array<[string, number]>;
   rounds?: number;
+  /** Waves to start and superseded builds to stop that the previous run had not got to. */
+  wavesDue?: boolean;
+  stopping?: string[];
 }
 
 /**
@@ -174,6 +179,8 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
   const runIntake = async (req: RefreshRequest): Promise<void> => {
     try {
       const result = await intake.refreshRepository(req);
+      if (result.wave) wavesDue = true;
+      if (result.cancelled) stopping.push(...result.cancelled);
       lastIntake.set(req.repository, summarise(result));
       log.info('intake', { repository: result.repository, commit: result.commit, recipes: result.recipes, created: result.created.length, superseded: result.superseded.length, invalid: result.invalidTotal });
       for (const bad of result.invalid) log.warn('invalid recipe skipped', { repository: result.repository, path: bad.path, errors: bad.errors });
@@ -185,6 +192,29 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
       running.delete(req.repository);
       setCurrentDetails(details());
       dirty = true;
+    }
+  };
+  /** After an intake that made a wave, and after admins' commands: start the waves recorded but not started. */
+  let wavesDue = carry?.wavesDue ?? false;
+  /** Builds in flight a newer release superseded (intake cancelled their tasks): their workflows are stopped. */
+  const stopping: string[] = [...(carry?.stopping ?? [])];
+  const startWaves = async (): Promise<void> => {
+    wavesDue = false;
+    for (const waveId of await summit.newWaves()) {
+      try {
+        await startChild(waveWorkflow, {
+          workflowId: waveId,
+          taskQueue: SUMMIT_QUEUE,
+          args: [{ waveId }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          staticSummary: `wave ${waveId}`,
+          staticDetails: `Builds of this wave: \`BuildWave="${waveId}"\`; GET /api/waves/${waveId}.`,
+          typedSearchAttributes: [{ key: BuildWave, value: waveId }],
+        });
+      } catch (err) {
+        // Started a moment ago (its first record has not landed yet): nothing to do.
+        log.info('wave workflow not started', { waveId, error: String(err) });
+      }
     }
   };
   const startable = (): boolean => running.size < opts.intakeParallel && pending.some((p) => !running.has(p.repository));
@@ -207,6 +237,7 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
       try {
         if (c.kind === 'retry') {
           c.resolve(await summit.retryTask(c.cmd).catch(rethrowCause));
+          wavesDue = true;
         } else {
           const result = await summit.cancelTask(c.cmd).catch(rethrowCause);
           if (result.previous === 'queued' || result.previous === 'building' || result.previous === 'publishing') {
@@ -241,6 +272,7 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
           { key: BuildIsa, value: task.isa },
           { key: BuildCommit, value: task.commit },
           { key: BuildStatus, value: 'queued' },
+          ...(task.wave ? [{ key: BuildWave, value: task.wave }] : []),
         ],
       });
       held.delete(task.taskId);
@@ -297,6 +329,13 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
       await summit.recordBuilders(beats);
     }
     await runCommands();
+    // Waves (issue 9): guarded so that hubs recorded before waves replay as they ran.
+    if ((wavesDue || stopping.length > 0) && patched('waves')) {
+      for (const id of stopping.splice(0)) {
+        await getExternalWorkflowHandle(id).cancel().catch((err) => log.warn('superseded build workflow already gone', { taskId: id, error: String(err) }));
+      }
+      if (wavesDue) await startWaves();
+    }
     for (const [id, h] of held) {
       if (h.untilMs > Date.now()) continue;
       if (!h.released) dirty = true;
@@ -317,6 +356,8 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
       }
       // The plan has moved what it dispatched to queued: start their build workflows, all at once.
       await Promise.all(plan.dispatch.map(start));
+      // A dispatched build may have joined a new wave (its own had ended): start it now, before the build can end.
+      if (plan.dispatch.some((d) => d.wave) && patched('waves')) await startWaves();
     }
     // Only between intakes: a running intake activity would be abandoned by the new run.
     if ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > opts.historyEventsBeforeContinueAsNew) && running.size === 0) {
@@ -326,7 +367,7 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
         await condition(() => allHandlersFinished() || commands.length > 0);
         if (commands.length === 0) break;
       }
-      return continueAsNew<typeof hubWorkflow>(options, { builders: [...builders], pending, lastIntake: [...lastIntake], held: [...held], freed: [...freed], rounds });
+      return continueAsNew<typeof hubWorkflow>(options, { builders: [...builders], pending, lastIntake: [...lastIntake], held: [...held], freed: [...freed], rounds, ...(wavesDue || stopping.length > 0 ? { wavesDue, stopping } : {}) });
     }
   }
 }

@@ -3,3 +3,4 @@ export { hubWorkflow } from './hub';
 export { buildWorkflow } from './build';
 export { pollRepositoriesWorkflow } from './poll';
 export { indexAdminWorkflow } from './index-admin';
+export { waveWorkflow } from './wave';

@@ -9,3 +9,4 @@ export const BuildIsa = key('BuildIsa');
 export const BuildBuilder = key('BuildBuilder');
 export const BuildCommit = key('BuildCommit');
 export const BuildStatus = key('BuildStatus');
+export const BuildWave = key('BuildWave');

@@ -13,6 +13,16 @@ import {
   UPDATE_CANCEL_TASK,
   UPDATE_RETRY_TASK,
 } from '../core/contracts/hub';
+import {
+  QUERY_WAVE_STATE,
+  SIGNAL_WAVE_BUILD_ENDED,
+  SIGNAL_WAVE_RETRY_CLOSURE,
+  UPDATE_CANCEL_WAVE,
+  UPDATE_PUBLISH_FINISHED,
+  type WaveCommand,
+  type WaveCommandResult,
+  type WaveState,
+} from '../core/contracts/wave';
 
 /** Handles for the hub's signals, updates and query; names come from core/contracts/hub. */
 export const refreshSignal = defineSignal<[RefreshRequest]>(SIGNAL_REFRESH);
@@ -28,3 +38,11 @@ export const buildPickedUpSignal = defineSignal<[BuildPickup]>(SIGNAL_BUILD_PICK
 export const retryTaskUpdate = defineUpdate<TaskCommandResult, [TaskCommand]>(UPDATE_RETRY_TASK);
 export const cancelTaskUpdate = defineUpdate<TaskCommandResult, [TaskCommand]>(UPDATE_CANCEL_TASK);
 export const hubStateQuery = defineQuery<HubState>(QUERY_HUB_STATE);
+
+/** Sent by a build of a wave to its wave workflow when the build ends, whatever the outcome. */
+export const waveBuildEndedSignal = defineSignal<[{ taskId: string; status: string }]>(SIGNAL_WAVE_BUILD_ENDED);
+/** An admin (or whoever provided the missing dependency) asks a wave waiting for closure to try its publish again. */
+export const waveRetryClosureSignal = defineSignal<[]>(SIGNAL_WAVE_RETRY_CLOSURE);
+export const cancelWaveUpdate = defineUpdate<WaveCommandResult, [WaveCommand]>(UPDATE_CANCEL_WAVE);
+export const publishFinishedUpdate = defineUpdate<WaveCommandResult, [WaveCommand]>(UPDATE_PUBLISH_FINISHED);
+export const waveStateQuery = defineQuery<WaveState>(QUERY_WAVE_STATE);

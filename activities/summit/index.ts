@@ -6,9 +6,10 @@ import type { Store } from '../../db/store';
 import { GitError } from './git';
 import type { SummitActivities } from '../../core/contracts/activities';
 import type { IntakeProgress, IntakeResult } from '../../core/contracts/summit';
-import { IntakeLimits, refreshRepository } from './intake';
+import { type CascadePolicy, IntakeLimits, refreshRepository } from './intake';
 import { planBuilds } from './planning';
 import { recordActivities, type RecordLog } from './records';
+import { waveActivities } from './waves';
 import type { Variant } from '../../core/variants';
 
 export interface SummitActivityDeps {
@@ -18,6 +19,8 @@ export interface SummitActivityDeps {
   packagesBaseUrl: string;
   /** Recipe size, parse time and parse memory limits (SUMMIT_RECIPE_*); defaults when absent. */
   intakeLimits?: IntakeLimits;
+  /** When a cascade rebuilds reverse dependencies (SUMMIT_CASCADE_POLICY); default `provides`. */
+  cascadePolicy?: CascadePolicy;
 }
 
 /**
@@ -33,7 +36,7 @@ async function intakeActivity(deps: SummitActivityDeps, req: RefreshRequest): Pr
   let progress: IntakeProgress = { stage: 'fetching', read: 0, total: 0 };
   const beat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
   try {
-    return await refreshRepository({ ...deps, limits: deps.intakeLimits }, req, (p) => {
+    return await refreshRepository({ ...deps, limits: deps.intakeLimits, cascadePolicy: deps.cascadePolicy }, req, (p) => {
       progress = p;
       ctx.heartbeat(p);
     }, ctx.cancellationSignal);
@@ -62,5 +65,6 @@ export function createSummitActivities(deps: SummitActivityDeps): SummitActiviti
     planBuilds: (input) => planBuilds(deps, input),
     listRepositoryIds: async (): Promise<string[]> => (await deps.store.listRepositories()).map((r) => r.id),
     ...recordActivities(deps.store, activityLog),
+    ...waveActivities(deps.store),
   };
 }

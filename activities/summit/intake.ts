@@ -12,6 +12,8 @@ import type { RecipeRow, Store } from '../../db/store';
 import { listTree, readBlobs, resolveCommit, syncMirror, type TreeBlob } from './git';
 import { RecipeParser, type ParseOutcome } from './recipe-parser';
 import { Variant } from '../../core/variants';
+import { buildGraph } from '../../core/graph/graph';
+import { rebuildCascade } from '../../core/graph/cascade';
 
 export interface IntakeLimits {
   /** Largest stone.yaml or manifest read (bytes); bigger ones are invalid from their size, unread. */
@@ -22,8 +24,15 @@ export interface IntakeLimits {
 
 export const DEFAULT_INTAKE_LIMITS: IntakeLimits = { maxBytes: DEFAULT_RECIPE_MAX_BYTES, parseTimeoutMs: 10_000, parseMemoryMb: 256 };
 
+/**
+ * When a repository with `cascade` on rebuilds the reverse dependencies of a changed recipe: `provides` only when
+ * what the recipe provides changed (its packages' names or provides), `always` on every new release.
+ */
+export type CascadePolicy = 'provides' | 'always';
+
 export interface IntakeDeps {
   store: Store;
+  cascadePolicy?: CascadePolicy;
   /** Folder holding the bare mirrors: `<mirrors>/<repository>.git`. */
   mirrorsDir: string;
   variants: readonly Variant[];
@@ -209,7 +218,8 @@ export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest, o
       invalid: stored.slice(0, RESULT_INVALID_LIMIT).map((r) => ({ path: r.path, errors: r.errors })), invalidTotal: stored.length,
     };
   }
-  const known = sameRead ? await deps.store.listRecipes(repo.id) : [];
+  const previous = await deps.store.listRecipes(repo.id);
+  const known = sameRead ? previous : [];
   const read = await readRecipesAt(mirror, commit, { limits, known, onProgress: (n, total) => onProgress?.({ stage: 'reading', read: n, total }) });
   const invalid = read.invalid;
   // The schema already holds recipe names to the build-id rule; this keeps any other refusal of buildId (a
@@ -263,6 +273,71 @@ export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest, o
   }
   result.created.push(...decision.create);
   result.updated.push(...decision.update, ...decision.move.map((m) => m.taskId));
+  await intoWave(deps, { repository: repo.id, cascade: repo.cascade, commit, origin: req.origin, previous, recipes, created: decision.create.map((id) => byId.get(id)!), published }, result);
   await deps.store.markRefreshed(repo.id, commit);
   return result;
 }
+
+/**
+ * Waves (core/contracts/wave.ts): the commit's new tasks, the removed recipes' packages and the cascade's rebuilds
+ * go into the commit's wave; older builds of a recipe still in flight are cancelled (a newer release supersedes
+ * them; the hub stops their workflows).
+ */
+async function intoWave(
+  deps: IntakeDeps,
+  at: {
+    repository: string; cascade: boolean; commit: string; origin: string; previous: readonly RecipeRow[];
+    recipes: ReadonlyArray<RecipeSnapshot & { ids: Map<string, string> }>;
+    created: ReadonlyArray<{ recipe: RecipeSnapshot & { ids: Map<string, string> }; variant: Variant }>;
+    published: ReadonlyMap<string, number>;
+  },
+  result: IntakeResult,
+): Promise<void> {
+  const waves = deps.store.waves;
+  const current = new Set(at.recipes.map((r) => r.source));
+  const removals = at.previous.filter((r) => !current.has(r.source)).flatMap((r) =>
+    deps.variants.filter((v) => (at.published.get(`${r.source}/${v.isa}`) ?? 0) > 0).map((v) => ({ index: v.index, source: r.source, packages: r.packages.map((p) => p.name) })));
+  const rebuild = at.cascade ? cascadeOf(at.previous, at.recipes, at.created.map((c) => c.recipe.source), deps.cascadePolicy ?? 'provides') : [];
+  const cascadeIds = rebuild.flatMap((e) => {
+    const recipe = at.recipes.find((r) => r.source === e.source);
+    return recipe ? deps.variants.map((v) => ({ id: recipe.ids.get(v.isa)!, entry: e })) : [];
+  });
+  if (result.created.length === 0 && removals.length === 0 && cascadeIds.length === 0) return;
+  const wave = await waves.openWave(at.repository, at.commit, at.origin);
+  result.wave = wave.id;
+  await waves.assign(result.created, wave.id);
+  await waves.addRemovals(wave.id, removals);
+  const cascaded: Array<{ source: string; cause: string; depth: number }> = [];
+  for (const { id, entry } of cascadeIds) {
+    const moved = await deps.store.moveTask(id, 'new', `cascade: ${entry.cause} changed (depth ${entry.depth}); rebuilt with the next build release in ${wave.id}`, {}, { onlyFrom: ['completed'] }).catch(() => undefined);
+    if (!moved?.moved) continue;
+    await waves.assign([id], wave.id);
+    cascaded.push(entry);
+  }
+  await waves.addCascade(wave.id, cascaded);
+  // A newer release supersedes an older build still in flight: stopped now, so it is never published after it.
+  const cancelled: string[] = [];
+  for (const older of await waves.inFlightOlder(at.repository, at.created.map((c) => ({ source: c.recipe.source, isa: c.variant.isa, release: c.recipe.release })))) {
+    const r = await deps.store.moveTask(older.id, 'cancelled', `superseded by ${older.by} (a newer release) while in flight`, { supersededBy: older.by }, { onlyFrom: ['queued', 'building', 'publishing'] });
+    if (r.moved) cancelled.push(older.id);
+  }
+  if (cancelled.length > 0) result.cancelled = cancelled;
+}
+
+/** The recipes to rebuild because recipes in `changed` changed (core/graph/cascade.ts), by the policy. */
+function cascadeOf(previous: readonly RecipeRow[], recipes: readonly RecipeSnapshot[], changed: readonly string[], policy: CascadePolicy): CascadeEntry[] {
+  const before = new Map(previous.map((r) => [r.source, r]));
+  const provides = (r: Pick<RecipeRow, 'packages'>): string => JSON.stringify(r.packages.map((p) => [p.name, [...p.provides].sort()]).sort());
+  const causes = changed.filter((source) => {
+    if (policy === 'always') return true;
+    const old = before.get(source);
+    const now = recipes.find((r) => r.source === source);
+    return !old || !now || provides(old) !== provides(now);
+  });
+  if (causes.length === 0) return [];
+  const graph = buildGraph(recipes.map((r) => ({ source: r.source, packages: r.packages })));
+  const changedSet = new Set(changed);
+  return rebuildCascade(graph, causes, { transitive: true }).rebuild.filter((e) => !changedSet.has(e.id)).map((e) => ({ ...e, source: e.id }));
+}
+
+type CascadeEntry = { source: string; cause: string; depth: number };

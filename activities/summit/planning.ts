@@ -12,6 +12,7 @@ import type { RecipeRow, SchedulingTaskRow, Store } from '../../db/store';
 import { profileOf, Variant } from '../../core/variants';
 import { mirrorPath } from './intake';
 import { planningInputsFor, type PlanningInputsCache } from './planning-inputs';
+import { rejoinOpenWaves } from './waves';
 
 export interface PlanningDeps {
   store: Store;
@@ -92,8 +93,11 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
         source: t.source, index: t.index, baselineIndex: deps.variants[0].index, buildDepends: packagesOf(recipes, t).flatMap((p) => p.buildDepends), packagesBaseUrl: deps.packagesBaseUrl,
       }, published),
       criticalPath: a.criticalPath, networkAllowed: repositories.get(t.repository)?.networking ?? false,
+      ...(t.wave ? { wave: t.wave } : {}),
     });
   }
+  // Waves (issue 9): a build whose wave has ended joins the commit's next wave.
+  await rejoinOpenWaves(store, result.dispatch);
   return result;
 }
 

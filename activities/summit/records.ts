@@ -1,6 +1,7 @@
 import type { BuildPickup, BuildResult, ImportResult } from '../../core/contracts/build';
 import type { BuilderStatus, TaskCommand, TaskCommandResult } from '../../core/contracts/hub';
 import type { RecordedFailure } from '../../core/contracts/summit';
+import { FINISHED_WAVE_STATUSES, type WaveStatus } from '../../core/contracts/wave';
 import type { Store } from '../../db/store';
 import { collectBuildLog, type LogLocation } from './log-collection';
 
@@ -75,6 +76,14 @@ export function recordActivities(store: Store, log: () => RecordLog = () => cons
     /** Admin retry: a failed or cancelled task becomes new again; the hub then dispatches a new attempt. */
     async retryTask(cmd: TaskCommand): Promise<TaskCommandResult> {
       const task = await store.setStatus(cmd.taskId, 'new', `retried by ${cmd.by}`, { reason: null, logTail: null });
+      // A wave that has ended publishes nothing more: the retried build (and what its failure blocked there) joins
+      // the commit's next wave, which the hub starts after this command.
+      const wave = task.wave ? await store.waves.findWave(task.wave) : null;
+      if (wave && FINISHED_WAVE_STATUSES.includes(wave.status as WaveStatus)) {
+        const next = await store.waves.openWave(wave.repository, wave.commit, 'retry');
+        const blocked = (await store.waves.tasksOf(wave.id)).filter((t) => t.status === 'blocked').map((t) => t.id);
+        await store.waves.assign([task.id, ...blocked], next.id);
+      }
       return { taskId: task.id, status: task.status };
     },
 

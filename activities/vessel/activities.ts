@@ -4,7 +4,7 @@ import type { ImportRequest, ImportResult } from '../../core/contracts/build';
 import type { VesselActivities } from '../../core/contracts/activities';
 import { STREAM_COMMAND_REFUSED, type RepositoryHistory, type VesselAdminActivities } from '../../core/contracts/vessel';
 import { StreamCommandError } from '../../core/repo/streams';
-import { importBuild, type VesselDeps } from './import-build';
+import { importBuild, publishStagedBuilds, stageBuild, type VesselDeps } from './import-build';
 import { indexNameProblem, repositoryDir, vesselLayout } from './layout';
 import { IndexLocks } from './lock';
 import { Publishers, type PublisherOptions } from './publisher';
@@ -75,6 +75,24 @@ export function createVesselActivities(deps: VesselDeps): VesselActivities & Ves
       });
       ctx.log.info('import published', { buildId: req.buildId, index: req.index, historyId: result.historyId, packages: result.published.length });
       return result;
+    },
+    async stageArtefacts(req: ImportRequest): Promise<ImportResult> {
+      const ctx = Context.current();
+      ctx.log.info('staging started', { buildId: req.buildId, index: req.index, builderId: req.build.builderId });
+      const result = await stageBuild(deps, req, { signal: ctx.cancellationSignal, onProgress: (progress) => ctx.heartbeat(progress) });
+      ctx.log.info('build staged', { buildId: req.buildId, index: req.index, packages: result.published.length });
+      return result;
+    },
+    async publishStaged(req) {
+      const ctx = Context.current();
+      const beat = setInterval(() => ctx.heartbeat({ waiting: `publish of wave ${req.waveId} to ${req.index}` }), 1000);
+      try {
+        const result = await publishStagedBuilds(deps, req);
+        ctx.log.info('wave published', { waveId: req.waveId, index: req.index, historyId: result.historyId, builds: req.buildIds.length, removed: result.removed.length, refused: result.refused.length });
+        return result;
+      } finally {
+        clearInterval(beat);
+      }
     },
     rollbackStream: (index, stream, historyId) => command(() => rollbackStream(repo(index), deps.locks, stream, historyId)),
     tagHistory: (index, tag, historyId, replace) => command(() => tagHistory(repo(index), deps.locks, tag, historyId, replace)),

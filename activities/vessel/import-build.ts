@@ -1,10 +1,14 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { ImportRequest, ImportResult } from '../../core/contracts/build';
-import { isSafeSegment, repositoryPathOfUri } from '../../core/repo/pool';
+import type { BuildId } from '../../core/contracts/ids';
+import type { PublishStagedRequest, PublishStagedResult } from '../../core/contracts/wave';
+import { isSafeSegment, poolPath, repositoryPathOfUri } from '../../core/repo/pool';
+import { entryFor } from '../../core/repo/release-rules';
 import { fetchArtefacts, type FetchProgress } from './fetch';
 import { indexNameProblem, type VesselLayout } from './layout';
 import type { IndexLocks } from './lock';
-import type { StagedCandidate } from './publish';
+import type { PendingBuild, StagedCandidate } from './publish';
 import type { Publishers } from './publisher';
 import { importRefused, isImportRefused } from './refusal';
 import { stagingDirFor, type StagingSweeper } from './staging';
@@ -76,4 +80,98 @@ export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: I
     if (isImportRefused(err)) await rm(stagingDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** Where a staged build's verified packages are listed until its wave publishes them (kept out of staging's sweep). */
+export function stagedListFor(layout: VesselLayout, buildId: string): string {
+  return join(layout.root, 'staged', `${basename(stagingDirFor(layout, buildId))}.json`);
+}
+
+interface StagedList {
+  buildId: string;
+  index: string;
+  candidates: StagedCandidate[];
+}
+
+/**
+ * Fetch, verify and stage one build of a wave: its packages go into the index's pool (a dependent build in the
+ * same wave fetches them from there) but into no history; the list of its verified packages is kept in
+ * `<vessel>/staged/` until the wave publishes them together (publishStagedBuilds). A pool path already holding a
+ * different file that a published history lists is refused, as at publish; an unlisted one (an earlier staging)
+ * is replaced. Idempotent: a retry fetches again, or finds the files in place.
+ */
+export async function stageBuild(deps: VesselDeps, req: ImportRequest, hooks: ImportHooks = {}): Promise<ImportResult> {
+  const { buildId } = req;
+  const requestProblem = indexNameProblem(req.index) ?? (isSafeSegment(req.architecture) ? undefined : `architecture "${req.architecture}" is not a plain name`);
+  if (requestProblem) throw importRefused({ buildId, file: '(request)', reason: requestProblem });
+  const repo = deps.publishers.for(req.index).repo;
+  const stagingDir = stagingDirFor(deps.layout, buildId);
+  await deps.staging.sweep(stagingDir);
+  try {
+    const stones = req.build.artefacts.filter((a) => a.kind === 'stone');
+    const source = { buildId, baseUrl: req.build.artefactBaseUrl, token: req.build.artefactToken };
+    const staged = await fetchArtefacts(source, stones, stagingDir, { signal: hooks.signal, onProgress: hooks.onProgress, idleTimeoutMs: hooks.idleTimeoutMs });
+    const candidates: StagedCandidate[] = [];
+    for (const s of staged) {
+      const candidate = await verifyStagedStone(buildId, s);
+      if (candidate.meta.architecture !== req.architecture) {
+        throw importRefused({ buildId, file: s.artefact.name, reason: `${s.artefact.name}: architecture ${candidate.meta.architecture} does not match the import's ${req.architecture}` });
+      }
+      candidates.push({ ...candidate, stagedPath: s.path });
+    }
+    if (candidates.length === 0) throw importRefused({ buildId, file: '(none)', reason: 'the build has no packages to import' });
+    await deps.locks.withLock(req.index, async () => {
+      const root = await repo.readRootIndex();
+      for (const c of candidates) {
+        const path = poolPath(c.meta, c.file);
+        const present = await repo.poolFileHash(path);
+        if (present === c.sha256) continue;
+        if (present !== undefined) {
+          const users = await repo.historiesReferencing(root, path);
+          if (users.length > 0) throw importRefused({ buildId, file: c.file, reason: `${c.file}: the pool already holds a different ${path} (sha256 ${present}), published in history ${users.join(', ')}; a published file is never replaced: bump the release or build release` });
+        }
+        await repo.placeInPool(c.stagedPath, path);
+      }
+    });
+    const list = stagedListFor(deps.layout, buildId);
+    await mkdir(dirname(list), { recursive: true });
+    const body: StagedList = { buildId, index: req.index, candidates };
+    await writeFile(`${list}.tmp`, JSON.stringify(body));
+    await rename(`${list}.tmp`, list);
+    await rm(stagingDir, { recursive: true, force: true });
+    return {
+      buildId, index: req.index, historyId: '', indexPath: '',
+      published: candidates.map((c) => entryFor(c)).map((e) => ({ name: e.name, version: e.version, release: e.release, buildRelease: e.buildRelease, uri: repositoryPathOfUri(e.uri), sha256: e.hash, size: e.size })),
+    };
+  } catch (err) {
+    if (isImportRefused(err)) await rm(stagingDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * Publish a wave's staged builds of one index in one write (one history), its removals with them. A build whose
+ * staged list is gone (published and cleaned up by an earlier attempt of this very call) is taken as published
+ * if volatile holds its packages; its result then names that history. Refusals (a release rule) leave the build
+ * out and are reported; the others are published.
+ */
+export async function publishStagedBuilds(deps: VesselDeps, req: PublishStagedRequest): Promise<PublishStagedResult> {
+  const problem = indexNameProblem(req.index);
+  if (problem) throw importRefused({ buildId: req.waveId as BuildId, file: '(request)', reason: problem });
+  const publisher = deps.publishers.for(req.index);
+  const builds: PendingBuild[] = [];
+  for (const buildId of req.buildIds) {
+    const text = await readFile(stagedListFor(deps.layout, buildId), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    const list = JSON.parse(text) as StagedList;
+    builds.push({ buildId: buildId as BuildId, candidates: list.candidates });
+  }
+  const outcome = await publisher.publishTogether(builds, req.removals);
+  const refused: PublishStagedResult['refused'] = [];
+  for (const [i, r] of outcome.results.entries()) {
+    if (!r.ok) refused.push({ buildId: builds[i].buildId, reason: r.refusal.message });
+  }
+  // Published (or refused for good): the lists are done with.
+  for (const b of builds) await rm(stagedListFor(deps.layout, b.buildId), { force: true });
+  return { index: req.index, historyId: outcome.historyId ?? '', changed: outcome.changed, refused, removed: outcome.removed };
 }

@@ -67,10 +67,29 @@ export class KeptHistory {
  * An error thrown here (not a refusal) fails every build of the batch; each is retried and converges.
  */
 export async function publishBuilds(repo: Repository, kept: KeptHistory, builds: readonly PendingBuild[]): Promise<BuildResult[]> {
+  return (await publishBatch(repo, kept, builds)).results;
+}
+
+/** What one write did: each build's result, the history (new, or the one volatile names) and the packages removed. */
+export interface BatchOutcome {
+  results: BuildResult[];
+  historyId: string | undefined;
+  changed: boolean;
+  removed: string[];
+}
+
+/**
+ * publishBuilds, plus removals (a wave's removed recipes): packages named in `removals` leave the new history
+ * (every architecture); a write that only removes still makes a history.
+ */
+export async function publishBatch(repo: Repository, kept: KeptHistory, builds: readonly PendingBuild[], removals: readonly string[] = []): Promise<BatchOutcome> {
   const onDisk = await repo.tidyHistoryFolder();
   const root = await repo.readRootIndex();
   const baseId = volatileHistory(root);
-  const base = baseId ? await kept.published(repo, baseId) : {};
+  const full = baseId ? await kept.published(repo, baseId) : {};
+  const gone = new Set(removals);
+  const removed = [...new Set(Object.values(full).flatMap((entries) => entries.filter((e) => gone.has(e.name)).map((e) => e.name)))].sort();
+  const base: PublishedSet = removed.length === 0 ? full : Object.fromEntries(Object.entries(full).map(([arch, entries]) => [arch, entries.filter((e) => !gone.has(e.name))]));
 
   // The pool path of an added package may already hold a file: the same one (an earlier attempt moved it before
   // crashing) is fine; a different one is replaced only if no published history lists it, because history
@@ -113,7 +132,8 @@ export async function publishBuilds(repo: Repository, kept: KeptHistory, builds:
   if (plan.published) plan = { ...plan, published: await closeHistory(repo, plan.published) };
 
   let historyId = baseId;
-  if (plan.published) {
+  const published = plan.published ?? (removed.length > 0 ? base : undefined);
+  if (published) {
     const moves = plan.verdicts.flatMap((verdict, i) => {
       if (verdict.kind !== 'changed') return [];
       const byFile = new Map(builds[i].candidates.map((c) => [c.file, c]));
@@ -123,15 +143,15 @@ export async function publishBuilds(repo: Repository, kept: KeptHistory, builds:
     historyId = nextHistoryId(root, onDisk);
     // The history and the root index are written and flushed together, then renamed in order: the history appears
     // whole before the root index names it.
-    const [history, rootIndex] = await preparedAll([repo.prepareHistory(historyId, plan.published, kept.encoded), repo.prepareRootIndex(recordHistory(root, historyId))]);
+    const [history, rootIndex] = await preparedAll([repo.prepareHistory(historyId, published, kept.encoded), repo.prepareRootIndex(recordHistory(root, historyId))]);
     await commitInOrder([history, rootIndex]);
-    kept.remember(historyId, plan.published);
+    kept.remember(historyId, published);
   } else {
     // A re-run after a crash between the root index and its zstd copy: finish that write.
     await repo.repairRootIndexCopy();
   }
 
-  return plan.verdicts.map((verdict, i): BuildResult => {
+  const results = plan.verdicts.map((verdict, i): BuildResult => {
     const { buildId } = builds[i];
     if (verdict.kind === 'refused') return { ok: false, refusal: importRefused({ buildId, ...summarizeRefusals(verdict.refusals) }) };
     if (verdict.kind === 'unchanged') {
@@ -140,6 +160,7 @@ export async function publishBuilds(repo: Repository, kept: KeptHistory, builds:
     }
     return { ok: true, outcome: { historyId: historyId!, entries: verdict.entries, changed: true } };
   });
+  return { results, historyId, changed: published !== undefined, removed };
 }
 
 

@@ -1,7 +1,7 @@
 import type { BuildId } from '../../core/contracts/ids';
 import { repositoryDir, type VesselLayout } from './layout';
 import type { IndexLocks } from './lock';
-import { KeptHistory, publishBuilds, type PublishOutcome, type StagedCandidate, type PendingBuild } from './publish';
+import { KeptHistory, publishBatch, publishBuilds, type BatchOutcome, type PublishOutcome, type StagedCandidate, type PendingBuild } from './publish';
 import { Repository } from './repository';
 
 export interface PublisherOptions {
@@ -78,6 +78,17 @@ export class IndexPublisher {
         this.running = true;
         void this.drain();
       }
+    });
+  }
+
+  /**
+   * A wave's builds and removals in one write of their own (one history), under the index lock: never split across
+   * writes, never joined by builds of another wave.
+   */
+  publishTogether(builds: readonly PendingBuild[], removals: readonly string[]): Promise<BatchOutcome> {
+    return this.locks.withLock(this.repo.index, async () => {
+      await this.options.beforeWrite?.(this.repo.index, builds.map((b) => b.buildId));
+      return publishBatch(this.repo, this.kept, builds, removals);
     });
   }
 

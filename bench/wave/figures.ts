@@ -148,8 +148,10 @@ export function waveFigures(input: {
       if (build && t.log && build.closedAt !== undefined) add('after build (artefact list, work removal, report)', build.closedAt - t.log.succeededAt);
       if (build && build.startedAt !== undefined) add('build queued in Temporal', build.startedAt - build.scheduledAt);
       add('fetch + verify + import + publish', activityMs(h, 'importArtefacts'));
+      // Builds of a wave stage (fetch, verify, into the pool); their wave publishes them together.
+      add('fetch + verify + stage (wave)', activityMs(h, 'stageArtefacts'));
       const rb = activityMs(h, 'recordBuilt');
-      const rp = activityMs(h, 'recordPublished');
+      const rp = activityMs(h, 'recordPublished') ?? activityMs(h, 'recordStaged');
       add('records', rb !== undefined && rp !== undefined ? rb + rp : undefined);
       add('artefact clean-up', activityMs(h, 'cleanupBuild'));
       add('workflow tasks between activities', betweenActivitiesMs(h));
@@ -169,7 +171,7 @@ export function waveFigures(input: {
   }
   for (const t of tasks) {
     if (!t.history) continue;
-    const imports = completedCount(t.history, 'importArtefacts');
+    const imports = completedCount(t.history, 'importArtefacts') + completedCount(t.history, 'stageArtefacts');
     if (t.status === 'completed' && imports !== 1) problems.push(`${t.id} imported ${imports} times`);
   }
   const stages = Object.fromEntries([...stage].map(([k, v]) => [k, summarize(v)]));

@@ -116,7 +116,15 @@ async function main(): Promise<void> {
       const bySource = new Set(all.map((t) => t.source));
       return bySource.size >= packages && all.every((t) => FINISHED.has(t.status)) ? all : undefined;
     }, timeoutMs, 1_000);
-    say(`wave finished after ${((Date.now() - pushAt) / 1000).toFixed(1)} s; collecting task events, logs and histories`);
+    say(`every build ended after ${((Date.now() - pushAt) / 1000).toFixed(1)} s`);
+    // Builds of a wave are published by the wave, together, once none is left to run (issue 9): wait for that too.
+    const waves = await waitFor('the wave to be published', async () => {
+      const res = await fetchRetrying(`${f.apiUrl}/api/waves?repository=${REPOSITORY}`, {}, say);
+      if (res.status === 404) return [] as Array<{ id: string; status: string; histories: unknown[] }>;
+      const { items } = (await res.json()) as { items: Array<{ id: string; status: string; histories: unknown[] }> };
+      return items.length > 0 && items.every((w) => w.status === 'published' || w.status === 'cancelled') ? items : undefined;
+    }, timeoutMs, 250);
+    say(`wave finished (published) after ${((Date.now() - pushAt) / 1000).toFixed(1)} s: ${waves.length} wave(s), ${waves.reduce((n, w) => n + w.histories.length, 0)} history write(s) by waves; collecting task events, logs and histories`);
 
     const tasks: TaskObservation[] = [];
     for (const row of rows) {

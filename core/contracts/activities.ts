@@ -2,6 +2,8 @@ import type { BuildPickup, BuildRequest, BuildResult, ImportRequest, ImportResul
 import type { BuilderStatus, RefreshRequest, TaskCommand, TaskCommandResult } from './hub';
 import type { BuildId } from './ids';
 import type { IntakeResult, PlanInput, PlanResult, RecordedFailure } from './summit';
+import type { PublishFinishedPlan, PublishStagedRequest, PublishStagedResult, WaveCommand, WaveProgress, WavePublishPlan, WaveStatus } from './wave';
+import type { ClosureReport } from './vessel';
 
 /**
  * The activities each role registers, by name. Workflows call them through proxyActivities with these types
@@ -17,6 +19,17 @@ export interface AvalancheActivities {
 export interface VesselActivities {
   /** Fetch, verify, import into the pool, publish a new index history. Non-retryable IMPORT_REFUSED on refusal. */
   importArtefacts(req: ImportRequest): Promise<ImportResult>;
+  /**
+   * Fetch, verify and stage a build of a wave: its files go into the pool (so that builds depending on it can
+   * fetch them) but no history names them yet. Non-retryable IMPORT_REFUSED on refusal. The result's historyId is
+   * empty.
+   */
+  stageArtefacts(req: ImportRequest): Promise<ImportResult>;
+  /**
+   * Publish staged builds of a wave in one write of the index (one new history), removals included.
+   * Non-retryable CLOSURE_UNRESOLVED (details: a ClosureReport) when a run-time dependency resolves nowhere.
+   */
+  publishStaged(req: PublishStagedRequest): Promise<PublishStagedResult>;
 }
 
 /**
@@ -44,4 +57,22 @@ export interface SummitActivities {
   cancelTask(cmd: TaskCommand): Promise<TaskCommandResult & { previous: string }>;
   /** Builders' heartbeats as the hub received them (`lastSeen`: when), one record per builder. */
   recordBuilders(beats: Array<{ status: BuilderStatus; lastSeen: string }>): Promise<void>;
+
+  // Waves (core/contracts/wave.ts)
+  /** A build of a wave is built and staged (publishing → completed; its wave publishes it). */
+  recordStaged(taskId: BuildId, staged: ImportResult): Promise<void>;
+  /** Waves recorded whose workflow the hub has not started yet. */
+  newWaves(): Promise<string[]>;
+  /** The wave's counts and estimate; moves it to `status` when given (an ended wave stays ended). */
+  waveProgress(waveId: string, status?: WaveStatus): Promise<WaveProgress>;
+  /** What the wave's publish writes: its staged builds not yet published, per index, and its removals. */
+  wavePublishPlan(waveId: string, index?: string): Promise<WavePublishPlan>;
+  /** The finished part of a running wave, if it is closed under run-time dependencies; else what is missing. */
+  wavePublishFinishedPlan(waveId: string): Promise<PublishFinishedPlan>;
+  /** Record a write of the wave (histories, the builds it published, those left out); `final` ends the wave. */
+  recordWavePublished(waveId: string, written: PublishStagedResult[], plan: WavePublishPlan, final: boolean): Promise<void>;
+  /** The wave waits for closure (reports) or no longer does (null). */
+  recordWaveClosure(waveId: string, reports: ClosureReport[] | null): Promise<void>;
+  /** Cancel every task of the wave not yet ended and end the wave; returns the tasks whose build workflow runs. */
+  cancelWave(cmd: WaveCommand): Promise<{ inFlight: string[] }>;
 }

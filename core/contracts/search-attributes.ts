@@ -9,6 +9,8 @@ export const BUILD_SEARCH_ATTRIBUTES = {
   BuildBuilder: 'Keyword',
   BuildCommit: 'Keyword',
   BuildStatus: 'Keyword',
+  /** The wave (core/contracts/wave.ts) the build belongs to: `BuildWave = "wave-demo-0123456789ab"`. */
+  BuildWave: 'Keyword',
 } as const;
 
 export type BuildSearchAttribute = keyof typeof BUILD_SEARCH_ATTRIBUTES;

@@ -30,6 +30,10 @@ export interface IntakeResult {
   /** The invalid recipes (the first hundred; all of them are in the database). */
   invalid: InvalidRecipe[];
   invalidTotal: number;
+  /** The wave the created tasks and removals belong to (absent: nothing to build or remove). */
+  wave?: string;
+  /** Older builds still in flight that a newer release superseded: the hub stops their build workflows. */
+  cancelled?: string[];
 }
 
 /** A published package a build needs in its build root: fetched from `url`, checked against `sha256`. */
@@ -62,6 +66,11 @@ export interface Dispatch {
    * dispatches recorded before it existed carry none, which means no.
    */
   networkAllowed?: boolean;
+  /**
+   * The wave that publishes this build (core/contracts/wave.ts). Absent in dispatches from before waves: such a
+   * build publishes on its own, as it did then.
+   */
+  wave?: string;
 }
 
 /** What the hub passes to planning: the builders alive now and how far ahead of free slots it may queue. */

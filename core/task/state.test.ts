@@ -1,7 +1,7 @@
 import { canTransition, IllegalTransitionError, TASK_STATUSES, TaskStatus, transition, TRANSITIONS } from './state';
 
 const LEGAL: Array<[TaskStatus, TaskStatus]> = [
-  ['blocked', 'new'], ['failed', 'new'], ['cancelled', 'new'], ['queued', 'new'],
+  ['blocked', 'new'], ['failed', 'new'], ['cancelled', 'new'], ['queued', 'new'], ['completed', 'new'],
   ['new', 'blocked'],
   ['new', 'queued'],
   ['queued', 'building'],
@@ -26,9 +26,9 @@ describe('task state machine', () => {
     expect(() => transition('build/p/r/liba-1-1/x86_64', from, to)).toThrow(`task build/p/r/liba-1-1/x86_64: cannot go from ${from} to ${to}`);
   });
 
-  it('leaves completed and superseded terminal', () => {
+  it('leaves superseded terminal, and completed but for a cascade rebuild (back to new)', () => {
     for (const to of TASK_STATUSES) {
-      expect(TRANSITIONS[to].from).not.toContain('completed');
+      if (to !== 'new') expect(TRANSITIONS[to].from).not.toContain('completed');
       expect(TRANSITIONS[to].from).not.toContain('superseded');
     }
   });

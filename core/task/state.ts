@@ -13,7 +13,7 @@ export const STATUS_MEANING: Record<TaskStatus, string> = {
   queued: 'handed to Temporal: its build workflow waits for a builder of its ISA level to pick it up (no builder yet)',
   building: 'a builder picked it up and is building it (the task names the builder)',
   publishing: 'built; vessel is fetching, verifying and importing its artefacts',
-  completed: 'published in the index of its profile (terminal)',
+  completed: 'built and its packages staged in its index; published with its wave (terminal, but for a cascade rebuild)',
   failed: 'the recipe did not build, or vessel refused its artefacts; an admin may retry it',
   cancelled: 'stopped by an admin; an admin may retry it',
   superseded: 'a newer commit or release of the same recipe replaced it before it ran (terminal)',
@@ -22,8 +22,8 @@ export const STATUS_MEANING: Record<TaskStatus, string> = {
 /** Legal moves: for each target status, the statuses a task may come from, and why the move exists. */
 export const TRANSITIONS: Record<TaskStatus, { from: readonly TaskStatus[]; why: string }> = {
   new: {
-    from: ['blocked', 'failed', 'cancelled', 'queued'],
-    why: 'a blocking dependency succeeded, an admin retried it, or its build workflow could not be started',
+    from: ['blocked', 'failed', 'cancelled', 'queued', 'completed'],
+    why: 'a blocking dependency succeeded, an admin retried it, its build workflow could not be started, or (from completed) a cascade rebuilds it with the next build release because a dependency changed',
   },
   blocked: { from: ['new'], why: 'a dependency failed or was cancelled' },
   queued: { from: ['new'], why: 'the hub handed it to a build workflow for a free slot of its ISA level' },

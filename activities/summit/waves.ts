@@ -1,0 +1,190 @@
+import type { ImportResult } from '../../core/contracts/build';
+import type { ClosureReport } from '../../core/contracts/vessel';
+import {
+  FINISHED_WAVE_STATUSES,
+  type PublishFinishedPlan,
+  type PublishStagedResult,
+  type WaveCommand,
+  type WaveProgress,
+  type WavePublishPlan,
+  type WaveStatus,
+} from '../../core/contracts/wave';
+import type { Store } from '../../db/store';
+import type { WaveRow, WaveTaskRow } from '../../db/wave-store';
+
+/** A builder heard from within this long counts for the estimate (the hub's own builder timeout). */
+const LIVE_BUILDER_MS = 90_000;
+/** Builds still to run with no past duration: this long each, for the estimate. */
+const UNKNOWN_BUILD_SECONDS = 60;
+
+const OPEN = new Set(['new', 'queued', 'building', 'publishing']);
+const DROPPED = new Set(['cancelled', 'superseded', 'blocked']);
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? UNKNOWN_BUILD_SECONDS : s[Math.floor(s.length / 2)];
+}
+
+/**
+ * A build dispatched after its wave ended (unblocked when a dependency was fixed, retried) joins the next wave of
+ * the same repository and commit, which the hub then starts: an ended wave publishes nothing more.
+ */
+export async function rejoinOpenWaves(store: Store, dispatch: ReadonlyArray<{ taskId: string; wave?: string }>): Promise<void> {
+  const ended = new Map<string, string>();
+  for (const waveId of new Set(dispatch.flatMap((d) => (d.wave ? [d.wave] : [])))) {
+    const wave = await store.waves.findWave(waveId);
+    if (wave && FINISHED_WAVE_STATUSES.includes(wave.status as WaveStatus)) ended.set(waveId, (await store.waves.openWave(wave.repository, wave.commit, 'rejoin')).id);
+  }
+  if (ended.size === 0) return;
+  for (const d of dispatch) {
+    const next = d.wave && ended.get(d.wave);
+    if (!next) continue;
+    await store.waves.assign([d.taskId], next);
+    d.wave = next;
+  }
+}
+
+/**
+ * The wave's activities (core/contracts/activities.ts, SummitActivities' wave part): what the wave workflow asks
+ * of the read model. Each is idempotent.
+ */
+export function waveActivities(store: Store) {
+  const waves = store.waves;
+
+  async function progressOf(wave: WaveRow, tasks: readonly WaveTaskRow[]): Promise<WaveProgress> {
+    const count = (pred: (t: WaveTaskRow) => boolean) => tasks.filter(pred).length;
+    const open = tasks.filter((t) => OPEN.has(t.status));
+    let etaMs: number | null = null;
+    if (open.length > 0) {
+      // Past build times of each open source (median of the last few), minus what a running build has done; the
+      // sum spread over the live builders' slots. Rough by design: dependencies may serialise some of it.
+      const seconds = await waves.buildSeconds([...new Set(open.map((t) => t.source))]);
+      const slots = Math.max(1, await waves.liveSlots(LIVE_BUILDER_MS));
+      const now = Date.now();
+      const left = open.reduce((sum, t) => {
+        const whole = median(seconds.get(t.source) ?? []);
+        const ran = t.status === 'building' && t.startedAt ? (now - t.startedAt.getTime()) / 1000 : 0;
+        return sum + (t.status === 'publishing' ? 1 : Math.max(1, whole - ran));
+      }, 0);
+      etaMs = Math.round((left / slots) * 1000);
+    } else if (!FINISHED_WAVE_STATUSES.includes(wave.status as WaveStatus)) {
+      etaMs = 0;
+    }
+    const openByIndex: Record<string, number> = {};
+    for (const index of [...tasks.map((t) => t.index), ...wave.removals.map((r) => r.index)].sort()) openByIndex[index] ??= 0;
+    for (const t of open) openByIndex[t.index]++;
+    return {
+      openByIndex,
+      waveId: wave.id, status: wave.status as WaveStatus, total: tasks.length,
+      done: count((t) => t.status === 'completed'), failed: count((t) => t.status === 'failed'),
+      dropped: count((t) => DROPPED.has(t.status)), open: open.length, etaMs,
+    };
+  }
+
+  /** Built and staged, not yet published by this wave, and not superseded by a newer release. */
+  async function publishable(wave: WaveRow, tasks: readonly WaveTaskRow[]): Promise<{ ready: WaveTaskRow[]; skipped: WavePublishPlan['skipped'] }> {
+    const already = new Set(wave.publishedTasks);
+    const staged = tasks.filter((t) => t.status === 'completed' && !already.has(t.id));
+    const newer = await waves.newerReleases(staged);
+    const skipped = staged.filter((t) => newer.has(t.id)).map((t) => ({ taskId: t.id, reason: `superseded by the newer ${newer.get(t.id)}: never published after it` }));
+    return { ready: staged.filter((t) => !newer.has(t.id)), skipped };
+  }
+
+  function planOf(wave: WaveRow, ready: readonly WaveTaskRow[], skipped: WavePublishPlan['skipped'], withRemovals: boolean): WavePublishPlan {
+    const byIndex = new Map<string, { buildIds: string[]; removals: string[] }>();
+    const at = (index: string) => byIndex.get(index) ?? byIndex.set(index, { buildIds: [], removals: [] }).get(index)!;
+    for (const t of ready) at(t.index).buildIds.push(t.id);
+    if (withRemovals) for (const r of wave.removals) at(r.index).removals.push(...r.packages);
+    return { indexes: [...byIndex].sort(([a], [b]) => (a < b ? -1 : 1)).map(([index, p]) => ({ index, ...p })), skipped };
+  }
+
+  return {
+    async newWaves(): Promise<string[]> {
+      return waves.newWaves();
+    },
+
+    async recordStaged(taskId: string, staged: ImportResult): Promise<void> {
+      const published = staged.published.map((p) => ({ name: p.name, uri: p.uri, sha256: p.sha256, size: p.size }));
+      await store.setStatus(taskId, 'completed', `built and staged in ${staged.index}; published with its wave`, { published });
+    },
+
+    async waveProgress(waveId: string, status?: WaveStatus): Promise<WaveProgress> {
+      let wave = await waves.getWave(waveId);
+      if (status && status !== wave.status) wave = await waves.update(waveId, { status, ...(status === 'building' && !wave.startedAt ? { startedAt: new Date() } : {}) });
+      const progress = await progressOf(wave, await waves.tasksOf(waveId));
+      await waves.update(waveId, { estimate: { etaMs: progress.etaMs, at: new Date().toISOString() } });
+      return progress;
+    },
+
+    async wavePublishPlan(waveId: string, index?: string): Promise<WavePublishPlan> {
+      const wave = await waves.getWave(waveId);
+      const tasks = (await waves.tasksOf(waveId)).filter((t) => index === undefined || t.index === index);
+      const { ready, skipped } = await publishable(wave, tasks);
+      const plan = planOf(wave, ready, skipped, true);
+      return index === undefined ? plan : { ...plan, indexes: plan.indexes.filter((i) => i.index === index) };
+    },
+
+    /**
+     * The finished part is closed under run-time dependencies when no package of it depends on something only a
+     * build of this wave still to finish provides (what is published already, or built outside the wave, counts
+     * as there). Removals wait for the wave's end.
+     */
+    async wavePublishFinishedPlan(waveId: string): Promise<PublishFinishedPlan> {
+      const wave = await waves.getWave(waveId);
+      const tasks = await waves.tasksOf(waveId);
+      const { ready, skipped } = await publishable(wave, tasks);
+      const recipes = new Map((await store.listRecipes(wave.repository)).map((r) => [r.source, r]));
+      const provided = (sources: Iterable<string>): Map<string, string> => {
+        const out = new Map<string, string>();
+        for (const source of sources) {
+          for (const p of recipes.get(source)?.packages ?? []) for (const name of [p.name, ...p.provides]) out.set(name, source);
+        }
+        return out;
+      };
+      const readySources = new Set(ready.map((t) => t.source));
+      const pending = provided(tasks.filter((t) => OPEN.has(t.status) && !readySources.has(t.source)).map((t) => t.source));
+      const have = provided(readySources);
+      const missing = new Map<string, Set<string>>();
+      for (const source of readySources) {
+        for (const p of (recipes.get(source))?.packages ?? []) {
+          for (const dep of p.depends) {
+            if (have.has(dep) || !pending.has(dep)) continue;
+            (missing.get(dep) ?? missing.set(dep, new Set()).get(dep)!).add(p.name);
+          }
+        }
+      }
+      if (missing.size > 0) return { ok: false, missing: [...missing].sort(([a], [b]) => (a < b ? -1 : 1)).map(([dependency, by]) => ({ dependency, neededBy: [...by].sort() })) };
+      return { ok: true, plan: planOf(wave, ready, skipped, false) };
+    },
+
+    async recordWavePublished(waveId: string, written: PublishStagedResult[], plan: WavePublishPlan, final: boolean): Promise<void> {
+      const wave = await waves.getWave(waveId);
+      const refused = new Set(written.flatMap((w) => w.refused.map((r) => r.buildId)));
+      const at = new Date().toISOString();
+      const histories = [...wave.histories];
+      for (const w of written) {
+        const builds = plan.indexes.find((i) => i.index === w.index)?.buildIds.filter((id) => !refused.has(id)).length ?? 0;
+        if (w.changed && w.historyId && !histories.some((h) => h.index === w.index && h.historyId === w.historyId)) histories.push({ index: w.index, historyId: w.historyId, builds, at });
+      }
+      const publishedTasks = [...new Set([...wave.publishedTasks, ...plan.indexes.flatMap((i) => i.buildIds).filter((id) => !refused.has(id))])];
+      const known = new Set(wave.skipped.map((s) => s.taskId));
+      const skipped = [...wave.skipped, ...[...plan.skipped, ...written.flatMap((w) => w.refused.map((r) => ({ taskId: r.buildId, reason: `vessel refused it: ${r.reason}` })))].filter((s) => !known.has(s.taskId))];
+      await waves.update(waveId, { histories, publishedTasks, skipped, ...(final ? { status: 'published' as const, closure: null } : {}) });
+    },
+
+    async recordWaveClosure(waveId: string, reports: ClosureReport[] | null): Promise<void> {
+      await waves.update(waveId, { closure: reports, status: reports ? 'waiting-for-closure' : 'publishing' });
+    },
+
+    async cancelWave(cmd: WaveCommand): Promise<{ inFlight: string[] }> {
+      const inFlight: string[] = [];
+      for (const t of await waves.tasksOf(cmd.waveId)) {
+        if (!OPEN.has(t.status) && t.status !== 'blocked') continue;
+        const r = await store.moveTask(t.id, 'cancelled', `its wave ${cmd.waveId} was cancelled by ${cmd.by}`, {}, { onlyFrom: ['new', 'blocked', 'queued', 'building', 'publishing'] });
+        if (r.moved && (r.from === 'queued' || r.from === 'building' || r.from === 'publishing')) inFlight.push(t.id);
+      }
+      await waves.update(cmd.waveId, { status: 'cancelled', reason: `cancelled by ${cmd.by}` });
+      return { inFlight };
+    },
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * The wave workflow on a real Temporal dev server with its activities stubbed here (what the wave asks of the read
+ * model and of vessel is what is checked): it waits, rather than fails, when vessel refuses a publish for closure,
+ * shows the report, and publishes on the retry signal or its timer; it refuses to publish a finished part that is
+ * not closed, naming what is missing; a cancel ends it without a publish.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { SummitActivities, VesselActivities } from '../core/contracts/activities';
+import { VESSEL_QUEUE } from '../core/contracts/queues';
+import { CLOSURE_UNRESOLVED, type ClosureReport } from '../core/contracts/vessel';
+import { WAVE_NOT_CLOSED, type PublishStagedRequest, type WaveProgress, type WaveStatus } from '../core/contracts/wave';
+import type { WaveOutcome } from '../workflows/wave';
+import { cancelWaveUpdate, publishFinishedUpdate, waveRetryClosureSignal, waveStateQuery } from '../workflows/signals';
+import { waitFor } from './helpers/farm';
+import { startTemporalTestServer, taskQueueFor, type TemporalTestServer } from './support/temporal';
+import { installQuietWorkerRuntime } from './support/worker';
+
+jest.setTimeout(180_000);
+
+const quiet = { log: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, trace: () => undefined };
+const REPORT: ClosureReport = { index: 'main', unresolved: [{ dependency: 'soname(libc.so.6(x86_64))', neededBy: ['tool'] }] };
+
+let bundle: WorkflowBundleWithSourceMap;
+let server: TemporalTestServer;
+let connection: NativeConnection;
+let clientConnection: Connection;
+let client: Client;
+
+beforeAll(async () => {
+  installQuietWorkerRuntime();
+  [bundle, server] = await Promise.all([bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quiet }), startTemporalTestServer()]);
+  connection = await NativeConnection.connect({ address: server.address });
+  clientConnection = await Connection.connect({ address: server.address });
+  client = new Client({ connection: clientConnection, namespace: server.namespace });
+});
+
+afterAll(async () => {
+  await clientConnection?.close();
+  await connection?.close();
+  await server?.stop();
+});
+
+/** What the wave did, as its stubs saw it. */
+interface World {
+  open: number;
+  closureRefusals: number;
+  publishes: PublishStagedRequest[];
+  closure: Array<ClosureReport[] | null>;
+  recorded: Array<{ final: boolean; buildIds: string[] }>;
+  cancelled: number;
+  status: WaveStatus;
+}
+
+function stubs(world: World): { summit: Partial<SummitActivities>; vessel: Partial<VesselActivities> } {
+  const progress = (waveId: string): WaveProgress => ({
+    waveId, status: world.status, total: 2, done: 2 - world.open, failed: 0, dropped: 0, open: world.open, etaMs: world.open > 0 ? 60_000 : 0, openByIndex: { main: world.open },
+  });
+  return {
+    summit: {
+      waveProgress: async (waveId, status) => {
+        if (status) world.status = status;
+        return progress(waveId);
+      },
+      wavePublishPlan: async () => ({ indexes: [{ index: 'main', buildIds: ['b1', 'b2'], removals: [] }], skipped: [] }),
+      wavePublishFinishedPlan: async () => ({ ok: false, missing: [{ dependency: 'liba', neededBy: ['tool'] }] }),
+      recordWavePublished: async (_id, _written, plan, final) => {
+        world.recorded.push({ final, buildIds: plan.indexes.flatMap((i) => i.buildIds) });
+        if (final) world.status = 'published';
+      },
+      recordWaveClosure: async (_id, reports) => {
+        world.closure.push(reports);
+        world.status = reports ? 'waiting-for-closure' : 'publishing';
+      },
+      cancelWave: async () => {
+        world.cancelled++;
+        world.status = 'cancelled';
+        return { inFlight: [] };
+      },
+    },
+    vessel: {
+      publishStaged: async (req) => {
+        world.publishes.push(req);
+        if (world.closureRefusals > 0) {
+          world.closureRefusals--;
+          throw ApplicationFailure.nonRetryable('vessel: a run-time dependency resolves nowhere', CLOSURE_UNRESOLVED, REPORT);
+        }
+        return { index: req.index, historyId: '2', changed: true, refused: [], removed: [] };
+      },
+    },
+  };
+}
+
+async function withWave<T>(world: World, body: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = taskQueueFor(expect.getState().currentTestName);
+  const { summit, vessel } = stubs(world);
+  const wave = await Worker.create({ connection, namespace: server.namespace, taskQueue, workflowBundle: bundle, activities: summit });
+  const store = await Worker.create({ connection, namespace: server.namespace, taskQueue: VESSEL_QUEUE, activities: vessel });
+  return wave.runUntil(store.runUntil(body(taskQueue)));
+}
+
+const world = (over: Partial<World> = {}): World => ({ open: 0, closureRefusals: 0, publishes: [], closure: [], recorded: [], cancelled: 0, status: 'new', ...over });
+
+describe('the wave workflow', () => {
+  it('waits for closure with the report shown, and publishes when asked to try again', async () => {
+    const w = world({ closureRefusals: 1 });
+    await withWave(w, async (taskQueue) => {
+      // The timer alone would take an hour: only the signal can end this wave within the test.
+      const handle = await client.workflow.start('waveWorkflow', { workflowId: `wave-closure-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-x', options: { closureRetryMs: 3_600_000 } }] });
+      const state = await waitFor('the wave to wait for closure', async () => {
+        const s = await handle.query(waveStateQuery);
+        return s.closure ? s : undefined;
+      }, 60_000);
+      expect(state.closure).toEqual([REPORT]);
+      expect(w.closure).toEqual([[REPORT]]);
+      expect(w.status).toBe('waiting-for-closure');
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      await handle.signal(waveRetryClosureSignal);
+      const outcome = (await handle.result()) as WaveOutcome;
+      expect(outcome).toEqual({ waveId: 'wave-x', status: 'published', histories: [{ index: 'main', historyId: '2' }] });
+      expect(w.publishes).toHaveLength(2);
+      expect(w.recorded.map((r) => r.final)).toEqual([false, true]);
+      expect(w.closure.at(-1)).toBeNull();
+    });
+  });
+
+  it('tries a publish refused for closure again on its timer', async () => {
+    const w = world({ closureRefusals: 2 });
+    await withWave(w, async (taskQueue) => {
+      const handle = await client.workflow.start('waveWorkflow', { workflowId: `wave-timer-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-y', options: { closureRetryMs: 200 } }] });
+      expect(((await handle.result()) as WaveOutcome).status).toBe('published');
+      expect(w.publishes).toHaveLength(3);
+    });
+  });
+
+  it('refuses to publish a finished part that is not closed, naming what it misses; a cancel ends it unpublished', async () => {
+    const w = world({ open: 1 });
+    await withWave(w, async (taskQueue) => {
+      const handle = await client.workflow.start('waveWorkflow', { workflowId: `wave-early-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-z' }] });
+      const refused = await handle.executeUpdate(publishFinishedUpdate, { args: [{ waveId: 'wave-z', by: 'admin' }] }).then(() => undefined, (err: unknown) => err);
+      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+      const cause = (refused as WorkflowUpdateFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe(WAVE_NOT_CLOSED);
+      expect(cause.details).toEqual([[{ dependency: 'liba', neededBy: ['tool'] }]]);
+      expect(cause.message).toContain('liba (needed by tool)');
+      expect(await handle.executeUpdate(cancelWaveUpdate, { args: [{ waveId: 'wave-z', by: 'admin' }] })).toEqual({ waveId: 'wave-z', status: 'cancelled' });
+      expect(((await handle.result()) as WaveOutcome).status).toBe('cancelled');
+      expect(w.cancelled).toBe(1);
+      expect(w.publishes).toEqual([]);
+    });
+  });
+});
