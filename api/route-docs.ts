@@ -8,6 +8,9 @@ import { listQuery, logQuery } from './routes/tasks';
 import type { RouteDocs } from './openapi';
 import { docsAsset } from './routes/docs-assets';
 import { newToken } from './routes/tokens';
+import { assetParams, pageIndexParams, pageParams } from './dashboard/router';
+import { tasksQuery } from './dashboard/pages/tasks';
+import { streamQuery } from './dashboard/pages/packages';
 import { waveListQuery } from './routes/waves';
 import { eventsQuery, indexParams, promoteBody, pruneBody, rollbackBody, tagBody } from './routes/indexes';
 import { secretBody } from './routes/webhooks';
@@ -24,6 +27,19 @@ const task = 'build/serpent/recipes/zlib-1.3-1/x86_64';
 const webhookEvent = z.looseObject({ ref: z.string().optional(), after: z.string().optional(), repository: z.looseObject({}).optional() });
 
 export const ROUTE_DOCS: RouteDocs = {
+  'GET /api/repositories/:id/cycles': { summary: 'the dependency cycles among its recipes as of its last intake, each with its bootstrap plan', params: idParams, query: noQuery, examples: { params: { id: 'recipes' } } },
+  // The dashboard's pages (api/dashboard/): server-rendered HTML, the same reads as the API's.
+  'GET /': { summary: 'dashboard: the farm at a glance', query: noQuery, response: { type: 'text/html' } },
+  'GET /tasks': { summary: 'dashboard: tasks with filter, search and paging', query: tasksQuery, response: { type: 'text/html' }, examples: { query: { status: 'failed' } } },
+  'GET /tasks/:id': { summary: 'dashboard: a task, its events, its live log', params: idParams, query: noQuery, response: { type: 'text/html' }, examples: { params: { id: task } } },
+  'GET /builders': { summary: 'dashboard: builders', query: noQuery, response: { type: 'text/html' } },
+  'GET /repositories': { summary: 'dashboard: repositories', query: noQuery, response: { type: 'text/html' } },
+  'GET /repositories/:id': { summary: 'dashboard: a repository, its invalid recipes and cycles', params: idParams, query: noQuery, response: { type: 'text/html' }, examples: { params: { id: 'recipes' } } },
+  'GET /packages': { summary: 'dashboard: the published indexes', query: noQuery, response: { type: 'text/html' } },
+  'GET /packages/:index': { summary: 'dashboard: the packages of an index in a stream', params: pageIndexParams, query: streamQuery, response: { type: 'text/html' }, examples: { params: { index: 'main' } } },
+  'GET /packages/:index/:name': { summary: 'dashboard: a package, its metadata and history', params: pageParams, query: streamQuery, response: { type: 'text/html' }, examples: { params: { index: 'main', name: 'liba' } } },
+  'GET /login': { summary: 'dashboard: sign in with a token (kept in the tab only)', query: noQuery, response: { type: 'text/html' } },
+  'GET /dashboard/assets/:name': { summary: "the dashboard's scripts and styles", params: assetParams, query: noQuery, response: { type: 'application/octet-stream' }, examples: { params: { name: 'dashboard.js' } } },
   'GET /api/waves': { summary: 'waves, newest first, each with its status, removals, histories written and progress', query: waveListQuery, examples: { query: { status: 'building', limit: '20' } } },
   'GET /api/waves/:id': { summary: 'one wave: its record, progress, tasks and removals', params: idParams, examples: { params: { id: 'wave-recipes-0123456789ab' } } },
   'POST /api/waves/:id/cancel': { summary: 'cancel a wave: its builds in flight stop, nothing of it is published', role: 'admin', params: idParams, body: noBody, examples: { params: { id: 'wave-recipes-0123456789ab' } } },

@@ -35,9 +35,9 @@ import { searchTarget, tasksPage, tasksQuery } from './pages/tasks';
  */
 const DEFAULTS: DashboardOptions = { namespace: 'default', indexes: ['main'] };
 
-const indexParams = z.object({ index: z.string().min(1).max(255) });
-const packageParams = z.object({ index: z.string().min(1).max(255), name: z.string().min(1).max(1024) });
-const assetParams = z.object({ name: z.string().min(1).max(64) });
+export const pageIndexParams = z.object({ index: z.string().min(1).max(255) });
+export const pageParams = z.object({ index: z.string().min(1).max(255), name: z.string().min(1).max(1024) });
+export const assetParams = z.object({ name: z.string().min(1).max(64) });
 
 function send(res: Response, body: Html): void {
   securityHeaders(res);
@@ -88,11 +88,11 @@ export function dashboardRouter(deps: ApiDeps, options: DashboardOptions = DEFAU
     send(res, await packagesIndexPage(published));
   });
   router.get('/packages/:index', read, async (req, res) => {
-    const { index } = parse('params', indexParams, req.params);
+    const { index } = parse('params', pageIndexParams, req.params);
     send(res, await streamPage(published, index, parse('query', streamQuery, req.query)));
   });
   router.get('/packages/:index/:name', read, async (req, res) => {
-    const { index, name } = parse('params', packageParams, req.params);
+    const { index, name } = parse('params', pageParams, req.params);
     send(res, await packagePage(deps.store, published, index, name, parse('query', streamQuery, req.query)));
   });
   router.get('/login', publicRoute('the sign-in page: no data'), (req, res) => {
