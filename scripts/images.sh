@@ -10,6 +10,7 @@
 #   summit-temporal:1.32.2      the Temporal server and its sql tool built from the Go module go.temporal.io/server
 #                               (pinned), the schemas, and the Temporal CLI that registers the namespace and the
 #                               search attributes at start
+#   summit-temporal-ui:2.54.1   the Temporal UI server built from the Go module github.com/temporalio/ui-server/v2
 # What is slow is cached on the machine in $SUMMIT_IMAGE_CACHE (default /var/cache/summit-images): the base tarball
 # (~2 min to make), the Temporal binaries (~15 min of `go install` on a loaded machine), the app's build context.
 # Docker's layer cache does the rest. Nothing here contacts anything but Debian's packages, the Go module proxy
@@ -19,18 +20,21 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${SUMMIT_IMAGE_CACHE:-/var/cache/summit-images}
 TEMPORAL_VERSION=1.32.2
 TEMPORAL_GOTOOLCHAIN=go1.27.3
+# The UI server module carries the built UI (ui/assets). v2.58.1 was refused by the Go module proxy here (some of
+# its dependencies' versions are not served); v2.54.1 is the UI the pinned Temporal CLI embeds.
+TEMPORAL_UI_VERSION=2.54.1
 DEBIAN_MIRROR=${SUMMIT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 BASE=local/debian:bookworm
 only=all
 
 usage() {
-  echo "usage: scripts/images.sh [--registry] [base|temporal-binaries|temporal|postgres|prometheus|summit|all]" >&2
+  echo "usage: scripts/images.sh [--registry] [base|temporal-binaries|temporal|temporal-ui|postgres|prometheus|summit|all]" >&2
   exit 2
 }
 while [ $# -gt 0 ]; do
   case "$1" in
     --registry) BASE=debian:bookworm ;;
-    base|temporal-binaries|temporal|postgres|prometheus|summit|all) only=$1 ;;
+    base|temporal-binaries|temporal|temporal-ui|postgres|prometheus|summit|all) only=$1 ;;
     *) usage ;;
   esac
   shift
@@ -96,6 +100,45 @@ build_temporal_binaries() {
     log "temporal binaries built in $((SECONDS - t0)) s"
   fi
   flock -u 9
+}
+
+TEMPORAL_UI_DIR="$CACHE/temporal-ui-v$TEMPORAL_UI_VERSION"
+build_temporal_ui_binary() {
+  mkdir -p "$TEMPORAL_UI_DIR"
+  exec 8>"$TEMPORAL_UI_DIR.lock"
+  flock 8
+  if [ -x "$TEMPORAL_UI_DIR/ui-server" ]; then
+    log "temporal ui-server $TEMPORAL_UI_VERSION cached in $TEMPORAL_UI_DIR"
+  else
+    command -v go >/dev/null 2>&1 || { log "go is missing: it builds the Temporal UI server"; exit 1; }
+    log "go install github.com/temporalio/ui-server/v2/cmd/server@v$TEMPORAL_UI_VERSION"
+    local t0=$SECONDS partial="$TEMPORAL_UI_DIR/.partial"
+    mkdir -p "$partial"
+    (
+      cd /tmp
+      export GOTOOLCHAIN=auto GOBIN=$partial CGO_ENABLED=0 GOFLAGS=-trimpath
+      nice -n 5 go install "github.com/temporalio/ui-server/v2/cmd/server@v$TEMPORAL_UI_VERSION"
+      go mod download -json "github.com/temporalio/ui-server/v2@v$TEMPORAL_UI_VERSION" >"$partial/module.json"
+    ) >"$TEMPORAL_UI_DIR/build.log" 2>&1 || { tail -n 30 "$TEMPORAL_UI_DIR/build.log"; exit 1; }
+    # upstream's configuration template, from the module's source
+    local dir
+    dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' "$partial/module.json")
+    cp "$dir/config/docker.yaml" "$TEMPORAL_UI_DIR/docker.yaml"
+    chmod 644 "$TEMPORAL_UI_DIR/docker.yaml"
+    mv "$partial/server" "$TEMPORAL_UI_DIR/ui-server"
+    rm -rf "$partial"
+    log "temporal ui-server built in $((SECONDS - t0)) s"
+  fi
+  flock -u 8
+}
+
+build_temporal_ui_image() {
+  build_temporal_ui_binary
+  local ctx="$CACHE/context/temporal-ui"
+  mkdir -p "$ctx"
+  cp "$ROOT/docker/temporal-ui/Dockerfile" "$ctx/"
+  cp -p "$TEMPORAL_UI_DIR/ui-server" "$TEMPORAL_UI_DIR/docker.yaml" "$ctx/"
+  docker_build "summit-temporal-ui:$TEMPORAL_UI_VERSION" "$ctx"
 }
 
 # The Temporal CLI (the namespace and search attributes at start): the one scripts/test.sh and `npm start` use,
@@ -179,7 +222,8 @@ case "$only" in
   temporal) build_base; build_temporal_image ;;
   postgres) build_base; build_postgres_image ;;
   prometheus) build_base; build_prometheus_image ;;
+  temporal-ui) build_base; build_temporal_ui_image ;;
   summit) build_base; build_summit_image ;;
-  all) build_base; build_temporal_image; build_postgres_image; build_prometheus_image; build_summit_image ;;
+  all) build_base; build_temporal_image; build_temporal_ui_image; build_postgres_image; build_prometheus_image; build_summit_image ;;
 esac
 log "done in $((SECONDS - started)) s"

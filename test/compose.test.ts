@@ -66,12 +66,12 @@ describeWhenAvailable(
       rmSync(dir, { recursive: true, force: true });
       const services = rendered.services;
       expect(Object.keys(services)).toEqual(expect.arrayContaining(
-        ['postgresql', 'temporal', 'api', 'summit', 'vessel', 'avalanche-1', 'avalanche-2', 'prometheus']));
+        ['postgresql', 'temporal', 'temporal-ui', 'api', 'summit', 'vessel', 'avalanche-1', 'avalanche-2', 'prometheus']));
 
       // Every image is one scripts/images.sh builds here: nothing is pulled from a registry.
       for (const [name, service] of Object.entries(services)) {
         if (name === 'grafana') continue;
-        expect(service.image).toMatch(/^summit(-[a-z]+)?:/);
+        expect(service.image).toMatch(/^summit(-[a-z]+)*:/);
       }
       expect(services.temporal.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
       for (const role of ['api', 'summit', 'vessel', 'avalanche-1', 'avalanche-2']) {
