@@ -83,7 +83,7 @@ describeWhenAvailable(
       // Builders: the capabilities nspawn needs, not privileged; each its own volume, readable by the API (logs).
       for (const builder of ['avalanche-1', 'avalanche-2']) {
         expect(services[builder].privileged).toBeFalsy();
-        expect([...(services[builder].cap_add ?? [])].sort()).toEqual(['NET_ADMIN', 'SYS_ADMIN']);
+        expect([...(services[builder].cap_add ?? [])].sort()).toEqual(['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE']);
         expect(services[builder].environment?.SUMMIT_DATA_DIR).toBe(`/srv/${builder}`);
         expect(mounts(services.api).some((m) => m.endsWith(`:/srv/${builder}:ro`))).toBe(true);
       }

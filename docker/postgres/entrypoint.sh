@@ -3,7 +3,7 @@
 #   summit    owns summit                              (password SUMMIT_DB_PASSWORD or SUMMIT_DB_PASSWORD_FILE)
 #   temporal  owns temporal and temporal_visibility    (TEMPORAL_DB_PASSWORD or TEMPORAL_DB_PASSWORD_FILE)
 # No password has a default. The superuser `postgres` has no password and is reachable only through the socket
-# inside this container (`docker compose exec postgresql psql -U postgres`); every network login uses SCRAM.
+# inside this container (`docker compose exec -u postgres postgresql psql`); every network login uses SCRAM.
 # Later starts only start the server.
 set -eu
 

@@ -39,6 +39,8 @@ let ports: { api: number; vessel: number; temporal: number; prometheus: number }
 let env: NodeJS.ProcessEnv;
 let adminToken: string;
 let hookToken: string;
+/** The published stone.index's URL on vessel's HTTP server, once the wave is in. */
+let publishedUrl: string;
 const figures: string[] = [];
 
 function figure(line: string): void {
@@ -267,6 +269,8 @@ describe('the production stack (docker-compose.yml) on this machine', () => {
     }, 20 * MINUTE, async () => `${await describeTasks()}\n${await logsOf('summit', 'vessel', 'avalanche-1', 'avalanche-2')}`);
     figure(`wave: ${PACKAGES.length} recipes pushed → all published in ${((Date.now() - pushed) / 1000).toFixed(1)} s (with the kill and the restart)`);
 
+    publishedUrl = index.url;
+    expect(new Set(index.names).size).toBe(index.names.length);
     for (const name of PACKAGES) expect(index.names.filter((n) => n === name)).toHaveLength(1);
     const all = await tasks();
     expect(all.map((t) => t.source).sort()).toEqual([...PACKAGES].sort());
@@ -281,7 +285,8 @@ describe('the production stack (docker-compose.yml) on this machine', () => {
   }, 40 * MINUTE);
 
   it('serves the repository over HTTP: real moss installs app from it', async () => {
-    const { stdout } = await execFileAsync(MOSS_CHECK, [`http://127.0.0.1:${ports.vessel}/main/moss-root-index.json`, 'app'], { timeout: 5 * MINUTE });
+    expect(publishedUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/main\/history\/.+\/stone\.index$/);
+    const { stdout } = await execFileAsync(MOSS_CHECK, [publishedUrl, 'app'], { timeout: 5 * MINUTE });
     expect(stdout).toMatch(/moss: installed app/);
   }, 6 * MINUTE);
 });
