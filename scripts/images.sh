@@ -90,7 +90,7 @@ build_temporal_binaries() {
     mkdir -p "$partial"
     (
       cd /tmp
-      export GOTOOLCHAIN=$TEMPORAL_GOTOOLCHAIN GOBIN=$partial CGO_ENABLED=0 GOFLAGS=-trimpath
+      export GOTOOLCHAIN=$TEMPORAL_GOTOOLCHAIN GOBIN=$partial CGO_ENABLED=0
       nice -n 5 go install "go.temporal.io/server/cmd/server@v$TEMPORAL_VERSION"
       nice -n 5 go install "go.temporal.io/server/cmd/tools/sql@v$TEMPORAL_VERSION"
     ) >"$TEMPORAL_BIN_DIR/build.log" 2>&1 || { tail -n 30 "$TEMPORAL_BIN_DIR/build.log"; exit 1; }
@@ -116,7 +116,7 @@ build_temporal_ui_binary() {
     mkdir -p "$partial"
     (
       cd /tmp
-      export GOTOOLCHAIN=auto GOBIN=$partial CGO_ENABLED=0 GOFLAGS=-trimpath
+      export GOTOOLCHAIN=auto GOBIN=$partial CGO_ENABLED=0
       nice -n 5 go install "github.com/temporalio/ui-server/v2/cmd/server@v$TEMPORAL_UI_VERSION"
       go mod download -json "github.com/temporalio/ui-server/v2@v$TEMPORAL_UI_VERSION" >"$partial/module.json"
     ) >"$TEMPORAL_UI_DIR/build.log" 2>&1 || { tail -n 30 "$TEMPORAL_UI_DIR/build.log"; exit 1; }
@@ -162,7 +162,7 @@ build_temporal_image() {
   build_temporal_binaries
   local ctx="$CACHE/context/temporal"
   mkdir -p "$ctx/bin"
-  cp "$ROOT/docker/temporal/Dockerfile" "$ROOT/docker/temporal/entrypoint.sh" "$ctx/"
+  cp "$ROOT/docker/temporal/Dockerfile" "$ROOT/docker/temporal/entrypoint.sh" "$ROOT/docker/temporal/dynamicconfig.yaml" "$ctx/"
   cp -p "$TEMPORAL_BIN_DIR/temporal-server" "$TEMPORAL_BIN_DIR/temporal-sql-tool" "$ctx/bin/"
   cp -p "$(temporal_cli)" "$ctx/bin/temporal"
   docker_build "summit-temporal:$TEMPORAL_VERSION" "$ctx"

@@ -34,6 +34,13 @@ case "$role" in
     for dir in /sys/fs/cgroup /sys/fs/cgroup/*; do
       if mountpoint -q "$dir" 2>/dev/null; then mount -o remount,rw,bind "$dir" 2>/dev/null || mount -o remount,rw "$dir" 2>/dev/null || true; fi
     done
+    # Docker hides parts of /proc and /sys with mounts over them (/proc/kcore, /sys/firmware, a read-only
+    # /proc/sys, …). The kernel lets a user namespace (every build's) mount a fresh proc or sysfs only where no part
+    # of them is hidden, so nspawn cannot start a build under them: they are removed, in this container only (what
+    # `docker run --security-opt systempaths=unconfined` does, which docker-compose 1.x cannot pass).
+    awk '$5 ~ "^/(proc|sys)/." && $5 !~ "^/sys/fs/cgroup" { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
+      umount "$m" 2>/dev/null || true
+    done
     exec unshare --cgroup -- node dist/workers/avalanche.js "$@" ;;
   *) exec "$@" ;;
 esac
