@@ -45,7 +45,12 @@ const figures: string[] = [];
 
 function figure(line: string): void {
   figures.push(line);
-  console.log(`compose: ${line}`);
+  step(line);
+}
+
+/** Progress on stderr as it happens (jest holds console output until a test ends; a stuck step should show). */
+function step(line: string): void {
+  process.stderr.write(`compose: ${new Date().toISOString()} ${line}\n`);
 }
 
 function composeCommand(): string[] {
@@ -90,7 +95,8 @@ async function freePort(): Promise<number> {
 }
 
 async function api<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
-  const response = await fetch(`http://127.0.0.1:${ports.api}${path}`, init);
+  // Every request has a deadline: a published port can accept a connection that nothing answers yet.
+  const response = await fetch(`http://127.0.0.1:${ports.api}${path}`, { signal: AbortSignal.timeout(30_000), ...init });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
@@ -118,11 +124,11 @@ async function logsOf(...services: string[]): Promise<string> {
 /** The published index of `main` over HTTP, resolved the way moss does: root index → volatile → stone.index. */
 async function publishedIndex(): Promise<{ url: string; names: string[] }> {
   const base = `http://127.0.0.1:${ports.vessel}/main`;
-  const rootResponse = await fetch(`${base}/moss-root-index.json`);
+  const rootResponse = await fetch(`${base}/moss-root-index.json`, { signal: AbortSignal.timeout(30_000) });
   if (rootResponse.status !== 200) return { url: '', names: [] };
   const root = parseRootIndex(await rootResponse.text());
   const url = `${base}/${resolveIndexPath(root, 'volatile', 'x86_64')!}`;
-  const bytes = Buffer.from(await (await fetch(url)).arrayBuffer());
+  const bytes = Buffer.from(await (await fetch(url, { signal: AbortSignal.timeout(30_000) })).arrayBuffer());
   return { url, names: (await readIndex(bytes, url)).map((e) => e.name) };
 }
 
@@ -172,7 +178,9 @@ afterAll(async () => {
 describe('the production stack (docker-compose.yml) on this machine', () => {
   it('comes up: PostgreSQL, the Temporal server on it, the four roles, two builders, Prometheus', async () => {
     const started = Date.now();
+    step('docker-compose up -d');
     await compose('up', '-d');
+    step('up -d returned; waiting for the API, the hub and both builders');
     await waitFor('the API, the hub and both builders', async () => {
       const health = await api<{ status?: string }>('/health').catch(() => undefined);
       if (health?.status !== 200) return undefined;
@@ -181,6 +189,7 @@ describe('the production stack (docker-compose.yml) on this machine', () => {
     }, 10 * MINUTE, () => logsOf());
     figure(`stack start (up -d until the API is healthy and both builders are heard from): ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
+    step('reading the API tokens');
     // The API's tokens were generated into its volume on first start.
     const tokens = JSON.parse(await compose('exec', '-T', 'api', 'cat', '/data/tokens.json')) as { tokens?: Array<{ role: string; token: string }> } | Array<{ role: string; token: string }>;
     const list = Array.isArray(tokens) ? tokens : tokens.tokens ?? [];
@@ -189,12 +198,14 @@ describe('the production stack (docker-compose.yml) on this machine', () => {
     expect(adminToken).toBeTruthy();
     expect(hookToken).toBeTruthy();
 
+    step('checking the search attributes');
     // The search attributes were registered by the Temporal container at its start.
     const attributes = await compose('exec', '-T', 'temporal', 'sh', '-c', 'temporal operator search-attribute list --address "$(hostname -i | cut -d" " -f1):7233"');
     for (const name of ['BuildPackage', 'BuildIsa', 'BuildBuilder', 'BuildCommit', 'BuildStatus']) expect(attributes).toContain(name);
+    step('waiting for Prometheus to scrape the API');
     // Prometheus scrapes the API.
     await waitFor('Prometheus scraping the API', async () => {
-      const response = await fetch(`http://127.0.0.1:${ports.prometheus}/api/v1/targets`).catch(() => undefined);
+      const response = await fetch(`http://127.0.0.1:${ports.prometheus}/api/v1/targets`, { signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
       if (!response?.ok) return undefined;
       const body = await response.json() as { data: { activeTargets: Array<{ labels: { job: string }; health: string }> } };
       return body.data.activeTargets.some((t) => t.labels.job === 'summit-api' && t.health === 'up') ? true : undefined;
@@ -202,6 +213,7 @@ describe('the production stack (docker-compose.yml) on this machine', () => {
   }, 15 * MINUTE);
 
   it('builds a pushed wave through a builder killed mid-build and a Temporal server restarted mid-wave', async () => {
+    step('registering the recipe repository');
     // A recipe repository on this machine with summit's hook, registered through the API.
     const bare = join(work, 'git', 'recipes.git');
     git(work, 'init', '-q', '--bare', '-b', 'main', bare);
@@ -228,6 +240,7 @@ describe('the production stack (docker-compose.yml) on this machine', () => {
     git(clone, 'add', '-A');
     git(clone, 'commit', '-q', '-m', 'the wave');
     const pushed = Date.now();
+    step('pushing the wave');
     git(clone, 'push', '-q', 'origin', 'main');
 
     // Kill the builder that is building a slow recipe, mid-build.
@@ -260,6 +273,7 @@ describe('the production stack (docker-compose.yml) on this machine', () => {
     }, 10 * MINUTE, describeTasks);
     figure(`recovery: the first build completed ${((Date.now() - restarted) / 1000).toFixed(1)} s after the Temporal restart`);
 
+    step('waiting for the wave to be published');
     // Every package published, each once.
     const index = await waitFor('every package in the published index', async () => {
       const all = await tasks();
@@ -279,7 +293,7 @@ describe('the production stack (docker-compose.yml) on this machine', () => {
       expect(body.events.filter((e) => e.to === 'completed')).toHaveLength(1);
     }
     // The killed build was retried, not failed; its log is readable through the API from the builder's volume.
-    const log = await fetch(`http://127.0.0.1:${ports.api}/api/tasks/${encodeURIComponent(victim.id)}/log`);
+    const log = await fetch(`http://127.0.0.1:${ports.api}/api/tasks/${encodeURIComponent(victim.id)}/log`, { signal: AbortSignal.timeout(30_000) });
     expect(log.status).toBe(200);
     expect((await log.text()).length).toBeGreaterThan(0);
   }, 40 * MINUTE);
