@@ -201,17 +201,25 @@ build_prometheus_image() {
 }
 
 build_summit_image() {
-  local ctx="$CACHE/context/summit" t0=$SECONDS
-  mkdir -p "$ctx/app"
+  local ctx="$CACHE/context/summit" t0=$SECONDS lock_sum
+  mkdir -p "$ctx"
   (cd "$ROOT" && npm run --silent build)
   cp "$ROOT/docker/summit/Dockerfile" "$ROOT/docker/summit/entrypoint.sh" "$ctx/"
   cp -p "$(node20)" "$ctx/node"
-  # The compiled app and its production dependencies: node_modules as installed here (native addons built for
-  # this Node and glibc, which the image shares), then pruned of the development ones.
+  # Production dependencies: node_modules as installed here (native addons built for this Node and glibc, which
+  # the image shares), pruned of the development ones; staged again only when package-lock.json changes.
+  lock_sum=$(cat "$ROOT/package.json" "$ROOT/package-lock.json" | sha256sum | cut -c1-32)
+  if [ "$(cat "$ctx/modules.sum" 2>/dev/null)" != "$lock_sum" ]; then
+    rm -rf "$ctx/modules" "$ctx/modules.sum" && mkdir -p "$ctx/modules"
+    cp -a "$(readlink -f "$ROOT/node_modules")" "$ctx/modules/node_modules"
+    cp "$ROOT/package.json" "$ROOT/package-lock.json" "$ctx/modules/"
+    (cd "$ctx/modules" && npm prune --omit=dev --offline --no-audit --no-fund --loglevel=error >/dev/null)
+    rm "$ctx/modules/package.json" "$ctx/modules/package-lock.json"
+    echo "$lock_sum" >"$ctx/modules.sum"
+  fi
+  # The compiled app.
   rm -rf "$ctx/app" && mkdir -p "$ctx/app"
   cp -a "$ROOT/package.json" "$ROOT/package-lock.json" "$ROOT/dist" "$ROOT/bin" "$ctx/app/"
-  cp -a "$(readlink -f "$ROOT/node_modules")" "$ctx/app/node_modules"
-  (cd "$ctx/app" && npm prune --omit=dev --offline --no-audit --no-fund --loglevel=error >/dev/null)
   log "summit context staged ($((SECONDS - t0)) s)"
   docker_build summit:local "$ctx"
 }
