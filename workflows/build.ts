@@ -5,6 +5,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -125,9 +126,15 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
   upsertSearchAttributes([{ key: BuildStatus, value: 'publishing' }]);
   const stones = result.artefacts.filter((a) => a.kind === 'stone').length;
   setCurrentDetails(task.wave ? `built on ${result.builderId}; staging ${stones} package(s) in ${task.index} for wave ${task.wave}` : `built on ${result.builderId}; publishing ${stones} package(s) to ${task.index}`);
-  // The builder's slot is free: the hub may start the next build now (it need not wait for this record), while
-  // vessel imports this one.
-  await Promise.all([tellHub('built'), summit.recordBuilt(task.taskId, result)]);
+  // The builder's slot is free: the hub may start the next build now, while vessel imports this one. The hub is told
+  // once the record is written, so the read model never shows more builds on a builder than it has slots (builds
+  // started before this rule told both at once).
+  if (patched('built-after-record')) {
+    await summit.recordBuilt(task.taskId, result);
+    await tellHub('built');
+  } else {
+    await Promise.all([tellHub('built'), summit.recordBuilt(task.taskId, result)]);
+  }
   try {
     const request = {
       buildId: task.taskId, index: task.index, architecture: 'x86_64',
