@@ -15,7 +15,8 @@ import { freePort } from './support/temporal';
 
 jest.setTimeout(900_000);
 
-const DEMO = ['app', 'liba', 'liba-devel', 'tool'];
+// build-root: the base package vessel makes from the build root (the C library and loader the demo links to).
+const DEMO = ['app', 'build-root', 'liba', 'liba-devel', 'tool'];
 let dataDir: string;
 let env: Record<string, string>;
 let temporalPort: number;
@@ -99,7 +100,8 @@ describe('npm start after kill -9', () => {
 
   it('refuses to start on a Temporal port another process holds, naming the port', async () => {
     const squatter = net.createServer();
-    await new Promise<void>((r) => squatter.listen(temporalPort, '127.0.0.1', () => r()));
+    // A port still held (by a farm an earlier failure left running) fails here, not by hanging until the timeout.
+    await new Promise<void>((resolve, reject) => squatter.once('error', reject).listen(temporalPort, '127.0.0.1', () => resolve()));
     try {
       const third = npmStart(env);
       running.push(third);

@@ -148,7 +148,8 @@ describe('waves', () => {
     expect(historyCount()).toBe(1);
     expect(done.wave.histories).toEqual([expect.objectContaining({ index: 'main', builds: 6 })]);
     const names = (await indexOf()).map((e) => e.name).sort();
-    expect(names).toEqual(['app', 'base', 'liba', 'liba-devel', 'mid', 'tool', 'top']);
+    // build-root: the base package vessel makes from the build root (the C library and loader these link to).
+    expect(names).toEqual(['app', 'base', 'build-root', 'liba', 'liba-devel', 'mid', 'tool', 'top']);
 
     // Every build carries its wave as a search attribute; the wave's own workflow too.
     const builds: string[] = [];
