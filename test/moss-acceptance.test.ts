@@ -7,8 +7,8 @@
  * `summit index` commands, each reflected in moss-root-index.json and recorded with who asked; after the prune,
  * every kept history is still installable.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -121,15 +121,28 @@ describeWhenAvailable(existsSync(MOSS) ? undefined : `moss not found at ${MOSS}`
     expect(rootIndex().streams.unstable).toBeUndefined();
     const promoted = await api<RepositoryHistory>('POST', '/api/indexes/main/promote', {});
     expect(promoted.status).toBe(200);
-    const volatileId = rootIndex().streams.volatile.history;
+    let volatileId = rootIndex().streams.volatile.history;
     expect(promoted.json.streams).toEqual({ volatile: volatileId, unstable: volatileId });
     expect(rootIndex().streams.unstable).toEqual({ format: 'v0', history: volatileId });
     const unstable = await installAndRun('stream/unstable');
     expect(unstable.toolSays).toMatch(/liba answers 42/);
 
+    // Two more pushes (liba release 2, then 3): each is a wave, each wave one more history.
+    const clone = join(work, 'demo');
+    const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    git(work, 'clone', '-q', join(dataDir, 'demo-recipes.git'), 'demo');
+    for (const release of [2, 3]) {
+      const recipe = join(clone, 'liba', 'stone.yaml');
+      writeFileSync(recipe, readFileSync(recipe, 'utf8').replace(/^release(\s*):.*$/m, `release$1: ${release}`));
+      git(clone, '-c', 'user.email=user@summit.invalid', '-c', 'user.name=User', 'commit', '-qam', `liba: release ${release}`);
+      git(clone, 'push', '-q', 'origin', 'main');
+      await waitFor(`liba release ${release} in the published index`, async () =>
+        ((await publishedEntries(dataDir))?.some((e) => e.name === 'liba' && e.release === release) ? true : undefined), 300_000, async () => farm.output().slice(-3000));
+    }
+
     // Tag and rollback through the CLI, reflected in the root index.
     const ids = Object.keys(rootIndex().history).map(Number).sort((a, b) => a - b);
-    expect(ids.length).toBeGreaterThan(1);
+    expect(ids.length).toBe(3);
     const first = String(ids[0]);
     expect(JSON.parse(await summit(['index', 'tag', 'main', 'first-demo', first, '--json'])) as RepositoryHistory).toMatchObject({ tags: { 'first-demo': first } });
     expect(rootIndex().tags['first-demo']).toEqual({ format: 'v0', history: first });
@@ -138,6 +151,7 @@ describeWhenAvailable(existsSync(MOSS) ? undefined : `moss not found at ${MOSS}`
     const refused = await api<{ error: { message: string } }>('POST', '/api/indexes/main/rollback', { stream: 'unstable', history: '999' });
     expect(refused.status).toBe(409);
     expect(refused.json.error.message).toMatch(/history 999 does not exist/);
+    volatileId = rootIndex().streams.volatile.history;
     await summit(['index', 'rollback', 'main', 'unstable', volatileId]);
 
     // Prune: the dry run lists and changes nothing; the real one keeps the newest plus the tagged, removes the rest
@@ -155,7 +169,7 @@ describeWhenAvailable(existsSync(MOSS) ? undefined : `moss not found at ${MOSS}`
     for (const id of dry.removedHistories) expect(existsSync(join(repos(), 'main', 'history', id))).toBe(false);
     for (const file of pruned.removedPoolFiles) expect(existsSync(join(repos(), 'main', file))).toBe(false);
     expect((await installAndRun('stream/volatile')).toolSays).toMatch(/liba answers 42/);
-    // The tagged first history (liba alone, with its base package) too, read by its stone.index.
+    // The tagged first history (the demo's first wave, with its base package) too, read by its stone.index.
     const tagged = mkdtempSync(join(work, 'root-'));
     await moss(tagged, ['repo', 'add', 'demo', `file://${join(repos(), 'main', 'history', first, 'x86_64', 'stone.index')}`]);
     await moss(tagged, ['install', 'liba']);

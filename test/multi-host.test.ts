@@ -205,6 +205,8 @@ describeWhenAvailable(unavailable, 'builders on separate hosts, reaching the far
     for (const name of ['liba', 'tool']) cpSync(join(EXAMPLES, name), join(clone, name), { recursive: true });
     await push('liba, tool');
     for (const s of ['liba', 'tool']) await waitStatus(taskId(s), 'completed');
+    // Completed is built and staged; the wave publishes its builds together once all of them are.
+    await waitFor('the wave of liba and tool to be published', async () => (existsSync(join(farm.reposDir, 'main', 'moss-root-index.json')) && (await publishedNames()).includes('tool') ? true : undefined), 120_000);
     // build-root: the base package vessel makes from the build root (the C library and loader these link to).
     expect((await publishedNames()).sort()).toEqual(['build-root', 'liba', 'liba-devel', 'tool']);
     for (const s of ['liba', 'tool']) {
@@ -237,6 +239,7 @@ describeWhenAvailable(unavailable, 'builders on separate hosts, reaching the far
     expect(events.find((e) => e.to === 'publishing')?.reason).toBe(`built on ${survivorId}`);
     expect(events.filter((e) => e.to === 'completed')).toHaveLength(1);
     expect(await importSources(id)).toEqual([`http://${hostOf.get(survivorId)!.address}:${ARTEFACT_PORT}`]);
+    await waitFor('the wave of sleepy to be published', async () => ((await publishedNames()).includes('sleepy') ? true : undefined), 120_000);
     expect((await publishedNames()).filter((n) => n === 'sleepy')).toHaveLength(1);
     expect(readdirSync(join(farm.reposDir, 'main', 'pool', 's', 'sleepy'))).toEqual(['sleepy-1.0.0-1-1-x86_64.stone']);
     const logName = `${encodeURIComponent(id)}.log`;
