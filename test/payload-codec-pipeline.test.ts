@@ -43,6 +43,8 @@ function payloadsOf(history: unknown): JsonPayload[] {
     if (key === 'searchAttributes') return;
     if (!v || typeof v !== 'object' || v instanceof Uint8Array) return;
     const o = v as Record<string, unknown>;
+    // A patch marker (workflow code versioning, `patched()`) carries only the patch's id, written by the SDK itself.
+    if (o.markerName === 'core_patch') return;
     if (o.data instanceof Uint8Array && o.metadata && typeof o.metadata === 'object') {
       found.push({
         metadata: Object.fromEntries(Object.entries(o.metadata as Record<string, Uint8Array>).map(([k, b]) => [k, Buffer.from(b).toString('base64')])),
