@@ -46,25 +46,14 @@ const WAIT_TICK_MS = 1000;
  */
 export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: ImportHooks = {}): Promise<ImportResult> {
   const { buildId } = req;
-  const requestProblem = indexNameProblem(req.index) ?? (isSafeSegment(req.architecture) ? undefined : `architecture "${req.architecture}" is not a plain name`);
-  if (requestProblem) throw importRefused({ buildId, file: '(request)', reason: requestProblem });
+  checkRequest(req);
   const publisher = deps.publishers.for(req.index);
   const repo = publisher.repo;
   const stagingDir = stagingDirFor(deps.layout, buildId);
   await deps.staging.sweep(stagingDir);
 
   try {
-    const stones = req.build.artefacts.filter((a) => a.kind === 'stone');
-    const source = { buildId, baseUrl: req.build.artefactBaseUrl, token: req.build.artefactToken };
-    const staged = await fetchArtefacts(source, stones, stagingDir, { signal: hooks.signal, onProgress: hooks.onProgress, idleTimeoutMs: hooks.idleTimeoutMs });
-    const candidates: StagedCandidate[] = [];
-    for (const s of staged) {
-      const candidate = await verifyStagedStone(buildId, s);
-      if (candidate.meta.architecture !== req.architecture) {
-        throw importRefused({ buildId, file: s.artefact.name, reason: `${s.artefact.name}: architecture ${candidate.meta.architecture} does not match the import's ${req.architecture}` });
-      }
-      candidates.push({ ...candidate, stagedPath: s.path });
-    }
+    const candidates = await fetchAndVerify(req, stagingDir, hooks);
     const ticker = hooks.onWait ? setInterval(hooks.onWait, WAIT_TICK_MS) : undefined;
     const outcome = await publisher.publish(buildId, candidates, hooks.signal).finally(() => clearInterval(ticker));
     await rm(stagingDir, { recursive: true, force: true });
@@ -80,6 +69,29 @@ export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: I
     if (isImportRefused(err)) await rm(stagingDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** The import's index and architecture are plain names, or the import is refused before anything is fetched. */
+function checkRequest(req: ImportRequest): void {
+  const problem = indexNameProblem(req.index) ?? (isSafeSegment(req.architecture) ? undefined : `architecture "${req.architecture}" is not a plain name`);
+  if (problem) throw importRefused({ buildId: req.buildId, file: '(request)', reason: problem });
+}
+
+/** Fetch a build's packages into its staging folder and verify each (content, hashes, the import's architecture). */
+async function fetchAndVerify(req: ImportRequest, stagingDir: string, hooks: ImportHooks): Promise<StagedCandidate[]> {
+  const { buildId } = req;
+  const stones = req.build.artefacts.filter((a) => a.kind === 'stone');
+  const source = { buildId, baseUrl: req.build.artefactBaseUrl, token: req.build.artefactToken };
+  const staged = await fetchArtefacts(source, stones, stagingDir, { signal: hooks.signal, onProgress: hooks.onProgress, idleTimeoutMs: hooks.idleTimeoutMs });
+  const candidates: StagedCandidate[] = [];
+  for (const s of staged) {
+    const candidate = await verifyStagedStone(buildId, s);
+    if (candidate.meta.architecture !== req.architecture) {
+      throw importRefused({ buildId, file: s.artefact.name, reason: `${s.artefact.name}: architecture ${candidate.meta.architecture} does not match the import's ${req.architecture}` });
+    }
+    candidates.push({ ...candidate, stagedPath: s.path });
+  }
+  return candidates;
 }
 
 /** Where a staged build's verified packages are listed until its wave publishes them (kept out of staging's sweep). */
@@ -102,23 +114,12 @@ interface StagedList {
  */
 export async function stageBuild(deps: VesselDeps, req: ImportRequest, hooks: ImportHooks = {}): Promise<ImportResult> {
   const { buildId } = req;
-  const requestProblem = indexNameProblem(req.index) ?? (isSafeSegment(req.architecture) ? undefined : `architecture "${req.architecture}" is not a plain name`);
-  if (requestProblem) throw importRefused({ buildId, file: '(request)', reason: requestProblem });
+  checkRequest(req);
   const repo = deps.publishers.for(req.index).repo;
   const stagingDir = stagingDirFor(deps.layout, buildId);
   await deps.staging.sweep(stagingDir);
   try {
-    const stones = req.build.artefacts.filter((a) => a.kind === 'stone');
-    const source = { buildId, baseUrl: req.build.artefactBaseUrl, token: req.build.artefactToken };
-    const staged = await fetchArtefacts(source, stones, stagingDir, { signal: hooks.signal, onProgress: hooks.onProgress, idleTimeoutMs: hooks.idleTimeoutMs });
-    const candidates: StagedCandidate[] = [];
-    for (const s of staged) {
-      const candidate = await verifyStagedStone(buildId, s);
-      if (candidate.meta.architecture !== req.architecture) {
-        throw importRefused({ buildId, file: s.artefact.name, reason: `${s.artefact.name}: architecture ${candidate.meta.architecture} does not match the import's ${req.architecture}` });
-      }
-      candidates.push({ ...candidate, stagedPath: s.path });
-    }
+    const candidates = await fetchAndVerify(req, stagingDir, hooks);
     if (candidates.length === 0) throw importRefused({ buildId, file: '(none)', reason: 'the build has no packages to import' });
     await deps.locks.withLock(req.index, async () => {
       const root = await repo.readRootIndex();

@@ -112,7 +112,6 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     fetch(url, init).then(function (res) {
       return readJson(res).then(function (body) {
         if (res.ok) flash(action + ': done (' + res.status + ').', 'ok');
-        else if (res.status === 404 && body && body.error && body.error.code === 'not_found' && /^no route/.test(body.error.message)) flash(action + ': this API has no such action.', 'error');
         else flash(action + ' refused: ' + errorText(res, body), 'error');
         refreshLive();
       });
@@ -189,7 +188,7 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     };
   }
 
-  // Waves, when the API lists them: the current ones (not yet published or cancelled), with progress and ETA.
+  // Waves: the current ones (not yet published or cancelled), with progress and ETA.
   var ENDED = ['published', 'cancelled'];
   function number(v) { return typeof v === 'number' && isFinite(v) ? v : undefined; }
   function minutes(ms) { return ms < 60000 ? Math.max(1, Math.round(ms / 1000)) + ' s' : Math.round(ms / 60000) + ' min'; }
@@ -197,37 +196,33 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     var list = section.querySelector('[data-waves-list]');
     var note = section.querySelector('[data-waves-note]');
     fetch(section.dataset.waves, { cache: 'no-store' }).then(function (res) {
-      if (res.status === 404) {
-        note.textContent = 'This API does not list waves.';
-        return false;
-      }
       return readJson(res).then(function (body) {
         if (!res.ok) {
           note.textContent = 'Waves could not be read: ' + errorText(res, body);
           return true;
         }
-        var items = (Array.isArray(body) ? body : body && Array.isArray(body.items) ? body.items : []).filter(function (w) {
+        var items = body.items.filter(function (w) {
           return ENDED.indexOf(w.status) < 0;
         });
         list.textContent = '';
         note.textContent = items.length ? '' : 'No wave is running.';
         items.forEach(function (w) {
-          var p = w.progress || w;
+          var p = w.progress;
           var total = number(p.total) || 0;
-          var done = number(p.done) || number(p.completed) || 0;
+          var done = number(p.done) || 0;
           var failed = number(p.failed) || 0;
           var open = number(p.open);
           var row = document.createElement('div');
           row.className = 'wave';
           row.dataset.wave = String(w.id);
           var title = document.createElement('strong');
-          title.textContent = String(w.id || w.repository || 'wave');
+          title.textContent = String(w.id);
           var bar = document.createElement('progress');
           bar.max = total || 1;
           bar.value = done + failed;
           var text = document.createElement('span');
           var eta = '';
-          var estimate = w.estimate || {};
+          var estimate = w.estimate || {}; // null until the wave made its first estimate
           if (number(estimate.etaMs) !== undefined) {
             var left = estimate.etaMs - (estimate.at ? Date.now() - Date.parse(estimate.at) : 0);
             eta = left > 0 ? ' · about ' + minutes(left) + ' left' : ' · finishing';
@@ -239,8 +234,8 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
         });
         return true;
       });
-    }).catch(function () { note.textContent = 'Waves could not be read.'; }).then(function (again) {
-      if (again !== false) setTimeout(function () { waves(section); }, 5000);
+    }).catch(function () { note.textContent = 'Waves could not be read.'; }).then(function () {
+      setTimeout(function () { waves(section); }, 5000);
     });
   }
 

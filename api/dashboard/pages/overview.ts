@@ -33,7 +33,7 @@ export async function overviewPage(store: Store): Promise<Html> {
 </section>
 <section><h2>Recent failures</h2>${taskTable(failures.items, { empty: 'No failed builds.' })}</section>`;
   return page('overview', 'Farm overview', html`${live('overview-live', '/', body, 3)}
-<section id="waves" data-waves="/api/waves?limit=20"><h2>Waves</h2><p class="muted" data-waves-note>Waves are shown when the API lists them (GET /api/waves).</p><div data-waves-list></div></section>`);
+<section id="waves" data-waves="/api/waves?limit=20"><h2>Waves</h2><p class="muted" data-waves-note>Reading the waves…</p><div data-waves-list></div></section>`);
 }
 
 export function slotBar(busy: number, slots: number): Html {
