@@ -1,6 +1,7 @@
 import type { BuildId } from './ids';
 import type { BuilderStatus } from './hub';
 import type { IsaLevel } from './queues';
+import type { BuildPurpose } from './trust';
 
 /**
  * What summit's own activities take and return: intake's result, the plan, and the dispatch payload the hub
@@ -71,6 +72,11 @@ export interface Dispatch {
    * build publishes on its own, as it did then.
    */
   wave?: string;
+  /**
+   * Why it is built, which decides who may build it (core/contracts/trust.ts). Absent in dispatches recorded before
+   * it existed: `official`.
+   */
+  purpose?: BuildPurpose;
 }
 
 /** What the hub passes to planning: the builders alive now and how far ahead of free slots it may queue. */
