@@ -185,3 +185,10 @@ export function routeAccess(app: Application): Array<RouteEntry & { access?: Acc
   walk((app as unknown as { router: { stack: StackLayer[] } }).router.stack);
   return out;
 }
+
+/** routeAccess as `METHOD /path` → access (HEAD and catch-alls left out): what api/openapi.ts writes security from. */
+export function accessTable(app: Application): Record<string, Access | undefined> {
+  const table: Record<string, Access | undefined> = {};
+  for (const r of routeAccess(app)) if (r.method !== 'HEAD' && r.method !== '*') table[`${r.method} ${r.path}`] = r.access;
+  return table;
+}

@@ -9,6 +9,7 @@ import { createApp } from '../api/app';
 import { Auth } from '../api/auth';
 import { silentLogger, type Logger } from '../api/logger';
 import { listen } from '../api/server';
+import { responseIssues, serveApp } from './helpers/api-server';
 import { CommandRefusedError, HubUnavailableError, type HubStatus, type PipelineControl } from '../api/pipeline';
 import type { RefreshRequest, TaskCommand, TaskCommandResult } from '../core/contracts/hub';
 import { openDatabase } from '../db/orm';
@@ -85,6 +86,8 @@ async function call(method: string, path: string, opts: { token?: string; body?:
   } catch {
     json = undefined;
   }
+  // Every success answer fits the schema its route documents in /api/openapi.json.
+  expect(responseIssues(method, path, res.status, res.headers.get('content-type'), json)).toEqual([]);
   return { status: res.status, headers: res.headers, text, json };
 }
 
@@ -112,8 +115,7 @@ beforeAll(async () => {
   const auth = new Auth([{ name: 'admin', role: 'admin', token: ADMIN }, { name: 'hook', role: 'hook', token: HOOK }]);
   // Local repository paths are allowed under /srv here (SUMMIT_REPOSITORY_ROOTS; api-repositories.test.ts tests the rule).
   const app = createApp({ store, pipeline, auth, repositoryRoots: ['/srv'] });
-  server = await listen(app, 0, '127.0.0.1');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, url: base } = await serveApp(app));
 });
 
 afterAll(async () => {

@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Server } from 'node:http';
 import { createApp } from '../api/app';
-import { Auth } from '../api/auth';
-import { openApiPath, undocumentedRoutes, type RouteDoc } from '../api/openapi';
+import { accessTable, Auth } from '../api/auth';
+import { openApiDocument, openApiPath, routesWithoutResponseSchema, undocumentedRoutes, type RouteDoc } from '../api/openapi';
 import type { PipelineControl } from '../api/pipeline';
 import { ROUTE_DOCS } from '../api/route-docs';
 import { routesOf } from '../api/route-table';
@@ -35,17 +35,40 @@ test('the failure message names the missing route', () => {
   expect(undocumentedRoutes([{ method: 'GET', path: '/api/x' }, { method: 'HEAD', path: '/api/x' }], {})).toEqual(['GET /api/x']);
 });
 
+test('every route but a 204 declares the schema of its success answer', () => {
+  expect(routesWithoutResponseSchema(ROUTE_DOCS)).toEqual([]);
+  expect(routesWithoutResponseSchema({ 'GET /x': { summary: 'x' }, 'DELETE /x': { summary: 'x', response: { status: 204 } } })).toEqual(['GET /x']);
+});
+
+test('security comes from what each router declares (requireRole, readRoute, publicRoute), one source', () => {
+  const access = accessTable(app);
+  const doc = openApiDocument(ROUTE_DOCS, { title: 't', version: '0' }, access) as { paths: Record<string, Record<string, Record<string, unknown>>> };
+  for (const key of Object.keys(ROUTE_DOCS)) {
+    const [method, path] = key.split(' ');
+    const op = doc.paths[openApiPath(path)][method.toLowerCase()];
+    const a = access[key]!;
+    const want = a.kind === 'public' ? 'public' : a.kind === 'read' ? `read:${a.level}` : a.role;
+    expect([key, op['x-summit-access']]).toEqual([key, want]);
+    expect([key, op.security]).toEqual([key, a.kind === 'public' ? [] : a.kind === 'read' ? [{}, { bearer: [] }] : [{ bearer: [] }]]);
+  }
+  expect(doc.paths['/api/hooks/git'].post['x-summit-repository']).toBe('body.repository');
+  expect(doc.paths['/api/tasks/{id}/log'].get['x-summit-access']).toBe('read:detail');
+  // A route whose router declares no access has no place in the document.
+  expect(() => openApiDocument({ 'GET /health': ROUTE_DOCS['GET /health'] }, { title: 't', version: '0' }, {})).toThrow(/GET \/health: its router declares no access/);
+});
+
 const examples = Object.entries(ROUTE_DOCS).flatMap(([route, doc]: [string, RouteDoc]) =>
-  (['params', 'query', 'body'] as const).filter((part) => doc.examples?.[part] !== undefined).map((part) => [route, part, doc] as const),
+  (['params', 'query', 'body', 'response'] as const).filter((part) => doc.examples?.[part] !== undefined).map((part) => [route, part, doc] as const),
 );
 
 test('the routes document examples', () => {
   // The commands of the admin part all carry one; guard against the table losing them wholesale.
   expect(examples.length).toBeGreaterThan(20);
+  expect(examples.filter(([, part]) => part === 'response').length).toBeGreaterThanOrEqual(8);
 });
 
-test.each(examples)('the %s example of its %s validates against the schema the route parses with', (_route, part, doc) => {
-  const schema = doc[part];
+test.each(examples)('the %s example of its %s validates against the schema the route parses with (or answers with)', (_route, part, doc) => {
+  const schema = part === 'response' ? doc.response?.schema : doc[part];
   expect(schema).toBeDefined();
   const result = schema!.safeParse(doc.examples![part]);
   expect(result.error?.issues ?? []).toEqual([]);
@@ -64,7 +87,7 @@ describe('served', () => {
   test('GET /api/openapi.json is an OpenAPI 3.1 document with every described route and its schemas', async () => {
     const res = await fetch(`${base}/api/openapi.json`);
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: object } }> }; parameters?: Array<{ name: string; in: string }>; security?: unknown }>> };
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: object } }> }; parameters?: Array<{ name: string; in: string }>; security?: unknown; responses: Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }> }>> };
     expect(doc.openapi).toBe('3.1.0');
     for (const route of Object.keys(ROUTE_DOCS)) {
       const [method, path] = route.split(' ');
@@ -76,6 +99,16 @@ describe('served', () => {
     expect(priority.security).toEqual([{ bearer: [] }]);
     const list = doc.paths['/api/tasks'].get;
     expect(list.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['status', 'limit', 'cursor']));
+    // Every operation has a 2xx answer with a schema (a 204 has no content).
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const [status, ok] = Object.entries(op.responses).find(([code]) => code.startsWith('2'))!;
+        if (status === '204') continue;
+        const schema = Object.values(ok.content ?? {})[0]?.schema;
+        expect([method, path, Object.keys(schema ?? {}).length > 0]).toEqual([method, path, true]);
+      }
+    }
+    expect(list.responses['200'].content!['application/json'].schema.properties).toHaveProperty('nextCursor');
   });
 
   test('GET /api/docs is Swagger UI served from this API, with a CSP allowing only its own scripts', async () => {

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { approveResponse, holdCommandResponse, priorityResponse, protectResponse } from './responses';
 import { identityOf, requireRole } from '../auth';
 import type { ApiDeps } from '../deps';
 import type { RouteDocs } from '../openapi';
@@ -28,13 +29,13 @@ const why = { reason: 'toolchain upgrade in progress' };
  * schemas here once: the handlers parse with them and api/openapi.ts describes them.
  */
 export const ADMIN_DOCS = {
-  'POST /api/repositories/:id/pause': { summary: 'pause a repository: none of its new tasks is dispatched; running builds finish', role: 'admin', params: idParams, body: adminCommandBody, examples: { params: { id: 'recipes' }, body: why } },
-  'POST /api/repositories/:id/resume': { summary: 'resume a paused repository', role: 'admin', params: idParams, body: adminCommandBody, examples: { params: { id: 'recipes' }, body: {} } },
-  'POST /api/repositories/:id/protect': { summary: "set the package names or globs whose builds wait for an admin's approval (an empty list removes it)", role: 'admin', params: idParams, body: protectBody, examples: { params: { id: 'recipes' }, body: { packages: ['gcc*', 'glibc', 'binutils'], reason: 'toolchain' } } },
-  'POST /api/builders/:id/drain': { summary: 'drain a builder: it finishes what it runs and is given nothing new', role: 'admin', params: idParams, body: adminCommandBody, examples: { params: { id: 'builder-1' }, body: { reason: 'kernel update' } } },
-  'POST /api/builders/:id/resume': { summary: 'give a drained builder work again', role: 'admin', params: idParams, body: adminCommandBody, examples: { params: { id: 'builder-1' } } },
-  'POST /api/tasks/:id/priority': { summary: 'set a task’s priority: higher is dispatched first, above critical-path order', role: 'admin', params: idParams, body: priorityBody, examples: { params: { id: task }, body: { priority: 10, reason: 'security fix' } } },
-  'POST /api/tasks/:id/approve': { summary: 'approve a task that builds protected packages, so it may be dispatched', role: 'admin', params: idParams, body: adminCommandBody, examples: { params: { id: task }, body: { reason: 'reviewed' } } },
+  'POST /api/repositories/:id/pause': { summary: 'pause a repository: none of its new tasks is dispatched; running builds finish', params: idParams, body: adminCommandBody, response: { schema: holdCommandResponse }, examples: { params: { id: 'recipes' }, body: why } },
+  'POST /api/repositories/:id/resume': { summary: 'resume a paused repository', params: idParams, body: adminCommandBody, response: { schema: holdCommandResponse }, examples: { params: { id: 'recipes' }, body: {} } },
+  'POST /api/repositories/:id/protect': { summary: "set the package names or globs whose builds wait for an admin's approval (an empty list removes it)", params: idParams, body: protectBody, response: { schema: protectResponse }, examples: { params: { id: 'recipes' }, body: { packages: ['gcc*', 'glibc', 'binutils'], reason: 'toolchain' } } },
+  'POST /api/builders/:id/drain': { summary: 'drain a builder: it finishes what it runs and is given nothing new', params: idParams, body: adminCommandBody, response: { schema: holdCommandResponse }, examples: { params: { id: 'builder-1' }, body: { reason: 'kernel update' } } },
+  'POST /api/builders/:id/resume': { summary: 'give a drained builder work again', params: idParams, body: adminCommandBody, response: { schema: holdCommandResponse }, examples: { params: { id: 'builder-1' } } },
+  'POST /api/tasks/:id/priority': { summary: 'set a task’s priority: higher is dispatched first, above critical-path order', params: idParams, body: priorityBody, response: { schema: priorityResponse }, examples: { response: { taskId: task, status: 'queued', priority: 10 },  params: { id: task }, body: { priority: 10, reason: 'security fix' } } },
+  'POST /api/tasks/:id/approve': { summary: 'approve a task that builds protected packages, so it may be dispatched', params: idParams, body: adminCommandBody, response: { schema: approveResponse }, examples: { params: { id: task }, body: { reason: 'reviewed' } } },
 } satisfies RouteDocs;
 
 export function adminRouter(deps: ApiDeps): Router {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Router } from 'express';
-import { publicRoute } from '../auth';
+import { accessTable, publicRoute } from '../auth';
 import { openApiDocument } from '../openapi';
 import { ROUTE_DOCS } from '../route-docs';
 import { parse } from '../validate';
@@ -9,7 +9,8 @@ import { assetPath, docsAsset, DOCS_ASSETS } from './docs-assets';
 import { noQuery } from './schemas';
 
 /**
- * GET /api/openapi.json (the document, built once from api/route-docs.ts), GET /api/docs (Swagger UI) and its
+ * GET /api/openapi.json (the document, built at its first request from api/route-docs.ts and the access every
+ * router of the app declares, once they are all in place), GET /api/docs (Swagger UI) and its
  * assets from swagger-ui-dist in node_modules. The page runs no inline script (its initializer is init.js), so its
  * Content-Security-Policy allows scripts from this origin only; Swagger UI sets inline styles, hence
  * 'unsafe-inline' for styles alone.
@@ -45,7 +46,7 @@ function packageVersion(): string {
 
 export function docsRouter(): Router {
   const router = Router();
-  const document = JSON.stringify(openApiDocument(ROUTE_DOCS, { title: 'Summit API', version: packageVersion() }));
+  let document: string | undefined;
   const assets = new Map<string, Buffer>();
   const asset = (name: keyof typeof DOCS_ASSETS): Buffer => {
     let data = assets.get(name);
@@ -54,6 +55,7 @@ export function docsRouter(): Router {
   };
   router.get('/api/openapi.json', publicRoute('the API description: what the routes are, no data'), (req, res) => {
     parse('query', noQuery, req.query);
+    document ??= JSON.stringify(openApiDocument(ROUTE_DOCS, { title: 'Summit API', version: packageVersion() }, accessTable(req.app)));
     res.type('application/json').send(document);
   });
   router.get('/api/docs', publicRoute('the API description page'), (req, res) => {

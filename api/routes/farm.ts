@@ -5,15 +5,16 @@ import type { RouteDocs } from '../openapi';
 import { farmState, holdSubject, releaseSubject } from '../services/admin';
 import { parse } from '../validate';
 import { adminCommandBody } from './admin';
+import { farmResponse, holdCommandResponse } from './responses';
 import { noQuery } from './schemas';
 
 /** How many admin events GET /api/farm shows (newest first). */
 const FARM_EVENTS = 50;
 
 export const FARM_DOCS = {
-  'GET /api/farm': { summary: 'what admins hold back: the farm’s pause, paused repositories, drained builders, the newest admin events (who, when, why)', query: noQuery },
-  'POST /api/farm/pause': { summary: 'pause the whole farm: no new build is dispatched; running builds finish', role: 'admin', body: adminCommandBody, examples: { body: { reason: 'database maintenance' } } },
-  'POST /api/farm/resume': { summary: 'resume a paused farm', role: 'admin', body: adminCommandBody, examples: { body: {} } },
+  'GET /api/farm': { summary: 'what admins hold back: the farm’s pause, paused repositories, drained builders, the newest admin events (who, when, why)', query: noQuery, response: { schema: farmResponse }, examples: { response: { paused: null, pausedRepositories: [{ id: 'recipes', by: 'admin', reason: 'toolchain upgrade', at: '2026-12-01T10:00:00.000Z' }], drainedBuilders: [], events: [{ id: 3, subject: 'repository:recipes', action: 'pause', by: 'admin', reason: 'toolchain upgrade', at: '2026-12-01T10:00:00.000Z' }] } } },
+  'POST /api/farm/pause': { summary: 'pause the whole farm: no new build is dispatched; running builds finish', body: adminCommandBody, response: { schema: holdCommandResponse }, examples: { body: { reason: 'database maintenance' } } },
+  'POST /api/farm/resume': { summary: 'resume a paused farm', body: adminCommandBody, response: { schema: holdCommandResponse }, examples: { body: {} } },
 } satisfies RouteDocs;
 
 export function farmRouter(deps: ApiDeps): Router {
