@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../../db/store';
 import { publicRoute, readRoute } from '../auth';
 import type { ApiDeps } from '../deps';
-import { ValidationError } from '../errors';
+import { ForbiddenError, UnauthorizedError, ValidationError } from '../errors';
 import { idParams, noQuery } from '../routes/schemas';
 import { PublishedIndexes } from '../services/published';
 import { RepositoryCyclesCache } from '../services/repository-cycles';
@@ -13,7 +13,7 @@ import { html, type Html } from './html';
 import { page, securityHeaders } from './layout';
 import type { DashboardOptions } from './options';
 import { buildersPage } from './pages/builders';
-import { loginPage } from './pages/login';
+import { loginPage, signInGatePage } from './pages/login';
 import { overviewPage } from './pages/overview';
 import { packagePage, packagesIndexPage, streamPage, streamQuery } from './pages/packages';
 import { repositoriesPage, repositoryPage } from './pages/repositories';
@@ -110,14 +110,22 @@ export function dashboardRouter(deps: ApiDeps, options: DashboardOptions = DEFAU
 
 /**
  * A browser asking for a page (Accept: text/html) gets the error as a page; every other client gets the API's
- * JSON error from the one error handler, as for any route.
+ * JSON error from the one error handler, as for any route. A page that needs a token (SUMMIT_API_PUBLIC_READS
+ * `summary` or `none`) asked for without one, or with one that no longer works, is the sign-in prompt (401); a
+ * token of a role that may not read it, a page saying so (403).
  */
 const htmlErrors: ErrorRequestHandler = (err, req: Request, res, next) => {
-  const status = err instanceof NotFoundError ? 404 : err instanceof ValidationError ? 422 : undefined;
+  const status = err instanceof NotFoundError ? 404 : err instanceof ValidationError ? 422 : err instanceof UnauthorizedError ? 401 : err instanceof ForbiddenError ? 403 : undefined;
   if (status === undefined || res.headersSent || req.path.startsWith('/api/') || req.accepts(['json', 'html']) !== 'html') {
     next(err);
     return;
   }
   res.status(status);
-  send(res, page('overview', status === 404 ? 'Not found' : 'Not a valid request', html`<p class="reason">${(err as Error).message}</p><p><a href="/">Back to the overview</a></p>`));
+  const message = (err as Error).message;
+  if (status === 401) {
+    send(res, signInGatePage(message));
+    return;
+  }
+  const title = status === 404 ? 'Not found' : status === 403 ? 'Not for this token' : 'Not a valid request';
+  send(res, page('overview', title, html`<p class="reason">${message}</p><p><a href="/">Back to the overview</a></p>`));
 };

@@ -5,7 +5,10 @@
  * handlers, no eval: the page's Content-Security-Policy allows neither.
  *
  * - sign-in: the token is checked with GET /api/tokens/self and kept in sessionStorage (this tab only, never a cookie);
- *   admin actions send it as `Authorization: Bearer`;
+ *   admin actions, htmx's refreshes and the script's own reads send it as `Authorization: Bearer`;
+ * - closed reads (SUMMIT_API_PUBLIC_READS `summary` or `none`): a page asked for without a token answers the sign-in
+ *   prompt (`data-gate`); holding a token (or once signed in there), the script reads the same URL with it and
+ *   puts that page in place of the prompt;
  * - admin actions: buttons and forms with data-action and data-url POST there, then the live regions refresh;
  * - the live log: `GET <log>?follow=1` as Server-Sent Events (`log` or unnamed events of whole lines, `reset` when
  *   a new attempt starts the log over, `end` when it is complete; the browser resumes a cut stream after the last
@@ -20,6 +23,45 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
 
   function $(selector) { return document.querySelector(selector); }
   function token() { try { return sessionStorage.getItem(TOKEN); } catch (e) { return null; } }
+  // Headers with the tab's token, when it holds one: every read of ours may need it (closed reads).
+  function withToken(headers) {
+    var h = headers || {};
+    var bearer = token();
+    if (bearer) h.Authorization = 'Bearer ' + bearer;
+    return h;
+  }
+  // htmx's live-region refreshes carry the token too.
+  document.addEventListener('htmx:configRequest', function (event) {
+    var bearer = token();
+    if (bearer) event.detail.headers.Authorization = 'Bearer ' + bearer;
+  });
+
+  function forget() {
+    sessionStorage.removeItem(TOKEN);
+    sessionStorage.removeItem(WHO);
+  }
+
+  // A page behind the sign-in prompt: read it again with the token and put it in place of the prompt.
+  function openGate() {
+    var note = $('#gate-state');
+    if (note) note.textContent = 'Reading the page with the token of this tab…';
+    fetch(location.pathname + location.search, { headers: withToken({ Accept: 'text/html' }), cache: 'no-store' }).then(function (res) {
+      return res.text().then(function (text) {
+        var doc = new DOMParser().parseFromString(text, 'text/html');
+        if (res.status === 401) {
+          var why = doc.querySelector('[data-gate-reason]');
+          forget();
+          showSession();
+          if (note) note.textContent = 'The token of this tab was refused (' + (why ? why.textContent : 'HTTP 401') + '); sign in again.';
+          return;
+        }
+        document.title = doc.title;
+        document.body.replaceWith(document.importNode(doc.body, true));
+        if (window.htmx) window.htmx.process(document.body);
+        start();
+      });
+    }, function (err) { if (note) note.textContent = 'The API did not answer: ' + err; });
+  }
 
   function flash(text, kind) {
     var el = $('#flash');
@@ -70,6 +112,7 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
           form.querySelector('#token').value = '';
           result.textContent = 'Signed in as ' + body.name + ' (' + body.role + ').';
           showSession();
+          if ($('[data-gate]')) openGate();
         });
       }, function (err) { result.textContent = 'The API did not answer: ' + err; });
       return;
@@ -87,8 +130,7 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     var target = event.target.closest ? event.target.closest('button[data-action][data-url], #logout') : null;
     if (!target) return;
     if (target.id === 'logout') {
-      sessionStorage.removeItem(TOKEN);
-      sessionStorage.removeItem(WHO);
+      forget();
       showSession();
       flash('Signed out.');
       return;
@@ -131,7 +173,7 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     function scroll() { if (stick) window.scrollTo(0, document.body.scrollHeight); }
 
     function pollTail(running) {
-      fetch(base + '?tail=2000', { cache: 'no-store' }).then(function (res) {
+      fetch(base + '?tail=2000', { headers: withToken(), cache: 'no-store' }).then(function (res) {
         if (res.ok) {
           return res.text().then(function (text) {
             pre.textContent = text;
@@ -143,13 +185,15 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
         return readJson(res).then(function (body) { setState('no log here yet: ' + errorText(res, body)); });
       }).catch(function (err) { setState('the log could not be read: ' + err); }).then(function () {
         if (!running) return;
-        fetch(taskApi, { cache: 'no-store' }).then(readJson).then(function (body) {
+        fetch(taskApi, { headers: withToken(), cache: 'no-store' }).then(readJson).then(function (body) {
           var still = body && body.task && RUNNING.indexOf(body.task.status) >= 0;
           setTimeout(function () { pollTail(Boolean(still)); }, still ? 2000 : 0);
         }, function () { setTimeout(function () { pollTail(true); }, 5000); });
       });
     }
 
+    // EventSource sends no header: where the log needs the tab's token (closed reads), its request is refused and
+    // the page reads the tail with the token instead (below, onerror), every 2 s while the build runs.
     if (pre.dataset.running !== '1' || typeof EventSource === 'undefined') {
       pollTail(pre.dataset.running === '1');
       return;
@@ -195,7 +239,7 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
   function waves(section) {
     var list = section.querySelector('[data-waves-list]');
     var note = section.querySelector('[data-waves-note]');
-    fetch(section.dataset.waves, { cache: 'no-store' }).then(function (res) {
+    fetch(section.dataset.waves, { headers: withToken(), cache: 'no-store' }).then(function (res) {
       return readJson(res).then(function (body) {
         if (!res.ok) {
           note.textContent = 'Waves could not be read: ' + errorText(res, body);
@@ -241,6 +285,10 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
 
   function start() {
     showSession();
+    if ($('[data-gate]')) {
+      if (token()) openGate();
+      return;
+    }
     var pre = $('#log[data-log]');
     if (pre) followLog(pre);
     var w = $('[data-waves]');
