@@ -3,7 +3,7 @@
  * a description, every description is of a route that exists, every documented example passes the schema the
  * route validates with, and the document and the docs page are served (assets from node_modules, no CDN).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -55,6 +55,23 @@ test('security comes from what each router declares (requireRole, readRoute, pub
   expect(doc.paths['/api/tasks/{id}/log'].get['x-summit-access']).toBe('read:detail');
   // A route whose router declares no access has no place in the document.
   expect(() => openApiDocument({ 'GET /health': ROUTE_DOCS['GET /health'] }, { title: 't', version: '0' }, {})).toThrow(/GET \/health: its router declares no access/);
+});
+
+test("README's API table names each route's access as its router declares it", () => {
+  // The README's `| `METHOD /path…` | access | … |` rows: words for people, checked against the routers.
+  const readme = readFileSync(resolve(__dirname, '..', 'README.md'), 'utf8');
+  const rows = [...readme.matchAll(/^\s*\| `(GET|POST|PUT|PATCH|DELETE) (\/[^`?\s]*)[^`]*`[^|]*\| ([^|]+) \|/gm)].map((m) => ({ key: `${m[1]} ${m[2]}`, said: m[3].trim() }));
+  const words = (a: NonNullable<ReturnType<typeof accessTable>[string]>): string => {
+    if (a.kind === 'public') return a.why.startsWith('signed webhook') ? 'signed' : 'public';
+    if (a.kind === 'read') return a.level === 'detail' ? 'read (detail)' : 'read';
+    if (a.repository) return `${a.role} of \`${a.repository === 'params.id' ? ':id' : 'repository'}\``;
+    return a.role;
+  };
+  const access = accessTable(app);
+  // The API’s own routes (the dashboard's pages have a table of their own, without an access column).
+  const table = rows.filter((r) => /^[A-Z]+ \/(api|codec|health|metrics)\b/.test(r.key));
+  expect(table.length).toBeGreaterThan(40);
+  expect(table.filter((r) => r.said !== words(access[r.key]!)).map((r) => `${r.key}: README says "${r.said}", its router declares "${words(access[r.key]!)}"`)).toEqual([]);
 });
 
 const examples = Object.entries(ROUTE_DOCS).flatMap(([route, doc]: [string, RouteDoc]) =>
