@@ -5,7 +5,8 @@
  * second for 25 s, two recipes form a run-time cycle and one recipe is not valid YAML. The test clicks through
  * every page, follows the running build's log, signs in and retries the failed build, with screenshots in
  * test-output/dashboard/. A second API process-alike (startApi) on the same database and Temporal is the one
- * browsed, configured with a Temporal UI URL so that task pages link their workflows.
+ * browsed, configured with a Temporal UI URL so that task pages link their workflows. With
+ * SUMMIT_TEST_UPDATE_SCREENSHOTS=1 the overview's screenshot also replaces README's docs/dashboard-overview.png.
  */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFile, execFileSync } from 'node:child_process';
@@ -131,7 +132,9 @@ describe('the dashboard in a browser', () => {
     await expect(page.textContent('#overview-live')).resolves.toContain('broken');
     // The waves section says what it found (a list, or that this API has none), not its placeholder.
     await page.locator('[data-waves-note]', { hasText: 'No wave is running.' }).waitFor();
-    await screenshot(page, shots, 'overview');
+    const overviewShot = await screenshot(page, shots, 'overview');
+    // README's picture of the dashboard is this screenshot: SUMMIT_TEST_UPDATE_SCREENSHOTS=1 puts it in docs/.
+    if (process.env.SUMMIT_TEST_UPDATE_SCREENSHOTS === '1') cpSync(overviewShot, resolve(__dirname, '..', 'docs', 'dashboard-overview.png'));
 
     // Tasks: a status filter through the form, a search, keyset pages.
     await page.click('a[href="/tasks"]');
