@@ -212,3 +212,14 @@ it("serves every summit_* metric the Grafana dashboard in ops/ queries", async (
   const served = new Set((await scrape()).map((s) => s.name));
   for (const name of queried) expect([name, served.has(name)]).toEqual([name, true]);
 });
+
+it("README's metrics table lists exactly the summit_* metrics served (the process's own as summit_api_*)", async () => {
+  const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('- **Metrics**: the API'), readme.indexOf('- **Recipes and builds**'));
+  const listed = new Set([...section.matchAll(/^\s*\| (.*?) \|/gm)].flatMap((m) => [...m[1].matchAll(/`(summit_[a-z0-9_*]+)`/g)].map((n) => n[1])));
+  expect(listed.size).toBeGreaterThan(8);
+  const res = await fetch(`${base}/metrics`);
+  const families = new Set([...(await res.text()).matchAll(/^# TYPE (summit_[a-z0-9_]+) /gm)].map((m) => (m[1].startsWith('summit_api_') ? 'summit_api_*' : m[1])));
+  expect([...families].filter((f) => !listed.has(f)).sort()).toEqual([]);
+  expect([...listed].filter((f) => !families.has(f)).sort()).toEqual([]);
+});

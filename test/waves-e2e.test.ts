@@ -168,6 +168,25 @@ describe('waves', () => {
     const watched: string[] = [];
     expect(await summitCli(['waves', 'watch', first], { out: (t) => watched.push(t), err: (t) => console.error(t) })).toBe(0);
     expect(watched[0]).toMatch(/^\[#+\] 6\/6 built, 0 failed, 0 dropped, 0 to go · published$/);
+
+    // `summit index history` and `summit index promote` on the index the wave published (admin token).
+    const historyId = done.wave.histories[0].historyId;
+    const index = async (...argv: string[]) => {
+      const printed: string[] = [];
+      const saved = process.env.SUMMIT_TOKEN;
+      process.env.SUMMIT_TOKEN = farm.adminToken;
+      try {
+        expect(await summitCli(['index', ...argv, '--json'], { out: (t) => printed.push(t), err: (t) => console.error(t) })).toBe(0);
+      } finally {
+        if (saved === undefined) delete process.env.SUMMIT_TOKEN;
+        else process.env.SUMMIT_TOKEN = saved;
+      }
+      return JSON.parse(printed.join('')) as { histories: Array<{ id: string }>; streams: Record<string, string>; tags: Record<string, string> };
+    };
+    const history = await index('history', 'main');
+    expect([history.histories.map((h) => h.id), history.streams]).toEqual([[historyId], { volatile: historyId }]);
+    expect((await index('promote', 'main')).streams).toEqual({ volatile: historyId, unstable: historyId });
+    expect(parseRootIndex(readFileSync(join(farm.reposDir, 'main', 'moss-root-index.json'), 'utf8')).streams.unstable.history).toBe(historyId);
   });
 
   it('cascades a new release of base to mid and top, rebuilt in order with the next build release, in the same wave', async () => {
