@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import express from 'express';
 import { Auth, requireRole, routeAccess } from '../api/auth';
 import type { PipelineControl, HubStatus } from '../api/pipeline';
 import { listen } from '../api/server';
-import { readIsPublic, type Access, type PublicReads, type Role } from '../core/auth/roles';
+import { readIsPublic, ROLES, type Access, type PublicReads, type Role } from '../core/auth/roles';
 import type { RefreshRequest, TaskCommand, TaskCommandResult } from '../core/contracts/hub';
 import { generatePayloadKey, parsePayloadKeys } from '../core/payload-codec';
 import { SecretBox } from '../core/security/secret-box';
@@ -385,4 +385,11 @@ describe('routeAccess', () => {
     expect(access.find((r) => r.path === '/api/declared')).toEqual({ method: 'POST', path: '/api/declared', access: { kind: 'role', role: 'builder' } });
     expect(access.find((r) => r.path === '/health')?.access).toMatchObject({ kind: 'public' });
   });
+});
+
+test("README's roles table lists exactly the roles of core/auth/roles.ts (and what no token may do)", () => {
+  const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('  | role | may |'));
+  const rows = [...table.slice(0, table.indexOf('\n\n')).matchAll(/^\s*\| ([^|]+?) \|/gm)].map((m) => m[1]).filter((r) => r !== 'role' && !r.startsWith('---'));
+  expect(rows).toEqual(['(no token)', ...ROLES]);
 });
