@@ -1,6 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
@@ -8,7 +6,6 @@ import { createApp } from '../api/app';
 import express from 'express';
 import { Auth, requireRole, routeAccess } from '../api/auth';
 import type { PipelineControl, HubStatus } from '../api/pipeline';
-import { listen } from '../api/server';
 import { readIsPublic, ROLES, type Access, type PublicReads, type Role } from '../core/auth/roles';
 import type { RefreshRequest, TaskCommand, TaskCommandResult } from '../core/contracts/hub';
 import { generatePayloadKey, parsePayloadKeys } from '../core/payload-codec';
@@ -17,6 +14,7 @@ import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
 import { TokenStore } from '../db/token-store';
 import { WebhookStore } from '../db/webhook-store';
+import { responseIssues, serveApp, type ServedApi } from './helpers/api-server';
 import { createTestDatabase, type TestDatabase } from './support/postgres';
 
 /**
@@ -158,6 +156,8 @@ async function call(base: string, method: string, path: string, opts: { token?: 
   } catch {
     json = undefined;
   }
+  // Whatever role asked, a success answer fits the schema its route documents in /api/openapi.json.
+  expect(responseIssues(method, path, res.status, res.headers.get('content-type'), json)).toEqual([]);
   return { status: res.status, json };
 }
 
@@ -170,7 +170,7 @@ describe.each(['postgresql', 'embedded libsql'])('roles and tokens on %s', (driv
   let orm: MikroORM;
   let second: MikroORM;
   let tokens: TokenStore;
-  const servers: Server[] = [];
+  const servers: ServedApi[] = [];
   const pipeline = new RecordingPipeline();
   const clock = { now: new Date('2026-12-01T12:00:00Z') };
   /** One app per SUMMIT_API_PUBLIC_READS setting, all over the same database. */
@@ -186,9 +186,9 @@ describe.each(['postgresql', 'embedded libsql'])('roles and tokens on %s', (driv
       store: new Store(orm_), pipeline, auth: new Auth(new TokenStore(orm_), { publicReads, now: () => clock.now }),
       repositoryRoots: ['/srv'], webhooks: { webhooks: new WebhookStore(orm_), box },
     });
-    const server = await listen(app, 0, '127.0.0.1');
-    servers.push(server);
-    return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, app };
+    const served = await serveApp(app);
+    servers.push(served);
+    return { base: served.url, app };
   };
 
   beforeAll(async () => {
@@ -218,7 +218,7 @@ describe.each(['postgresql', 'embedded libsql'])('roles and tokens on %s', (driv
   });
 
   afterAll(async () => {
-    for (const s of servers) await new Promise((resolve) => s.close(resolve));
+    for (const s of servers) await s.close();
     await second?.close(true);
     await orm?.close(true);
     await pg?.drop();

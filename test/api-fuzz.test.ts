@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,6 @@ import { createApp } from '../api/app';
 import { Auth } from '../api/auth';
 import { TemporalPipeline } from '../api/pipeline-temporal';
 import { routesOf } from '../api/route-table';
-import { listen } from '../api/server';
 import { parseConfig } from '../core/config';
 import { AesGcmPayloadCodec, generatePayloadKey, parsePayloadKeys } from '../core/payload-codec';
 import { prng, randInt } from '../core/prng';
@@ -26,6 +25,7 @@ import { TemporalIndexAdmin } from '../api/services/index-admin';
 import { IndexEventStore } from '../db/index-event-store';
 import { recipeYaml, TestRepo } from './helpers/git-repo';
 import { createTestDatabase, type TestDatabase } from './support/postgres';
+import { serveApp, type ServedApi } from './helpers/api-server';
 import { startTemporalTestServer, type TemporalTestServer } from './support/temporal';
 import { installQuietWorkerRuntime } from './support/worker';
 
@@ -436,7 +436,7 @@ let summit: RunningRole | undefined;
 let vessel: RunningVessel | undefined;
 let connection: Connection;
 let app: Application;
-let server: Server;
+let served: ServedApi | undefined;
 let port: number;
 const known: Known = { repositories: ['recipes'], tasks: [] };
 const parserRefusals = new Map<string, number>();
@@ -485,14 +485,14 @@ beforeAll(async () => {
   vessel = await startVessel(loadVesselConfig({ SUMMIT_DATA_DIR: join(dir, 'summit'), SUMMIT_TEMPORAL_ADDRESS: temporal.address, SUMMIT_TEMPORAL_NAMESPACE: temporal.namespace }));
   const indexAdmin = new TemporalIndexAdmin(client, new IndexEventStore(orm));
   app = createApp({ store, pipeline: new TemporalPipeline(client, temporal.address), auth, codec: { codec }, webhooks, indexAdmin });
-  server = await listen(app, 0, '127.0.0.1');
-  port = (server.address() as AddressInfo).port;
+  served = await serveApp(app);
+  port = (served.server.address() as AddressInfo).port;
   // Counted for the summary: requests Node's parser refused before express (answered by server.ts).
-  server.on('clientError', (err: NodeJS.ErrnoException) => parserRefusals.set(err.code ?? '?', (parserRefusals.get(err.code ?? '?') ?? 0) + 1));
+  served.server.on('clientError', (err: NodeJS.ErrnoException) => parserRefusals.set(err.code ?? '?', (parserRefusals.get(err.code ?? '?') ?? 0) + 1));
 }, 180_000);
 
 afterAll(async () => {
-  if (server) await new Promise((resolve) => server.close(resolve));
+  await served?.close();
   await summit?.stop();
   await vessel?.stop();
   await connection?.close();

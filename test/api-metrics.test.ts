@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import type { TaskCommand, TaskCommandResult } from '../core/contracts/hub';
 import { TASK_STATUSES } from '../core/task/state';
 import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
+import { serveApp, type ServedApi } from './helpers/api-server';
 import { createTestDatabase, type TestDatabase } from './support/postgres';
 
 /**
@@ -59,7 +59,7 @@ function parseExposition(text: string): Sample[] {
 let orm: MikroORM;
 let pg: TestDatabase;
 let dir: string;
-let server: Server;
+let served: ServedApi | undefined;
 let base: string;
 
 async function scrape(): Promise<Sample[]> {
@@ -86,12 +86,12 @@ beforeAll(async () => {
   await store.upsertBuilder({ ...builder, id: 'b1', host: 'h1', slots: 2 });
   await store.upsertBuilder({ ...builder, id: 'b2', host: 'h2', slots: 3, lastSeen: new Date(Date.now() - 30_000) });
   await store.upsertBuilder({ ...builder, id: 'b3', host: 'h3', slots: 5, lastSeen: new Date(Date.now() - 10 * 60_000) });
-  server = await listen(createApp({ store, pipeline, auth: new Auth([]) }), 0, '127.0.0.1');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  served = await serveApp(createApp({ store, pipeline, auth: new Auth([]) }));
+  base = served.url;
 });
 
 afterAll(async () => {
-  if (server) await new Promise((resolve) => server.close(resolve));
+  await served?.close();
   await orm?.close(true);
   await pg?.drop();
   rmSync(dir, { recursive: true, force: true });

@@ -1,14 +1,11 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
 import { createApp } from '../api/app';
 import { Auth } from '../api/auth';
 import type { HubStatus, PipelineControl } from '../api/pipeline';
-import { listen } from '../api/server';
 import type { RefreshRequest, TaskCommand, TaskCommandResult } from '../core/contracts/hub';
 import { generatePayloadKey, parsePayloadKeys } from '../core/payload-codec';
 import { SecretBox } from '../core/security/secret-box';
@@ -16,6 +13,7 @@ import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
 import { TokenStore } from '../db/token-store';
 import { WebhookStore } from '../db/webhook-store';
+import { serveApp, type ServedApi } from './helpers/api-server';
 import { createTestDatabase, type TestDatabase } from './support/postgres';
 
 /**
@@ -61,7 +59,7 @@ describe.each(['postgresql', 'embedded libsql'])('signed webhooks on %s', (drive
   let dir: string;
   let pg: TestDatabase | undefined;
   let orm: MikroORM;
-  let server: Server;
+  let served: ServedApi | undefined;
   let base: string;
   const pipeline = new RecordingPipeline();
   const secrets: Record<string, string> = {};
@@ -80,12 +78,12 @@ describe.each(['postgresql', 'embedded libsql'])('signed webhooks on %s', (drive
     await tokens.importBootstrap([{ name: 'admin', role: 'admin', token: ADMIN }]);
     const box = new SecretBox(parsePayloadKeys(generatePayloadKey('w'), 'test'));
     const app = createApp({ store, pipeline, auth: new Auth(tokens), webhooks: { webhooks: new WebhookStore(orm), box } });
-    server = await listen(app, 0, '127.0.0.1');
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveApp(app);
+    base = served.url;
   });
 
   afterAll(async () => {
-    if (server) await new Promise((resolve) => server.close(resolve));
+    await served?.close();
     await orm?.close(true);
     await pg?.drop();
     rmSync(dir, { recursive: true, force: true });

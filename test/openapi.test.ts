@@ -4,10 +4,8 @@
  * route validates with, and the document and the docs page are served (assets from node_modules, no CDN).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import type { Server } from 'node:http';
 import { createApp } from '../api/app';
 import { accessTable, Auth } from '../api/auth';
 import { openApiDocument, openApiPath, routesWithoutResponseSchema, undocumentedRoutes, type RouteDoc } from '../api/openapi';
@@ -15,6 +13,7 @@ import type { PipelineControl } from '../api/pipeline';
 import { ROUTE_DOCS } from '../api/route-docs';
 import { routesOf } from '../api/route-table';
 import type { Store } from '../db/store';
+import { serveApp, type ServedApi } from './helpers/api-server';
 
 // Only the route table and the static routes are used: the store and the hub are never called.
 const app = createApp({ store: {} as Store, pipeline: {} as PipelineControl, auth: new Auth([]) });
@@ -92,14 +91,13 @@ test.each(examples)('the %s example of its %s validates against the schema the r
 });
 
 describe('served', () => {
-  let server: Server;
+  let served: ServedApi | undefined;
   let base: string;
   beforeAll(async () => {
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveApp(app);
+    base = served.url;
   });
-  afterAll(() => new Promise((r) => server.close(r)));
+  afterAll(() => served?.close());
 
   test('GET /api/openapi.json is an OpenAPI 3.1 document with every described route and its schemas', async () => {
     const res = await fetch(`${base}/api/openapi.json`);
