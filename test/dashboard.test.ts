@@ -33,6 +33,8 @@ let pg: TestDatabase;
 let work: string;
 let farm: Farm;
 let api: RunningApi;
+/** The same farm's API with SUMMIT_API_PUBLIC_READS=none: its pages open after sign-in, its log with the token. */
+let closedApi: RunningApi;
 let browser: Browser;
 let page: Page;
 let problems: string[];
@@ -61,6 +63,7 @@ beforeAll(async () => {
   [temporal, pg] = await Promise.all([startTemporalTestServer(), createTestDatabase('dashboard')]);
   farm = await startFarm({ work, temporalAddress: temporal.address, databaseUrl: pg.url });
   api = await startApi({ ...farm.config, SUMMIT_API_PORT: await freePort(), SUMMIT_TEMPORAL_UI_URL: UI });
+  closedApi = await startApi({ ...farm.config, SUMMIT_API_PORT: await freePort(), SUMMIT_API_PUBLIC_READS: 'none' });
   await farm.startBuilder('av1');
   const { clone } = await hookedRepository(farm, work, 'dash');
 
@@ -87,6 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await api?.close();
+  await closedApi?.close();
   await farm?.stop();
   await temporal?.stop();
   await pg?.drop();
@@ -114,6 +118,20 @@ describe('the dashboard in a browser', () => {
     await screenshot(page, shots, 'task-live-log');
     await page.locator('#log', { hasText: new RegExp(`slow line ${first + 2}\\b`) }).waitFor({ timeout: 60_000 });
     expect(first).toBeLessThan(25);
+    // Where reads are closed the same log reaches a signed-in page too, while the build runs (read with the token).
+    const closed = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const closedProblems = pageProblems(closed);
+    await closed.goto(`${closedApi.url}/tasks/${encodeURIComponent(id)}`);
+    await closed.fill('#token', farm.adminToken);
+    await closed.click('#login-form button[type="submit"]');
+    await closed.locator('#log', { hasText: /slow line \d+/ }).waitFor({ timeout: 60_000 });
+    const closedSeen = async () => Math.max(...[...((await closed.textContent('#log')) ?? '').matchAll(/slow line (\d+)/g)].map((m) => Number(m[1])));
+    const closedFirst = await closedSeen();
+    expect(closedFirst).toBeLessThan(25);
+    await closed.locator('#log', { hasText: new RegExp(`slow line ${closedFirst + 2}\\b`) }).waitFor({ timeout: 60_000 });
+    await screenshot(closed, shots, 'task-live-log-signed-in');
+    expect(closedProblems).toEqual([]);
+    await closed.close();
     // The status in the page's live region moved on by itself.
     await page.locator('[data-task-status="completed"]').waitFor({ timeout: 120_000 });
     expect(await page.evaluate('window.marker')).toBe(1);
