@@ -170,11 +170,12 @@ describe('SUMMIT_API_PUBLIC_READS=summary', () => {
     await page.locator('[data-count]').first().waitFor();
     const gated = await page.goto(`${summary.url}/tasks/${encodeURIComponent(liba)}`);
     expect(gated?.status()).toBe(401);
+    const streamed = page.waitForRequest((r) => r.url().includes('/log?follow=1'), { timeout: 30_000 });
     await signIn(page, viewer);
     await page.locator('[data-task-status]').waitFor({ timeout: 30_000 });
-    // Its log is read with the token (EventSource cannot send one): a 404 "no log yet" here, never a 401.
-    await page.locator('#log-state', { hasText: /no log here yet: 404/ }).waitFor({ timeout: 30_000 });
-    expect(await page.textContent('#log-state')).not.toContain('401');
+    // Its log stream is read with the token (EventSource cannot send one): it is open, waiting for the build.
+    expect((await streamed).headers().authorization).toBe(`Bearer ${viewer}`);
+    await page.locator('#log-state', { hasText: 'following the build live' }).waitFor({ timeout: 30_000 });
     await screenshot(page, shots, 'summary-task-signed-in');
     expect(problems).toEqual([]);
     await page.close();

@@ -12,7 +12,8 @@
  * - admin actions: buttons and forms with data-action and data-url POST there, then the live regions refresh;
  * - the live log: `GET <log>?follow=1` as Server-Sent Events (`log` or unnamed events of whole lines, `reset` when
  *   a new attempt starts the log over, `end` when it is complete; the browser resumes a cut stream after the last
- *   event's id); where that is not served, the last lines are polled (`?tail=`) while the task runs;
+ *   event's id); holding a token, the same stream read with fetch (EventSource cannot send the header) and resumed
+ *   with `&from=` the last id; where that is not served, the last lines are polled (`?tail=`) while the task runs;
  * - waves: GET /api/waves when the API has it, the current ones as progress bars with the estimate; a note otherwise.
  */
 export const CLIENT_SCRIPT = String.raw`'use strict';
@@ -192,11 +193,81 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
       });
     }
 
-    // EventSource sends no header: where the log needs the tab's token (closed reads), its request is refused and
-    // the page reads the tail with the token instead (below, onerror), every 2 s while the build runs.
     if (pre.dataset.running !== '1' || typeof EventSource === 'undefined') {
       pollTail(pre.dataset.running === '1');
       return;
+    }
+    // EventSource sends no header: holding a token (which closed reads need), the page reads the same stream with
+    // fetch, the token in the header, and resumes it after the last event's id as EventSource would.
+    if (token() && window.ReadableStream && window.TextDecoder) {
+      streamWithToken();
+      return;
+    }
+    function streamWithToken() {
+      var from = null;
+      var ended = false;
+      var shown = false;
+      function handle(name, data) {
+        if (name === 'reset') {
+          pre.textContent = '';
+          lines = 0;
+          setState('following the build live (a new attempt)');
+        } else if (name === 'end') {
+          ended = true;
+          setState('the build ended; the whole log is above');
+        } else {
+          append({ data: data });
+        }
+      }
+      function block(text) {
+        var name = 'message';
+        var data = [];
+        var id = null;
+        text.split(/\r\n|\r|\n/).forEach(function (line) {
+          if (line === '' || line.charAt(0) === ':') return;
+          var at = line.indexOf(':');
+          var field = at < 0 ? line : line.slice(0, at);
+          var value = at < 0 ? '' : line.slice(at + 1).replace(/^ /, '');
+          if (field === 'event') name = value;
+          else if (field === 'data') data.push(value);
+          else if (field === 'id') id = value;
+        });
+        if (id !== null && /^\d+$/.test(id)) from = id;
+        if (data.length || name !== 'message') handle(name, data.join('\n'));
+      }
+      function again() {
+        if (ended) return;
+        setState('reconnecting to the log…');
+        setTimeout(connect, 2000);
+      }
+      function connect() {
+        var url = base + '?follow=1' + (from !== null ? '&from=' + from : '');
+        fetch(url, { headers: withToken({ Accept: 'text/event-stream' }), cache: 'no-store' }).then(function (res) {
+          if (!res.ok || !res.body) {
+            // Not served to this token, or no stream here: read the tail while the task runs.
+            if (!shown) pre.textContent = '';
+            pollTail(true);
+            return;
+          }
+          shown = true;
+          setState('following the build live');
+          var reader = res.body.getReader();
+          var decoder = new TextDecoder();
+          var buffer = '';
+          function pump() {
+            return reader.read().then(function (chunk) {
+              if (chunk.done) { again(); return; }
+              buffer += decoder.decode(chunk.value, { stream: true });
+              var blocks = buffer.split(/\r?\n\r?\n/);
+              buffer = blocks.pop();
+              blocks.forEach(block);
+              return ended ? reader.cancel() : pump();
+            });
+          }
+          return pump();
+        }).catch(again);
+      }
+      connect();
     }
     var opened = false;
     var source = new EventSource(base + '?follow=1');
