@@ -370,4 +370,41 @@ export const IndexEvent = defineEntity({
   }),
 });
 
-export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog, IndexEvent, Wave];
+
+/**
+ * Try-builds (issue 9, item 7; core/contracts/try.ts): a branch or pull-request ref of a registered repository
+ * built into the throw-away index `try/<name>`. A name is held by one live try at a time; `seq` numbers the tries
+ * that ever held it, so a name used again after its try expired gets build ids of its own (`key`).
+ */
+export const TryBuild = defineEntity({
+  name: 'TryBuild',
+  tableName: 'try_builds',
+  uniques: [{ properties: ['name', 'seq'] }],
+  properties: (p) => ({
+    id: p.integer().primary().autoincrement(),
+    name: p.string().index(),
+    seq: p.integer(),
+    /** The registered repository whose ref is built. */
+    repository: p.string().index(),
+    ref: p.string(),
+    /** The commit the ref resolved to (null until read). */
+    commit: p.string().nullable(),
+    /** `try/<name>`. */
+    index: p.string(),
+    /** Its recipes' and tasks' repository key in the read model (`try~<name>~<seq>`). */
+    key: p.string().index(),
+    status: p.string().index(),
+    waveId: p.string().nullable(),
+    /** Tasks made (what differs from the main line). */
+    tasks: p.integer().default(0),
+    /** The histories its wave wrote in its index. */
+    histories: p.json<Array<{ index: string; historyId: string }>>(),
+    reason: p.text().nullable(),
+    by: p.string(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    expiresAt: p.datetime(),
+    expiredAt: p.datetime().nullable(),
+  }),
+});
+
+export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog, IndexEvent, Wave, TryBuild];

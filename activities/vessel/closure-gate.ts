@@ -6,6 +6,8 @@ import { baseNeedOf, isBasePackage, type BaseNeed } from '../../core/repo/base-p
 import { ClosureTracker, describeClosure, providersOf, reportOf, type ClosureSet, type Unresolved } from '../../core/repo/closure';
 import { volatileHistory } from '../../core/repo/history';
 import type { BaseProducer } from './base-packages';
+import { isTryIndex } from '../../core/contracts/try';
+import { reposDirOf } from './layout';
 import { Repository } from './repository';
 
 /**
@@ -34,7 +36,7 @@ export function registerClosureSettings(reposDir: string, settings: ClosureSetti
 }
 
 function settingsOf(repo: Repository): ClosureSettings {
-  return settingsByReposDir.get(resolve(repo.dir, '..')) ?? {};
+  return settingsByReposDir.get(resolve(reposDirOf(repo.dir, repo.index))) ?? {};
 }
 
 /**
@@ -42,6 +44,8 @@ function settingsOf(repo: Repository): ClosureSettings {
  * packages, so `main` is a declared base of every `main-<level>`.
  */
 export function variantBases(index: string): readonly string[] {
+  // A try index (core/contracts/try.ts) holds only what its ref changed: the rest resolves in the main line.
+  if (isTryIndex(index)) return ['main'];
   return index !== 'main' && index.startsWith('main-') ? ['main'] : [];
 }
 
@@ -53,7 +57,7 @@ export async function closeHistory(repo: Repository, published: Record<string, I
   const settings = settingsOf(repo);
   const bases: ClosureSet[] = [];
   for (const name of settings.baseIndexes?.(repo.index) ?? []) {
-    const base = new Repository(name, resolve(repo.dir, '..', name));
+    const base = new Repository(name, resolve(reposDirOf(repo.dir, repo.index), name));
     const id = volatileHistory(await base.readRootIndex());
     if (id) bases.push(await base.readHistory(id));
   }
