@@ -25,6 +25,17 @@ export const Repository = defineEntity({
      * allows it too (SUMMIT_BUILD_NETWORK). Added to older databases by the safe schema update at open.
      */
     networking: p.boolean().default(false),
+    /**
+     * Promote policy (issue 9, item 5): `unstable` moves `unstable` to a wave's new history when the wave ended with
+     * every build published (none failed, dropped or left out) and its histories passed the closure check; null: only
+     * admins promote.
+     */
+    promote: p.string().nullable(),
+    /**
+     * A declared base repository (issue 9, item 6): another index whose packages satisfy this repository's closure
+     * check (e.g. `main` for a repository of add-ons built on it); null: none besides the variant's own base.
+     */
+    base: p.string().nullable(),
     lastCommit: p.string().nullable(),
     lastRefreshAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
