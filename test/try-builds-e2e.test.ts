@@ -17,6 +17,7 @@ import { readIndex } from '../core/formats/repo-index';
 import { parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
 import { dataConverterFor } from '../workers/temporal';
 import { Farm, startFarm, waitFor } from './helpers/farm';
+import { recipeYaml } from './helpers/git-repo';
 import { createTestDatabase, TestDatabase } from './support/postgres';
 import { startTemporalTestServer, TemporalTestServer } from './support/temporal';
 
@@ -51,6 +52,10 @@ interface TryView {
   histories: Array<{ index: string; historyId: string }>;
   expiresAt: string;
   expiredAt: string | null;
+}
+
+function waitWave(id: string): Promise<unknown> {
+  return waitFor(`${id} to be published`, async () => ((await api<{ wave: { status: string } }>(`/api/waves/${id}`)).body?.wave?.status === 'published' ? true : undefined), 600_000);
 }
 
 function waitTry(name: string, status: string): Promise<TryView> {
@@ -105,14 +110,16 @@ beforeAll(async () => {
   git(clone, 'commit', '-q', '-m', 'liba, tool, app');
   await promisify(execFile)('git', ['push', '-q', 'origin', 'main'], { cwd: clone });
   const admin = farm.adminToken;
-  expect((await api('/api/repositories', { method: 'POST', token: admin, body: JSON.stringify({ id: 'recipes', project: 'tries', url: bare, ref: 'main' }) })).status).toBe(201);
+  expect((await api('/api/repositories', { method: 'POST', token: admin, body: JSON.stringify({ id: 'recipes', project: 'tries', url: bare, ref: 'main', promote: 'unstable' }) })).status).toBe(201);
   expect((await api('/api/repositories/recipes/refresh', { method: 'POST', token: admin })).status).toBe(202);
   const main = `wave-recipes-${git(clone, 'rev-parse', 'HEAD').slice(0, 12)}`;
-  await waitFor(`${main} to be published`, async () => ((await api<{ wave: { status: string } }>(`/api/waves/${main}`)).body?.wave?.status === 'published' ? true : undefined), 600_000);
+  await waitWave(main);
   const made = await api<{ token: string }>('/api/tokens', { method: 'POST', token: admin, body: JSON.stringify({ name: 'dev', role: 'contributor', repositories: ['recipes'] }) });
   expect(made.status).toBe(201);
   contributor = made.body.token;
   client = new Client({ connection: await Connection.connect({ address: temporal.address }), dataConverter: dataConverterFor({ payloadKeys: farm.payloadKeys }) });
+  // The wave's workflow has ended (its promote by policy included) before anything looks at the main index.
+  await client.workflow.getHandle(main).result();
 
   // The branch: tool's next release.
   git(clone, 'checkout', '-q', '-b', 'feature/tool-2');
@@ -214,5 +221,43 @@ describe('try-builds', () => {
     expect(swept.out).toBe('removed try/orphan (no live try owns it): 0 history(ies), 1 pool file(s), 10 bytes');
     expect(existsSync(orphan)).toBe(false);
     expect((await cli(['tries', 'sweep'], farm.adminToken)).out).toBe('nothing to sweep');
+  });
+});
+
+describe('the promote policy (a repository registered with promote: unstable)', () => {
+  const root = () => parseRootIndex(readFileSync(join(indexDir('main'), 'moss-root-index.json'), 'utf8'));
+  const policyEvents = async () => (await api<{ items: Array<{ command: string; by: string; outcome: string; params: { wave?: string }; streams: Record<string, string> | null }> }>('/api/indexes/main/events')).body.items.filter((e) => e.by === 'policy');
+
+  it('promoted unstable to the history of the first wave, which published every build, recorded by policy', async () => {
+    const r = root();
+    expect(Object.keys(r.history)).toHaveLength(1);
+    // moss finds stream/unstable in the root index, on the one history there is.
+    expect(r.streams.unstable).toEqual(r.streams.volatile);
+    const events = await policyEvents();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ command: 'promote', outcome: 'ok', params: { wave: expect.stringMatching(/^wave-recipes-/) } });
+    expect(events[0].streams?.unstable).toBe(events[0].streams?.volatile);
+  });
+
+  it('leaves unstable where it was after a wave with a failed build, though its other build is published', async () => {
+    const before = await policyEvents();
+    git(clone, 'checkout', '-q', 'main');
+    const liba = join(clone, 'liba', 'stone.yaml');
+    writeFileSync(liba, readFileSync(liba, 'utf8').replace(/^release(\s*): 1$/m, 'release$1: 2'));
+    mkdirSync(join(clone, 'broken'));
+    writeFileSync(join(clone, 'broken', 'stone.yaml'), recipeYaml({ name: 'broken', version: '1.0.0', build: 'exit 1' }));
+    git(clone, 'add', '-A');
+    git(clone, 'commit', '-qm', 'liba 2, broken');
+    await promisify(execFile)('git', ['push', '-q', 'origin', 'main'], { cwd: clone });
+    expect((await api('/api/repositories/recipes/refresh', { method: 'POST', token: farm.adminToken })).status).toBe(202);
+    const id = `wave-recipes-${git(clone, 'rev-parse', 'HEAD').slice(0, 12)}`;
+    await waitWave(id);
+    await client.workflow.getHandle(id).result();
+    expect((await packagesOf('main')).get('liba')).toMatchObject({ release: 2 });
+    const events = await policyEvents();
+    expect(events).toEqual(before);
+    const streamsNow = (await api<{ streams: Record<string, string> }>('/api/indexes/main/history', { token: farm.adminToken })).body.streams;
+    expect(streamsNow.unstable).toBe(before[0].streams?.unstable);
+    expect(streamsNow.volatile).not.toBe(streamsNow.unstable);
   });
 });

@@ -11,6 +11,8 @@ import { planBuilds } from './planning';
 import { recordActivities, type RecordLog } from './records';
 import { waveActivities } from './waves';
 import { tryActivities } from './tries';
+import { wavePolicyActivities } from './wave-policy';
+import type { WavePolicyActivities } from '../../core/contracts/wave-policy';
 import type { SummitTryActivities } from '../../core/contracts/try';
 import type { Variant } from '../../core/variants';
 
@@ -61,7 +63,7 @@ function activityLog(): RecordLog {
 }
 
 /** Everything the summit worker registers on the summit queue. */
-export function createSummitActivities(deps: SummitActivityDeps): SummitActivities & SummitTryActivities {
+export function createSummitActivities(deps: SummitActivityDeps): SummitActivities & SummitTryActivities & WavePolicyActivities {
   return {
     refreshRepository: (req) => intakeActivity(deps, req),
     planBuilds: (input) => planBuilds(deps, input),
@@ -70,5 +72,7 @@ export function createSummitActivities(deps: SummitActivityDeps): SummitActiviti
     ...waveActivities(deps.store),
     // Try-builds (issue 9, item 7).
     ...tryActivities(deps),
+    // The promote policy of waves (issue 9, item 5).
+    ...wavePolicyActivities(deps.store),
   };
 }
