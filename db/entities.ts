@@ -179,7 +179,7 @@ export const Wave = defineEntity({
     /** The closure reports vessel answered while the wave waits (status waiting-for-closure). */
     closure: p.json<Array<{ index: string; unresolved: Array<{ dependency: string; neededBy: string[] }> }>>().nullable(),
     /** The histories it wrote, per index, in order (an early publish of the finished part comes first). */
-    histories: p.json<Array<{ index: string; historyId: string; builds: number; at: string }>>(),
+    histories: p.json<Array<{ index: string; historyId: string; builds: number; at: string; resolvedByBase?: Array<{ base: string; dependencies: string[] }> }>>(),
     /** Tasks already published by this wave (an early publish): the final publish leaves them out. */
     publishedTasks: p.json<string[]>(),
     /** Builds its publish left out, and why. */
