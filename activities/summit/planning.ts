@@ -96,7 +96,9 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
       buildRelease: 1 + t.attempts, dependencies: buildRootPackages({
         source: t.source, index: t.index, baselineIndex: deps.variants[0].index, buildDepends: packagesOf(recipes, t).flatMap((p) => p.buildDepends), packagesBaseUrl: deps.packagesBaseUrl,
       }, published),
-      criticalPath: a.criticalPath, networkAllowed: repositories.get(t.repository)?.networking ?? false,
+      criticalPath: a.criticalPath,
+      // A try builds a ref anyone with push rights to a branch wrote: never with the network, whatever its repository allows.
+      networkAllowed: !isTryIndex(t.index) && (repositories.get(t.repository)?.networking ?? false),
       ...(t.wave ? { wave: t.wave } : {}),
       ...(isTryIndex(t.index) ? { purpose: TRY_PURPOSE } : {}),
     });
