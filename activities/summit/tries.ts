@@ -66,8 +66,13 @@ export function tryActivities(deps: TryActivityDeps): SummitTryActivities {
     async recordTry(input, fields) {
       const { expired, ...rest } = fields;
       const row = await tries.update(input.name, input.seq, { ...rest, ...(expired ? { status: 'expired' as const, expiredAt: new Date() } : {}) });
-      // The try's own mirror goes with it.
-      if (expired) await rm(mirrorPath(deps.mirrorsDir, row.key), { recursive: true, force: true });
+      if (!expired) return;
+      // Nothing of an expired try is built any more (a retried build would publish into an index that is gone), and
+      // its own mirror goes with it.
+      for (const t of await deps.store.intakeTasks(row.key, [])) {
+        if (t.status === 'new' || t.status === 'blocked') await deps.store.moveTask(t.id, 'cancelled', `its try ${row.index} expired`, {}, { onlyFrom: ['new', 'blocked'] });
+      }
+      await rm(mirrorPath(deps.mirrorsDir, row.key), { recursive: true, force: true });
     },
 
     async tryExpiry(input) {
