@@ -9,8 +9,10 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   startChild,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
 import { SUMMIT_QUEUE, VESSEL_QUEUE } from '../core/contracts/queues';
 import {
@@ -27,6 +29,9 @@ import {
 import { STREAM_COMMAND_REFUSED } from '../core/contracts/vessel';
 import { replanSignal } from './signals';
 import { waveWorkflow } from './wave';
+
+/** How often a try whose wave the hub started looks at the wave's state. */
+const WAVE_RECHECK_MS = 30_000;
 
 export const tryExpireSignal = defineSignal<[{ by: string }]>(SIGNAL_TRY_EXPIRE);
 
@@ -83,15 +88,29 @@ export async function tryWorkflow(input: TryInput): Promise<TryOutcome> {
   if (intake.waveId) {
     // The hub plans on its timer anyway; the signal only saves the wait.
     await getExternalWorkflowHandle(HUB_WORKFLOW_ID).signal(replanSignal, { reason: `try ${input.name}` }).catch((err) => log.info('hub not signalled', { error: String(err) }));
-    const wave = await startChild(waveWorkflow, {
-      workflowId: intake.waveId,
-      taskQueue: SUMMIT_QUEUE,
-      args: [{ waveId: intake.waveId }],
-      // The wave outlives a terminated try: its builds still end in a published or cancelled wave.
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      staticSummary: `wave ${intake.waveId} of try ${index}`,
-    });
-    const outcome = await wave.result();
+    let outcome: { status: 'published' | 'cancelled'; histories: TryOutcome['histories'] };
+    try {
+      const wave = await startChild(waveWorkflow, {
+        workflowId: intake.waveId,
+        taskQueue: SUMMIT_QUEUE,
+        args: [{ waveId: intake.waveId }],
+        // The wave outlives a terminated try: its builds still end in a published or cancelled wave.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `wave ${intake.waveId} of try ${index}`,
+      });
+      outcome = await wave.result();
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      // The hub started it (it saw the wave in the moment before intake marked it as the try's): follow the read model.
+      for (;;) {
+        const ended = await summit.tryWaveEnded(intake.waveId);
+        if (ended) {
+          outcome = ended;
+          break;
+        }
+        await sleep(WAVE_RECHECK_MS);
+      }
+    }
     histories = outcome.histories;
     await summit.recordTry(input, { status: outcome.status === 'published' ? 'published' : 'cancelled', histories, reason: outcome.status === 'cancelled' ? 'its wave was cancelled' : null });
   } else {

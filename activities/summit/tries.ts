@@ -75,6 +75,12 @@ export function tryActivities(deps: TryActivityDeps): SummitTryActivities {
       await rm(mirrorPath(deps.mirrorsDir, row.key), { recursive: true, force: true });
     },
 
+    async tryWaveEnded(waveId) {
+      const wave = await deps.store.waves.getWave(waveId);
+      if (wave.status !== 'published' && wave.status !== 'cancelled') return null;
+      return { status: wave.status, histories: wave.histories.map((h) => ({ index: h.index, historyId: h.historyId })) };
+    },
+
     async tryExpiry(input) {
       const row = await tries.get(input.name, input.seq);
       return { expiresAt: row.expiresAt.toISOString(), expired: row.status === 'expired' };

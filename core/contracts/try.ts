@@ -117,6 +117,8 @@ export interface SummitTryActivities {
   /** Read the try's ref, make its tasks and its wave (status `building`: the try workflow starts it). Idempotent. */
   tryIntake(input: TryInput): Promise<TryIntakeResult>;
   recordTry(input: TryInput, fields: { status?: TryStatus; histories?: Array<{ index: string; historyId: string }>; reason?: string | null; expired?: boolean }): Promise<void>;
+  /** The try's wave once it has ended (null while it runs). */
+  tryWaveEnded(waveId: string): Promise<{ status: 'published' | 'cancelled'; histories: Array<{ index: string; historyId: string }> } | null>;
   /** When the try expires (ISO), and whether it has already. */
   tryExpiry(input: TryInput): Promise<{ expiresAt: string; expired: boolean }>;
   /** Live tries whose time has passed, and the index of every live try. */
