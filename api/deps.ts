@@ -6,6 +6,7 @@ import type { Logger } from './logger';
 import type { ApiMetrics } from './metrics';
 import type { PipelineControl } from './pipeline';
 import type { IndexAdminControl } from './services/index-admin';
+import type { TryControl } from './services/tries';
 
 /** Everything the API needs, passed in (no singletons): the read model, the hub, the tokens, a logger. */
 export interface ApiDeps {
@@ -26,4 +27,6 @@ export interface ApiDeps {
   taskTotalMaxAgeMs?: number;
   /** Admin commands on published repositories (streams, tags, prune) through Temporal; absent: those routes answer 503. */
   indexAdmin?: IndexAdminControl;
+  /** Try-builds through Temporal (routes/tries.ts); absent: those routes answer 503. */
+  tries?: TryControl;
 }

@@ -13,6 +13,7 @@ import { loadOrCreateTokens, type TokenEntry } from './tokens';
 import { jsonLogger, type Logger } from './logger';
 import { TemporalPipeline } from './pipeline-temporal';
 import { TemporalIndexAdmin } from './services/index-admin';
+import { TemporalTries } from './services/tries';
 import { IndexEventStore } from '../db/index-event-store';
 import { listen } from './server';
 import { hasPayloadKeys, loadPayloadKeys, payloadKeySettings, requirePayloadKeys } from '../workers/payload-keys';
@@ -62,6 +63,7 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
     repositoryRoots: repositoryRoots(config),
     codec: { codec: dataConverter?.payloadCodecs?.[0], uiOrigin: config.SUMMIT_CODEC_UI_ORIGIN },
     indexAdmin: new TemporalIndexAdmin(client, new IndexEventStore(orm)),
+    tries: new TemporalTries(client, new Store(orm), config.SUMMIT_TRY_TTL),
     dashboard: dashboardOptions(config),
   });
 

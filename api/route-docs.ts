@@ -14,6 +14,7 @@ import { streamQuery } from './dashboard/pages/packages';
 import { waveListQuery } from './routes/waves';
 import { eventsQuery, indexParams, promoteBody, pruneBody, rollbackBody, tagBody } from './routes/indexes';
 import { secretBody } from './routes/webhooks';
+import { TRY_DOCS } from './routes/tries';
 import { z } from 'zod';
 import { buildersResponse, healthResponse, identityResponse, indexEventsResponse, indexHistoryResponse, newTokenResponse, openApiResponse, payloadsResponse, projectsResponse, pruneResponse, refreshResponse, repositoriesResponse, repositoryCyclesResponse, repositoryDetailResponse, repositoryResponse, taskCommandResponse, taskDetailResponse, taskListResponse, textResponse, tokenResponse, tokensResponse, waveCommandResponse, waveDetailResponse, wavesResponse, webhookDeliveryResponse, webhookSecretResponse } from './routes/responses';
 
@@ -82,6 +83,7 @@ export const ROUTE_DOCS: RouteDocs = {
   'POST /codec/encode': { summary: "Temporal's remote codec protocol: encrypt payloads", body: payloadsBody, response: { schema: payloadsResponse }, examples: { body: { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'e30=' }] } } },
   ...ADMIN_DOCS,
   ...FARM_DOCS,
+  ...TRY_DOCS,
   'GET /api/openapi.json': { summary: 'this document: OpenAPI 3.1, generated from the schemas the routes validate with', query: noQuery, response: { schema: openApiResponse } },
   'GET /api/docs': { summary: 'interactive API docs (Swagger UI, served from this API: no CDN)', query: noQuery, response: { schema: textResponse, type: 'text/html' } },
   'GET /api/docs/:asset': { summary: "the docs page's scripts and styles", params: docsAsset, query: noQuery, response: { schema: textResponse, type: 'application/octet-stream' }, examples: { params: { asset: 'swagger-ui.css' } } },

@@ -35,12 +35,12 @@ export const list: Command = async (args, io) => {
   return 0;
 };
 
-/** summit repos add <id> --project p --url u [--ref r] [--cascade] [--networking] */
+/** summit repos add <id> --project p --url u [--ref r] [--cascade] [--networking] [--promote unstable] [--base <index>] */
 export const add: Command = async (args, io) => {
   const { values, positionals } = parseCommandArgs(args, {
-    project: { type: 'string' }, url: { type: 'string' }, ref: { type: 'string' }, cascade: { type: 'boolean' }, networking: { type: 'boolean' }, json: { type: 'boolean' },
+    project: { type: 'string' }, url: { type: 'string' }, ref: { type: 'string' }, cascade: { type: 'boolean' }, networking: { type: 'boolean' }, promote: { type: 'string' }, base: { type: 'string' }, json: { type: 'boolean' },
   }, { min: 1, max: 1, names: '<repository id>' });
-  const body = { id: positionals[0], project: values.project, url: values.url, ...(values.ref ? { ref: values.ref } : {}), ...(values.cascade ? { cascade: true } : {}), ...(values.networking ? { networking: true } : {}) };
+  const body = { id: positionals[0], project: values.project, url: values.url, ...(values.ref ? { ref: values.ref } : {}), ...(values.cascade ? { cascade: true } : {}), ...(values.networking ? { networking: true } : {}), ...(values.promote ? { promote: values.promote } : {}), ...(values.base ? { base: values.base } : {}) };
   const repo = await (await connect(true)).post<RepositoryItem>('/api/repositories', body);
   if (values.json) printJson(io.out, repo);
   else io.out(`${repo.id}: registered (${repo.url} ${repo.ref}); "summit repos refresh ${repo.id}" reads it now, the poll Schedule later`);

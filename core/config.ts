@@ -16,6 +16,16 @@ const duration = z
     return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
   });
 
+/** A longer duration (also days and weeks): 90m, 36h, 7d, 2w. */
+export const longDuration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d|w)$/, 'a duration such as 30s, 12h, 7d or 2w')
+  .transform((v) => {
+    const n = Number(v.replace(/\D+$/, ''));
+    const unit = v.replace(/^\d+/, '') as 'ms' | 's' | 'm' | 'h' | 'd' | 'w';
+    return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 }[unit];
+  });
+
 /**
  * A size in bytes with an optional binary unit (K, M, G, T: powers of 1024): 512M is 512 MiB, 2G is 2 GiB. One
  * parser for every size setting; `example` is the message a bad value gets.
@@ -87,6 +97,11 @@ export const configSchema = z.object({
    * what it provides changed (`provides`, default), or on every new release (`always`).
    */
   SUMMIT_CASCADE_POLICY: z.enum(['provides', 'always']).default('provides'),
+  /**
+   * How long a try-build's index lives (core/contracts/try.ts): its default lifetime and the longest one a request
+   * may ask for; then its index is removed.
+   */
+  SUMMIT_TRY_TTL: longDuration.prefault('7d'),
   /** ISA variants the default profile builds besides the x86_64 baseline (comma-separated, e.g. x86_64-v3x). */
   SUMMIT_VARIANTS: csv.prefault('').pipe(z.array(z.enum(['x86_64-v3x']))),
   /**

@@ -25,6 +25,17 @@ export const Repository = defineEntity({
      * allows it too (SUMMIT_BUILD_NETWORK). Added to older databases by the safe schema update at open.
      */
     networking: p.boolean().default(false),
+    /**
+     * Promote policy (issue 9, item 5): `unstable` moves `unstable` to a wave's new history when the wave ended with
+     * every build published (none failed, dropped or left out) and its histories passed the closure check; null: only
+     * admins promote.
+     */
+    promote: p.string().nullable(),
+    /**
+     * A declared base repository (issue 9, item 6): another index whose packages satisfy this repository's closure
+     * check (e.g. `main` for a repository of add-ons built on it); null: none besides the variant's own base.
+     */
+    base: p.string().nullable(),
     lastCommit: p.string().nullable(),
     lastRefreshAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
@@ -168,7 +179,7 @@ export const Wave = defineEntity({
     /** The closure reports vessel answered while the wave waits (status waiting-for-closure). */
     closure: p.json<Array<{ index: string; unresolved: Array<{ dependency: string; neededBy: string[] }> }>>().nullable(),
     /** The histories it wrote, per index, in order (an early publish of the finished part comes first). */
-    histories: p.json<Array<{ index: string; historyId: string; builds: number; at: string }>>(),
+    histories: p.json<Array<{ index: string; historyId: string; builds: number; at: string; resolvedByBase?: Array<{ base: string; dependencies: string[] }> }>>(),
     /** Tasks already published by this wave (an early publish): the final publish leaves them out. */
     publishedTasks: p.json<string[]>(),
     /** Builds its publish left out, and why. */
@@ -370,4 +381,41 @@ export const IndexEvent = defineEntity({
   }),
 });
 
-export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog, IndexEvent, Wave];
+
+/**
+ * Try-builds (issue 9, item 7; core/contracts/try.ts): a branch or pull-request ref of a registered repository
+ * built into the throw-away index `try/<name>`. A name is held by one live try at a time; `seq` numbers the tries
+ * that ever held it, so a name used again after its try expired gets build ids of its own (`key`).
+ */
+export const TryBuild = defineEntity({
+  name: 'TryBuild',
+  tableName: 'try_builds',
+  uniques: [{ properties: ['name', 'seq'] }],
+  properties: (p) => ({
+    id: p.integer().primary().autoincrement(),
+    name: p.string().index(),
+    seq: p.integer(),
+    /** The registered repository whose ref is built. */
+    repository: p.string().index(),
+    ref: p.string(),
+    /** The commit the ref resolved to (null until read). */
+    commit: p.string().nullable(),
+    /** `try/<name>`. */
+    index: p.string(),
+    /** Its recipes' and tasks' repository key in the read model (`try~<name>~<seq>`). */
+    key: p.string().index(),
+    status: p.string().index(),
+    waveId: p.string().nullable(),
+    /** Tasks made (what differs from the main line). */
+    tasks: p.integer().default(0),
+    /** The histories its wave wrote in its index. */
+    histories: p.json<Array<{ index: string; historyId: string }>>(),
+    reason: p.text().nullable(),
+    by: p.string(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    expiresAt: p.datetime(),
+    expiredAt: p.datetime().nullable(),
+  }),
+});
+
+export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog, IndexEvent, Wave, TryBuild];

@@ -22,6 +22,7 @@ import { signBody } from '../core/auth/webhook';
 import { startSummit, type RunningRole } from '../workers/summit';
 import { loadVesselConfig, startVessel, type RunningVessel } from '../workers/vessel';
 import { TemporalIndexAdmin } from '../api/services/index-admin';
+import { TemporalTries } from '../api/services/tries';
 import { IndexEventStore } from '../db/index-event-store';
 import { recipeYaml, TestRepo } from './helpers/git-repo';
 import { createTestDatabase, type TestDatabase } from './support/postgres';
@@ -304,6 +305,19 @@ const FUZZ: Record<string, Entry> = {
   'GET /packages/:index/:name': { weight: 0.25, path: (rand) => `/packages/${segment(rand, ['main'])}/${segment(rand, ['liba', 'nothing'])}${query(rand, ['stream'], () => pick(rand, ['volatile', 'nope']))}` },
   'GET /login': { weight: 0.25, path: (rand) => `/login${query(rand, ['token'], () => pick(rand, NUMBERS))}` },
   'GET /dashboard/assets/:name': { weight: 0.25, path: (rand) => `/dashboard/assets/${segment(rand, ['dashboard.js', 'dashboard.css', 'htmx.min.js', 'nope.js'])}` },
+  // Try-builds (api/routes/tries.ts): refs that exist nowhere make tries that fail in their intake, never a 5xx.
+  'POST /api/repositories/:id/try': {
+    path: (rand, k) => `/api/repositories/${segment(rand, k.repositories)}/try`,
+    body: (rand) => body(rand, () => ({
+      ref: pick(rand, ['feature/x', 'refs/pull/7/head', 'a..b', '-x', '', 'x'.repeat(300), 'ok']),
+      ...(chance(rand, 0.5) ? { name: pick(rand, ['fz', 'a..b', '../x', 'x'.repeat(61), '']) } : {}),
+      ...(chance(rand, 0.3) ? { ttl: pick(rand, ['1h', '30d', '7', 'x']) } : {}),
+    })),
+  },
+  'GET /api/tries': { path: (rand) => `/api/tries${query(rand, ['live', 'repository', 'limit'], () => pick(rand, [...NUMBERS, 'true', 'false']))}` },
+  'GET /api/tries/:name': { path: (rand) => `/api/tries/${segment(rand, ['fz', 'pr-7'])}` },
+  'POST /api/tries/:name/expire': { path: (rand) => `/api/tries/${segment(rand, ['fz', 'pr-7'])}/expire`, body: noBodyOrJunk },
+  'POST /api/tries/sweep': { weight: 0.2, path: () => '/api/tries/sweep', body: (rand) => sometimesEmpty(rand, () => body(rand, () => ({ dryRun: pick(rand, [true, false, 'yes']) }))) },
   'GET /api/waves': {
     path: (rand) => `/api/waves${query(rand, ['status', 'repository', 'limit'], () => pick(rand, [...NUMBERS, 'building', 'published,cancelled', 'done', ',', pick(rand, CONTROL)]))}`,
   },
@@ -484,7 +498,8 @@ beforeAll(async () => {
   const webhooks = { webhooks: new WebhookStore(orm), box: new SecretBox(parsePayloadKeys(generatePayloadKey('fuzz'), 'the fuzz test key')) };
   vessel = await startVessel(loadVesselConfig({ SUMMIT_DATA_DIR: join(dir, 'summit'), SUMMIT_TEMPORAL_ADDRESS: temporal.address, SUMMIT_TEMPORAL_NAMESPACE: temporal.namespace }));
   const indexAdmin = new TemporalIndexAdmin(client, new IndexEventStore(orm));
-  app = createApp({ store, pipeline: new TemporalPipeline(client, temporal.address), auth, codec: { codec }, webhooks, indexAdmin });
+  const tries = new TemporalTries(client, store, 7 * 86_400_000);
+  app = createApp({ store, pipeline: new TemporalPipeline(client, temporal.address), auth, codec: { codec }, webhooks, indexAdmin, tries });
   served = await serveApp(app);
   port = (served.server.address() as AddressInfo).port;
   // Counted for the summary: requests Node's parser refused before express (answered by server.ts).

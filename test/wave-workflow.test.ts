@@ -9,7 +9,8 @@ import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/clien
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { SummitActivities, VesselActivities } from '../core/contracts/activities';
 import { VESSEL_QUEUE } from '../core/contracts/queues';
-import { CLOSURE_UNRESOLVED, type ClosureReport } from '../core/contracts/vessel';
+import { CLOSURE_UNRESOLVED, STREAM_COMMAND_REFUSED, type ClosureReport, type VesselAdminActivities } from '../core/contracts/vessel';
+import type { WavePolicyActivities } from '../core/contracts/wave-policy';
 import { WAVE_NOT_CLOSED, type PublishStagedRequest, type WaveProgress, type WaveStatus } from '../core/contracts/wave';
 import type { WaveOutcome } from '../workflows/wave';
 import { cancelWaveUpdate, publishFinishedUpdate, waveRetryClosureSignal, waveStateQuery } from '../workflows/signals';
@@ -51,9 +52,13 @@ interface World {
   recorded: Array<{ final: boolean; buildIds: string[] }>;
   cancelled: number;
   status: WaveStatus;
+  /** Promote policy: the indexes it plans, whether vessel's promote fails, what it recorded. */
+  promoteIndexes?: string[];
+  promoteFails?: boolean;
+  promoted?: Array<{ index: string; outcome: unknown }>;
 }
 
-function stubs(world: World): { summit: Partial<SummitActivities>; vessel: Partial<VesselActivities> } {
+function stubs(world: World): { summit: Partial<SummitActivities & WavePolicyActivities>; vessel: Partial<VesselActivities & VesselAdminActivities> } {
   const progress = (waveId: string): WaveProgress => ({
     waveId, status: world.status, total: 2, done: 2 - world.open, failed: 0, dropped: 0, open: world.open, etaMs: world.open > 0 ? 60_000 : 0, openByIndex: { main: world.open },
   });
@@ -73,6 +78,8 @@ function stubs(world: World): { summit: Partial<SummitActivities>; vessel: Parti
         world.closure.push(reports);
         world.status = reports ? 'waiting-for-closure' : 'publishing';
       },
+      wavePromotePlan: async () => (world.promoteIndexes ? { indexes: world.promoteIndexes } : { indexes: [], reason: 'no promote policy' }),
+      recordPolicyPromote: async (_id, index, outcome) => void (world.promoted ??= []).push({ index, outcome }),
       cancelWave: async () => {
         world.cancelled++;
         world.status = 'cancelled';
@@ -87,6 +94,10 @@ function stubs(world: World): { summit: Partial<SummitActivities>; vessel: Parti
           throw ApplicationFailure.nonRetryable('vessel: a run-time dependency resolves nowhere', CLOSURE_UNRESOLVED, REPORT);
         }
         return { index: req.index, historyId: '2', changed: true, refused: [], removed: [] };
+      },
+      promote: async (index, to, from) => {
+        if (world.promoteFails) throw ApplicationFailure.nonRetryable(`no history ${from} in ${index}`, STREAM_COMMAND_REFUSED);
+        return { index, histories: [], streams: { volatile: '2', [to ?? 'unstable']: '2' }, tags: {} };
       },
     },
   };
@@ -122,6 +133,28 @@ describe('the wave workflow', () => {
       expect(w.publishes).toHaveLength(2);
       expect(w.recorded.map((r) => r.final)).toEqual([false, true]);
       expect(w.closure.at(-1)).toBeNull();
+    });
+  });
+
+  it('promotes unstable by the repository\'s policy once published, and a failed promote is recorded without failing the wave', async () => {
+    const ok = world({ promoteIndexes: ['main'] });
+    await withWave(ok, async (taskQueue) => {
+      const handle = await client.workflow.start('waveWorkflow', { workflowId: `wave-policy-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-p' }] });
+      expect(((await handle.result()) as WaveOutcome).status).toBe('published');
+      expect(ok.promoted).toEqual([{ index: 'main', outcome: { streams: { volatile: '2', unstable: '2' } } }]);
+    });
+    const failing = world({ promoteIndexes: ['main'], promoteFails: true });
+    await withWave(failing, async (taskQueue) => {
+      const handle = await client.workflow.start('waveWorkflow', { workflowId: `wave-policy-fails-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-q' }] });
+      expect(((await handle.result()) as WaveOutcome).status).toBe('published');
+      expect(failing.promoted).toEqual([{ index: 'main', outcome: { error: 'no history volatile in main' } }]);
+    });
+    // No policy: nothing promoted, nothing recorded.
+    const none = world();
+    await withWave(none, async (taskQueue) => {
+      const handle = await client.workflow.start('waveWorkflow', { workflowId: `wave-policy-none-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-r' }] });
+      expect(((await handle.result()) as WaveOutcome).status).toBe('published');
+      expect(none.promoted).toBeUndefined();
     });
   });
 

@@ -5,6 +5,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -13,7 +14,8 @@ import {
 } from '@temporalio/workflow';
 import type { SummitActivities, VesselActivities } from '../core/contracts/activities';
 import { VESSEL_QUEUE } from '../core/contracts/queues';
-import { CLOSURE_UNRESOLVED, type ClosureReport } from '../core/contracts/vessel';
+import { CLOSURE_UNRESOLVED, STREAM_COMMAND_REFUSED, type ClosureReport, type VesselAdminActivities } from '../core/contracts/vessel';
+import type { WavePolicyActivities } from '../core/contracts/wave-policy';
 import {
   WAVE_COMMAND_REFUSED,
   WAVE_NOT_CLOSED,
@@ -42,6 +44,40 @@ const vessel = proxyActivities<VesselActivities>({
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [CLOSURE_UNRESOLVED, 'ImportRefused'] },
 });
+
+/** The promote policy's read-model side: quick, like the read-model work above. */
+const policy = proxyActivities<WavePolicyActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['NotFoundError'] },
+});
+
+/** The policy's promote: one small file write under the index lock (as an admin's, workflows/index-admin.ts). */
+const streams = proxyActivities<VesselAdminActivities>({
+  taskQueue: VESSEL_QUEUE,
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: [STREAM_COMMAND_REFUSED] },
+});
+
+/**
+ * The repository's promote policy (core/contracts/wave-policy.ts), once the wave has published: `unstable` takes the
+ * wave's history in each index it wrote when every build was published. A promote that fails is recorded and
+ * logged; it never fails the wave, whose packages are published already.
+ */
+async function promoteByPolicy(waveId: string): Promise<void> {
+  const plan = await policy.wavePromotePlan(waveId);
+  if (plan.reason) log.info('no promote by policy', { waveId, reason: plan.reason });
+  for (const index of plan.indexes) {
+    try {
+      const history = await streams.promote(index, 'unstable', 'volatile');
+      await policy.recordPolicyPromote(waveId, index, { streams: history.streams });
+      log.info('unstable promoted by policy', { waveId, index, unstable: history.streams.unstable });
+    } catch (err) {
+      const error = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+      await policy.recordPolicyPromote(waveId, index, { error });
+      log.warn('promote by policy failed', { waveId, index, error });
+    }
+  }
+}
 
 export interface WaveOptions {
   /**
@@ -252,6 +288,8 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveOutcome> {
   if (await runCommands()) return cancelled();
   ended = true;
   await summit.recordWavePublished(waveId, [], { indexes: [], skipped: [] }, true);
+  // Guarded so that waves recorded before the promote policy replay as they ran.
+  if (patched('promote-policy')) await promoteByPolicy(waveId);
   show(await summit.waveProgress(waveId));
   for (const rest of commands.splice(0)) rest.reject(ApplicationFailure.create({ type: WAVE_COMMAND_REFUSED, message: `wave ${waveId} has been published`, nonRetryable: true }));
   return { waveId, status: 'published', histories: state.histories };

@@ -10,6 +10,10 @@ import { type CascadePolicy, IntakeLimits, refreshRepository } from './intake';
 import { planBuilds } from './planning';
 import { recordActivities, type RecordLog } from './records';
 import { waveActivities } from './waves';
+import { tryActivities } from './tries';
+import { wavePolicyActivities } from './wave-policy';
+import type { WavePolicyActivities } from '../../core/contracts/wave-policy';
+import type { SummitTryActivities } from '../../core/contracts/try';
 import type { Variant } from '../../core/variants';
 
 export interface SummitActivityDeps {
@@ -59,12 +63,16 @@ function activityLog(): RecordLog {
 }
 
 /** Everything the summit worker registers on the summit queue. */
-export function createSummitActivities(deps: SummitActivityDeps): SummitActivities {
+export function createSummitActivities(deps: SummitActivityDeps): SummitActivities & SummitTryActivities & WavePolicyActivities {
   return {
     refreshRepository: (req) => intakeActivity(deps, req),
     planBuilds: (input) => planBuilds(deps, input),
     listRepositoryIds: async (): Promise<string[]> => (await deps.store.listRepositories()).map((r) => r.id),
     ...recordActivities(deps.store, activityLog),
     ...waveActivities(deps.store),
+    // Try-builds (issue 9, item 7).
+    ...tryActivities(deps),
+    // The promote policy of waves (issue 9, item 5).
+    ...wavePolicyActivities(deps.store),
   };
 }

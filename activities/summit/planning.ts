@@ -8,11 +8,13 @@ import type { RecipePackage } from '../../core/graph/recipe';
 import { adminSummary, dispatchableBuilders, HELD_PREFIX, heldTasks, reasonUpdates } from '../../core/planning/admin';
 import { buildRootPackages } from '../../core/planning/build-dependencies';
 import { adminStoreOf } from '../../db/admin-store';
-import type { RecipeRow, SchedulingTaskRow, Store } from '../../db/store';
+import type { RecipeRow, RepositoryRow, SchedulingTaskRow, Store } from '../../db/store';
 import { profileOf, Variant } from '../../core/variants';
 import { mirrorPath } from './intake';
 import { planningInputsFor, type PlanningInputsCache } from './planning-inputs';
 import { rejoinOpenWaves } from './waves';
+import { isTryIndex, TRY_PURPOSE } from '../../core/contracts/try';
+import { TryStore } from '../../db/try-store';
 
 export interface PlanningDeps {
   store: Store;
@@ -79,6 +81,8 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
 
   // Builders clone from the repository's own URL: summit's mirror is on summit's disk, not theirs.
   const repositories = new Map((await store.listRepositories()).map((r) => [r.id, r]));
+  // A try's tasks (core/contracts/try.ts) are kept under its key: they build from the repository of its ref.
+  await withTryRepositories(store, repositories, plan.assignments.map((a) => byId.get(a.taskId)!.repository));
   // What is dispatched is queued here, in the same round (compare-and-set: a task cancelled meanwhile is skipped).
   const chosen = plan.assignments.filter((a) => byId.get(a.taskId)!.status === 'new');
   const priority = new Map(chosen.map((a) => [a.taskId, a.criticalPath]));
@@ -92,13 +96,27 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
       buildRelease: 1 + t.attempts, dependencies: buildRootPackages({
         source: t.source, index: t.index, baselineIndex: deps.variants[0].index, buildDepends: packagesOf(recipes, t).flatMap((p) => p.buildDepends), packagesBaseUrl: deps.packagesBaseUrl,
       }, published),
-      criticalPath: a.criticalPath, networkAllowed: repositories.get(t.repository)?.networking ?? false,
+      criticalPath: a.criticalPath,
+      // A try builds a ref anyone with push rights to a branch wrote: never with the network, whatever its repository allows.
+      networkAllowed: !isTryIndex(t.index) && (repositories.get(t.repository)?.networking ?? false),
       ...(t.wave ? { wave: t.wave } : {}),
+      ...(isTryIndex(t.index) ? { purpose: TRY_PURPOSE } : {}),
     });
   }
   // Waves (issue 9): a build whose wave has ended joins the commit's next wave.
   await rejoinOpenWaves(store, result.dispatch);
   return result;
+}
+
+/** Adds, under each try key among `keys`, the registered repository whose ref the try builds. */
+async function withTryRepositories(store: Store, repositories: Map<string, RepositoryRow>, keys: readonly string[]): Promise<void> {
+  const tries = new TryStore(store.orm);
+  for (const key of new Set(keys)) {
+    if (repositories.has(key)) continue;
+    const row = await tries.byKey(key);
+    const parent = row && repositories.get(row.repository);
+    if (parent) repositories.set(key, parent);
+  }
 }
 
 /**

@@ -98,6 +98,13 @@ export function waveActivities(store: Store) {
     return { indexes: [...byIndex].sort(([a], [b]) => (a < b ? -1 : 1)).map(([index, p]) => ({ index, ...p })), skipped };
   }
 
+  /** The repository's declared base, on every index of the plan but its own (issue 9, item 6). */
+  async function withBases(wave: WaveRow, plan: WavePublishPlan): Promise<WavePublishPlan> {
+    const base = (await store.listRepositories()).find((r) => r.id === wave.repository)?.base;
+    if (!base) return plan;
+    return { ...plan, indexes: plan.indexes.map((i) => (i.index === base ? i : { ...i, bases: [base] })) };
+  }
+
   return {
     async newWaves(): Promise<string[]> {
       return waves.newWaves();
@@ -120,7 +127,7 @@ export function waveActivities(store: Store) {
       const wave = await waves.getWave(waveId);
       const tasks = (await waves.tasksOf(waveId)).filter((t) => index === undefined || t.index === index);
       const { ready, skipped } = await publishable(wave, tasks);
-      const plan = planOf(wave, ready, skipped, true);
+      const plan = await withBases(wave, planOf(wave, ready, skipped, true));
       return index === undefined ? plan : { ...plan, indexes: plan.indexes.filter((i) => i.index === index) };
     },
 
@@ -154,7 +161,7 @@ export function waveActivities(store: Store) {
         }
       }
       if (missing.size > 0) return { ok: false, missing: [...missing].sort(([a], [b]) => (a < b ? -1 : 1)).map(([dependency, by]) => ({ dependency, neededBy: [...by].sort() })) };
-      return { ok: true, plan: planOf(wave, ready, skipped, false) };
+      return { ok: true, plan: await withBases(wave, planOf(wave, ready, skipped, false)) };
     },
 
     async recordWavePublished(waveId: string, written: PublishStagedResult[], plan: WavePublishPlan, final: boolean): Promise<void> {
@@ -164,7 +171,9 @@ export function waveActivities(store: Store) {
       const histories = [...wave.histories];
       for (const w of written) {
         const builds = plan.indexes.find((i) => i.index === w.index)?.buildIds.filter((id) => !refused.has(id)).length ?? 0;
-        if (w.changed && w.historyId && !histories.some((h) => h.index === w.index && h.historyId === w.historyId)) histories.push({ index: w.index, historyId: w.historyId, builds, at });
+        if (w.changed && w.historyId && !histories.some((h) => h.index === w.index && h.historyId === w.historyId)) {
+          histories.push({ index: w.index, historyId: w.historyId, builds, at, ...(w.resolvedByBase ? { resolvedByBase: w.resolvedByBase } : {}) });
+        }
       }
       const publishedTasks = [...new Set([...wave.publishedTasks, ...plan.indexes.flatMap((i) => i.buildIds).filter((id) => !refused.has(id))])];
       const known = new Set(wave.skipped.map((s) => s.taskId));

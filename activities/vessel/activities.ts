@@ -15,6 +15,8 @@ import { registerClosureSettings, variantBases } from './closure-gate';
 import { pruneRepository } from './prune';
 import { PruneRefusedError } from '../../core/repo/prune';
 import { listHistory, promote, rollbackStream, tagHistory } from './stream-commands';
+import { tryIndexActivities } from './try-index';
+import type { VesselTryActivities } from '../../core/contracts/try';
 
 export interface BaseOptions {
   /**
@@ -42,7 +44,7 @@ export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {},
   return { layout, locks, publishers: new Publishers(layout, locks, publishing), staging: new StagingSweeper(layout.stagingDir) };
 }
 
-export function createVesselActivities(deps: VesselDeps): VesselActivities & VesselAdminActivities {
+export function createVesselActivities(deps: VesselDeps): VesselActivities & VesselAdminActivities & VesselTryActivities {
   const repo = (index: string): Repository => {
     const problem = indexNameProblem(index);
     if (problem) throw ApplicationFailure.nonRetryable(problem, STREAM_COMMAND_REFUSED);
@@ -60,6 +62,8 @@ export function createVesselActivities(deps: VesselDeps): VesselActivities & Ves
   };
 
   return {
+    // Try-builds' throw-away indexes (issue 9, item 7).
+    ...tryIndexActivities(deps),
     async importArtefacts(req: ImportRequest): Promise<ImportResult> {
       const ctx = Context.current();
       const stones = req.build.artefacts.filter((a) => a.kind === 'stone').length;

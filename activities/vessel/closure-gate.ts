@@ -1,11 +1,14 @@
 import { resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { CLOSURE_UNRESOLVED } from '../../core/contracts/vessel';
+import { CLOSURE_UNRESOLVED, type ClosureReport } from '../../core/contracts/vessel';
+import { resolveByBases, type BaseResolution } from '../../core/repo/base-resolution';
 import type { IndexEntry } from '../../core/formats/repo-index';
 import { baseNeedOf, isBasePackage, type BaseNeed } from '../../core/repo/base-packages';
 import { ClosureTracker, describeClosure, providersOf, reportOf, type ClosureSet, type Unresolved } from '../../core/repo/closure';
 import { volatileHistory } from '../../core/repo/history';
 import type { BaseProducer } from './base-packages';
+import { isTryIndex } from '../../core/contracts/try';
+import { reposDirOf } from './layout';
 import { Repository } from './repository';
 
 /**
@@ -26,6 +29,25 @@ export interface ClosureSettings {
 }
 
 const settingsByReposDir = new Map<string, ClosureSettings>();
+/**
+ * Base repositories declared by the repositories publishing into an index (db/entities.ts Repository.base), by the
+ * index's folder: each wave's publish names its repository's (publishStagedBuilds → declareBases), and the closure
+ * of the index counts every base declared for it in this process (an index several repositories publish into is
+ * closed over the bases any of them declared).
+ */
+const declaredBases = new Map<string, Set<string>>();
+/** Per repository object: which declared base resolved what, in its last closure check. */
+const resolutions = new WeakMap<Repository, BaseResolution[]>();
+
+export function declareBases(repo: Repository, names: readonly string[]): void {
+  const key = resolve(repo.dir);
+  for (const name of names) (declaredBases.get(key) ?? declaredBases.set(key, new Set()).get(key)!).add(name);
+}
+
+/** Which base resolved what in the repository's last closure check (empty: none was needed). */
+export function baseResolutionOf(repo: Repository): BaseResolution[] {
+  return resolutions.get(repo) ?? [];
+}
 /** Per repository object (a publisher keeps one for its index): the closure of its last published set. */
 const trackers = new WeakMap<Repository, ClosureTracker>();
 
@@ -34,7 +56,7 @@ export function registerClosureSettings(reposDir: string, settings: ClosureSetti
 }
 
 function settingsOf(repo: Repository): ClosureSettings {
-  return settingsByReposDir.get(resolve(repo.dir, '..')) ?? {};
+  return settingsByReposDir.get(resolve(reposDirOf(repo.dir, repo.index))) ?? {};
 }
 
 /**
@@ -42,6 +64,8 @@ function settingsOf(repo: Repository): ClosureSettings {
  * packages, so `main` is a declared base of every `main-<level>`.
  */
 export function variantBases(index: string): readonly string[] {
+  // A try index (core/contracts/try.ts) holds only what its ref changed: the rest resolves in the main line.
+  if (isTryIndex(index)) return ['main'];
   return index !== 'main' && index.startsWith('main-') ? ['main'] : [];
 }
 
@@ -51,22 +75,25 @@ export function variantBases(index: string): readonly string[] {
  */
 export async function closeHistory(repo: Repository, published: Record<string, IndexEntry[]>): Promise<Record<string, IndexEntry[]>> {
   const settings = settingsOf(repo);
-  const bases: ClosureSet[] = [];
-  for (const name of settings.baseIndexes?.(repo.index) ?? []) {
-    const base = new Repository(name, resolve(repo.dir, '..', name));
+  const bases: Array<{ name: string; set: ClosureSet }> = [];
+  const reposDir = reposDirOf(repo.dir, repo.index);
+  for (const name of new Set([...(settings.baseIndexes?.(repo.index) ?? []), ...(declaredBases.get(resolve(repo.dir)) ?? [])])) {
+    if (name === repo.index) continue;
+    const base = new Repository(name, resolve(reposDir, name));
     const id = volatileHistory(await base.readRootIndex());
-    if (id) bases.push(await base.readHistory(id));
+    if (id) bases.push({ name, set: await base.readHistory(id) });
   }
 
-  // What the set's own packages (and the declared bases) leave unresolved, from the repository's tracker: only the
-  // entries that changed since its last publish are looked at. The base package can only take away from that.
+  // What the set's own packages leave unresolved, from the repository's tracker: only the entries that changed since
+  // its last publish are looked at; then what each declared base resolves (core/repo/base-resolution.ts). The base
+  // package can only take away from the rest.
   const own: Record<string, IndexEntry[]> = {};
   for (const [arch, entries] of Object.entries(published)) own[arch] = settings.producer ? entries.filter((e) => !isBasePackage(e)) : entries;
   let tracker = trackers.get(repo);
   if (!tracker) trackers.set(repo, (tracker = new ClosureTracker()));
   tracker.update(own);
-  const baseProviders = providersOf(bases);
-  const missing = tracker.missingDependencies(bases.length === 0 ? undefined : (arch, dep) => baseProviders.get(arch)?.has(dep) ?? false);
+  const { resolved, unresolved: missing } = resolveByBases(tracker.missingDependencies(), bases.map((b) => ({ name: b.name, providers: providersOf([b.set]) })));
+  resolutions.set(repo, resolved);
 
   const closed: Record<string, IndexEntry[]> = {};
   const unresolved: Array<{ architecture: string; dependency: string }> = [];
@@ -87,7 +114,7 @@ export async function closeHistory(repo: Repository, published: Record<string, I
 
   if (unresolved.length > 0) {
     const withWho: Unresolved[] = unresolved.map((u) => ({ ...u, neededBy: tracker.neededBy(u.architecture, u.dependency) }));
-    const report = reportOf(repo.index, withWho, Object.keys(published).length > 1);
+    const report: ClosureReport = { ...reportOf(repo.index, withWho, Object.keys(published).length > 1), ...(resolved.length > 0 ? { resolvedByBase: resolved } : {}) };
     throw ApplicationFailure.create({ message: describeClosure(report), type: CLOSURE_UNRESOLVED, nonRetryable: true, details: [report] });
   }
   return closed;

@@ -7,6 +7,7 @@ import { isSafeSegment, poolPath, repositoryPathOfUri } from '../../core/repo/po
 import { entryFor } from '../../core/repo/release-rules';
 import { fetchArtefacts, type FetchProgress } from './fetch';
 import { indexNameProblem, type VesselLayout } from './layout';
+import { baseResolutionOf, declareBases } from './closure-gate';
 import type { IndexLocks } from './lock';
 import type { PendingBuild, StagedCandidate } from './publish';
 import type { Publishers } from './publisher';
@@ -160,6 +161,8 @@ export async function publishStagedBuilds(deps: VesselDeps, req: PublishStagedRe
   const problem = indexNameProblem(req.index);
   if (problem) throw importRefused({ buildId: req.waveId as BuildId, file: '(request)', reason: problem });
   const publisher = deps.publishers.for(req.index);
+  // The repository's declared base (issue 9, item 6): counted by the closure check of this index from now on.
+  declareBases(publisher.repo, (req.bases ?? []).filter((b) => b !== req.index && !indexNameProblem(b)));
   const builds: PendingBuild[] = [];
   for (const buildId of req.buildIds) {
     const text = await readFile(stagedListFor(deps.layout, buildId), 'utf8').catch(() => undefined);
@@ -174,5 +177,6 @@ export async function publishStagedBuilds(deps: VesselDeps, req: PublishStagedRe
   }
   // Published (or refused for good): the lists are done with.
   for (const b of builds) await rm(stagedListFor(deps.layout, b.buildId), { force: true });
-  return { index: req.index, historyId: outcome.historyId ?? '', changed: outcome.changed, refused, removed: outcome.removed };
+  const resolvedByBase = baseResolutionOf(publisher.repo);
+  return { index: req.index, historyId: outcome.historyId ?? '', changed: outcome.changed, refused, removed: outcome.removed, ...(resolvedByBase.length > 0 ? { resolvedByBase } : {}) };
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { MAX_SEGMENT_LENGTH, safeNameProblem } from '../../core/contracts/names';
+import { tryNameOf, tryNameProblem } from '../../core/contracts/try';
 
 /**
  * Vessel's folders under the data directory (`<SUMMIT_DATA_DIR>/vessel`):
@@ -23,9 +24,19 @@ export function vesselLayout(vesselDir: string): VesselLayout {
   return { root: vesselDir, reposDir: join(vesselDir, 'repos'), stagingDir: join(vesselDir, 'staging'), locksDir: join(vesselDir, 'locks') };
 }
 
-/** Index names become folder names and URL segments. */
+/**
+ * Index names become folder names and URL segments: one safe name, or `try/<name>` for a try-build's throw-away
+ * index (core/contracts/try.ts), whose folder is `repos/try/<name>`.
+ */
 export function indexNameProblem(index: string): string | undefined {
+  const tryName = tryNameOf(index);
+  if (tryName !== undefined) return tryNameProblem(tryName);
   return safeNameProblem('index', index, MAX_SEGMENT_LENGTH);
+}
+
+/** The folder of the repositories an index's folder lies in (`repos/`, whether the index is `main` or `try/x`). */
+export function reposDirOf(indexDir: string, index: string): string {
+  return join(indexDir, ...index.split('/').map(() => '..'));
 }
 
 export function repositoryDir(layout: VesselLayout, index: string): string {

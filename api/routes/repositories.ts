@@ -17,6 +17,10 @@ export const newRepository = z.strictObject({
   cascade: z.boolean().optional(),
   /** Recipes saying `networking: true` may have the network where their builder allows it too (README, Security model). */
   networking: z.boolean().optional(),
+  /** `unstable`: a wave that published every build, closure checked, promotes unstable (README, Operations, Promote policy). */
+  promote: z.enum(['unstable']).optional(),
+  /** An index whose packages satisfy this repository's closure check (README, Operations, Closure). */
+  base: name.optional(),
 });
 
 /**

@@ -22,6 +22,10 @@ export interface NewRepository {
   cascade?: boolean;
   /** The repository's network policy (db/entities.ts Repository.networking); off unless given. */
   networking?: boolean;
+  /** Promote policy (db/entities.ts Repository.promote). */
+  promote?: 'unstable';
+  /** A declared base repository: an index name (db/entities.ts Repository.base). */
+  base?: string;
 }
 
 export async function registerRepository(deps: RepositoryDeps, body: NewRepository): Promise<RepositoryRow> {

@@ -69,6 +69,8 @@ export interface ClosureReport {
   index: string;
   /** Each runtime dependency nothing in the repository (or a declared base repository) provides, with who needs it. */
   unresolved: Array<{ dependency: string; neededBy: string[] }>;
+  /** What the declared base repositories resolved, each base with its dependencies (core/repo/base-resolution.ts). */
+  resolvedByBase?: Array<{ base: string; dependencies: string[] }>;
 }
 
 /**

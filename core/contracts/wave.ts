@@ -66,6 +66,8 @@ export interface WaveIndexPublish {
   buildIds: string[];
   /** Package names taken out of the index. */
   removals: string[];
+  /** Indexes the repository declared as its base (db/entities.ts Repository.base): they satisfy the closure check too. */
+  bases?: string[];
 }
 
 export interface WavePublishPlan {
@@ -116,4 +118,6 @@ export interface PublishStagedResult {
   /** Builds vessel refused (a release rule), with the reason; the others are published. */
   refused: Array<{ buildId: string; reason: string }>;
   removed: string[];
+  /** Which declared base repository resolved which run-time dependencies of the history (absent: none was needed). */
+  resolvedByBase?: Array<{ base: string; dependencies: string[] }>;
 }
