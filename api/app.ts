@@ -30,6 +30,8 @@ import { tasksRouter } from './routes/tasks';
 import { tokensRouter } from './routes/tokens';
 import { webhookReceiversRouter, webhookSecretsRouter } from './routes/webhooks';
 import { wavesRouter } from './routes/waves';
+import { verificationsRouter } from './routes/verifications';
+import type { VerificationControl } from './services/verifications';
 
 /**
  * The HTTP API: request id first (so even a malformed body's error carries one) and the request timer
@@ -39,7 +41,7 @@ import { wavesRouter } from './routes/waves';
  * (auth.ts: requireRole, readRoute, publicRoute); reads are public unless SUMMIT_API_PUBLIC_READS says
  * otherwise. Serve it with server.ts's listen(), which answers what Node's parser refuses.
  */
-export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'>; webhooks?: { webhooks: WebhookStore; box?: SecretBox }; indexAdmin?: IndexAdminControl; dashboard?: DashboardOptions }): express.Application {
+export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'>; webhooks?: { webhooks: WebhookStore; box?: SecretBox }; indexAdmin?: IndexAdminControl; verifications?: VerificationControl; dashboard?: DashboardOptions }): express.Application {
   const all: ApiDeps = { ...deps, logger: deps.logger ?? silentLogger, metrics: new ApiMetrics(deps.store) };
   const app = express();
   app.disable('x-powered-by');
@@ -53,7 +55,7 @@ export function createApp(deps: { store: Store; pipeline: PipelineControl; auth:
   app.use(express.json({ limit: '64kb' }));
   app.use(guardBody);
   app.use(methodGuard(app));
-  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, repositoryCyclesRouter, tasksRouter, wavesRouter, buildersRouter, hooksRouter, tokensRouter, webhookSecretsRouter, adminRouter, farmRouter, docsRouter, indexesRouter]) {
+  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, repositoryCyclesRouter, tasksRouter, verificationsRouter, wavesRouter, buildersRouter, hooksRouter, tokensRouter, webhookSecretsRouter, adminRouter, farmRouter, docsRouter, indexesRouter]) {
     app.use(router(all));
   }
   app.use(dashboardRouter(all, deps.dashboard));

@@ -6,6 +6,7 @@ import type { Logger } from './logger';
 import type { ApiMetrics } from './metrics';
 import type { PipelineControl } from './pipeline';
 import type { IndexAdminControl } from './services/index-admin';
+import type { VerificationControl } from './services/verifications';
 
 /** Everything the API needs, passed in (no singletons): the read model, the hub, the tokens, a logger. */
 export interface ApiDeps {
@@ -26,4 +27,6 @@ export interface ApiDeps {
   taskTotalMaxAgeMs?: number;
   /** Admin commands on published repositories (streams, tags, prune) through Temporal; absent: those routes answer 503. */
   indexAdmin?: IndexAdminControl;
+  /** Starts verification builds through Temporal (services/verifications.ts); absent: POST /api/tasks/:id/verify answers 503. */
+  verifications?: VerificationControl;
 }

@@ -12,6 +12,7 @@ import { assetParams, pageIndexParams, pageParams } from './dashboard/router';
 import { tasksQuery } from './dashboard/pages/tasks';
 import { streamQuery } from './dashboard/pages/packages';
 import { waveListQuery } from './routes/waves';
+import { verificationListQuery } from './routes/verifications';
 import { eventsQuery, indexParams, promoteBody, pruneBody, rollbackBody, tagBody } from './routes/indexes';
 import { secretBody } from './routes/webhooks';
 import { z } from 'zod';
@@ -40,6 +41,8 @@ export const ROUTE_DOCS: RouteDocs = {
   'GET /packages/:index/:name': { summary: 'dashboard: a package, its metadata and history', params: pageParams, query: streamQuery, response: { type: 'text/html' }, examples: { params: { index: 'main', name: 'liba' } } },
   'GET /login': { summary: 'dashboard: sign in with a token (kept in the tab only)', query: noQuery, response: { type: 'text/html' } },
   'GET /dashboard/assets/:name': { summary: "the dashboard's scripts and styles", params: assetParams, query: noQuery, response: { type: 'application/octet-stream' }, examples: { params: { name: 'dashboard.js' } } },
+  'GET /api/verifications': { summary: 'verification builds, newest first: result (identical, different, skipped, failed, running), both builders, the differing files', query: verificationListQuery, examples: { query: { result: 'different', limit: '20' } } },
+  'POST /api/tasks/:id/verify': { summary: 'rebuild a published build on another builder and compare its packages file by file (202; its own workflow verify-<build id>-<n>)', role: 'admin', params: idParams, body: noBody, examples: { params: { id: task } } },
   'GET /api/waves': { summary: 'waves, newest first, each with its status, removals, histories written and progress', query: waveListQuery, examples: { query: { status: 'building', limit: '20' } } },
   'GET /api/waves/:id': { summary: 'one wave: its record, progress, tasks and removals', params: idParams, examples: { params: { id: 'wave-recipes-0123456789ab' } } },
   'POST /api/waves/:id/cancel': { summary: 'cancel a wave: its builds in flight stop, nothing of it is published', role: 'admin', params: idParams, body: noBody, examples: { params: { id: 'wave-recipes-0123456789ab' } } },

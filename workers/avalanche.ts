@@ -13,6 +13,7 @@
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createAvalancheActivities } from '../activities/avalanche/build';
@@ -116,7 +117,26 @@ export async function startAvalanche(
     }
     workers.push(await Worker.create({
       connection, namespace: config.namespace, taskQueue: builderQueue(config.builderId), dataConverter: dataConverterFor(config),
-      activities: { cleanupBuild: activities.cleanupBuild },
+      activities: {
+        cleanupBuild: activities.cleanupBuild,
+        // A verification build is sent to this builder by name (workflows/verification.ts); it takes one of the
+        // builder's build slots like any build, waiting (and heartbeating) until one is free.
+        buildRecipe: async (request: Parameters<typeof activities.buildRecipe>[0]) => {
+          const ctx = Context.current();
+          const beat = setInterval(() => ctx.heartbeat({ waiting: 'a build slot' }), 5_000);
+          let release: () => void;
+          try {
+            release = await runtime.slots.acquire(ctx.cancellationSignal);
+          } finally {
+            clearInterval(beat);
+          }
+          try {
+            return await activities.buildRecipe(request);
+          } finally {
+            release();
+          }
+        },
+      },
       maxConcurrentActivityTaskExecutions: 4,
     }));
   } catch (err) {

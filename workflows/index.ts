@@ -4,3 +4,4 @@ export { buildWorkflow } from './build';
 export { pollRepositoriesWorkflow } from './poll';
 export { indexAdminWorkflow } from './index-admin';
 export { waveWorkflow } from './wave';
+export { verificationWorkflow } from './verification';

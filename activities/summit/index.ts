@@ -10,6 +10,8 @@ import { type CascadePolicy, IntakeLimits, refreshRepository } from './intake';
 import { planBuilds } from './planning';
 import { recordActivities, type RecordLog } from './records';
 import { waveActivities } from './waves';
+import { verificationActivities, type VerificationDeps } from './verification';
+import type { VerificationSummitActivities } from '../../core/contracts/verification';
 import type { Variant } from '../../core/variants';
 
 export interface SummitActivityDeps {
@@ -21,6 +23,9 @@ export interface SummitActivityDeps {
   intakeLimits?: IntakeLimits;
   /** When a cascade rebuilds reverse dependencies (SUMMIT_CASCADE_POLICY); default `provides`. */
   cascadePolicy?: CascadePolicy;
+  /** Verification builds (activities/summit/verification.ts): the Temporal starter and SUMMIT_VERIFY_SUSPEND_AFTER. */
+  verifications?: VerificationDeps['verifications'];
+  verifySuspendAfter?: number;
 }
 
 /**
@@ -59,12 +64,26 @@ function activityLog(): RecordLog {
 }
 
 /** Everything the summit worker registers on the summit queue. */
-export function createSummitActivities(deps: SummitActivityDeps): SummitActivities {
+export function createSummitActivities(deps: SummitActivityDeps): SummitActivities & VerificationSummitActivities {
+  const records = recordActivities(deps.store, activityLog);
+  const waves = waveActivities(deps.store);
+  const { afterPublish, ...verification } = verificationActivities({ store: deps.store, verifications: deps.verifications, suspendAfter: deps.verifySuspendAfter }, activityLog);
   return {
     refreshRepository: (req) => intakeActivity(deps, req),
     planBuilds: (input) => planBuilds(deps, input),
     listRepositoryIds: async (): Promise<string[]> => (await deps.store.listRepositories()).map((r) => r.id),
-    ...recordActivities(deps.store, activityLog),
-    ...waveActivities(deps.store),
+    ...records,
+    ...waves,
+    // Published builds their repository's policy selects are verified (README, Verification builds).
+    recordPublished: async (taskId, imported) => {
+      await records.recordPublished(taskId, imported);
+      await afterPublish([taskId]);
+    },
+    recordWavePublished: async (waveId, written, plan, final) => {
+      await waves.recordWavePublished(waveId, written, plan, final);
+      const refused = new Set(written.flatMap((w) => w.refused.map((r) => r.buildId)));
+      await afterPublish(plan.indexes.flatMap((i) => i.buildIds).filter((id) => !refused.has(id)));
+    },
+    ...verification,
   };
 }

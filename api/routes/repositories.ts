@@ -17,6 +17,11 @@ export const newRepository = z.strictObject({
   cascade: z.boolean().optional(),
   /** Recipes saying `networking: true` may have the network where their builder allows it too (README, Security model). */
   networking: z.boolean().optional(),
+  /** Verification builds of its published builds (README, Verification builds): a sample rate, packages always verified. */
+  verify: z.strictObject({
+    sampleRate: z.number().min(0).max(1).optional(),
+    packages: z.array(name).max(1000).optional(),
+  }).optional(),
 });
 
 /**

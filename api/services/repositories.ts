@@ -22,6 +22,8 @@ export interface NewRepository {
   cascade?: boolean;
   /** The repository's network policy (db/entities.ts Repository.networking); off unless given. */
   networking?: boolean;
+  /** Verification builds of its published builds (db/entities.ts Repository.verify); none unless given. */
+  verify?: { sampleRate?: number; packages?: string[] };
 }
 
 export async function registerRepository(deps: RepositoryDeps, body: NewRepository): Promise<RepositoryRow> {
