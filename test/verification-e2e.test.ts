@@ -8,10 +8,11 @@
  * that built it (SUMMIT_VERIFY_SUSPEND_AFTER=2 here), by `verification`, in the admin events.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { artefactsDir } from '../activities/avalanche/paths';
 import { main as summitCli } from '../cli/main';
 import { Farm, startFarm, waitFor, type TaskView } from './helpers/farm';
 import { recipeYaml } from './helpers/git-repo';
@@ -33,9 +34,19 @@ const id = (source: string, version: string): string => `build/verify/recipes/${
 const DEMO = [id('liba', '1.0.0'), id('tool', '1.0.0'), id('app', '1.0.0')];
 const STAMP = id('stamp', '1.0');
 
+type PublishedTask = TaskView & { published: Array<{ name: string; sha256: string }> | null };
+
 interface VerificationView {
   id: string; buildId: string; n: number; by: string; result: string; originalBuilder: string | null; verifier: string | null;
   reason: string | null; packages: number | null; files: number | null; differenceCount: number; differences: Array<{ package: string; path: string; what: string[] }>;
+}
+
+/** Every file below a folder, relative, sorted. */
+function listTree(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
 }
 
 function git(cwd: string, ...args: string[]): string {
@@ -57,8 +68,8 @@ const admin = (method: string, body?: unknown): RequestInit => ({
   method, headers: { authorization: `Bearer ${farm.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}),
 });
 
-async function taskOf(taskId: string): Promise<{ task: TaskView; verifications: VerificationView[] }> {
-  return (await api<{ task: TaskView; verifications: VerificationView[] }>(`/api/tasks/${encodeURIComponent(taskId)}`)).body;
+async function taskOf(taskId: string): Promise<{ task: PublishedTask; verifications: VerificationView[] }> {
+  return (await api<{ task: PublishedTask; verifications: VerificationView[] }>(`/api/tasks/${encodeURIComponent(taskId)}`)).body;
 }
 
 async function builderLogs(): Promise<string> {
@@ -137,6 +148,8 @@ describeWhenAvailable(nspawnUnavailableReason(), 'verification builds', () => {
   it('rebuilds each demo build on a second builder and finds it identical', async () => {
     await farm.startBuilder('two', { SUMMIT_BUILDER_SLOTS: '2' });
     await waitFor('builder two to be live', async () => ((await api<{ items: Array<{ id: string }> }>('/api/builders')).body.items.some((b) => b.id === 'two') ? true : undefined), 60_000);
+    const publishedBefore = await Promise.all(DEMO.map(async (i) => (await taskOf(i)).task.published));
+    const poolBefore = listTree(farm.reposDir);
     const numbers = await Promise.all(DEMO.map((i) => verifyByCli(i)));
     expect(numbers).toEqual([2, 1, 1]);
     const results = await Promise.all(DEMO.map((i, k) => verification(i, numbers[k])));
@@ -148,8 +161,12 @@ describeWhenAvailable(nspawnUnavailableReason(), 'verification builds', () => {
     expect(results[0].packages).toBe(2);
     const listed = (await api<{ items: VerificationView[] }>('/api/verifications?result=identical')).body.items;
     expect(listed.map((v) => v.buildId).sort()).toEqual([...DEMO].sort());
-    // The rebuild was never published: the index has the original packages only, the builder kept nothing.
-    expect((await taskOf(DEMO[0])).task.status).toBe('completed');
+    // The rebuilds were never published nor imported: the tasks and vessel's repositories are as they were, and
+    // the verifier deletes its artefacts once the result is recorded.
+    expect(await Promise.all(DEMO.map(async (i) => (await taskOf(i)).task.published))).toEqual(publishedBefore);
+    expect(listTree(farm.reposDir)).toEqual(poolBefore);
+    expect(readdirSync(join(dirname(farm.reposDir), 'staging')).filter((n) => n.startsWith('verify-'))).toEqual([]);
+    await waitFor('builder two to delete the rebuilds\' artefacts', async () => (DEMO.every((i) => !existsSync(artefactsDir(farm.builders.get('two')!.dataDir, i))) ? true : undefined), 60_000);
   });
 
   it('flags a build whose output differs, with the differing file, by the repository policy; repeated mismatches drain its builder', async () => {

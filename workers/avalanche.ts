@@ -3,7 +3,8 @@
  * every setting), check the host, detect the ISA levels this CPU serves and prepare the build cgroups
  * (avalanche/host.ts), start the artefact server (avalanche/artefact-server.ts), then one Temporal Worker per
  * served ISA queue (builds, sharing the builder's slots: avalanche/build-slots.ts) and one on the builder's own
- * queue (clean-up of the artefacts it holds). The activities themselves are in activities/avalanche.
+ * queue (clean-up of the artefacts it holds, and the verification builds sent to this builder by name, which take
+ * one of the same slots). The activities themselves are in activities/avalanche.
  *
  * The token secret is generated into <data>/avalanche/artefact-secret (0600) on first start; it has no setting.
  * On start it removes what builds killed with an earlier process left (workers/avalanche/leftovers.ts).
