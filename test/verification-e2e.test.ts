@@ -92,19 +92,25 @@ async function verification(buildId: string, n: number): Promise<VerificationVie
   }, 600_000, async () => `${JSON.stringify((await taskOf(buildId)).verifications)}\n${await builderLogs()}`);
 }
 
-/** POST /api/tasks/:id/verify through the CLI, as an admin does: the verification's number. */
-async function verifyByCli(buildId: string): Promise<number> {
+/** The `summit` command against this farm's API as its admin: exit code and output. */
+async function cli(...args: string[]): Promise<{ code: number; out: string }> {
   const out: string[] = [];
   const env = { SUMMIT_API_URL: process.env.SUMMIT_API_URL, SUMMIT_TOKEN: process.env.SUMMIT_TOKEN };
   process.env.SUMMIT_API_URL = farm.api.url;
   process.env.SUMMIT_TOKEN = farm.adminToken;
   try {
-    const code = await summitCli(['tasks', 'verify', buildId, '--json'], { out: (t) => out.push(t), err: (t) => out.push(t) });
-    expect({ code, out }).toMatchObject({ code: 0 });
+    const code = await summitCli(args, { out: (t) => out.push(t), err: (t) => out.push(t) });
+    return { code, out: out.join('\n') };
   } finally {
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
   }
-  return (JSON.parse(out.join('\n')) as { n: number }).n;
+}
+
+/** POST /api/tasks/:id/verify through the CLI, as an admin does: the verification's number. */
+async function verifyByCli(buildId: string): Promise<number> {
+  const { code, out } = await cli('tasks', 'verify', buildId, '--json');
+  expect({ code, out }).toMatchObject({ code: 0 });
+  return (JSON.parse(out) as { n: number }).n;
 }
 
 describeWhenAvailable(nspawnUnavailableReason(), 'verification builds', () => {
@@ -196,5 +202,11 @@ describeWhenAvailable(nspawnUnavailableReason(), 'verification builds', () => {
     expect(farmState.events).toContainEqual(expect.objectContaining({ subject: `builder:${built}`, action: 'drain', by: 'verification' }));
     const different = (await api<{ items: VerificationView[] }>('/api/verifications?result=different')).body.items;
     expect(different.map((v) => v.n)).toEqual([2, 1]);
+    // The same, as people read it.
+    const shown = await cli('tasks', 'show', STAMP);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toMatch(/^\s*1\s+different\s+\S+\s+1 differ: \/usr\/share\/stamp\/built-on \(content digest/m);
+    const listed = await cli('verifications', 'list', '--result', 'different');
+    expect(listed.out.split('\n').filter((l) => l.startsWith(STAMP))).toHaveLength(2);
   });
 });
