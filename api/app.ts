@@ -32,6 +32,8 @@ import { webhookReceiversRouter, webhookSecretsRouter } from './routes/webhooks'
 import { wavesRouter } from './routes/waves';
 import { triesRouter } from './routes/tries';
 import type { TryControl } from './services/tries';
+import { verificationsRouter } from './routes/verifications';
+import type { VerificationControl } from './services/verifications';
 
 /**
  * The HTTP API: request id first (so even a malformed body's error carries one) and the request timer
@@ -41,7 +43,7 @@ import type { TryControl } from './services/tries';
  * (auth.ts: requireRole, readRoute, publicRoute); reads are public unless SUMMIT_API_PUBLIC_READS says
  * otherwise. Serve it with server.ts's listen(), which answers what Node's parser refuses.
  */
-export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'>; webhooks?: { webhooks: WebhookStore; box?: SecretBox }; indexAdmin?: IndexAdminControl; tries?: TryControl; dashboard?: DashboardOptions }): express.Application {
+export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'>; webhooks?: { webhooks: WebhookStore; box?: SecretBox }; indexAdmin?: IndexAdminControl; tries?: TryControl; verifications?: VerificationControl; dashboard?: DashboardOptions }): express.Application {
   const all: ApiDeps = { ...deps, logger: deps.logger ?? silentLogger, metrics: new ApiMetrics(deps.store) };
   const app = express();
   app.disable('x-powered-by');
@@ -55,7 +57,7 @@ export function createApp(deps: { store: Store; pipeline: PipelineControl; auth:
   app.use(express.json({ limit: '64kb' }));
   app.use(guardBody);
   app.use(methodGuard(app));
-  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, repositoryCyclesRouter, tasksRouter, wavesRouter, buildersRouter, hooksRouter, tokensRouter, webhookSecretsRouter, adminRouter, farmRouter, docsRouter, indexesRouter, triesRouter]) {
+  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, repositoryCyclesRouter, tasksRouter, wavesRouter, buildersRouter, hooksRouter, tokensRouter, webhookSecretsRouter, adminRouter, farmRouter, docsRouter, indexesRouter, triesRouter, verificationsRouter]) {
     app.use(router(all));
   }
   app.use(dashboardRouter(all, deps.dashboard));

@@ -7,6 +7,7 @@ import type { ApiMetrics } from './metrics';
 import type { PipelineControl } from './pipeline';
 import type { IndexAdminControl } from './services/index-admin';
 import type { TryControl } from './services/tries';
+import type { VerificationControl } from './services/verifications';
 
 /** Everything the API needs, passed in (no singletons): the read model, the hub, the tokens, a logger. */
 export interface ApiDeps {
@@ -29,4 +30,6 @@ export interface ApiDeps {
   indexAdmin?: IndexAdminControl;
   /** Try-builds through Temporal (routes/tries.ts); absent: those routes answer 503. */
   tries?: TryControl;
+  /** Starts verification builds through Temporal (services/verifications.ts); absent: POST /api/tasks/:id/verify answers 503. */
+  verifications?: VerificationControl;
 }

@@ -18,6 +18,7 @@ import { IndexEventStore } from '../db/index-event-store';
 import { listen } from './server';
 import { hasPayloadKeys, loadPayloadKeys, payloadKeySettings, requirePayloadKeys } from '../workers/payload-keys';
 import { dataConverterFor } from '../workers/temporal';
+import { temporalVerifications } from '../workers/verification-starter';
 import { dashboardOptions } from './dashboard/options';
 
 /**
@@ -64,6 +65,8 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
     codec: { codec: dataConverter?.payloadCodecs?.[0], uiOrigin: config.SUMMIT_CODEC_UI_ORIGIN },
     indexAdmin: new TemporalIndexAdmin(client, new IndexEventStore(orm)),
     tries: new TemporalTries(client, new Store(orm), config.SUMMIT_TRY_TTL),
+    // A start is one call to the server: 10 s answers a person either way (503 past it).
+    verifications: { start: (input) => client.withDeadline(Date.now() + 10_000, () => temporalVerifications(client).start(input)) },
     dashboard: dashboardOptions(config),
   });
 

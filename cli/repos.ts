@@ -1,6 +1,6 @@
 import { parseCommandArgs, printJson } from './args';
 import { connect, reasonBody, seg } from './connect';
-import type { Command } from './io';
+import { UsageError, type Command } from './io';
 import { ago, formatTable, holdCell } from './table';
 
 interface RepositoryItem {
@@ -35,12 +35,21 @@ export const list: Command = async (args, io) => {
   return 0;
 };
 
-/** summit repos add <id> --project p --url u [--ref r] [--cascade] [--networking] [--promote unstable] [--base <index>] */
+/** summit repos add <id> --project p --url u [--ref r] [--cascade] [--networking] [--promote unstable] [--base <index>] [--verify-rate 0..1] [--verify-packages a,b] */
 export const add: Command = async (args, io) => {
   const { values, positionals } = parseCommandArgs(args, {
     project: { type: 'string' }, url: { type: 'string' }, ref: { type: 'string' }, cascade: { type: 'boolean' }, networking: { type: 'boolean' }, promote: { type: 'string' }, base: { type: 'string' }, json: { type: 'boolean' },
+    'verify-rate': { type: 'string' }, 'verify-packages': { type: 'string' },
   }, { min: 1, max: 1, names: '<repository id>' });
-  const body = { id: positionals[0], project: values.project, url: values.url, ...(values.ref ? { ref: values.ref } : {}), ...(values.cascade ? { cascade: true } : {}), ...(values.networking ? { networking: true } : {}), ...(values.promote ? { promote: values.promote } : {}), ...(values.base ? { base: values.base } : {}) };
+  // The verification policy (README, Verification builds); the API checks the rate's range and the names.
+  const rate = values['verify-rate'];
+  if (rate !== undefined && !Number.isFinite(Number(rate))) throw new UsageError(`--verify-rate takes a number from 0 to 1, not "${rate}"`);
+  const packages = values['verify-packages']?.split(',').map((p) => p.trim()).filter(Boolean);
+  const verify = rate !== undefined || packages ? { verify: { ...(rate !== undefined ? { sampleRate: Number(rate) } : {}), ...(packages ? { packages } : {}) } } : {};
+  const body = {
+    id: positionals[0], project: values.project, url: values.url, ...(values.ref ? { ref: values.ref } : {}), ...(values.cascade ? { cascade: true } : {}), ...(values.networking ? { networking: true } : {}),
+    ...(values.promote ? { promote: values.promote } : {}), ...(values.base ? { base: values.base } : {}), ...verify,
+  };
   const repo = await (await connect(true)).post<RepositoryItem>('/api/repositories', body);
   if (values.json) printJson(io.out, repo);
   else io.out(`${repo.id}: registered (${repo.url} ${repo.ref}); "summit repos refresh ${repo.id}" reads it now, the poll Schedule later`);

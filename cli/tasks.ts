@@ -52,7 +52,7 @@ export const list: Command = async (args, io) => {
 /** summit tasks show <id> [--json] */
 export const show: Command = async (args, io) => {
   const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, { min: 1, max: 1, names: '<task id>' });
-  const detail = await (await connect(false)).get<{ task: TaskItem; events: Array<{ from: string | null; to: string; reason: string | null; at: string }>; approval: { by: string; at: string } | null }>(`/api/tasks/${seg(positionals[0])}`);
+  const detail = await (await connect(false)).get<{ task: TaskItem; events: Array<{ from: string | null; to: string; reason: string | null; at: string }>; approval: { by: string; at: string } | null; verifications?: Array<{ n: number; result: string; verifier: string | null; reason: string | null; differenceCount: number; differences: Array<{ path: string; what: string[] }> }> }>(`/api/tasks/${seg(positionals[0])}`);
   if (values.json) {
     printJson(io.out, detail);
     return 0;
@@ -71,6 +71,16 @@ export const show: Command = async (args, io) => {
     { header: 'TO', value: (e) => e.to },
     { header: 'REASON', value: (e) => e.reason, max: 100 },
   ], detail.events));
+  // Verification builds (README, Verification builds): one line each, with the first differing files.
+  if (detail.verifications?.length) {
+    io.out('');
+    io.out(formatTable([
+      { header: 'VERIFICATION', value: (v: NonNullable<typeof detail.verifications>[number]) => v.n, align: 'right' as const },
+      { header: 'RESULT', value: (v) => v.result },
+      { header: 'REBUILT BY', value: (v) => v.verifier },
+      { header: 'DETAIL', value: (v) => (v.differenceCount > 0 ? `${v.differenceCount} differ: ${v.differences.slice(0, 3).map((d) => `${d.path} (${d.what.join(', ')})`).join('; ')}` : v.reason), max: 100 },
+    ], detail.verifications));
+  }
   return 0;
 };
 

@@ -102,6 +102,11 @@ export const configSchema = z.object({
    * may ask for; then its index is removed.
    */
   SUMMIT_TRY_TTL: longDuration.prefault('7d'),
+  /**
+   * Verification builds (README, Verification builds): a builder whose builds' last N verifications all found
+   * differences is drained automatically (by `verification`); 0 never suspends.
+   */
+  SUMMIT_VERIFY_SUSPEND_AFTER: z.coerce.number().int().min(0).max(1000).default(3),
   /** ISA variants the default profile builds besides the x86_64 baseline (comma-separated, e.g. x86_64-v3x). */
   SUMMIT_VARIANTS: csv.prefault('').pipe(z.array(z.enum(['x86_64-v3x']))),
   /**

@@ -36,6 +36,11 @@ export const Repository = defineEntity({
      * check (e.g. `main` for a repository of add-ons built on it); null: none besides the variant's own base.
      */
     base: p.string().nullable(),
+    /**
+     * Verification builds of its published builds (core/build/verification.ts VerifyPolicy): a sample rate and
+     * packages always verified; null: none but those an admin asks for.
+     */
+    verify: p.json<{ sampleRate?: number; packages?: string[] }>().nullable(),
     lastCommit: p.string().nullable(),
     lastRefreshAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
@@ -418,4 +423,36 @@ export const TryBuild = defineEntity({
   }),
 });
 
-export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog, IndexEvent, Wave, TryBuild];
+/**
+ * A verification build (issue 10, core/contracts/verification.ts): a published build rebuilt on another builder
+ * and compared file by file. One row per verification, keyed by its workflow id `verify-<build id>-<n>`; written by
+ * the verification workflow's summit activities (db/verification-store.ts).
+ */
+export const Verification = defineEntity({
+  name: 'Verification',
+  tableName: 'verifications',
+  indexes: [{ name: 'verifications_original_builder_finished_index', properties: ['originalBuilder', 'finishedAt'] }],
+  properties: (p) => ({
+    id: p.string().primary(),
+    buildId: p.string().index(),
+    n: p.integer(),
+    repository: p.string(),
+    /** `policy` or `admin:<token name>`. */
+    by: p.string(),
+    /** running | identical | different | skipped | failed */
+    result: p.string().index(),
+    /** Who built the published build, and who rebuilt it. */
+    originalBuilder: p.string().nullable(),
+    verifier: p.string().nullable(),
+    reason: p.text().nullable(),
+    packages: p.integer().nullable(),
+    files: p.integer().nullable(),
+    differenceCount: p.integer().default(0),
+    /** The first differences (path and what differs), bounded (core/build/verification.ts). */
+    differences: p.json<Array<{ package: string; path: string; what: string[] }>>().nullable(),
+    startedAt: p.datetime().onCreate(() => new Date()),
+    finishedAt: p.datetime().nullable(),
+  }),
+});
+
+export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog, IndexEvent, Wave, TryBuild, Verification];

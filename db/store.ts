@@ -123,10 +123,10 @@ export class Store {
 
   // Repositories
 
-  async addRepository(row: Pick<RepositoryRow, 'id' | 'project' | 'url'> & Partial<Pick<RepositoryRow, 'ref' | 'cascade' | 'networking' | 'promote' | 'base'>>): Promise<RepositoryRow> {
+  async addRepository(row: Pick<RepositoryRow, 'id' | 'project' | 'url'> & Partial<Pick<RepositoryRow, 'ref' | 'cascade' | 'networking' | 'promote' | 'base' | 'verify'>>): Promise<RepositoryRow> {
     const em = this.em();
     if (await em.findOne(Repository, { id: row.id })) throw new ConflictError(`repository "${row.id}" already exists`);
-    const repo = em.create(Repository, { ref: 'HEAD', cascade: false, networking: false, promote: null, base: null, lastCommit: null, lastRefreshAt: null, ...row });
+    const repo = em.create(Repository, { ref: 'HEAD', cascade: false, networking: false, promote: null, base: null, verify: null, lastCommit: null, lastRefreshAt: null, ...row });
     try {
       await em.flush();
     } catch (err) {

@@ -251,6 +251,9 @@ const FUZZ: Record<string, Entry> = {
     path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/log${query(rand, ['tail'], () => pick(rand, NUMBERS))}`,
   },
   'POST /api/tasks/:id/retry': { path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/retry`, body: noBodyOrJunk },
+  // Verification builds: the fuzz's tasks are never published, so a start is a 409 (or 404, 422); no Temporal start.
+  'POST /api/tasks/:id/verify': { path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/verify`, body: noBodyOrJunk },
+  'GET /api/verifications': { path: (rand) => `/api/verifications${query(rand, ['result', 'repository', 'builder', 'limit'], (key) => (key === 'result' ? pick(rand, ['different', 'identical', 'nope', '']) : pick(rand, NUMBERS)))}` },
   'POST /api/tasks/:id/cancel': { path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/cancel`, body: noBodyOrJunk },
   'POST /api/tokens': {
     path: () => '/api/tokens',

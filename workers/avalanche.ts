@@ -3,7 +3,8 @@
  * every setting), check the host, detect the ISA levels this CPU serves and prepare the build cgroups
  * (avalanche/host.ts), start the artefact server (avalanche/artefact-server.ts), then one Temporal Worker per
  * served ISA queue (builds, sharing the builder's slots: avalanche/build-slots.ts) and one on the builder's own
- * queue (clean-up of the artefacts it holds). The activities themselves are in activities/avalanche.
+ * queue (clean-up of the artefacts it holds, and the verification builds sent to this builder by name, which take
+ * one of the same slots). The activities themselves are in activities/avalanche.
  *
  * The token secret is generated into <data>/avalanche/artefact-secret (0600) on first start; it has no setting.
  * On start it removes what builds killed with an earlier process left (workers/avalanche/leftovers.ts).
@@ -13,6 +14,7 @@
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createAvalancheActivities } from '../activities/avalanche/build';
@@ -116,7 +118,26 @@ export async function startAvalanche(
     }
     workers.push(await Worker.create({
       connection, namespace: config.namespace, taskQueue: builderQueue(config.builderId), dataConverter: dataConverterFor(config),
-      activities: { cleanupBuild: activities.cleanupBuild },
+      activities: {
+        cleanupBuild: activities.cleanupBuild,
+        // A verification build is sent to this builder by name (workflows/verification.ts); it takes one of the
+        // builder's build slots like any build, waiting (and heartbeating) until one is free.
+        buildRecipe: async (request: Parameters<typeof activities.buildRecipe>[0]) => {
+          const ctx = Context.current();
+          const beat = setInterval(() => ctx.heartbeat({ waiting: 'a build slot' }), 5_000);
+          let release: () => void;
+          try {
+            release = await runtime.slots.acquire(ctx.cancellationSignal);
+          } finally {
+            clearInterval(beat);
+          }
+          try {
+            return await activities.buildRecipe(request);
+          } finally {
+            release();
+          }
+        },
+      },
       maxConcurrentActivityTaskExecutions: 4,
     }));
   } catch (err) {

@@ -11,6 +11,7 @@ import { ensureHub, ensurePollSchedule } from './hub-control';
 import { requirePayloadKeys, payloadKeySettings } from './payload-keys';
 import { startRoleLogging } from './runtime';
 import { connectClient, connectWorker, dataConverterFor } from './temporal';
+import { temporalVerifications } from './verification-starter';
 
 export interface RunningRole {
   /** Resolves when the role has stopped (after stop(), or when it failed). */
@@ -27,6 +28,7 @@ export async function startSummit(config: Config, opts: { hub?: Partial<HubOptio
   const orm = await openDatabase({ url: config.SUMMIT_DATABASE_URL, dataDir });
   const store = new Store(orm);
   const connection = await connectWorker(config);
+  const client = await connectClient(config);
   const worker = await Worker.create({
     connection,
     namespace: config.SUMMIT_TEMPORAL_NAMESPACE,
@@ -40,9 +42,10 @@ export async function startSummit(config: Config, opts: { hub?: Partial<HubOptio
       packagesBaseUrl: config.SUMMIT_PACKAGES_URL ?? `file://${join(dataDir, 'vessel', 'repos')}`,
       intakeLimits: { maxBytes: config.SUMMIT_RECIPE_MAX_BYTES, parseTimeoutMs: config.SUMMIT_RECIPE_PARSE_TIMEOUT, parseMemoryMb: config.SUMMIT_RECIPE_PARSE_MEMORY },
       cascadePolicy: config.SUMMIT_CASCADE_POLICY,
+      verifications: temporalVerifications(client),
+      verifySuspendAfter: config.SUMMIT_VERIFY_SUSPEND_AFTER,
     }),
   });
-  const client = await connectClient(config);
   await ensureHub(client, { prefetch: config.SUMMIT_DISPATCH_PREFETCH, ...opts.hub });
   await ensurePollSchedule(client, config.SUMMIT_POLL_INTERVAL);
   const done = worker.run().finally(async () => {

@@ -5,3 +5,4 @@ export { pollRepositoriesWorkflow } from './poll';
 export { indexAdminWorkflow } from './index-admin';
 export { waveWorkflow } from './wave';
 export { tryWorkflow, trySweepWorkflow } from './try';
+export { verificationWorkflow } from './verification';

@@ -14,6 +14,8 @@ import { tryActivities } from './tries';
 import { wavePolicyActivities } from './wave-policy';
 import type { WavePolicyActivities } from '../../core/contracts/wave-policy';
 import type { SummitTryActivities } from '../../core/contracts/try';
+import { verificationActivities, type VerificationDeps } from './verification';
+import type { VerificationSummitActivities } from '../../core/contracts/verification';
 import type { Variant } from '../../core/variants';
 
 export interface SummitActivityDeps {
@@ -25,6 +27,9 @@ export interface SummitActivityDeps {
   intakeLimits?: IntakeLimits;
   /** When a cascade rebuilds reverse dependencies (SUMMIT_CASCADE_POLICY); default `provides`. */
   cascadePolicy?: CascadePolicy;
+  /** Verification builds (activities/summit/verification.ts): the Temporal starter and SUMMIT_VERIFY_SUSPEND_AFTER. */
+  verifications?: VerificationDeps['verifications'];
+  verifySuspendAfter?: number;
 }
 
 /**
@@ -63,16 +68,30 @@ function activityLog(): RecordLog {
 }
 
 /** Everything the summit worker registers on the summit queue. */
-export function createSummitActivities(deps: SummitActivityDeps): SummitActivities & SummitTryActivities & WavePolicyActivities {
+export function createSummitActivities(deps: SummitActivityDeps): SummitActivities & SummitTryActivities & WavePolicyActivities & VerificationSummitActivities {
+  const records = recordActivities(deps.store, activityLog);
+  const waves = waveActivities(deps.store);
+  const { afterPublish, ...verification } = verificationActivities({ store: deps.store, verifications: deps.verifications, suspendAfter: deps.verifySuspendAfter }, activityLog);
   return {
     refreshRepository: (req) => intakeActivity(deps, req),
     planBuilds: (input) => planBuilds(deps, input),
     listRepositoryIds: async (): Promise<string[]> => (await deps.store.listRepositories()).map((r) => r.id),
-    ...recordActivities(deps.store, activityLog),
-    ...waveActivities(deps.store),
+    ...records,
+    ...waves,
     // Try-builds (issue 9, item 7).
     ...tryActivities(deps),
     // The promote policy of waves (issue 9, item 5).
     ...wavePolicyActivities(deps.store),
+    // Published builds their repository's policy selects are verified (README, Verification builds).
+    recordPublished: async (taskId, imported) => {
+      await records.recordPublished(taskId, imported);
+      await afterPublish([taskId]);
+    },
+    recordWavePublished: async (waveId, written, plan, final) => {
+      await waves.recordWavePublished(waveId, written, plan, final);
+      const refused = new Set(written.flatMap((w) => w.refused.map((r) => r.buildId)));
+      await afterPublish(plan.indexes.flatMap((i) => i.buildIds).filter((id) => !refused.has(id)));
+    },
+    ...verification,
   };
 }

@@ -17,6 +17,8 @@ import { PruneRefusedError } from '../../core/repo/prune';
 import { listHistory, promote, rollbackStream, tagHistory } from './stream-commands';
 import { tryIndexActivities } from './try-index';
 import type { VesselTryActivities } from '../../core/contracts/try';
+import type { VerificationVesselActivities } from '../../core/contracts/verification';
+import { compareBuildOutputs } from './verification';
 
 export interface BaseOptions {
   /**
@@ -44,7 +46,7 @@ export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {},
   return { layout, locks, publishers: new Publishers(layout, locks, publishing), staging: new StagingSweeper(layout.stagingDir) };
 }
 
-export function createVesselActivities(deps: VesselDeps): VesselActivities & VesselAdminActivities & VesselTryActivities {
+export function createVesselActivities(deps: VesselDeps): VesselActivities & VesselAdminActivities & VesselTryActivities & VerificationVesselActivities {
   const repo = (index: string): Repository => {
     const problem = indexNameProblem(index);
     if (problem) throw ApplicationFailure.nonRetryable(problem, STREAM_COMMAND_REFUSED);
@@ -98,6 +100,8 @@ export function createVesselActivities(deps: VesselDeps): VesselActivities & Ves
         clearInterval(beat);
       }
     },
+    // Verification builds (activities/vessel/verification.ts): compared, never imported.
+    compareBuildOutputs: (req) => compareBuildOutputs(deps.layout, req),
     rollbackStream: (index, stream, historyId) => command(() => rollbackStream(repo(index), deps.locks, stream, historyId)),
     tagHistory: (index, tag, historyId, replace) => command(() => tagHistory(repo(index), deps.locks, tag, historyId, replace)),
     promote: (index, to, from) => command(() => promote(repo(index), deps.locks, to, from)),

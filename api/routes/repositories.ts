@@ -21,6 +21,11 @@ export const newRepository = z.strictObject({
   promote: z.enum(['unstable']).optional(),
   /** An index whose packages satisfy this repository's closure check (README, Operations, Closure). */
   base: name.optional(),
+  /** Verification builds of its published builds (README, Verification builds): a sample rate, packages always verified. */
+  verify: z.strictObject({
+    sampleRate: z.number().min(0).max(1).optional(),
+    packages: z.array(name).max(1000).optional(),
+  }).optional(),
 });
 
 /**

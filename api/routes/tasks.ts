@@ -9,6 +9,7 @@ import { followTaskLog } from '../services/task-log-follow';
 import { TaskList } from '../services/task-list';
 import { commandTask, taskDetail } from '../services/tasks';
 import { taskApproval } from '../services/admin';
+import { taskVerifications } from '../services/verifications';
 import { parse } from '../validate';
 import type { TaskCursor } from '../../db/store';
 import { idParams, noBody, once, queryInt } from './schemas';
@@ -74,7 +75,7 @@ const lastEventId = z.string().regex(/^\d{1,15}$/).transform(Number).optional().
  * GET  /api/tasks             read: ?status=a,b&repository=&source=&limit=(1-200, 50)&cursor=&offset=&total=exact|recent
  *                             newest first; `nextCursor` (null on the last page) is the next page's `cursor`;
  *                             `total` with `totalExact` (counted for this response) and `totalAt` (when counted)
- * GET  /api/tasks/:id         read: the task and its events
+ * GET  /api/tasks/:id         read: the task, its events, its approval and its verification builds
  * GET  /api/tasks/:id/log     read (detail: a viewer's unless SUMMIT_API_PUBLIC_READS=all): text/plain, the whole log or ?tail=N lines; ?follow=1 (&from=offset or
  *                             Last-Event-ID): text/event-stream while the build runs, `end` event at its end
  * POST /api/tasks/:id/retry   admin
@@ -94,7 +95,7 @@ export function tasksRouter(deps: ApiDeps): Router {
   router.get('/api/tasks/:id', readRoute(deps.auth), async (req, res) => {
     const { id } = parse('params', idParams, req.params);
     const detail = await taskDetail(deps.store, id);
-    res.json({ ...detail, approval: await taskApproval(deps.store, id) });
+    res.json({ ...detail, approval: await taskApproval(deps.store, id), verifications: await taskVerifications(deps.store, id) });
   });
   router.get('/api/tasks/:id/log', readRoute(deps.auth, 'detail'), async (req, res) => {
     const { id } = parse('params', idParams, req.params);

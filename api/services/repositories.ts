@@ -26,6 +26,8 @@ export interface NewRepository {
   promote?: 'unstable';
   /** A declared base repository: an index name (db/entities.ts Repository.base). */
   base?: string;
+  /** Verification builds of its published builds (db/entities.ts Repository.verify); none unless given. */
+  verify?: { sampleRate?: number; packages?: string[] };
 }
 
 export async function registerRepository(deps: RepositoryDeps, body: NewRepository): Promise<RepositoryRow> {

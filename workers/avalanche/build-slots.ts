@@ -76,6 +76,21 @@ export class BuildSlots implements CustomSlotSupplier<ActivitySlotInfo> {
     return {};
   }
 
+  /**
+   * A build that arrives on the builder's own queue (a verification build, workers/avalanche.ts) takes one of the
+   * same slots, waiting its turn like a polling worker; the returned function gives it back. It counts as busy.
+   */
+  async acquire(signal: AbortSignal): Promise<() => void> {
+    await this.reserveSlot(undefined, signal);
+    this.inUse++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.releaseSlot({ slotInfo: { type: 'activity' } } as unknown as SlotReleaseContext<ActivitySlotInfo>);
+    };
+  }
+
   markSlotUsed(_ctx: SlotMarkUsedContext<ActivitySlotInfo>): void {
     this.inUse++;
   }
