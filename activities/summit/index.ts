@@ -11,11 +11,14 @@ import { planBuilds } from './planning';
 import { recordActivities, type RecordLog } from './records';
 import { waveActivities } from './waves';
 import type { Variant } from '../../core/variants';
+import type { FarmProfile } from '../../core/profile';
 
 export interface SummitActivityDeps {
   store: Store;
   mirrorsDir: string;
   variants: readonly Variant[];
+  /** The farm's profile (SUMMIT_PROFILE); default: the default profile. */
+  profile?: FarmProfile;
   packagesBaseUrl: string;
   /** Recipe size, parse time and parse memory limits (SUMMIT_RECIPE_*); defaults when absent. */
   intakeLimits?: IntakeLimits;

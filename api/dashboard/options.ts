@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Config } from '../../core/config';
 import { variantsFor } from '../../core/variants';
+import { loadProfile } from '../../workers/profile';
 
 /** What the dashboard needs beyond the API's own dependencies. */
 export interface DashboardOptions {
@@ -25,6 +26,6 @@ export function dashboardOptions(config: Config): DashboardOptions {
     temporalUiUrl: ui?.replace(/\/+$/, ''),
     namespace: config.SUMMIT_TEMPORAL_NAMESPACE,
     packagesBaseUrl: config.SUMMIT_PACKAGES_URL ?? pathToFileURL(resolve(config.SUMMIT_DATA_DIR, 'vessel', 'repos')).href,
-    indexes: variantsFor(config.SUMMIT_VARIANTS).map((v) => v.index),
+    indexes: variantsFor(config.SUMMIT_VARIANTS, loadProfile(config)).map((v) => v.index),
   };
 }
