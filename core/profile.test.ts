@@ -89,7 +89,7 @@ describe('the farm profile', () => {
     expect(c.SUMMIT_VARIANTS).toEqual(['x86_64-v4']);
     expect(() => parseConfig({ SUMMIT_VARIANTS: 'x86_64-v4' })).toThrow(/SUMMIT_VARIANTS: x86_64-v4: not a level of the profile \(x86_64, x86_64-v3x\) \(got "x86_64-v4"\)/);
     expect(() => parseConfig({ SUMMIT_PROFILE: '{"architectures": []}' })).toThrow(ConfigError);
-    expect(() => parseConfig({ SUMMIT_PROFILE: '{"architectures": []}' })).toThrow(/SUMMIT_PROFILE: invalid profile \(SUMMIT_PROFILE\):\n  architectures: a profile lists at least one architecture/);
+    expect(() => parseConfig({ SUMMIT_PROFILE: '{"architectures": []}' })).toThrow(/SUMMIT_PROFILE: invalid profile \(SUMMIT_PROFILE\):\n {2}architectures: a profile lists at least one architecture/);
     // A file's path is read by the entry point (workers/profile.ts), not by the pure configuration.
     expect(parseConfig({ SUMMIT_PROFILE: '/etc/summit/profile.yaml', SUMMIT_VARIANTS: 'x86_64-v4' }).SUMMIT_PROFILE).toBe('/etc/summit/profile.yaml');
   });

@@ -75,7 +75,7 @@ async function index(name: string, architecture: string): Promise<{ path: string
   const relative = resolveIndexPath(root, 'volatile', architecture);
   const path = relative && join(repo, relative);
   if (!path || !existsSync(path)) throw new Error(`${name} publishes no ${architecture} index`);
-  return { path: relative!, entries: await readIndex(readFileSync(path), path) };
+  return { path: relative, entries: await readIndex(readFileSync(path), path) };
 }
 
 const status = async (isa: string) => (await store.findTask(id(isa)))?.status;

@@ -96,7 +96,7 @@ describe('a profile of x86_64 and aarch64', () => {
 
     const other = demoRepo('armdefault', () => 'manifest.aarch64.bin');
     await store.addRepository({ id: 'armdefault', project: 'p', url: other.dir });
-    await refreshRepository({ store, mirrorsDir: join(work, 'mirrors'), variants: variantsFor([]), packagesBaseUrl: 'file:///srv/vessel' }, { repository: 'armdefault', origin: 'hook' });
+    await refreshRepository({ store, mirrorsDir: join(work, 'mirrors'), variants: variantsFor([]) }, { repository: 'armdefault', origin: 'hook' });
     expect((await store.listRecipes('armdefault')).map((r) => [r.source, r.derived])).toEqual([['liba', true], ['tool', true]]);
   });
 });

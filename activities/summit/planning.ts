@@ -1,7 +1,6 @@
 import { underPressure } from '../../core/builder/health';
 import type { BuilderStatus } from '../../core/contracts/hub';
 import type { BuildId } from '../../core/contracts/ids';
-import type { IsaLevel } from '../../core/contracts/queues';
 import type { PlanInput, PlanResult } from '../../core/contracts/summit';
 import { BuilderState, OpenTask, OpenTaskStatus, pickBuilder, planDispatch } from '../../core/graph/dispatch';
 import type { RecipePackage } from '../../core/graph/recipe';
@@ -94,7 +93,7 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
     const t = byId.get(a.taskId)!;
     const architecture = architectureOf(t.isa);
     result.dispatch.push({
-      taskId: t.id as BuildId, isa: t.isa as IsaLevel, ...(architecture ? { architecture } : {}), index: t.index, source: t.source, commit: t.commit,
+      taskId: t.id as BuildId, isa: t.isa, ...(architecture ? { architecture } : {}), index: t.index, source: t.source, commit: t.commit,
       repoUrl: repositories.get(t.repository)?.url ?? mirrorPath(deps.mirrorsDir, t.repository), recipePath: t.recipePath, version: t.version, release: t.release,
       buildRelease: 1 + t.attempts, dependencies: buildRootPackages({
         source: t.source, index: t.index, baselineIndex: baselineIndexOf(architecture), buildDepends: packagesOf(recipes, t).flatMap((p) => p.buildDepends), packagesBaseUrl: deps.packagesBaseUrl,
