@@ -12,10 +12,12 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { readIndex } from '../core/formats/repo-index';
 import { parseRootIndex, resolveIndexPath } from '../core/formats/root-index';
 import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
+import { dataConverterFor } from '../workers/temporal';
 import { Farm, startFarm, waitFor } from './helpers/farm';
 import { createTestDatabase, TestDatabase } from './support/postgres';
 import { startTemporalTestServer, TemporalTestServer } from './support/temporal';
@@ -117,5 +119,23 @@ describe('a profile of two architectures', () => {
     expect(x86.path).toMatch(/^history\/\d+\/x86_64\/stone\.index$/);
     expect(x86.entries.filter((e) => e.name !== 'build-root').map((e) => e.uri.split('/').pop()).sort()).toEqual(['liba-1.0.0-1-1-x86_64.stone', 'liba-devel-1.0.0-1-1-x86_64.stone']);
     expect(await index('main', 'aarch64').catch((err: Error) => err.message)).toBe('main publishes no aarch64 index');
+  });
+
+  it('labels each build workflow with its architecture, so operators can list one architecture\'s builds', async () => {
+    const client = new Client({ connection: await Connection.connect({ address: temporal.address }), dataConverter: dataConverterFor({ payloadKeys: farm.payloadKeys }) });
+    try {
+      const list = async (architecture: string) => {
+        const ids: string[] = [];
+        for await (const w of client.workflow.list({ query: `BuildArchitecture = "${architecture}" AND WorkflowType = "buildWorkflow"` })) ids.push(w.workflowId);
+        return ids;
+      };
+      // Visibility is eventually consistent: wait until both builds are listed.
+      expect(await waitFor('both builds in visibility', async () => {
+        const [x86, arm] = [await list('x86_64'), await list('aarch64')];
+        return x86.length && arm.length ? { x86, arm } : undefined;
+      }, 30_000)).toEqual({ x86: [id('x86_64')], arm: [id('aarch64')] });
+    } finally {
+      await client.connection.close();
+    }
   });
 });
