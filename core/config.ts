@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_NAME_LENGTH, SAFE_NAME_CHARACTERS, SAFE_NAME_PATTERN } from './contracts/names';
-import { ISA_LEVELS } from './contracts/queues';
 import { PUBLIC_READS } from './auth/roles';
+import { DEFAULT_PROFILE, isInlineProfile, parseProfile, profileSettingProblems, type FarmProfile } from './profile';
 
 /**
  * All settings come from environment variables, validated here by one schema, parsed once at start-up by each
@@ -43,6 +43,8 @@ const byteSize = sizeOf('a size in bytes such as 500M or 2G');
 
 const port = z.coerce.number().int().min(0).max(65535);
 const csv = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+/** An ISA level's or architecture's name; whether the profile lists it is checked where the profile is loaded. */
+const isaLevel = z.string().max(64).regex(SAFE_NAME_PATTERN, `an ISA level of the profile (${SAFE_NAME_CHARACTERS})`);
 const absolutePaths = csv.pipe(z.array(z.string().startsWith('/', 'an absolute path')));
 
 export const configSchema = z.object({
@@ -107,8 +109,13 @@ export const configSchema = z.object({
    * differences is drained automatically (by `verification`); 0 never suspends.
    */
   SUMMIT_VERIFY_SUSPEND_AFTER: z.coerce.number().int().min(0).max(1000).default(3),
-  /** ISA variants the default profile builds besides the x86_64 baseline (comma-separated, e.g. x86_64-v3x). */
-  SUMMIT_VARIANTS: csv.prefault('').pipe(z.array(z.enum(['x86_64-v3x']))),
+  /**
+   * The farm's profile (core/profile.ts): its architectures and their ISA levels, as a JSON or YAML file's path or the
+   * document inline (starting with `{`). Unset: x86_64 with the levels x86_64 and x86_64-v3x. Every role reads it.
+   */
+  SUMMIT_PROFILE: z.string().min(1).optional(),
+  /** ISA levels of the profile built besides each architecture's baseline (comma-separated, e.g. x86_64-v3x; checked against the profile). */
+  SUMMIT_VARIANTS: csv.prefault('').pipe(z.array(isaLevel)),
   /**
    * Base URL builders fetch published packages from (`<base>/<index>/<uri>`): vessel's public URL in a farm;
    * unset means vessel's folder in the data dir (file://, for a single host).
@@ -143,8 +150,13 @@ export const configSchema = z.object({
   // Avalanche
   SUMMIT_BUILDER_ID: z.string().max(MAX_NAME_LENGTH).regex(SAFE_NAME_PATTERN, `${SAFE_NAME_CHARACTERS} only`).optional(),
   SUMMIT_BUILDER_SLOTS: z.coerce.number().int().min(1).max(64).optional(),
-  /** ISA levels this builder serves (default: all its CPU can build). */
-  SUMMIT_BUILDER_ISA: csv.pipe(z.array(z.enum(ISA_LEVELS)).min(1)).optional(),
+  /** ISA levels this builder serves (default: all its CPU can build); levels of the profile's architecture it builds for. */
+  SUMMIT_BUILDER_ISA: csv.pipe(z.array(isaLevel).min(1)).optional(),
+  /**
+   * The architecture this builder builds for (default: the machine's, `uname -m`). Set it only where the host runs
+   * that architecture's code (e.g. qemu-user through binfmt) or in tests; it must be an architecture of the profile.
+   */
+  SUMMIT_BUILDER_ARCH: isaLevel.optional(),
   SUMMIT_BUILDER_HEARTBEAT: duration.optional(),
   // Avalanche: admission (core/builder/health.ts): a builder past one of these takes no new build until it recovers
   /** Highest 1-minute load average per CPU at which the builder starts a new build (unset: load is not checked). */
@@ -211,5 +223,23 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message} (got ${JSON.stringify(env[String(i.path[0])])})`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
+  checkProfileSettings(result.data, env);
   return result.data;
+}
+
+/**
+ * The levels and architecture named in the settings must be the profile's. Checked here when the profile needs no
+ * disk (the default, or inline); a profile file is read, and the same checks made, by workers/profile.ts.
+ */
+function checkProfileSettings(config: Config, env: Record<string, string | undefined>): void {
+  const setting = config.SUMMIT_PROFILE;
+  if (setting !== undefined && !isInlineProfile(setting)) return;
+  let profile: FarmProfile;
+  try {
+    profile = setting === undefined ? DEFAULT_PROFILE : parseProfile(setting);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration:\n  SUMMIT_PROFILE: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const problems = profileSettingProblems(profile, config);
+  if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p.field}: ${p.message} (got ${JSON.stringify(env[p.field])})`).join('\n')}`);
 }

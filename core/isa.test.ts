@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { cpuFlags, detectIsaLevels, X86_64_V3X_REQUIRED_FLAGS } from './isa';
+import { parseProfile } from './profile';
+import { cpuFlags, detectIsaLevels, machineArchitecture, X86_64_V3X_REQUIRED_FLAGS, X86_64_V4_EXTRA_FLAGS } from './isa';
 
 const ZEN2_FLAGS =
   'fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ht syscall nx ' +
@@ -24,7 +25,7 @@ function cpuinfo(...flagLines: string[]): string {
 
 describe('ISA level detection from /proc/cpuinfo', () => {
   it('serves x86_64 and x86_64-v3x when the CPU has the whole v2, v3 and extras set', () => {
-    expect(detectIsaLevels(cpuinfo(ZEN2_FLAGS, ZEN2_FLAGS))).toEqual({ levels: ['x86_64', 'x86_64-v3x'], missingForV3x: [] });
+    expect(detectIsaLevels(cpuinfo(ZEN2_FLAGS, ZEN2_FLAGS))).toEqual({ levels: ['x86_64', 'x86_64-v3x'], missingForV3x: [], missing: {} });
   });
 
   it.each([
@@ -49,6 +50,31 @@ describe('ISA level detection from /proc/cpuinfo', () => {
   it('serves the baseline from text without any flags line (a non-x86 or unreadable cpuinfo)', () => {
     expect(detectIsaLevels('processor : 0\n').levels).toEqual(['x86_64']);
   });
+
+  const wide = parseProfile(JSON.stringify({ architectures: [{ name: 'x86_64', levels: ['x86_64', 'x86_64-v3x', 'x86_64-v4'] }, { name: 'aarch64', levels: ['aarch64', 'aarch64-sve2'] }] }));
+  const AVX512 = ` ${X86_64_V4_EXTRA_FLAGS.join(' ')}`;
+
+  it('serves x86_64-v4 from a profile that lists it only with the five AVX-512 flags on top of v3', () => {
+    expect(detectIsaLevels(cpuinfo(ZEN2_FLAGS + AVX512), wide.levelsOf('x86_64')).levels).toEqual(['x86_64', 'x86_64-v3x', 'x86_64-v4']);
+    const without = detectIsaLevels(cpuinfo(ZEN2_FLAGS + AVX512.replace(' avx512vl', '')), wide.levelsOf('x86_64'));
+    expect(without.levels).toEqual(['x86_64', 'x86_64-v3x']);
+    expect(without.missing).toEqual({ 'x86_64-v4': ['avx512vl'] });
+  });
+
+  it('never serves a level the profile does not list, whatever the CPU has', () => {
+    expect(detectIsaLevels(cpuinfo(ZEN2_FLAGS + AVX512)).levels).toEqual(['x86_64', 'x86_64-v3x']);
+  });
+
+  it('serves an aarch64 machine its baseline, and no level whose flags it does not know', () => {
+    const detection = detectIsaLevels('processor : 0\nFeatures : fp asimd evtstrm aes pmull sha1 sha2 crc32\n', wide.levelsOf('aarch64'));
+    expect(detection).toEqual({ levels: ['aarch64'], missingForV3x: [], missing: {} });
+  });
+
+  it.each([['x86_64', 'x86_64'], ['amd64', 'x86_64'], ['x64', 'x86_64'], ['aarch64', 'aarch64'], ['arm64', 'aarch64'], ['riscv64', 'riscv64']])(
+    'spells the machine %s as the profile does: %s', (machine, architecture) => {
+      expect(machineArchitecture(machine)).toBe(architecture);
+    },
+  );
 
   it('requires the documented flag list', () => {
     expect(X86_64_V3X_REQUIRED_FLAGS).toEqual([

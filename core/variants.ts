@@ -1,18 +1,25 @@
 import type { IsaLevel } from './contracts/queues';
 import type { Profile } from './graph/variants';
+import { DEFAULT_PROFILE, type FarmProfile } from './profile';
 
-/** A build variant of the farm's profile: its ISA level and the index it publishes to. */
+/** A build variant of the farm's profile (core/profile.ts): its ISA level, the index it publishes to, its architecture. */
 export interface Variant {
   isa: IsaLevel;
   index: string;
+  architecture: string;
 }
 
-/** The x86_64 baseline publishes to `main`; each extra ISA level to `main-<level suffix>` (e.g. `main-v3x`). */
-export function variantsFor(extra: readonly IsaLevel[]): Variant[] {
-  return [{ isa: 'x86_64', index: 'main' }, ...extra.filter((i) => i !== 'x86_64').map((isa) => ({ isa, index: `main-${isa.replace(/^x86_64-/, '')}` }))];
+/**
+ * The variants a farm builds: every architecture's baseline of the profile (`x86_64` → `main`) plus the extra
+ * levels asked for (`x86_64-v3x` → `main-v3x`); see FarmProfile.variants.
+ */
+export function variantsFor(extra: readonly IsaLevel[], profile: FarmProfile = DEFAULT_PROFILE): Variant[] {
+  return profile.variants(extra);
 }
 
-/** The scheduler's view: every extra level layers on the baseline (its build root sees baseline packages). */
+/** The scheduler's view: every extra level layers on its architecture's baseline (its build root sees baseline packages). */
 export function profileOf(variants: readonly Variant[]): Profile {
-  return { variants: variants.map((v) => (v.isa === 'x86_64' ? { id: v.isa, index: v.index } : { id: v.isa, index: v.index, layersOn: 'x86_64' })) };
+  return {
+    variants: variants.map((v) => (v.isa === v.architecture ? { id: v.isa, index: v.index } : { id: v.isa, index: v.index, layersOn: v.architecture })),
+  };
 }

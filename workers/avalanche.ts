@@ -56,7 +56,7 @@ export async function startAvalanche(
   probes: AvalancheProbes = {},
 ): Promise<RunningAvalanche> {
   checkBuildHost();
-  const { levels, missingForV3x } = await servedIsaLevels(config.isaLevels);
+  const { architecture, levels, missing } = await servedIsaLevels(config.isaLevels, { profile: config.profile, architecture: config.architecture });
   const cgroups = await prepareBuildHost(config.dataDir, config.builderId, config.share);
   // Admission measures the data folder's disk from the start; a first start has not made it yet.
   await mkdir(config.dataDir, { recursive: true });
@@ -98,7 +98,8 @@ export async function startAvalanche(
             if (pressure.length > 0) {
               throw ApplicationFailure.retryable(`builder ${config.builderId} is under pressure (${pressure.join('; ')}); handed the build back`, 'BuilderUnderPressure');
             }
-            return activities.buildRecipe(request);
+            // Requests from before profiles name no architecture: this builder's (the queue is one of its levels).
+            return activities.buildRecipe({ ...request, architecture: request.architecture ?? architecture });
           },
         },
         tuner: {
@@ -158,8 +159,8 @@ export async function startAvalanche(
     await server.close();
     await connection.close();
   });
-  log.info(`builder ${config.builderId} serves ${levels.join(', ')}` +
-    (missingForV3x.length ? ` (not x86_64-v3x: CPU lacks ${missingForV3x.join(', ')})` : '') +
+  log.info(`builder ${config.builderId} builds for ${architecture}, serves ${levels.join(', ')}` +
+    Object.entries(missing).map(([level, lacks]) => ` (not ${level}: CPU lacks ${lacks.join(', ')})`).join('') +
     ` with ${config.slots} slot(s), ${config.jobs} job(s) each; queues ${[...levels.map(isaQueue), builderQueue(config.builderId)].join(', ')}; ` +
     `artefacts at ${artefactBaseUrl}; build root ${config.buildRoot ?? 'host /usr'}; data in ${config.dataDir}; ` +
     `per build: memory ${formatBytes(config.limits.memoryBytes)}, ${config.limits.tasks} tasks, cpu weight ${config.limits.cpuWeight}, ` +

@@ -1,6 +1,10 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseConfig } from '../core/config';
+import { machineArchitecture } from '../core/isa';
+import { variantsFor } from '../core/variants';
+import { loadProfile } from './profile';
 import { HUB_WORKFLOW_ID, SIGNAL_REFRESH } from '../core/contracts/hub';
 import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
@@ -70,9 +74,11 @@ async function main(): Promise<void> {
     stops.push(() => summit.stop());
     const vessel = await startVessel(loadVesselConfig(env));
     stops.push(() => vessel.stop());
-    // The local builder serves exactly the levels this farm builds (see SUMMIT_BUILDER_ISA).
+    // The local builder serves exactly the levels this farm builds for its architecture (see SUMMIT_BUILDER_ISA).
     const avalancheLog = loggerOf(logs.role('avalanche'));
-    const avalanche = await startAvalanche(loadAvalancheConfig({ SUMMIT_BUILDER_ISA: ['x86_64', ...config.SUMMIT_VARIANTS].join(','), ...env }), avalancheLog);
+    const architecture = config.SUMMIT_BUILDER_ARCH ?? machineArchitecture(os.machine());
+    const served = variantsFor(config.SUMMIT_VARIANTS, loadProfile(config)).filter((v) => v.architecture === architecture).map((v) => v.isa);
+    const avalanche = await startAvalanche(loadAvalancheConfig({ SUMMIT_BUILDER_ISA: served.join(','), ...env }), avalancheLog);
     stops.push(() => avalanche.stop());
     const client = await connectClient(config);
     const heartbeat = startBuilderHeartbeat(client, () => avalanche.status(), 5_000, (m) => avalancheLog.warn(m));

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { createSummitActivities } from '../activities/summit';
 import { variantsFor } from '../core/variants';
+import { loadProfile } from './profile';
 import { Config, parseConfig } from '../core/config';
 import { SUMMIT_QUEUE } from '../core/contracts/queues';
 import { openDatabase } from '../db/orm';
@@ -27,6 +28,7 @@ export async function startSummit(config: Config, opts: { hub?: Partial<HubOptio
   const dataDir = resolve(config.SUMMIT_DATA_DIR);
   const orm = await openDatabase({ url: config.SUMMIT_DATABASE_URL, dataDir });
   const store = new Store(orm);
+  const profile = loadProfile(config);
   const connection = await connectWorker(config);
   const client = await connectClient(config);
   const worker = await Worker.create({
@@ -38,7 +40,8 @@ export async function startSummit(config: Config, opts: { hub?: Partial<HubOptio
     activities: createSummitActivities({
       store,
       mirrorsDir: join(dataDir, 'mirrors'),
-      variants: variantsFor(config.SUMMIT_VARIANTS),
+      variants: variantsFor(config.SUMMIT_VARIANTS, profile),
+      profile,
       packagesBaseUrl: config.SUMMIT_PACKAGES_URL ?? `file://${join(dataDir, 'vessel', 'repos')}`,
       intakeLimits: { maxBytes: config.SUMMIT_RECIPE_MAX_BYTES, parseTimeoutMs: config.SUMMIT_RECIPE_PARSE_TIMEOUT, parseMemoryMb: config.SUMMIT_RECIPE_PARSE_MEMORY },
       cascadePolicy: config.SUMMIT_CASCADE_POLICY,

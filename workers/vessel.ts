@@ -16,6 +16,8 @@
 import { resolve, join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { parseConfig } from '../core/config';
+import type { FarmProfile } from '../core/profile';
+import { loadProfile } from './profile';
 import { VESSEL_QUEUE } from '../core/contracts/queues';
 import { createVesselActivities, vesselDeps } from '../activities/vessel/activities';
 import { startRepositoryServer, type RepositoryServer } from './vessel/repository-server';
@@ -32,6 +34,8 @@ export interface VesselConfig extends PayloadKeySettings {
   publishWindowMs: number;
   /** The build root the base packages are made from (SUMMIT_BUILD_ROOT, as the builders use it); default `/`. */
   buildRoot?: string;
+  /** The farm's profile when SUMMIT_PROFILE sets one: which index a level's index layers on. */
+  profile?: FarmProfile;
 }
 
 /** Vessel's part of the one configuration schema (core/config.ts). */
@@ -46,6 +50,7 @@ export function loadVesselConfig(env: NodeJS.ProcessEnv = process.env): VesselCo
     ...payloadKeySettings(c),
     publishWindowMs: c.SUMMIT_PUBLISH_WINDOW,
     buildRoot: c.SUMMIT_BUILD_ROOT,
+    profile: c.SUMMIT_PROFILE === undefined ? undefined : loadProfile(c),
   };
 }
 
@@ -61,7 +66,7 @@ export interface RunningVessel {
 
 /** Start the worker (and the repository server if configured); `npm start` can run it in-process. */
 export async function startVessel(config: VesselConfig): Promise<RunningVessel> {
-  const deps = vesselDeps(config.vesselDir, {}, { windowMs: config.publishWindowMs }, { buildRoot: config.buildRoot });
+  const deps = vesselDeps(config.vesselDir, {}, { windowMs: config.publishWindowMs }, { buildRoot: config.buildRoot, profile: config.profile });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   let server: RepositoryServer | undefined;
   try {

@@ -103,6 +103,8 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
     const request: BuildRequest = {
       buildId: task.taskId, repoUrl: task.repoUrl, commit: task.commit, recipePath: task.recipePath, source: task.source,
       version: task.version, release: task.release, isa: task.isa, buildRelease: task.buildRelease, dependencies: task.dependencies,
+      // Absent in dispatches recorded before profiles: the builder stamps its own architecture (x86_64 then).
+      ...(task.architecture ? { architecture: task.architecture } : {}),
       // Absent in dispatches recorded before the repository policy existed: the builder reads that as no.
       networkAllowed: task.networkAllowed,
     };
@@ -137,7 +139,8 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
   }
   try {
     const request = {
-      buildId: task.taskId, index: task.index, architecture: 'x86_64',
+      // The level's architecture (core/profile.ts); dispatches recorded before profiles were all x86_64.
+      buildId: task.taskId, index: task.index, architecture: task.architecture ?? 'x86_64',
       build: { builderId: result.builderId, artefactBaseUrl: result.artefactBaseUrl, artefactToken: result.artefactToken, artefacts: result.artefacts },
     };
     if (task.wave) {

@@ -20,7 +20,7 @@ import { SUMMIT_QUEUE } from '../core/contracts/queues';
 import type { SummitActivities } from '../core/contracts/activities';
 import type { Dispatch, IntakeResult } from '../core/contracts/summit';
 import { buildWorkflow } from './build';
-import { BuildCommit, BuildIsa, BuildPackage, BuildStatus, BuildWave } from './search-attributes';
+import { BuildArchitecture, BuildCommit, BuildIsa, BuildPackage, BuildStatus, BuildWave } from './search-attributes';
 import { waveWorkflow } from './wave';
 import { buildFinishedSignal, builderHeartbeatSignal, cancelTaskUpdate, hubStateQuery, refreshSignal, replanSignal, retryTaskUpdate } from './signals';
 
@@ -273,6 +273,8 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
           { key: BuildCommit, value: task.commit },
           { key: BuildStatus, value: 'queued' },
           ...(task.wave ? [{ key: BuildWave, value: task.wave }] : []),
+          // Dispatches from before profiles name no architecture (they were x86_64): no attribute, as before.
+          ...(task.architecture ? [{ key: BuildArchitecture, value: task.architecture }] : []),
         ],
       });
       held.delete(task.taskId);

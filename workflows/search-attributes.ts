@@ -6,6 +6,7 @@ const key = (name: BuildSearchAttribute) => defineSearchAttributeKey(name, Searc
 
 export const BuildPackage = key('BuildPackage');
 export const BuildIsa = key('BuildIsa');
+export const BuildArchitecture = key('BuildArchitecture');
 export const BuildBuilder = key('BuildBuilder');
 export const BuildCommit = key('BuildCommit');
 export const BuildStatus = key('BuildStatus');

@@ -187,7 +187,7 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
         recipeFile, repository: parseBuildId(req.buildId)?.repository, builderId: config.builderId,
       });
       if (network.refusal) throw new StepFailure('recipe', null, network.refusal);
-      const scripts = stepScripts({ recipe, recipeFile, isa: req.isa, jobs: config.jobs, sourceDateEpoch: commitTime, withDependencies: deps.length > 0 });
+      const scripts = stepScripts({ recipe, recipeFile, isa: req.isa, architecture: req.architecture, jobs: config.jobs, sourceDateEpoch: commitTime, withDependencies: deps.length > 0 });
 
       await log.marker('recipe read');
 
@@ -213,7 +213,7 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
 
       phase = 'package';
       await log.marker('packaging');
-      const packed = await packInstallRoot({ recipe, installRoot: join(paths.mason, 'install'), outDir: paths.artefacts, isa: req.isa, buildRelease: req.buildRelease });
+      const packed = await packInstallRoot({ recipe, installRoot: join(paths.mason, 'install'), outDir: paths.artefacts, isa: req.isa, architecture: req.architecture, buildRelease: req.buildRelease });
       for (const i of packed.ignored) await log.write(`    not packaged: ${i.path} (${i.reason})\n`);
       for (const p of packed.packages) await log.write(`    ${p.meta.name}: ${p.files.length} files; provides ${p.meta.provides.join(', ') || 'nothing'}; depends ${p.meta.depends.join(', ') || 'nothing'}\n`);
       await log.marker(`build succeeded in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s`);
@@ -380,7 +380,9 @@ async function runStep(r: StepRun): Promise<void> {
 
 function validateRequest(req: BuildRequest): void {
   const problems: string[] = [];
-  if (!isIsaLevel(req.isa)) problems.push(`unknown ISA level "${req.isa}"`);
+  // The queue this came from is one of the builder's levels; the names still become paths and macro values.
+  if (!isIsaLevel(req.isa)) problems.push(`ISA level "${req.isa}" is not a plain name`);
+  if (req.architecture !== undefined && !isIsaLevel(req.architecture)) problems.push(`architecture "${req.architecture}" is not a plain name`);
   if (!isCommitId(req.commit)) problems.push(`commit "${req.commit}" is not a hex object id`);
   if (!Number.isSafeInteger(req.buildRelease) || req.buildRelease < 1) problems.push(`build release ${req.buildRelease} is not a whole number ≥ 1`);
   if (!req.repoUrl || !req.recipePath) problems.push('repoUrl and recipePath are required');

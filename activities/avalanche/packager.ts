@@ -25,6 +25,8 @@ export interface PackInput {
   installRoot: string;
   outDir: string;
   isa: IsaLevel;
+  /** The packages' Architecture (the level's architecture in the profile); default x86_64. */
+  architecture?: string;
   buildRelease: number;
 }
 
@@ -81,7 +83,7 @@ export async function packInstallRoot(input: PackInput): Promise<PackResult> {
     const analysis = analysePackage(plan, files);
     analysed[plan.name] = analysis.analysedDepends;
     const meta: PackageMeta = {
-      name: plan.name, version, release, buildRelease: input.buildRelease, architecture: PACKAGE_ARCHITECTURE,
+      name: plan.name, version, release, buildRelease: input.buildRelease, architecture: input.architecture ?? PACKAGE_ARCHITECTURE,
       summary: plan.summary, description: plan.description, homepage, sourceId, licenses: [...license].sort(),
       depends: analysis.depends, provides: analysis.provides, conflicts: plan.conflicts, buildDepends: [],
     };
@@ -93,7 +95,7 @@ export async function packInstallRoot(input: PackInput): Promise<PackResult> {
   }
 
   const manifest: BuildManifest = {
-    sourceName: sourceId, sourceVersion: version, sourceRelease: release, architecture: PACKAGE_ARCHITECTURE,
+    sourceName: sourceId, sourceVersion: version, sourceRelease: release, architecture: input.architecture ?? PACKAGE_ARCHITECTURE,
     packages: packed.map((p) => ({ ...p.meta, buildRelease: 0, buildDepends })),
   };
   const names = manifestFileNames(input.isa);

@@ -17,11 +17,14 @@ import type { SummitTryActivities } from '../../core/contracts/try';
 import { verificationActivities, type VerificationDeps } from './verification';
 import type { VerificationSummitActivities } from '../../core/contracts/verification';
 import type { Variant } from '../../core/variants';
+import type { FarmProfile } from '../../core/profile';
 
 export interface SummitActivityDeps {
   store: Store;
   mirrorsDir: string;
   variants: readonly Variant[];
+  /** The farm's profile (SUMMIT_PROFILE); default: the default profile. */
+  profile?: FarmProfile;
   packagesBaseUrl: string;
   /** Recipe size, parse time and parse memory limits (SUMMIT_RECIPE_*); defaults when absent. */
   intakeLimits?: IntakeLimits;

@@ -44,7 +44,10 @@ const RESULT_INVALID_LIMIT = 100;
 const MAX_ERROR_LENGTH = 1000;
 /** Bytes asked of one `git cat-file --batch`: bounds the memory one read holds (files are capped one by one). */
 const READ_BATCH_BYTES = 32 * 1024 * 1024;
-const MANIFEST = 'manifest.x86_64.bin';
+/** The manifest boulder writes for an architecture's baseline (core/build/artefact-names.ts). */
+const manifestOf = (architecture: string): string => `manifest.${architecture}.bin`;
+/** The architectures of the default profile (core/profile.ts): intake before profiles read manifest.x86_64.bin. */
+const DEFAULT_ARCHITECTURES: readonly string[] = ['x86_64'];
 /** Parser threads of one intake at most (never more than the machine's cores, nor one per 64 recipes). */
 const PARSER_THREADS = 4;
 
@@ -55,7 +58,11 @@ export function mirrorPath(mirrorsDir: string, repository: string): string {
 }
 
 /**
- * Read every recipe of a repository at one commit: stone.yaml plus the committed manifest when present. Git is
+ * Read every recipe of a repository at one commit: stone.yaml plus the committed manifest when present: the first of
+ * `manifest.<arch>.bin` for the profile's architectures in profile order (`architectures`, default x86_64). A
+ * recipe's packages are one set for every architecture: the graph resolves each architecture's builds among
+ * themselves, and a manifest names the same packages and dependency edges on each (only the soname suffix
+ * differs), so the first architecture's manifest orders every architecture's builds. Git is
  * asked a constant number of times (one tree listing, then one blob reader per 32 MiB), sizes are checked before
  * anything is read, and parsing happens in the parser thread. Every problem with one recipe makes that recipe
  * invalid with its reason; the others go on.
@@ -63,9 +70,10 @@ export function mirrorPath(mirrorsDir: string, repository: string): string {
 export async function readRecipesAt(
   mirror: string,
   commit: string,
-  opts: { limits?: IntakeLimits; onProgress?: (read: number, total: number) => void; known?: readonly RecipeRow[] } = {},
+  opts: { limits?: IntakeLimits; onProgress?: (read: number, total: number) => void; known?: readonly RecipeRow[]; architectures?: readonly string[] } = {},
 ): Promise<{ recipes: RecipeSnapshot[]; invalid: InvalidRecipe[]; parsed: number }> {
   const limits = opts.limits ?? DEFAULT_INTAKE_LIMITS;
+  const manifests = (opts.architectures ?? DEFAULT_ARCHITECTURES).map(manifestOf);
   const tree = await listTree(mirror, commit);
   const byPath = new Map(tree.map((b) => [b.path, b]));
   const recipeFiles = tree.filter((b) => b.path === 'stone.yaml' || b.path.endsWith('/stone.yaml')).sort((a, b) => (a.path < b.path ? -1 : 1));
@@ -75,7 +83,8 @@ export async function readRecipesAt(
   // Refuse by size first: an oversized file is never read into memory.
   const readable: Array<{ recipe: TreeBlob; manifest?: TreeBlob }> = [];
   for (const file of recipeFiles) {
-    const manifest = byPath.get(posix.join(posix.dirname(file.path), MANIFEST));
+    const dir = posix.dirname(file.path);
+    const manifest = manifests.map((name) => byPath.get(posix.join(dir, name))).find((m) => m !== undefined);
     const problems = [sizeProblem(file.size, limits.maxBytes), manifest && sizeProblem(manifest.size, limits.maxBytes)];
     if (problems[0]) invalid.push({ path: file.path, errors: [`${file.path}: ${problems[0]}`] });
     else if (problems[1]) invalid.push({ path: file.path, errors: [`${manifest!.path}: ${problems[1]}`] });
@@ -188,8 +197,19 @@ function* batchesBySize<T extends { recipe: TreeBlob; manifest?: TreeBlob }>(ite
 }
 
 /** The limits a tree is read under, as the snapshot records them: other limits read the same commit again. */
-export function readWith(limits: IntakeLimits): string {
-  return JSON.stringify([limits.maxBytes, limits.parseTimeoutMs, limits.parseMemoryMb]);
+export function readWith(limits: IntakeLimits, architectures: readonly string[] = DEFAULT_ARCHITECTURES): string {
+  const read = [limits.maxBytes, limits.parseTimeoutMs, limits.parseMemoryMb];
+  // Other architectures pick other manifests; the default profile's reads stay recorded as they were before profiles.
+  return JSON.stringify(sameList(architectures, DEFAULT_ARCHITECTURES) ? read : [...read, architectures]);
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** The architectures of the variants built, in profile order: the manifests intake looks for. */
+function architecturesOf(variants: readonly Variant[]): string[] {
+  return [...new Set(variants.map((v) => v.architecture))];
 }
 
 /**
@@ -208,7 +228,8 @@ export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest, o
   await syncMirror(repo.url, mirror, signal);
   const commit = await resolveCommit(mirror, req.commit ?? repo.ref);
   const snapshot = await deps.store.recipeSnapshot(repo.id);
-  const sameRead = snapshot?.readWith === readWith(limits);
+  const architectures = architecturesOf(deps.variants);
+  const sameRead = snapshot?.readWith === readWith(limits, architectures);
   // markRefreshed comes last: lastCommit names a commit whose recipes and tasks were both written.
   if (sameRead && snapshot.commit === commit && repo.lastCommit === commit) {
     const stored = await deps.store.listInvalidRecipes(repo.id);
@@ -220,7 +241,7 @@ export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest, o
   }
   const previous = await deps.store.listRecipes(repo.id);
   const known = sameRead ? previous : [];
-  const read = await readRecipesAt(mirror, commit, { limits, known, onProgress: (n, total) => onProgress?.({ stage: 'reading', read: n, total }) });
+  const read = await readRecipesAt(mirror, commit, { limits, known, architectures, onProgress: (n, total) => onProgress?.({ stage: 'reading', read: n, total }) });
   const invalid = read.invalid;
   // The schema already holds recipe names to the build-id rule; this keeps any other refusal of buildId (a
   // project or repository id registered before the rule) a problem of the recipe, not of the whole repository.
@@ -233,7 +254,7 @@ export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest, o
       invalid.push({ path: posix.join(recipe.path, 'stone.yaml'), errors: [`${posix.join(recipe.path, 'stone.yaml')}: ${err instanceof Error ? err.message : String(err)}`] });
     }
   }
-  await deps.store.replaceRecipes(repo.id, recipes.map(({ ids: _ids, ...row }) => row), { commit, readWith: readWith(limits) });
+  await deps.store.replaceRecipes(repo.id, recipes.map(({ ids: _ids, ...row }) => row), { commit, readWith: readWith(limits, architectures) });
   await deps.store.replaceInvalidRecipes(repo.id, commit, invalid);
   onProgress?.({ stage: 'tasks', read: recipes.length, total: recipes.length });
 

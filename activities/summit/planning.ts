@@ -1,7 +1,6 @@
 import { underPressure } from '../../core/builder/health';
 import type { BuilderStatus } from '../../core/contracts/hub';
 import type { BuildId } from '../../core/contracts/ids';
-import type { IsaLevel } from '../../core/contracts/queues';
 import type { PlanInput, PlanResult } from '../../core/contracts/summit';
 import { BuilderState, OpenTask, OpenTaskStatus, pickBuilder, planDispatch } from '../../core/graph/dispatch';
 import type { RecipePackage } from '../../core/graph/recipe';
@@ -9,6 +8,7 @@ import { adminSummary, dispatchableBuilders, HELD_PREFIX, heldTasks, reasonUpdat
 import { buildRootPackages } from '../../core/planning/build-dependencies';
 import { adminStoreOf } from '../../db/admin-store';
 import type { RecipeRow, RepositoryRow, SchedulingTaskRow, Store } from '../../db/store';
+import { DEFAULT_PROFILE, type FarmProfile } from '../../core/profile';
 import { profileOf, Variant } from '../../core/variants';
 import { mirrorPath } from './intake';
 import { planningInputsFor, type PlanningInputsCache } from './planning-inputs';
@@ -20,6 +20,8 @@ export interface PlanningDeps {
   store: Store;
   mirrorsDir: string;
   variants: readonly Variant[];
+  /** The farm's profile: the architecture of a task's level when its variant is no longer built (default: the default profile). */
+  profile?: FarmProfile;
   /** Where builders fetch published packages from: `<base>/<index>/<uri>` (a file:// or http:// base). */
   packagesBaseUrl: string;
   /** Recipes, durations and published packages kept between rounds; default: the one kept for `store`. */
@@ -84,17 +86,21 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
   // A try's tasks (core/contracts/try.ts) are kept under its key: they build from the repository of its ref.
   await withTryRepositories(store, repositories, plan.assignments.map((a) => byId.get(a.taskId)!.repository));
   // What is dispatched is queued here, in the same round (compare-and-set: a task cancelled meanwhile is skipped).
+  const architectureOf = (isa: string): string | undefined => deps.variants.find((v) => v.isa === isa)?.architecture ?? (deps.profile ?? DEFAULT_PROFILE).architectureOf(isa);
+  // A level's build root layers on its own architecture's baseline index.
+  const baselineIndexOf = (architecture: string | undefined): string => deps.variants.find((v) => v.isa === architecture)?.index ?? deps.variants[0].index;
   const chosen = plan.assignments.filter((a) => byId.get(a.taskId)!.status === 'new');
   const priority = new Map(chosen.map((a) => [a.taskId, a.criticalPath]));
   const queued = new Set(await store.queueTasks(chosen.map((a) => a.taskId), (id) => `queued (critical path ${Math.round(priority.get(id) ?? 0)} s)`));
   for (const a of chosen) {
     if (!queued.has(a.taskId)) continue;
     const t = byId.get(a.taskId)!;
+    const architecture = architectureOf(t.isa);
     result.dispatch.push({
-      taskId: t.id as BuildId, isa: t.isa as IsaLevel, index: t.index, source: t.source, commit: t.commit,
+      taskId: t.id as BuildId, isa: t.isa, ...(architecture ? { architecture } : {}), index: t.index, source: t.source, commit: t.commit,
       repoUrl: repositories.get(t.repository)?.url ?? mirrorPath(deps.mirrorsDir, t.repository), recipePath: t.recipePath, version: t.version, release: t.release,
       buildRelease: 1 + t.attempts, dependencies: buildRootPackages({
-        source: t.source, index: t.index, baselineIndex: deps.variants[0].index, buildDepends: packagesOf(recipes, t).flatMap((p) => p.buildDepends), packagesBaseUrl: deps.packagesBaseUrl,
+        source: t.source, index: t.index, baselineIndex: baselineIndexOf(architecture), buildDepends: packagesOf(recipes, t).flatMap((p) => p.buildDepends), packagesBaseUrl: deps.packagesBaseUrl,
       }, published),
       criticalPath: a.criticalPath,
       // A try builds a ref anyone with push rights to a branch wrote: never with the network, whatever its repository allows.

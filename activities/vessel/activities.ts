@@ -14,6 +14,7 @@ import { BaseProducer } from './base-packages';
 import { registerClosureSettings, variantBases } from './closure-gate';
 import { pruneRepository } from './prune';
 import { PruneRefusedError } from '../../core/repo/prune';
+import type { FarmProfile } from '../../core/profile';
 import { listHistory, promote, rollbackStream, tagHistory } from './stream-commands';
 import { tryIndexActivities } from './try-index';
 import type { VesselTryActivities } from '../../core/contracts/try';
@@ -27,6 +28,11 @@ export interface BaseOptions {
    * by its own packages).
    */
   buildRoot?: string | false;
+  /**
+   * The farm's profile (SUMMIT_PROFILE, core/profile.ts): a level's index layers on its architecture's baseline index.
+   * Absent: every `main-<level>` index layers on `main` (the default profile's rule, variantBases).
+   */
+  profile?: FarmProfile;
 }
 
 /**
@@ -40,7 +46,7 @@ export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {},
   // indexes resting on main.
   registerClosureSettings(layout.reposDir, {
     producer: base.buildRoot === false ? undefined : new BaseProducer(base.buildRoot ?? '/', layout.stagingDir),
-    baseIndexes: variantBases,
+    baseIndexes: base.profile ? (index) => base.profile!.baseIndexes(index) : variantBases,
   });
   // No window unless asked: the worker passes SUMMIT_PUBLISH_WINDOW; tests that want one say so.
   return { layout, locks, publishers: new Publishers(layout, locks, publishing), staging: new StagingSweeper(layout.stagingDir) };

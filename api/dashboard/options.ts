@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Config } from '../../core/config';
 import { variantsFor } from '../../core/variants';
+import { loadProfile } from '../../workers/profile';
 
 /** What the dashboard needs beyond the API's own dependencies. */
 export interface DashboardOptions {
@@ -12,6 +13,8 @@ export interface DashboardOptions {
   packagesBaseUrl?: string;
   /** The indexes (one per variant) the farm publishes to. */
   indexes: readonly string[];
+  /** The profile's architectures (SUMMIT_PROFILE): each index has a stone.index per architecture. */
+  architectures?: readonly string[];
 }
 
 /**
@@ -20,11 +23,13 @@ export interface DashboardOptions {
  * fetch them from (SUMMIT_PACKAGES_URL, else vessel's folder in the data dir, as summit assumes).
  */
 export function dashboardOptions(config: Config): DashboardOptions {
+  const profile = loadProfile(config);
   const ui = config.SUMMIT_TEMPORAL_UI_URL ?? config.SUMMIT_CODEC_UI_ORIGIN;
   return {
     temporalUiUrl: ui?.replace(/\/+$/, ''),
     namespace: config.SUMMIT_TEMPORAL_NAMESPACE,
     packagesBaseUrl: config.SUMMIT_PACKAGES_URL ?? pathToFileURL(resolve(config.SUMMIT_DATA_DIR, 'vessel', 'repos')).href,
-    indexes: variantsFor(config.SUMMIT_VARIANTS).map((v) => v.index),
+    indexes: variantsFor(config.SUMMIT_VARIANTS, profile).map((v) => v.index),
+    architectures: profile.architectures,
   };
 }

@@ -47,7 +47,7 @@ function send(res: Response, body: Html): void {
 
 export function dashboardRouter(deps: ApiDeps, options: DashboardOptions = DEFAULTS): Router {
   const router = Router();
-  const published = new PublishedIndexes(options.packagesBaseUrl, options.indexes);
+  const published = new PublishedIndexes(options.packagesBaseUrl, options.indexes, undefined, options.architectures);
   const cycles = new RepositoryCyclesCache(deps.store);
   // Pages are reads like the API's: public under SUMMIT_API_PUBLIC_READS=all; a task page shows the log tail (detail).
   const read = readRoute(deps.auth);

@@ -34,6 +34,8 @@ export class PublishedIndexes {
     private readonly baseUrl: string | undefined,
     readonly indexes: readonly string[],
     private readonly now: () => number = Date.now,
+    /** The profile's architectures (core/profile.ts): what a history over HTTP, which cannot be listed, is read for. */
+    private readonly architectures: readonly string[] = ['x86_64'],
   ) {}
 
   /** The root index of `index`, or null when nothing was published to it yet. NotFoundError for an unknown index. */
@@ -94,10 +96,10 @@ export class PublishedIndexes {
     return { id, arches };
   }
 
-  /** The architectures of a history: listed from the folder when it is on this host; x86_64 over HTTP. */
+  /** The architectures of a history: listed from the folder when it is on this host; the profile's over HTTP (an absent one reads as nothing). */
   private async arches(index: string, id: string): Promise<string[]> {
     const dir = this.localPath(`${index}/history/${id}`);
-    if (!dir) return ['x86_64'];
+    if (!dir) return [...this.architectures];
     try {
       return (await readdir(dir)).filter((a) => ARCH.test(a)).sort();
     } catch (err) {

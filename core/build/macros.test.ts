@@ -7,6 +7,13 @@ const baseline = macroVariables({ name: 'liba', version: '1.0', release: 3, isa:
 const v3x = macroVariables({ name: 'liba', version: '1.0', release: 3, isa: 'x86_64-v3x', jobs: 4 });
 
 describe('recipe macros', () => {
+  it('names the level\'s architecture of the profile in %(arch), with that level\'s flags; a level without flags of its own gets none', () => {
+    const arm = macroVariables({ name: 'liba', version: '1.0', release: 3, isa: 'aarch64', architecture: 'aarch64', jobs: 4 });
+    expect(expandMacros('%(arch) %(isa) %(archflags)', arm, site)).toBe('aarch64 aarch64 -march=armv8-a+simd+fp+crypto -mtune=cortex-a72.cortex-a53');
+    const riscv = macroVariables({ name: 'liba', version: '1.0', release: 3, isa: 'riscv64', architecture: 'riscv64', jobs: 4 });
+    expect(expandMacros('%(arch)|%(archflags)|%(cflags)|%(rustflags)', riscv, site)).toBe('riscv64||-pipe -O2 -fPIC -Wformat -Wformat-security -Wno-error|-C opt-level=3');
+  });
+
   it.each<[string, string, string]>([
     ['%make', 'make -j "4"', 'an action'],
     ['%make_install', 'make -j "4" install DESTDIR="/mason/install"', 'an action built on another'],

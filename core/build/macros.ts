@@ -1,4 +1,5 @@
 import type { IsaLevel } from '../contracts/queues';
+import { PACKAGE_ARCHITECTURE } from './artefact-names';
 import { compilerFlags } from './flags';
 import { CONTAINER_PATHS } from './layout';
 
@@ -86,6 +87,8 @@ export interface MacroContext {
   version: string;
   release: number;
   isa: IsaLevel;
+  /** The package architecture the level belongs to (core/profile.ts); default x86_64. */
+  architecture?: string;
   jobs: number;
 }
 
@@ -99,7 +102,7 @@ export function macroVariables(ctx: MacroContext): Record<string, string> {
     release: String(ctx.release),
     jobs: String(ctx.jobs),
     // The package architecture; the ISA level is a build variant of it (see core/build/artefact-names.ts).
-    arch: 'x86_64',
+    arch: ctx.architecture ?? PACKAGE_ARCHITECTURE,
     isa: ctx.isa,
     installroot: CONTAINER_PATHS.installroot,
     workdir: CONTAINER_PATHS.workdir,

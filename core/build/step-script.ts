@@ -24,6 +24,8 @@ export interface StepScriptOptions {
   /** Names the recipe in macro errors, e.g. `l/liba/stone.yaml`. */
   recipeFile: string;
   isa: IsaLevel;
+  /** The level's architecture, %(arch); default x86_64. */
+  architecture?: string;
   jobs: number;
   /** Seconds since the epoch, for reproducible timestamps (the commit's time). */
   sourceDateEpoch?: number;
@@ -46,7 +48,7 @@ export function stepsFor(recipe: Recipe, isa: IsaLevel): BuildSteps {
 export function stepScripts(opts: StepScriptOptions): StepScript[] {
   const { recipe } = opts;
   const steps = stepsFor(recipe, opts.isa);
-  const variables = macroVariables({ name: recipe.source.name, version: recipe.source.version, release: recipe.source.release, isa: opts.isa, jobs: opts.jobs });
+  const variables = macroVariables({ name: recipe.source.name, version: recipe.source.version, release: recipe.source.release, isa: opts.isa, architecture: opts.architecture, jobs: opts.jobs });
   const site = (step: string) => ({ recipe: `${recipe.source.name} (${opts.recipeFile})`, step });
   const environment = steps.environment ? expandMacros(steps.environment, variables, site('environment')) : '';
   const out: StepScript[] = [];

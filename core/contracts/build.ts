@@ -40,6 +40,11 @@ export interface BuildRequest {
   version: string;
   release: number;
   isa: IsaLevel;
+  /**
+   * The architecture of the ISA level in the farm's profile (core/profile.ts), stamped into the packages' meta.
+   * Absent in requests recorded before profiles: the builder's own architecture (x86_64 then).
+   */
+  architecture?: string;
   /** Build release number to stamp into the packages (1 for the first build of a source release). */
   buildRelease: number;
   /**

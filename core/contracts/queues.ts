@@ -3,8 +3,16 @@
  * queue of their own (Temporal's worker-specific task queue pattern): the build runs on any capable builder, the
  * clean-up of its artefacts on exactly the builder that holds them.
  */
-export const ISA_LEVELS = ['x86_64', 'x86_64-v3x'] as const;
-export type IsaLevel = (typeof ISA_LEVELS)[number];
+import { isSafeName } from './names';
+
+/**
+ * An ISA level of the farm's profile (core/profile.ts), e.g. `x86_64`, `x86_64-v3x`, `aarch64`: data, not a closed
+ * list. Where a level comes from outside it is checked against the profile (or, where there is none, by isIsaLevel).
+ */
+export type IsaLevel = string;
+
+/** The levels of the default profile (core/profile.ts DEFAULT_PROFILE): x86_64 and x86_64-v3x. */
+export const ISA_LEVELS: readonly IsaLevel[] = ['x86_64', 'x86_64-v3x'];
 
 export const SUMMIT_QUEUE = 'summit';
 export const VESSEL_QUEUE = 'vessel';
@@ -17,6 +25,7 @@ export function builderQueue(builderId: string): string {
   return `avalanche-builder-${builderId}`;
 }
 
+/** A level name fit for a queue name, a build id segment and a file name (the profile's levels all are). */
 export function isIsaLevel(value: string): value is IsaLevel {
-  return (ISA_LEVELS as readonly string[]).includes(value);
+  return isSafeName(value, 64);
 }

@@ -6,6 +6,8 @@
 export const BUILD_SEARCH_ATTRIBUTES = {
   BuildPackage: 'Keyword',
   BuildIsa: 'Keyword',
+  /** The ISA level's architecture in the farm's profile (core/profile.ts): `BuildArchitecture = "aarch64"`. */
+  BuildArchitecture: 'Keyword',
   BuildBuilder: 'Keyword',
   BuildCommit: 'Keyword',
   BuildStatus: 'Keyword',

@@ -52,6 +52,11 @@ export interface Dispatch {
    */
   taskId: BuildId;
   isa: IsaLevel;
+  /**
+   * The level's architecture in the farm's profile (core/profile.ts): what the packages are stamped with and what
+   * vessel imports and indexes them under. Absent in dispatches recorded before profiles: x86_64.
+   */
+  architecture?: string;
   index: string;
   source: string;
   commit: string;

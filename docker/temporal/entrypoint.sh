@@ -26,7 +26,7 @@ DB_PORT=${DB_PORT:-5432}
 NAMESPACE=${TEMPORAL_NAMESPACE:-default}
 RETENTION=${TEMPORAL_NAMESPACE_RETENTION:-720h}
 # Summit's build search attributes (core/contracts/search-attributes.ts), NAME=TYPE separated by spaces.
-SEARCH_ATTRIBUTES=${TEMPORAL_SEARCH_ATTRIBUTES:-BuildPackage=Keyword BuildIsa=Keyword BuildBuilder=Keyword BuildCommit=Keyword BuildStatus=Keyword BuildWave=Keyword}
+SEARCH_ATTRIBUTES=${TEMPORAL_SEARCH_ATTRIBUTES:-BuildPackage=Keyword BuildIsa=Keyword BuildArchitecture=Keyword BuildBuilder=Keyword BuildCommit=Keyword BuildStatus=Keyword BuildWave=Keyword}
 
 log() { echo "temporal-entrypoint: $*"; }
 

@@ -7,6 +7,8 @@
  *   SUMMIT_DATA_DIR               data folder (default .summit); avalanche keeps everything under <data>/avalanche
  *   SUMMIT_BUILDER_ID             this builder's id (default: the host name, made id-safe)
  *   SUMMIT_BUILDER_SLOTS          builds at once (default 1)
+ *   SUMMIT_PROFILE                the farm's profile: architectures and ISA levels (core/profile.ts; default x86_64, x86_64-v3x)
+ *   SUMMIT_BUILDER_ARCH           the architecture it builds for (default: the machine's, uname -m)
  *   SUMMIT_BUILDER_ISA            ISA levels to serve, comma-separated (default: all the CPU can build)
  *   SUMMIT_BUILDER_HEARTBEAT      how often to tell the hub this builder is alive (default 10s)
  *   SUMMIT_BUILDER_MAX_LOAD       admission: highest 1-minute load per CPU to start a build at (default: not checked)
@@ -40,6 +42,8 @@ import { builderId, type BuilderId } from '../../core/contracts/ids';
 import type { IsaLevel } from '../../core/contracts/queues';
 import type { SourcePolicy } from '../../core/security/source-url';
 import { payloadKeySettings, type PayloadKeySettings } from '../payload-keys';
+import { loadProfile } from '../profile';
+import type { FarmProfile } from '../../core/profile';
 
 export interface AvalancheWorkerConfig extends PayloadKeySettings {
   temporalAddress: string;
@@ -59,6 +63,10 @@ export interface AvalancheWorkerConfig extends PayloadKeySettings {
    * long-polls, so a one-slot builder polling a level nobody builds waits up to a minute between builds.
    */
   isaLevels?: IsaLevel[];
+  /** The farm's profile (SUMMIT_PROFILE): which levels exist, per architecture. */
+  profile: FarmProfile;
+  /** The architecture it builds for, when not the machine's (SUMMIT_BUILDER_ARCH). */
+  architecture?: string;
   /** How often the builder tells the hub it is alive (the hub forgets it after three missed beats). */
   heartbeatMs: number;
   /** Past one of these the builder takes no new build until it recovers (workers/avalanche/admission.ts). */
@@ -98,6 +106,8 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
     tokenTtlSeconds: c.SUMMIT_ARTEFACT_TOKEN_TTL === undefined ? 6 * 3600 : Math.round(c.SUMMIT_ARTEFACT_TOKEN_TTL / 1000),
     corruptArtefacts: c.SUMMIT_TEST_CORRUPT_ARTEFACTS === '1',
     isaLevels: c.SUMMIT_BUILDER_ISA,
+    profile: loadProfile(c),
+    architecture: c.SUMMIT_BUILDER_ARCH,
     heartbeatMs: c.SUMMIT_BUILDER_HEARTBEAT ?? 10_000,
     admission: {
       maxLoadPerCpu: c.SUMMIT_BUILDER_MAX_LOAD,

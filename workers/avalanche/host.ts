@@ -10,7 +10,8 @@ import { prepareCgroupHost, type CgroupHost } from '../../activities/avalanche/c
 import type { BuilderStatus } from '../../core/contracts/hub';
 import type { BuilderId } from '../../core/contracts/ids';
 import type { IsaLevel } from '../../core/contracts/queues';
-import { detectIsaLevels } from '../../core/isa';
+import { detectIsaLevels, machineArchitecture } from '../../core/isa';
+import { DEFAULT_PROFILE, type FarmProfile } from '../../core/profile';
 import type { Admission } from './admission';
 import type { BuildSlots } from './build-slots';
 import type { AvalancheWorkerConfig } from './config';
@@ -27,18 +28,29 @@ export function checkBuildHost(): void {
 }
 
 /**
- * The ISA levels this builder serves: those asked for (SUMMIT_BUILDER_ISA), else every level the CPU builds.
- * Asking for a level the CPU cannot build is refused, naming the flags it lacks.
+ * The architecture this builder builds for and the ISA levels it serves: those asked for (SUMMIT_BUILDER_ISA), else
+ * every level of the profile for that architecture the CPU builds. The architecture is the machine's (`uname -m`)
+ * unless SUMMIT_BUILDER_ARCH says otherwise. Asking for a level the CPU cannot build is refused, naming the flags it
+ * lacks; a level of another architecture, or none of the profile, too.
  */
-export async function servedIsaLevels(requested?: readonly IsaLevel[]): Promise<{ levels: IsaLevel[]; missingForV3x: string[] }> {
+export async function servedIsaLevels(
+  requested?: readonly IsaLevel[],
+  opts: { profile?: FarmProfile; architecture?: string } = {},
+): Promise<{ architecture: string; levels: IsaLevel[]; missingForV3x: string[]; missing: Record<string, string[]> }> {
+  const profile = opts.profile ?? DEFAULT_PROFILE;
+  const architecture = opts.architecture ?? machineArchitecture(os.machine());
+  const own = profile.levelsOf(architecture);
+  if (own.length === 0) throw new Error(`this builder builds for ${architecture}, which the profile does not list (${profile.architectures.join(', ')}); set SUMMIT_PROFILE or SUMMIT_BUILDER_ARCH`);
   const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
-  const detected = detectIsaLevels(cpuinfo);
-  const { missingForV3x } = detected;
-  const unsupported = (requested ?? []).filter((l) => !detected.levels.includes(l));
+  const detected = detectIsaLevels(cpuinfo, own);
+  const { missingForV3x, missing } = detected;
+  const foreign = (requested ?? []).filter((l) => !own.includes(l));
+  if (foreign.length > 0) throw new Error(`SUMMIT_BUILDER_ISA asks for ${foreign.join(', ')}, which is not a level of ${architecture} in the profile (${own.join(', ')})`);
+  const unsupported = (requested ?? []).filter((l) => Object.hasOwn(missing, l));
   if (unsupported.length > 0) {
-    throw new Error(`SUMMIT_BUILDER_ISA asks for ${unsupported.join(', ')}, which this CPU cannot build (missing flags: ${missingForV3x.join(' ')})`);
+    throw new Error(`SUMMIT_BUILDER_ISA asks for ${unsupported.join(', ')}, which this CPU cannot build (missing flags: ${[...new Set(unsupported.flatMap((l) => missing[l]))].join(' ')})`);
   }
-  return { levels: requested ? [...requested] : detected.levels, missingForV3x };
+  return { architecture, levels: requested ? [...requested] : detected.levels, missingForV3x, missing };
 }
 
 /** Before any build: the limits need their cgroups, and what killed builds left must not meet new ones. */
