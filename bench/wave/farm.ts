@@ -26,6 +26,8 @@ export interface WaveFarm {
   reposDir: string;
   client: Client;
   builderLog: string;
+  /** The farm's processes, for CPU accounting (process-cpu.ts): summit and vessel run in this one. */
+  pids: { temporal?: number; api?: number; builder?: number };
   stop(): Promise<void>;
 }
 
@@ -117,6 +119,7 @@ export async function startWaveFarm(opts: WaveFarmOptions): Promise<WaveFarm> {
     stops.push(() => connection.close());
     return {
       config, dataDir, apiUrl: api.url, reposDir: vessel.reposDir, builderLog, stop,
+      pids: { temporal: temporal.child.pid, api: api.pid, builder: child.pid },
       client: new Client({ connection, namespace: config.SUMMIT_TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config) }),
       adminToken: tokens.find((t) => t.role === 'admin')!.token,
       hookToken: tokens.find((t) => t.role === 'hook')!.token,

@@ -55,6 +55,10 @@ export interface WaveFigures {
   publishedExactlyOnce: boolean;
   publishProblems: string[];
   retriedBuilds: number;
+  /** CPU milliseconds per package of each of the farm's processes, push → published (process-cpu.ts); Linux only. */
+  cpuMsPerPackage?: Record<string, number>;
+  /** The host's 1-minute load average at the push and once the wave was published. */
+  load?: { atPush: number; atEnd: number };
 }
 
 const eventAt = (t: TaskObservation, to: string, which: 'first' | 'last' = 'last'): number | undefined => {
