@@ -125,6 +125,8 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
       version: task.version, release: task.release, isa: task.isa, buildRelease: task.buildRelease, dependencies: task.dependencies,
       // Absent in dispatches recorded before the repository policy existed: the builder reads that as no.
       networkAllowed: task.networkAllowed,
+      // The order a builder's backlog starts its builds in (activities/avalanche/build-queue.ts).
+      criticalPath: task.criticalPath,
     };
     result = await avalanche.buildRecipe(request);
   } catch (err) {

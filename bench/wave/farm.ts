@@ -36,7 +36,7 @@ export interface WaveFarmOptions {
   slots: number;
   pgUrl?: string;
   temporalBin: string;
-  /** SUMMIT_DISPATCH_PREFETCH of the hub (default 0). */
+  /** SUMMIT_DISPATCH_PREFETCH of the hub and SUMMIT_BUILDER_BACKLOG of the builder (default 0). */
   prefetch?: number;
   /** Runs once the database exists, before summit starts (to fill it with finished tasks). */
   beforeSummit?: (config: Config) => Promise<void>;
@@ -102,6 +102,8 @@ export async function startWaveFarm(opts: WaveFarmOptions): Promise<WaveFarm> {
         SUMMIT_BUILDER_ID: 'wave-builder',
         SUMMIT_BUILDER_ISA: 'x86_64',
         SUMMIT_BUILDER_SLOTS: String(opts.slots),
+        // What the hub queues ahead the builder accepts ahead, and starts in priority order.
+        SUMMIT_BUILDER_BACKLOG: String(opts.prefetch ?? 0),
         // As `npm start` beats for its builder.
         SUMMIT_BUILDER_HEARTBEAT: '5s',
         SUMMIT_AVALANCHE_PORT: String(await freePort()),

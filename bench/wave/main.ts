@@ -17,7 +17,7 @@ import { printFigures } from './report';
 
 /**
  * `npm run bench:wave -- --packages N --slots S [--json] [--existing-tasks M] [--prefetch P] [--pg URL] [--no-cycle] [--keep] [--timeout-minutes T]`:
- * one wave of N trivial recipes pushed into a real farm, measured from the API, the published index, the build
+ * `--prefetch P` sets both the hub's SUMMIT_DISPATCH_PREFETCH and the builder's SUMMIT_BUILDER_BACKLOG. One wave of N trivial recipes pushed into a real farm, measured from the API, the published index, the build
  * logs and the Temporal histories. Prints figures; asserts nothing about time.
  */
 const REPOSITORY = 'wave';
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
       });
     }
     const figures: WaveFigures = {
-      ...waveFigures({ slots, existingTasks: existing, pushAt, tasks, dependencies: deps, indexCounts: await publishedCounts(f.reposDir) }),
+      ...waveFigures({ slots, existingTasks: existing, backlog: prefetch, pushAt, tasks, dependencies: deps, indexCounts: await publishedCounts(f.reposDir) }),
       cpuMsPerPackage: cpuPerPackage(cpuAtPush, cpuAtEnd, packages),
       load: { atPush: cpuAtPush.load1, atEnd: cpuAtEnd.load1 },
     };

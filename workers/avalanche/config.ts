@@ -7,6 +7,7 @@
  *   SUMMIT_DATA_DIR               data folder (default .summit); avalanche keeps everything under <data>/avalanche
  *   SUMMIT_BUILDER_ID             this builder's id (default: the host name, made id-safe)
  *   SUMMIT_BUILDER_SLOTS          builds at once (default 1)
+ *   SUMMIT_BUILDER_BACKLOG        builds accepted ahead of the slots, started longest critical path first (default 0)
  *   SUMMIT_BUILDER_ISA            ISA levels to serve, comma-separated (default: all the CPU can build)
  *   SUMMIT_BUILDER_HEARTBEAT      how often to tell the hub this builder is alive (default 10s)
  *   SUMMIT_BUILDER_MAX_LOAD       admission: highest 1-minute load per CPU to start a build at (default: not checked)
@@ -47,6 +48,8 @@ export interface AvalancheWorkerConfig extends PayloadKeySettings {
   dataDir: string;
   builderId: BuilderId;
   slots: number;
+  /** Builds accepted beyond the slots, waiting for one in priority order (activities/avalanche/build-queue.ts). */
+  backlog: number;
   jobs: number;
   buildRoot?: string;
   port: number;
@@ -90,6 +93,7 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
     dataDir: resolve(c.SUMMIT_DATA_DIR),
     builderId: builderId(c.SUMMIT_BUILDER_ID ?? defaultBuilderId()),
     slots,
+    backlog: c.SUMMIT_BUILDER_BACKLOG,
     jobs: c.SUMMIT_BUILD_JOBS ?? Math.max(1, Math.floor(os.availableParallelism() / slots)),
     buildRoot: c.SUMMIT_BUILD_ROOT && resolve(c.SUMMIT_BUILD_ROOT),
     port: c.SUMMIT_AVALANCHE_PORT ?? 8090,
