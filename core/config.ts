@@ -150,6 +150,7 @@ export const configSchema = z.object({
   // Avalanche
   SUMMIT_BUILDER_ID: z.string().max(MAX_NAME_LENGTH).regex(SAFE_NAME_PATTERN, `${SAFE_NAME_CHARACTERS} only`).optional(),
   SUMMIT_BUILDER_SLOTS: z.coerce.number().int().min(1).max(64).optional(),
+  SUMMIT_BUILDER_BACKLOG: z.coerce.number().int().min(0).max(16).default(0),
   /** ISA levels this builder serves (default: all its CPU can build); levels of the profile's architecture it builds for. */
   SUMMIT_BUILDER_ISA: csv.pipe(z.array(isaLevel).min(1)).optional(),
   /**

@@ -18,6 +18,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createAvalancheActivities } from '../activities/avalanche/build';
+import { BuildQueue } from '../activities/avalanche/build-queue';
 import { formatBytes, formatDuration } from '../core/build/limits';
 import { LogRedactor } from '../core/build/log-redaction';
 import type { HostSample } from '../core/builder/health';
@@ -60,7 +61,7 @@ export async function startAvalanche(
   const cgroups = await prepareBuildHost(config.dataDir, config.builderId, config.share);
   // Admission measures the data folder's disk from the start; a first start has not made it yet.
   await mkdir(config.dataDir, { recursive: true });
-  const slots = new BuildSlots(config.slots);
+  const slots = new BuildSlots(config.slots, config.backlog);
   const admission = startAdmission({ dataDir: config.dataDir, thresholds: config.admission, slots, everyMs: config.heartbeatMs, sample: probes.sampleHost });
   // A builder that starts under pressure polls for nothing until it recovers.
   await admission.check();
@@ -78,6 +79,7 @@ export async function startAvalanche(
     tokens: artefactTokenSigner(secret, config.tokenTtlSeconds), jobs: config.jobs, corruptArtefacts: config.corruptArtefacts,
     sources: config.sources,
     limits: config.limits, uidBase: config.uidBase, cgroups, redactor,
+    ...(config.backlog > 0 ? { queue: new BuildQueue(config.slots) } : {}),
   });
 
   const connection = await NativeConnection.connect({ address: config.temporalAddress }).catch(async (err) => {

@@ -42,6 +42,9 @@ const summit = proxyActivities<SummitActivities>({
   retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['NotFoundError', 'IllegalTransitionError', 'ConflictError'] },
 });
 
+/** Wave ids the hub remembers having started (a bounded window; a continue-as-new starts it empty). */
+const KNOWN_WAVES_KEPT = 1000;
+
 export interface HubCarry {
   builders: Array<[string, BuilderStatus & { lastSeenMs: number }]>;
   pending: RefreshRequest[];
@@ -198,9 +201,13 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
   let wavesDue = carry?.wavesDue ?? false;
   /** Builds in flight a newer release superseded (intake cancelled their tasks): their workflows are stopped. */
   const stopping: string[] = [...(carry?.stopping ?? [])];
+  /** Waves started (or found started) by this run: a dispatch of one of them needs no look for new waves. */
+  const knownWaves = new Set<string>();
   const startWaves = async (): Promise<void> => {
     wavesDue = false;
     for (const waveId of await summit.newWaves()) {
+      knownWaves.add(waveId);
+      if (knownWaves.size > KNOWN_WAVES_KEPT) knownWaves.delete(knownWaves.values().next().value!);
       try {
         await startChild(waveWorkflow, {
           workflowId: waveId,
@@ -359,7 +366,8 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
       // The plan has moved what it dispatched to queued: start their build workflows, all at once.
       await Promise.all(plan.dispatch.map(start));
       // A dispatched build may have joined a new wave (its own had ended): start it now, before the build can end.
-      if (plan.dispatch.some((d) => d.wave) && patched('waves')) await startWaves();
+      // Waves already started need no look (patch `known-waves`: before, every round with a wave's build looked).
+      if (plan.dispatch.some((d) => d.wave) && patched('waves') && (!patched('known-waves') || plan.dispatch.some((d) => d.wave && !knownWaves.has(d.wave)))) await startWaves();
     }
     // Only between intakes: a running intake activity would be abandoned by the new run.
     if ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > opts.historyEventsBeforeContinueAsNew) && running.size === 0) {

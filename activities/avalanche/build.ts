@@ -21,6 +21,7 @@ import { parseRecipe, RecipeError } from '../../core/formats/recipe';
 import { listArtefacts, corruptStones } from './artefacts';
 import { BuildLog } from './build-log';
 import { buildFailed, isRecipeFault, StepFailure } from './build-failure';
+import type { BuildQueue } from './build-queue';
 import { checkoutCommit } from './checkout';
 import { diskUsage, watchBuild } from './build-watch';
 import { createBuildCgroup, prepareCgroupHost, type CgroupHost } from './cgroup';
@@ -67,6 +68,11 @@ export interface AvalancheBuildConfig {
   keptClones?: KeptClones;
   /** The dependency packages kept by hash (package-cache.ts); `<data>/avalanche/packages` where absent. */
   packageCache?: PackageCache;
+  /**
+   * The builder's slots when it accepts builds ahead of them (SUMMIT_BUILDER_BACKLOG): a build waits here for a
+   * slot, longest critical path first, before it counts as picked up. Absent: every accepted build runs at once.
+   */
+  queue?: BuildQueue;
 }
 
 /**
@@ -103,8 +109,14 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
 
   async function buildRecipe(req: BuildRequest): Promise<BuildResult> {
     const ctx = Context.current();
-    announcePickup(ctx, config.builderId, { url: config.artefactBaseUrl, token: config.tokens.sign(req.buildId).token });
-    return runBuild(req, { signal: ctx.cancellationSignal, heartbeat: (d) => ctx.heartbeat(d), log: ctx.log });
+    const release = config.queue ? await waitForSlot(config.queue, req, ctx, config.heartbeatIntervalMs ?? 5_000) : undefined;
+    try {
+      // Picked up once it holds a slot: the time it waited in the backlog is queue time, not build time.
+      announcePickup(ctx, config.builderId, { url: config.artefactBaseUrl, token: config.tokens.sign(req.buildId).token });
+      return await runBuild(req, { signal: ctx.cancellationSignal, heartbeat: (d) => ctx.heartbeat(d), log: ctx.log });
+    } finally {
+      release?.();
+    }
   }
 
   async function runBuild(req: BuildRequest, progress: BuildProgress): Promise<BuildResult> {
@@ -285,6 +297,19 @@ function announcePickup(ctx: Context, builderId: BuilderId, log: BuildPickup['lo
   client.workflow.getHandle(workflowExecution.workflowId, workflowExecution.runId).signal(SIGNAL_BUILD_PICKED_UP, pickup).catch((err: unknown) => {
     ctx.log.warn('could not tell the build workflow that this builder picked it up', { error: String(err) });
   });
+}
+
+/**
+ * Wait in the builder's backlog for a slot, heartbeating (the build workflow's heartbeat timeout runs while it
+ * waits, and a cancellation arrives only with a heartbeat's answer). A build cancelled while it waits ends here.
+ */
+async function waitForSlot(queue: BuildQueue, req: BuildRequest, ctx: Context, everyMs: number): Promise<() => void> {
+  const beat = setInterval(() => ctx.heartbeat({ step: 'waiting for a slot', logBytes: 0 } satisfies BuildHeartbeat), everyMs);
+  try {
+    return await queue.acquire({ criticalPath: req.criticalPath ?? 0 }, ctx.cancellationSignal);
+  } finally {
+    clearInterval(beat);
+  }
 }
 
 interface SandboxContext {

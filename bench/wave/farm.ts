@@ -26,6 +26,8 @@ export interface WaveFarm {
   reposDir: string;
   client: Client;
   builderLog: string;
+  /** The farm's processes, for CPU accounting (process-cpu.ts): summit and vessel run in this one. */
+  pids: { temporal?: number; api?: number; builder?: number };
   stop(): Promise<void>;
 }
 
@@ -34,7 +36,7 @@ export interface WaveFarmOptions {
   slots: number;
   pgUrl?: string;
   temporalBin: string;
-  /** SUMMIT_DISPATCH_PREFETCH of the hub (default 0). */
+  /** SUMMIT_DISPATCH_PREFETCH of the hub and SUMMIT_BUILDER_BACKLOG of the builder (default 0). */
   prefetch?: number;
   /** Runs once the database exists, before summit starts (to fill it with finished tasks). */
   beforeSummit?: (config: Config) => Promise<void>;
@@ -100,6 +102,8 @@ export async function startWaveFarm(opts: WaveFarmOptions): Promise<WaveFarm> {
         SUMMIT_BUILDER_ID: 'wave-builder',
         SUMMIT_BUILDER_ISA: 'x86_64',
         SUMMIT_BUILDER_SLOTS: String(opts.slots),
+        // What the hub queues ahead the builder accepts ahead, and starts in priority order.
+        SUMMIT_BUILDER_BACKLOG: String(opts.prefetch ?? 0),
         // As `npm start` beats for its builder.
         SUMMIT_BUILDER_HEARTBEAT: '5s',
         SUMMIT_AVALANCHE_PORT: String(await freePort()),
@@ -117,6 +121,7 @@ export async function startWaveFarm(opts: WaveFarmOptions): Promise<WaveFarm> {
     stops.push(() => connection.close());
     return {
       config, dataDir, apiUrl: api.url, reposDir: vessel.reposDir, builderLog, stop,
+      pids: { temporal: temporal.child.pid, api: api.pid, builder: child.pid },
       client: new Client({ connection, namespace: config.SUMMIT_TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config) }),
       adminToken: tokens.find((t) => t.role === 'admin')!.token,
       hookToken: tokens.find((t) => t.role === 'hook')!.token,

@@ -38,7 +38,7 @@ export interface WaveFigures {
   dispatchedToBuildStartedMs: Summary;
   /** Σ time inside containers (each step's `step s` → `done` markers) ÷ (wall × slots). */
   slotUtilisation: number;
-  /** Idle time of a builder slot between two builds (build activity closed → the next one started). */
+  /** Idle time of a builder slot between two builds (build activity closed → the next one started, or its first log marker with a backlog). */
   slotIdleBetweenBuildsMs: Summary;
   /** Σ (dispatched → built) ÷ (wall × slots): the slots as the hub books them (above 100 % means over-booked). */
   hubBookedUtilisation: number;
@@ -55,6 +55,10 @@ export interface WaveFigures {
   publishedExactlyOnce: boolean;
   publishProblems: string[];
   retriedBuilds: number;
+  /** CPU milliseconds per package of each of the farm's processes, push → published (process-cpu.ts); Linux only. */
+  cpuMsPerPackage?: Record<string, number>;
+  /** The host's 1-minute load average at the push and once the wave was published. */
+  load?: { atPush: number; atEnd: number };
 }
 
 const eventAt = (t: TaskObservation, to: string, which: 'first' | 'last' = 'last'): number | undefined => {
@@ -74,6 +78,8 @@ export function readyAt(task: TaskObservation, deps: readonly string[], complete
 export function waveFigures(input: {
   slots: number;
   existingTasks: number;
+  /** Builds the builder accepts ahead of its slots (SUMMIT_BUILDER_BACKLOG); 0 or absent: none. */
+  backlog?: number;
   pushAt: number;
   tasks: readonly TaskObservation[];
   dependencies: ReadonlyMap<string, string[]>;
@@ -104,7 +110,10 @@ export function waveFigures(input: {
   const held = new Map<string, Interval>();
   for (const t of tasks) {
     const b = buildOf(t);
-    if (b?.startedAt !== undefined && b.closedAt !== undefined) held.set(t.id, { start: b.startedAt, end: b.closedAt });
+    // With a builder backlog an accepted build waits for its slot inside the activity: its slot is held from its
+    // first log marker (written once it holds one), not from the activity's start.
+    const start = input.backlog && t.log ? t.log.startedAt : b?.startedAt;
+    if (start !== undefined && b?.closedAt !== undefined) held.set(t.id, { start, end: b.closedAt });
   }
   const withFreeSlot: number[] = [];
   let inContainer = 0;

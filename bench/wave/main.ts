@@ -12,11 +12,12 @@ import { waveFigures, type TaskObservation, type WaveFigures } from './figures';
 import { workflowTimings } from './history-stages';
 import { RecipeRepo } from './recipe-repo';
 import { dependenciesOf, generateRecipeTree } from './recipe-tree';
+import { cpuPerPackage, sampleCpu } from './process-cpu';
 import { printFigures } from './report';
 
 /**
  * `npm run bench:wave -- --packages N --slots S [--json] [--existing-tasks M] [--prefetch P] [--pg URL] [--no-cycle] [--keep] [--timeout-minutes T]`:
- * one wave of N trivial recipes pushed into a real farm, measured from the API, the published index, the build
+ * `--prefetch P` sets both the hub's SUMMIT_DISPATCH_PREFETCH and the builder's SUMMIT_BUILDER_BACKLOG. One wave of N trivial recipes pushed into a real farm, measured from the API, the published index, the build
  * logs and the Temporal histories. Prints figures; asserts nothing about time.
  */
 const REPOSITORY = 'wave';
@@ -90,6 +91,9 @@ async function main(): Promise<void> {
     repo.writeRecipes(tree);
     const commit = repo.commit(`${packages} recipes`);
     say(`pushing ${commit.slice(0, 12)}`);
+    // summit and vessel run in this process; the bench's own polling is small beside them.
+    const cpuOf = () => sampleCpu({ 'summit+vessel': process.pid, temporal: f.pids.temporal, builder: f.pids.builder, api: f.pids.api });
+    const cpuAtPush = cpuOf();
     const pushAt = Date.now();
     await repo.push();
 
@@ -124,6 +128,7 @@ async function main(): Promise<void> {
       const { items } = (await res.json()) as { items: Array<{ id: string; status: string; histories: unknown[] }> };
       return items.length > 0 && items.every((w) => w.status === 'published' || w.status === 'cancelled') ? items : undefined;
     }, timeoutMs, 250);
+    const cpuAtEnd = cpuOf();
     say(`wave finished (published) after ${((Date.now() - pushAt) / 1000).toFixed(1)} s: ${waves.length} wave(s), ${waves.reduce((n, w) => n + w.histories.length, 0)} history write(s) by waves; collecting task events, logs and histories`);
 
     const tasks: TaskObservation[] = [];
@@ -138,7 +143,11 @@ async function main(): Promise<void> {
         history,
       });
     }
-    const figures: WaveFigures = waveFigures({ slots, existingTasks: existing, pushAt, tasks, dependencies: deps, indexCounts: await publishedCounts(f.reposDir) });
+    const figures: WaveFigures = {
+      ...waveFigures({ slots, existingTasks: existing, backlog: prefetch, pushAt, tasks, dependencies: deps, indexCounts: await publishedCounts(f.reposDir) }),
+      cpuMsPerPackage: cpuPerPackage(cpuAtPush, cpuAtEnd, packages),
+      load: { atPush: cpuAtPush.load1, atEnd: cpuAtEnd.load1 },
+    };
     if (values.json) console.log(JSON.stringify(figures));
     else printFigures(figures, console.log);
   } finally {

@@ -19,6 +19,8 @@ export function printFigures(f: WaveFigures, out: (line: string) => void): void 
   out(`slot idle between builds   ${pcts(f.slotIdleBetweenBuildsMs)}`);
   out(`slots as the hub books them ${pct(f.hubBookedUtilisation)} (dispatched → built)`);
   out(`orchestration overhead     ${s(f.overheadPerPackageMs)} per package`);
+  if (f.cpuMsPerPackage) out(`CPU per package            ${Object.entries(f.cpuMsPerPackage).map(([k, v]) => `${k} ${Math.round(v)} ms`).join(', ')}`);
+  if (f.load) out(`host load (1 min)          ${f.load.atPush.toFixed(2)} at the push, ${f.load.atEnd.toFixed(2)} at the end`);
   out('stages (p50, p95; sum over the wave):');
   for (const [name, x] of Object.entries(f.stages)) out(`  ${name.padEnd(50)} ${s(x.p50).padStart(8)} ${s(x.p95).padStart(8)}   Σ ${s(x.total)}`);
   out(f.publishedExactlyOnce ? 'every package published exactly once' : `NOT published exactly once:\n  ${f.publishProblems.join('\n  ')}`);

@@ -28,6 +28,8 @@ describe('slot occupancy', () => {
     expect(waitWithFreeSlot(10, 40, busy, 2)).toBe(30);
     // started before a slot was free (the builder took more than its slots): no free-slot wait.
     expect(waitWithFreeSlot(60, 120, busy, 2)).toBe(0);
+    // ready at 10, started at 200: free 10–50 and 150–200, both slots taken 50–150 (not counted).
+    expect(waitWithFreeSlot(10, 200, busy, 2)).toBe(90);
   });
 
   it('sums held slot time', () => {

@@ -24,12 +24,22 @@ export function firstFreeAt(intervals: readonly Interval[], slots: number, t: nu
 }
 
 /**
- * How long a build waited to start while a slot was free: from max(ready, first free slot after ready) to its
- * start, with `others` the slot intervals of every other build. Never negative.
+ * How long a build waited to start while a slot was free: the time in [ready, started) during which fewer than
+ * `slots` of the other builds (`others`, their slot intervals) held a slot. Waits while every slot was busy are
+ * capacity, not orchestration, wherever they fall (before, the wait counted from the first free moment on, so a
+ * build behind a backlog was charged every busy stretch after its first gap). Never negative.
  */
 export function waitWithFreeSlot(ready: number, started: number, others: readonly Interval[], slots: number): number {
-  const free = firstFreeAt(others, slots, ready);
-  return Math.max(0, started - Math.max(ready, free));
+  if (started <= ready) return 0;
+  const cuts = new Set<number>([ready, started]);
+  for (const i of others) {
+    if (i.start > ready && i.start < started) cuts.add(i.start);
+    if (i.end > ready && i.end < started) cuts.add(i.end);
+  }
+  const points = [...cuts].sort((a, b) => a - b);
+  let free = 0;
+  for (let k = 0; k + 1 < points.length; k++) if (heldAt(others, points[k]) < slots) free += points[k + 1] - points[k];
+  return free;
 }
 
 /** Σ of the intervals: slot time held by builds. */

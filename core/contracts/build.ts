@@ -59,6 +59,11 @@ export interface BuildRequest {
    * Optional because requests recorded before it existed carry none; absent means no.
    */
   networkAllowed?: boolean;
+  /**
+   * The build's critical path (seconds, from the dispatch): a builder with a backlog (SUMMIT_BUILDER_BACKLOG) starts
+   * the builds it holds longest path first. Absent in requests from before it existed: 0.
+   */
+  criticalPath?: number;
 }
 
 export type ArtefactKind = 'stone' | 'manifest-bin' | 'manifest-jsonc' | 'log';

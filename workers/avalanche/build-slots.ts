@@ -21,13 +21,23 @@ export class BuildSlots implements CustomSlotSupplier<ActivitySlotInfo> {
   private inUse = 0;
   private admitting = true;
 
-  constructor(readonly capacity: number) {
+  /**
+   * `backlog` more permits than slots (SUMMIT_BUILDER_BACKLOG): builds accepted ahead wait for a slot in the
+   * builder's own queue (activities/avalanche/build-queue.ts), in priority order. `capacity` stays the slots.
+   */
+  constructor(readonly capacity: number, readonly backlog = 0) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`build slots must be a whole number ≥ 1, not ${capacity}`);
-    this.free = capacity;
+    if (!Number.isInteger(backlog) || backlog < 0) throw new Error(`the build backlog must be a whole number ≥ 0, not ${backlog}`);
+    this.free = capacity + backlog;
   }
 
-  /** Builds running now. */
+  /** Builds running now (those accepted beyond the slots wait and are not counted). */
   get busy(): number {
+    return Math.min(this.inUse, this.capacity);
+  }
+
+  /** Builds accepted from Temporal: running, and waiting in the backlog. */
+  get accepted(): number {
     return this.inUse;
   }
 

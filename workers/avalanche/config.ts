@@ -9,6 +9,7 @@
  *   SUMMIT_BUILDER_SLOTS          builds at once (default 1)
  *   SUMMIT_PROFILE                the farm's profile: architectures and ISA levels (core/profile.ts; default x86_64, x86_64-v3x)
  *   SUMMIT_BUILDER_ARCH           the architecture it builds for (default: the machine's, uname -m)
+ *   SUMMIT_BUILDER_BACKLOG        builds accepted ahead of the slots, started longest critical path first (default 0)
  *   SUMMIT_BUILDER_ISA            ISA levels to serve, comma-separated (default: all the CPU can build)
  *   SUMMIT_BUILDER_HEARTBEAT      how often to tell the hub this builder is alive (default 10s)
  *   SUMMIT_BUILDER_MAX_LOAD       admission: highest 1-minute load per CPU to start a build at (default: not checked)
@@ -51,6 +52,8 @@ export interface AvalancheWorkerConfig extends PayloadKeySettings {
   dataDir: string;
   builderId: BuilderId;
   slots: number;
+  /** Builds accepted beyond the slots, waiting for one in priority order (activities/avalanche/build-queue.ts). */
+  backlog: number;
   jobs: number;
   buildRoot?: string;
   port: number;
@@ -98,6 +101,7 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
     dataDir: resolve(c.SUMMIT_DATA_DIR),
     builderId: builderId(c.SUMMIT_BUILDER_ID ?? defaultBuilderId()),
     slots,
+    backlog: c.SUMMIT_BUILDER_BACKLOG,
     jobs: c.SUMMIT_BUILD_JOBS ?? Math.max(1, Math.floor(os.availableParallelism() / slots)),
     buildRoot: c.SUMMIT_BUILD_ROOT && resolve(c.SUMMIT_BUILD_ROOT),
     port: c.SUMMIT_AVALANCHE_PORT ?? 8090,
