@@ -17,7 +17,7 @@ import { secretBody } from './routes/webhooks';
 import { TRY_DOCS } from './routes/tries';
 import { verificationListQuery } from './routes/verifications';
 import { z } from 'zod';
-import { buildersResponse, healthResponse, identityResponse, indexEventsResponse, indexHistoryResponse, newTokenResponse, openApiResponse, payloadsResponse, projectsResponse, pruneResponse, refreshResponse, repositoriesResponse, repositoryCyclesResponse, repositoryDetailResponse, repositoryResponse, taskCommandResponse, taskDetailResponse, taskListResponse, textResponse, tokenResponse, tokensResponse, waveCommandResponse, waveDetailResponse, wavesResponse, webhookDeliveryResponse, webhookSecretResponse } from './routes/responses';
+import { buildersResponse, healthResponse, identityResponse, indexEventsResponse, indexHistoryResponse, newTokenResponse, openApiResponse, payloadsResponse, projectsResponse, pruneResponse, refreshResponse, repositoriesResponse, repositoryCyclesResponse, repositoryDetailResponse, repositoryResponse, taskCommandResponse, taskDetailResponse, taskListResponse, textResponse, tokenResponse, tokensResponse, waveCommandResponse, waveDetailResponse, wavesResponse, verificationsResponse, verificationStartResponse, webhookDeliveryResponse, webhookSecretResponse } from './routes/responses';
 
 const task = 'build/serpent/recipes/zlib-1.3-1/x86_64';
 const at = '2026-12-01T10:00:00.000Z';
@@ -83,8 +83,8 @@ export const ROUTE_DOCS: RouteDocs = {
   'POST /codec/decode': { summary: "Temporal's remote codec protocol: decrypt payloads", body: payloadsBody, response: { schema: payloadsResponse }, examples: { body: { payloads: [] } } },
   'POST /codec/encode': { summary: "Temporal's remote codec protocol: encrypt payloads", body: payloadsBody, response: { schema: payloadsResponse }, examples: { body: { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'e30=' }] } } },
   ...ADMIN_DOCS,
-  'GET /api/verifications': { summary: 'verification builds, newest first: result (identical, different, skipped, failed, running), both builders, the differing files', query: verificationListQuery, examples: { query: { result: 'different', limit: '20' } } },
-  'POST /api/tasks/:id/verify': { summary: 'rebuild a published build on another builder and compare its packages file by file (202; its own workflow verify-<build id>-<n>)', params: idParams, body: noBody, response: { status: 202 }, examples: { params: { id: task } } },
+  'GET /api/verifications': { summary: 'verification builds, newest first: result (identical, different, skipped, failed, running), both builders, the differing files', query: verificationListQuery, response: { schema: verificationsResponse }, examples: { query: { result: 'different', limit: '20' } } },
+  'POST /api/tasks/:id/verify': { summary: 'rebuild a published build on another builder and compare its packages file by file (202; its own workflow verify-<build id>-<n>)', params: idParams, body: noBody, response: { status: 202, schema: verificationStartResponse }, examples: { params: { id: task } } },
   ...FARM_DOCS,
   ...TRY_DOCS,
   'GET /api/openapi.json': { summary: 'this document: OpenAPI 3.1, generated from the schemas the routes validate with', query: noQuery, response: { schema: openApiResponse } },

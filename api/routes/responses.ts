@@ -147,3 +147,21 @@ export const payloadsResponse = z.looseObject({ payloads: z.array(z.looseObject(
 export const textResponse = z.string();
 /** The OpenAPI document itself. */
 export const openApiResponse = z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) });
+
+/** A try-build (api/services/tries.ts TryView). */
+export const tryResponse = z.looseObject({
+  name: z.string(), seq: count, repository: z.string(), ref: z.string(), commit: z.string().nullable(), index: z.string(), status: z.string(),
+  waveId: z.string().nullable(), tasks: count, histories: z.array(z.looseObject({ index: z.string(), historyId: z.string() })), reason: z.string().nullable(),
+  by: z.string(), createdAt: date, expiresAt: date, expiredAt: nullableDate, workflowId: z.string(),
+});
+export const triesResponse = z.looseObject({ items: z.array(tryResponse) });
+export const trySweepResponse = z.looseObject({ dryRun: z.boolean(), expired: z.array(z.looseObject({ name: z.string(), expiresAt: date })), orphans: z.array(z.unknown()) });
+
+/** A verification build (db/verification-store.ts VerificationView). */
+export const verificationResponse = z.looseObject({
+  id: z.string(), buildId: z.string(), n: count, repository: z.string(), by: z.string(), result: z.string(),
+  originalBuilder: z.string().nullable(), verifier: z.string().nullable(), reason: z.string().nullable(), packages: count.nullable(), files: count.nullable(),
+  differenceCount: count, differences: z.array(z.looseObject({ package: z.string(), path: z.string(), what: z.array(z.string()) })), startedAt: date, finishedAt: nullableDate,
+});
+export const verificationsResponse = z.looseObject({ items: z.array(verificationResponse) });
+export const verificationStartResponse = z.looseObject({ id: z.string(), buildId: z.string(), n: count, by: z.string() });

@@ -11,6 +11,7 @@ import { HubUnavailableError } from '../pipeline';
 import type { TryControl } from '../services/tries';
 import { parse } from '../validate';
 import { idParams, noBody, once, queryInt } from './schemas';
+import { triesResponse, tryResponse, trySweepResponse } from './responses';
 
 const tryName = z.string().superRefine((v, ctx) => {
   const problem = tryNameProblem(v);
@@ -86,11 +87,11 @@ export function triesRouter(deps: ApiDeps): Router {
 /** The OpenAPI descriptions of these routes (spread into api/route-docs.ts). */
 export const TRY_DOCS: RouteDocs = {
   'POST /api/repositories/:id/try': {
-    summary: 'build a branch or pull-request ref into the throw-away index try/<name>; 409 while a live try holds the name', params: idParams, body: tryBody, response: { status: 202 },
+    summary: 'build a branch or pull-request ref into the throw-away index try/<name>; 409 while a live try holds the name', params: idParams, body: tryBody, response: { status: 202, schema: tryResponse },
     examples: { params: { id: 'recipes' }, body: { ref: 'refs/pull/12/head', ttl: '2d' } },
   },
-  'GET /api/tries': { summary: 'try-builds, newest first, each with its index, status and expiry', query: tryListQuery, examples: { query: { live: 'true', limit: '20' } } },
-  'GET /api/tries/:name': { summary: 'the newest try of a name', params: tryParams, examples: { params: { name: 'pr-12' } } },
-  'POST /api/tries/:name/expire': { summary: 'expire a try now: its index is removed', params: tryParams, body: noBody, response: { status: 202 }, examples: { params: { name: 'pr-12' } } },
-  'POST /api/tries/sweep': { summary: 'expire every try whose time has passed and remove try indexes no live try owns; `dryRun` lists what would go', body: sweepBody, examples: { body: { dryRun: true } } },
+  'GET /api/tries': { summary: 'try-builds, newest first, each with its index, status and expiry', query: tryListQuery, response: { schema: triesResponse }, examples: { query: { live: 'true', limit: '20' } } },
+  'GET /api/tries/:name': { summary: 'the newest try of a name', params: tryParams, response: { schema: tryResponse }, examples: { params: { name: 'pr-12' } } },
+  'POST /api/tries/:name/expire': { summary: 'expire a try now: its index is removed', params: tryParams, body: noBody, response: { status: 202, schema: tryResponse }, examples: { params: { name: 'pr-12' } } },
+  'POST /api/tries/sweep': { summary: 'expire every try whose time has passed and remove try indexes no live try owns; `dryRun` lists what would go', body: sweepBody, response: { schema: trySweepResponse }, examples: { body: { dryRun: true } } },
 };
