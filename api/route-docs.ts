@@ -1,4 +1,5 @@
 import { ADMIN_DOCS } from './routes/admin';
+import { REGISTRY_DOCS } from './routes/builder-registry';
 import { payloadsBody } from './routes/codec';
 import { FARM_DOCS } from './routes/farm';
 import { push } from './routes/hooks';
@@ -62,7 +63,7 @@ export const ROUTE_DOCS: RouteDocs = {
   'GET /health': { summary: 'database and hub state (503 when the database does not answer)', query: noQuery },
   'GET /metrics': { summary: 'Prometheus text exposition of the API', query: noQuery, response: { type: 'text/plain' } },
   'GET /api/projects': { summary: 'every project with how many repositories it has', query: noQuery },
-  'GET /api/builders': { summary: 'builders the hub has heard from, with `drained` (who drained it, when, why) or null', query: noQuery },
+  'GET /api/builders': { summary: 'builders the hub has heard from, with `drained` (who drained it, when, why) or null, and from the registry `trust`, `state` (enrolled, revoked, unenrolled) and `enrolledAt`', query: noQuery },
   'GET /api/repositories': { summary: 'registered repositories, with `paused` and `protectedPackages`', query: noQuery },
   'GET /api/repositories/:id': { summary: 'a repository, its invalid recipes with reasons, its pause, protected packages and admin events', params: idParams, query: noQuery, examples: { params: { id: 'recipes' } } },
   'POST /api/repositories': { summary: 'register a repository', role: 'admin', body: newRepository, response: { status: 201 }, examples: { body: { id: 'recipes', project: 'serpent', url: '/srv/git/recipes.git', ref: 'main' } } },
@@ -77,6 +78,7 @@ export const ROUTE_DOCS: RouteDocs = {
   'POST /codec/decode': { summary: "Temporal's remote codec protocol: decrypt payloads", role: 'admin', body: payloadsBody, examples: { body: { payloads: [] } } },
   'POST /codec/encode': { summary: "Temporal's remote codec protocol: encrypt payloads", role: 'admin', body: payloadsBody, examples: { body: { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'e30=' }] } } },
   ...ADMIN_DOCS,
+  ...REGISTRY_DOCS,
   ...FARM_DOCS,
   'GET /api/openapi.json': { summary: 'this document: OpenAPI 3.1, generated from the schemas the routes validate with', query: noQuery },
   'GET /api/docs': { summary: 'interactive API docs (Swagger UI, served from this API: no CDN)', query: noQuery, response: { type: 'text/html' } },

@@ -68,6 +68,13 @@ export const configSchema = z.object({
   SUMMIT_API_PORT: port.default(3000),
   SUMMIT_API_HOST: z.string().default('127.0.0.1'),
   /**
+   * Where builders and vessel reach the API (issue 10: builders enrol and read their standing there, vessel reads
+   * the builder registry there); default http://SUMMIT_API_HOST:SUMMIT_API_PORT.
+   */
+  SUMMIT_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** A builder's one-time enrolment token (`summit builders enrol-token`): spent on its first start, when it has no credential yet. */
+  SUMMIT_ENROL_TOKEN: z.string().min(1).optional(),
+  /**
    * What the API shows without a token (core/auth/roles.ts): `all` (every read), `summary` (lists and states; a
    * task's log needs a viewer token), `none` (only /health; every other read needs a viewer token).
    */
@@ -126,6 +133,12 @@ export const configSchema = z.object({
   /** ISA levels this builder serves (default: all its CPU can build). */
   SUMMIT_BUILDER_ISA: csv.pipe(z.array(z.enum(ISA_LEVELS)).min(1)).optional(),
   SUMMIT_BUILDER_HEARTBEAT: duration.optional(),
+  /**
+   * Whether a trusted builder also polls the shared (try and verification) queues (issue 10): `auto` when it has
+   * more slots than ISA levels (each polled queue holds a slot while it waits), `always`, `never`. Community
+   * builders poll only the shared queues.
+   */
+  SUMMIT_BUILDER_SHARED_QUEUES: z.enum(['auto', 'always', 'never']).default('auto'),
   // Avalanche: admission (core/builder/health.ts): a builder past one of these takes no new build until it recovers
   /** Highest 1-minute load average per CPU at which the builder starts a new build (unset: load is not checked). */
   SUMMIT_BUILDER_MAX_LOAD: z.coerce.number().positive().max(1000).optional(),
@@ -192,4 +205,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return result.data;
+}
+
+/** The API's base URL as builders and vessel reach it: SUMMIT_API_URL, else http://SUMMIT_API_HOST:SUMMIT_API_PORT. */
+export function apiUrlOf(c: Pick<Config, 'SUMMIT_API_URL' | 'SUMMIT_API_HOST' | 'SUMMIT_API_PORT'>): string {
+  const host = c.SUMMIT_API_HOST === '0.0.0.0' ? '127.0.0.1' : c.SUMMIT_API_HOST;
+  return (c.SUMMIT_API_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${c.SUMMIT_API_PORT}`).replace(/\/+$/, '');
 }

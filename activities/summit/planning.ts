@@ -8,6 +8,8 @@ import type { RecipePackage } from '../../core/graph/recipe';
 import { adminSummary, dispatchableBuilders, HELD_PREFIX, heldTasks, reasonUpdates } from '../../core/planning/admin';
 import { buildRootPackages } from '../../core/planning/build-dependencies';
 import { adminStoreOf } from '../../db/admin-store';
+import { builderRegistryOf } from '../../db/builder-registry-store';
+import { buildersFor } from '../../core/trust/standing';
 import type { RecipeRow, SchedulingTaskRow, Store } from '../../db/store';
 import { profileOf, Variant } from '../../core/variants';
 import { mirrorPath } from './intake';
@@ -103,7 +105,8 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
 
 /**
  * What admins decided, read from the read model every round (the one owner: the API writes it and signals the
- * hub to plan again) and decided by core/planning/admin.ts: drained builders take nothing new, the new tasks of a
+ * hub to plan again) and decided by core/planning/admin.ts: drained builders take nothing new, builders the
+ * registry does not hold as enrolled and trusted take no official build (core/trust/standing.ts), the new tasks of a
  * paused farm or repository and those waiting for an approval are held (they count as running, like a held-back
  * start: no slot, dependents wait) with the reason written on the task, and priorities order the ready tasks.
  */
@@ -112,7 +115,10 @@ async function adminDecisions(store: Store, recipes: ReadonlyMap<string, RecipeR
   const state = await adminStore.adminState((repositories) => open.filter((t) => t.status === 'new' && repositories.has(t.repository)).map((t) => t.id));
   const held = heldTasks(open.map((t) => ({ id: t.id, repository: t.repository, source: t.source, status: t.status, packages: packagesOf(recipes, t).map((p) => p.name) })), state);
   await adminStore.setReasons(reasonUpdates(held, await adminStore.heldReasons(HELD_PREFIX)));
-  return { builders: dispatchableBuilders(live, state), held: [...held.keys()], priority: await adminStore.priorities(), summary: adminSummary(state, held.size) };
+  // Only enrolled, non-revoked builders count, and for official builds (every task planning dispatches today) only
+  // trusted ones (issue 10): a community builder never polls the official queues, so its slots serve none of them.
+  const registry = await builderRegistryOf(store).levels();
+  return { builders: buildersFor(dispatchableBuilders(live, state), registry, 'official'), held: [...held.keys()], priority: await adminStore.priorities(), summary: adminSummary(state, held.size) };
 }
 
 /**

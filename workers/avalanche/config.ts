@@ -8,6 +8,9 @@
  *   SUMMIT_BUILDER_ID             this builder's id (default: the host name, made id-safe)
  *   SUMMIT_BUILDER_SLOTS          builds at once (default 1)
  *   SUMMIT_BUILDER_ISA            ISA levels to serve, comma-separated (default: all the CPU can build)
+ *   SUMMIT_API_URL                the API it enrols with and reads its standing from (default http://SUMMIT_API_HOST:SUMMIT_API_PORT)
+ *   SUMMIT_ENROL_TOKEN            one-time enrolment token, spent on the first start (then <data>/avalanche/identity.*)
+ *   SUMMIT_BUILDER_SHARED_QUEUES  a trusted builder polls the try/verification queues too: auto (slots > levels), always, never
  *   SUMMIT_BUILDER_HEARTBEAT      how often to tell the hub this builder is alive (default 10s)
  *   SUMMIT_BUILDER_MAX_LOAD       admission: highest 1-minute load per CPU to start a build at (default: not checked)
  *   SUMMIT_BUILDER_MIN_FREE_MEMORY  admission: least available memory to start a build with (default 1G; 0: not checked)
@@ -35,7 +38,7 @@ import { DEFAULT_UID_BASE } from '../../activities/avalanche/build';
 import { DEFAULT_LIMITS, type BuildLimits } from '../../core/build/limits';
 import type { AdmissionThresholds } from '../../core/builder/health';
 import type { BuilderShare } from './share';
-import { ConfigError, parseConfig, repositoryRoots } from '../../core/config';
+import { apiUrlOf, ConfigError, parseConfig, repositoryRoots } from '../../core/config';
 import { builderId, type BuilderId } from '../../core/contracts/ids';
 import type { IsaLevel } from '../../core/contracts/queues';
 import type { SourcePolicy } from '../../core/security/source-url';
@@ -59,6 +62,12 @@ export interface AvalancheWorkerConfig extends PayloadKeySettings {
    * long-polls, so a one-slot builder polling a level nobody builds waits up to a minute between builds.
    */
   isaLevels?: IsaLevel[];
+  /** The API: enrolment, and the builder's standing at every heartbeat (workers/avalanche/identity.ts, standing.ts). */
+  apiUrl: string;
+  /** Whether a trusted builder polls the shared queues too (SUMMIT_BUILDER_SHARED_QUEUES; avalanche.ts pollQueues). */
+  sharedQueues: 'auto' | 'always' | 'never';
+  /** SUMMIT_ENROL_TOKEN: spent once when the data folder holds no credential yet. */
+  enrolToken?: string;
   /** How often the builder tells the hub it is alive (the hub forgets it after three missed beats). */
   heartbeatMs: number;
   /** Past one of these the builder takes no new build until it recovers (workers/avalanche/admission.ts). */
@@ -99,6 +108,9 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
     corruptArtefacts: c.SUMMIT_TEST_CORRUPT_ARTEFACTS === '1',
     isaLevels: c.SUMMIT_BUILDER_ISA,
     heartbeatMs: c.SUMMIT_BUILDER_HEARTBEAT ?? 10_000,
+    apiUrl: apiUrlOf(c),
+    enrolToken: c.SUMMIT_ENROL_TOKEN,
+    sharedQueues: c.SUMMIT_BUILDER_SHARED_QUEUES,
     admission: {
       maxLoadPerCpu: c.SUMMIT_BUILDER_MAX_LOAD,
       minFreeMemory: c.SUMMIT_BUILDER_MIN_FREE_MEMORY || undefined,

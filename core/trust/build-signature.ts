@@ -1,0 +1,49 @@
+/**
+ * The builder's signature over its build result (issue 10): what it built (build id), who it is (builder id) and
+ * what it produced (each artefact's name and sha256). The builder signs with the Ed25519 private key it made at
+ * enrolment; vessel verifies against the public key the registry holds for that builder, so a result cannot be
+ * claimed for another builder, nor its artefacts swapped, without the key. Pure: no I/O, only node:crypto.
+ */
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+
+/** What is signed: the fields of a build result that name the build, the builder and the bytes. */
+export interface SignedBuildFacts {
+  buildId: string;
+  builderId: string;
+  artefacts: ReadonlyArray<{ name: string; sha256: string }>;
+}
+
+/**
+ * The exact bytes signed: one line per fact, artefacts sorted by name, prefixed with a version so that a later
+ * format is never confused with this one.
+ */
+export function signedMessage(facts: SignedBuildFacts): Buffer {
+  const artefacts = [...facts.artefacts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return Buffer.from(JSON.stringify(['summit-build-result/1', facts.buildId, facts.builderId, artefacts.map((a) => [a.name, a.sha256])]), 'utf8');
+}
+
+/** Base64 Ed25519 signature of the facts with a PEM (PKCS#8) private key. */
+export function signBuildFacts(privateKeyPem: string, facts: SignedBuildFacts): string {
+  return sign(null, signedMessage(facts), createPrivateKey(privateKeyPem)).toString('base64');
+}
+
+/** Whether `signature` is the facts' signature by the PEM (SPKI) public key; false for anything malformed. */
+export function verifyBuildFacts(publicKeyPem: string, facts: SignedBuildFacts, signature: string): boolean {
+  try {
+    const key = createPublicKey(publicKeyPem);
+    if (key.asymmetricKeyType !== 'ed25519') return false;
+    return verify(null, signedMessage(facts), key, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
+/** A PEM public key the registry accepts: parseable, Ed25519; the problem in words otherwise. */
+export function publicKeyProblem(pem: string): string | undefined {
+  try {
+    const key = createPublicKey(pem);
+    return key.asymmetricKeyType === 'ed25519' ? undefined : `an Ed25519 key is required, not ${key.asymmetricKeyType}`;
+  } catch (err) {
+    return `not a PEM public key (${(err as Error).message})`;
+  }
+}
