@@ -74,6 +74,10 @@ export const configSchema = z.object({
   SUMMIT_API_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** A builder's one-time enrolment token (`summit builders enrol-token`): spent on its first start, when it has no credential yet. */
   SUMMIT_ENROL_TOKEN: z.string().min(1).optional(),
+  /** The same, read from a file (a Docker secret). */
+  SUMMIT_ENROL_TOKEN_FILE: z.string().min(1).optional(),
+  /** API: files each holding one enrolment token made outside the API, accepted as trusted one-time tokens (docker-compose.yml). */
+  SUMMIT_ENROL_TOKEN_FILES: z.string().min(1).transform((v) => v.split(',').map((p) => p.trim()).filter(Boolean)).optional(),
   /**
    * What the API shows without a token (core/auth/roles.ts): `all` (every read), `summary` (lists and states; a
    * task's log needs a viewer token), `none` (only /health; every other read needs a viewer token).

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { UniqueConstraintViolationException, type EntityManager, type InferEntity } from '@mikro-orm/core';
 import { hashToken } from '../core/auth/token-secret';
 import type { TrustLevel } from '../core/contracts/trust';
@@ -50,6 +51,28 @@ export class BuilderRegistryStore {
     em.create(BuilderEnrolment, { id, hash: hashToken(token), trust, createdBy: by, expiresAt, usedAt: null, usedBy: null });
     await em.flush();
     return { id, token, trust, expiresAt };
+  }
+
+  /**
+   * Enrolment tokens made outside the API (a secret file per builder, docker-compose.yml): each accepted as a
+   * trusted one-time token valid for 30 days from its first import, unless its digest is already known (spent or
+   * not: importing again at every start changes nothing). Returns how many were new.
+   */
+  async acceptPremade(tokens: readonly string[], now = new Date()): Promise<number> {
+    let made = 0;
+    for (const token of tokens) {
+      const em = this.em();
+      if (await em.findOne(BuilderEnrolment, { hash: hashToken(token) }, { fields: ['id'] })) continue;
+      em.create(BuilderEnrolment, {
+        id: `enr_${randomBytes(8).toString('hex')}`, hash: hashToken(token), trust: 'trusted', createdBy: 'SUMMIT_ENROL_TOKEN_FILES',
+        expiresAt: new Date(now.getTime() + 30 * 86_400_000), usedAt: null, usedBy: null,
+      });
+      await em.flush().catch((err: unknown) => {
+        if (!(err instanceof UniqueConstraintViolationException)) throw err;
+      });
+      made++;
+    }
+    return made;
   }
 
   /**
@@ -148,4 +171,15 @@ export function builderRegistryOf(store: Store): BuilderRegistryStore {
   let registry = stores.get(store);
   if (!registry) stores.set(store, (registry = new BuilderRegistryStore(store)));
   return registry;
+}
+
+/** The tokens of SUMMIT_ENROL_TOKEN_FILES: one per file, at least 32 characters (a guessable one is refused). */
+export async function readPremadeEnrolments(files: readonly string[]): Promise<string[]> {
+  const tokens: string[] = [];
+  for (const file of files) {
+    const token = (await readFile(file, 'utf8')).trim();
+    if (token.length < 32) throw new Error(`SUMMIT_ENROL_TOKEN_FILES: ${file} holds no token of at least 32 characters`);
+    tokens.push(token);
+  }
+  return tokens;
 }

@@ -400,7 +400,7 @@ export const EnrolledBuilder = defineEntity({
   tableName: 'enrolled_builders',
   properties: (p) => ({
     id: p.string().primary(),
-    /** PEM (SPKI) of the builder's Ed25519 public key. */
+    /** The builder's Ed25519 public key: base64 of its DER (SPKI) encoding. */
     publicKey: p.text(),
     trust: p.string(),
     /** enrolled or revoked (core/trust/standing.ts). */

@@ -330,7 +330,7 @@ const FUZZ: Record<string, Entry> = {
     body: (rand) => body(rand, () => ({
       token: pick(rand, ['summit_enrol_nope', '', hostileString(rand), 7]),
       builderId: pick(rand, ['b1', 'a/b', '', hostileString(rand)]),
-      publicKey: pick(rand, ['-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAIP4i5ZADOW0kiVOAnBTNFcnk+gV3rMG7wokrOLriDkU=\n-----END PUBLIC KEY-----\n', 'not a key', '', hostileString(rand)]),
+      publicKey: pick(rand, ['MCowBQYDK2VwAyEAIP4i5ZADOW0kiVOAnBTNFcnk+gV3rMG7wokrOLriDkU=', 'not a key', '', hostileString(rand)]),
     })),
   },
   'GET /api/builders/:id/standing': { path: (rand) => `/api/builders/${segment(rand, ['b1', 'ghost'])}/standing` },

@@ -20,7 +20,7 @@ import type { Artefact, ImportRequest } from '../core/contracts/build';
 import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
 import type { BuildId, BuilderId } from '../core/contracts/ids';
 import { VESSEL_QUEUE } from '../core/contracts/queues';
-import { signBuildFacts } from '../core/trust/build-signature';
+import { publicKeyText, signBuildFacts } from '../core/trust/build-signature';
 import { identityPaths } from '../workers/avalanche/identity';
 import { dataConverterFor } from '../workers/temporal';
 import { hubStateQuery } from '../workflows/signals';
@@ -170,7 +170,7 @@ describeWhenAvailable(nspawnUnavailableReason(), 'builder enrolment and trust', 
     expect(log('community')).toMatch(/enrolled \(community\); queues avalanche-shared-x86_64, avalanche-builder-community;/);
     const again = await fetch(`${farm.api.url}/api/builders/enrol`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token, builderId: 'thief', publicKey: generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }) }),
+      body: JSON.stringify({ token, builderId: 'thief', publicKey: publicKeyText(generateKeyPairSync('ed25519').publicKey) }),
     });
     expect(again.status).toBe(401);
     expect(await again.text()).toMatch(/already used \(by builder community\)/);

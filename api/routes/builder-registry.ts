@@ -29,18 +29,18 @@ export const enrolBody = z.strictObject({
   /** The one-time token an admin issued (POST /api/builders/enrolments). */
   token: z.string().min(1).max(200),
   builderId: builderIdText,
-  /** PEM (SPKI) of the builder's Ed25519 public key. */
+  /** The builder's Ed25519 public key: base64 of its DER (SPKI) encoding. */
   publicKey: z.string().min(1).max(4096),
 });
 export const trustBody = z.strictObject({ trust: z.enum(TRUST_LEVELS), reason: reason.optional() });
 export const revokeBody = z.strictObject({ reason: reason.optional() }).optional();
 
-const pem = '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAIP4i5ZADOW0kiVOAnBTNFcnk+gV3rMG7wokrOLriDkU=\n-----END PUBLIC KEY-----\n';
+const pem = 'MCowBQYDK2VwAyEAIP4i5ZADOW0kiVOAnBTNFcnk+gV3rMG7wokrOLriDkU=';
 
 /** The builder registry's routes (issue 10); the schemas the handlers parse with are the ones documented here. */
 export const REGISTRY_DOCS = {
   'POST /api/builders/enrolments': { summary: 'issue a one-time enrolment token for a builder of a trust level; 201 with `token`, shown this once (only its digest is kept)', role: 'admin', body: enrolmentBody, response: { status: 201 }, examples: { body: { trust: 'community', expiresIn: '12h' } } },
-  'POST /api/builders/enrol': { summary: 'a builder spends its enrolment token to register its Ed25519 public key; 201 with its identity and trust (401: token unknown, spent or expired)', body: enrolBody, response: { status: 201 }, examples: { body: { token: 'summit_enrol_…', builderId: 'builder-1', publicKey: pem } } },
+  'POST /api/builders/enrol': { summary: 'a builder spends its enrolment token to register its Ed25519 public key (base64 DER); 201 with its identity and trust (401: token unknown, spent or expired)', body: enrolBody, response: { status: 201 }, examples: { body: { token: 'summit_enrol_…', builderId: 'builder-1', publicKey: pem } } },
   'GET /api/builders/:id/standing': { summary: "a builder's standing: enrolled, trust, state (revoked), drain or suspension, public key; what the builder asks at each heartbeat and vessel at each import", params: idParams, query: noQuery, examples: { params: { id: 'builder-1' } } },
   'POST /api/builders/:id/trust': { summary: "change an enrolled builder's trust level from now on (trusted, community)", role: 'admin', params: idParams, body: trustBody, examples: { params: { id: 'builder-1' }, body: { trust: 'trusted', reason: 'audited host' } } },
   'POST /api/builders/:id/revoke': { summary: 'revoke a builder at once: it takes nothing new, its running builds are stopped and requeued, vessel imports nothing more from it', role: 'admin', params: idParams, body: revokeBody, examples: { params: { id: 'builder-1' }, body: { reason: 'host compromised' } } },

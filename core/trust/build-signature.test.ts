@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { publicKeyProblem, signBuildFacts, signedMessage, verifyBuildFacts, type SignedBuildFacts } from './build-signature';
+import { publicKeyProblem, publicKeyText, signBuildFacts, signedMessage, verifyBuildFacts, type SignedBuildFacts } from './build-signature';
 
 function keyPair(type: 'ed25519' | 'ed448' = 'ed25519') {
   const { publicKey, privateKey } = generateKeyPairSync(type as 'ed25519');
-  return { pub: publicKey.export({ type: 'spki', format: 'pem' }).toString(), priv: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  return { pub: publicKeyText(publicKey), pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), priv: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
 }
 
 const facts: SignedBuildFacts = {
@@ -17,6 +17,8 @@ describe('build result signatures', () => {
 
   it('verifies with the signer\'s public key, whatever the artefacts\' order', () => {
     expect(verifyBuildFacts(mine.pub, facts, signature)).toBe(true);
+    expect(verifyBuildFacts(mine.pem, facts, signature)).toBe(true);
+    expect(mine.pub).toMatch(/^[A-Za-z0-9+/]+=*$/);
     expect(verifyBuildFacts(mine.pub, { ...facts, artefacts: [...facts.artefacts].reverse() }, signature)).toBe(true);
   });
 
@@ -46,6 +48,6 @@ describe('build result signatures', () => {
   it('accepts only Ed25519 public keys for registration', () => {
     expect(publicKeyProblem(mine.pub)).toBeUndefined();
     expect(publicKeyProblem(keyPair('ed448').pub)).toBe('an Ed25519 key is required, not ed448');
-    expect(publicKeyProblem('garbage')).toMatch(/^not a PEM public key/);
+    expect(publicKeyProblem('garbage')).toMatch(/^not a public key/);
   });
 });

@@ -4,7 +4,19 @@
  * enrolment; vessel verifies against the public key the registry holds for that builder, so a result cannot be
  * claimed for another builder, nor its artefacts swapped, without the key. Pure: no I/O, only node:crypto.
  */
-import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+
+/**
+ * A public key as the registry keeps and sends it: base64 of its DER (SPKI) encoding, one line (the API refuses
+ * control characters in JSON strings, so not PEM). PEM is accepted too where a key is read.
+ */
+export function publicKeyText(key: KeyObject): string {
+  return key.export({ type: 'spki', format: 'der' }).toString('base64');
+}
+
+function publicKeyOf(text: string): KeyObject {
+  return text.startsWith('-----BEGIN') ? createPublicKey(text) : createPublicKey({ key: Buffer.from(text, 'base64'), format: 'der', type: 'spki' });
+}
 
 /** What is signed: the fields of a build result that name the build, the builder and the bytes. */
 export interface SignedBuildFacts {
@@ -27,10 +39,10 @@ export function signBuildFacts(privateKeyPem: string, facts: SignedBuildFacts): 
   return sign(null, signedMessage(facts), createPrivateKey(privateKeyPem)).toString('base64');
 }
 
-/** Whether `signature` is the facts' signature by the PEM (SPKI) public key; false for anything malformed. */
-export function verifyBuildFacts(publicKeyPem: string, facts: SignedBuildFacts, signature: string): boolean {
+/** Whether `signature` is the facts' signature by the public key (publicKeyText, or PEM); false for anything malformed. */
+export function verifyBuildFacts(publicKey: string, facts: SignedBuildFacts, signature: string): boolean {
   try {
-    const key = createPublicKey(publicKeyPem);
+    const key = publicKeyOf(publicKey);
     if (key.asymmetricKeyType !== 'ed25519') return false;
     return verify(null, signedMessage(facts), key, Buffer.from(signature, 'base64'));
   } catch {
@@ -38,12 +50,12 @@ export function verifyBuildFacts(publicKeyPem: string, facts: SignedBuildFacts, 
   }
 }
 
-/** A PEM public key the registry accepts: parseable, Ed25519; the problem in words otherwise. */
-export function publicKeyProblem(pem: string): string | undefined {
+/** A public key the registry accepts (base64 DER SPKI, or PEM): parseable, Ed25519; the problem in words otherwise. */
+export function publicKeyProblem(text: string): string | undefined {
   try {
-    const key = createPublicKey(pem);
+    const key = publicKeyOf(text);
     return key.asymmetricKeyType === 'ed25519' ? undefined : `an Ed25519 key is required, not ${key.asymmetricKeyType}`;
   } catch (err) {
-    return `not a PEM public key (${(err as Error).message})`;
+    return `not a public key: base64 of its DER (SPKI) encoding (${(err as Error).message})`;
   }
 }

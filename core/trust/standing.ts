@@ -23,7 +23,7 @@ export interface BuilderStanding {
   enrolled: boolean;
   trust: TrustLevel | null;
   state: BuilderState | null;
-  /** PEM (SPKI) of the builder's Ed25519 key; vessel verifies build results with it. */
+  /** The builder's Ed25519 public key (base64 DER SPKI); vessel verifies build results with it. */
   publicKey: string | null;
   enrolledAt: string | null;
   revoked: { by: string; reason: string | null; at: string } | null;

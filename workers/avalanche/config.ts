@@ -10,6 +10,7 @@
  *   SUMMIT_BUILDER_ISA            ISA levels to serve, comma-separated (default: all the CPU can build)
  *   SUMMIT_API_URL                the API it enrols with and reads its standing from (default http://SUMMIT_API_HOST:SUMMIT_API_PORT)
  *   SUMMIT_ENROL_TOKEN            one-time enrolment token, spent on the first start (then <data>/avalanche/identity.*)
+ *   SUMMIT_ENROL_TOKEN_FILE       the same, from a file (a Docker secret)
  *   SUMMIT_BUILDER_SHARED_QUEUES  a trusted builder polls the try/verification queues too: auto (slots > levels), always, never
  *   SUMMIT_BUILDER_HEARTBEAT      how often to tell the hub this builder is alive (default 10s)
  *   SUMMIT_BUILDER_MAX_LOAD       admission: highest 1-minute load per CPU to start a build at (default: not checked)
@@ -31,7 +32,7 @@
  *   SUMMIT_BUILD_NETWORK          1 lets `networking: true` recipes of repositories that allow it have the network (default 0: they fail)
  *   SUMMIT_BUILD_UID_BASE         first host uid of the build containers' user namespace (default 0x7e000000)
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULT_UID_BASE } from '../../activities/avalanche/build';
@@ -109,7 +110,7 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
     isaLevels: c.SUMMIT_BUILDER_ISA,
     heartbeatMs: c.SUMMIT_BUILDER_HEARTBEAT ?? 10_000,
     apiUrl: apiUrlOf(c),
-    enrolToken: c.SUMMIT_ENROL_TOKEN,
+    enrolToken: c.SUMMIT_ENROL_TOKEN ?? (c.SUMMIT_ENROL_TOKEN_FILE !== undefined && existsSync(c.SUMMIT_ENROL_TOKEN_FILE) ? readFileSync(c.SUMMIT_ENROL_TOKEN_FILE, 'utf8').trim() || undefined : undefined),
     sharedQueues: c.SUMMIT_BUILDER_SHARED_QUEUES,
     admission: {
       maxLoadPerCpu: c.SUMMIT_BUILDER_MAX_LOAD,

@@ -9,7 +9,7 @@ import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { avalancheRoot } from '../../activities/avalanche/paths';
 import type { TrustLevel } from '../../core/contracts/trust';
-import { signBuildFacts, type SignedBuildFacts } from '../../core/trust/build-signature';
+import { publicKeyText, signBuildFacts, type SignedBuildFacts } from '../../core/trust/build-signature';
 import type { BuilderStanding } from '../../core/trust/standing';
 
 /** A builder that may not start polling: not enrolled, its enrolment refused, or revoked. */
@@ -62,11 +62,11 @@ export async function loadOrEnrol(opts: { dataDir: string; builderId: string; ap
     throw new NotEnrolledError(`builder ${opts.builderId} is not enrolled: start it once with SUMMIT_ENROL_TOKEN set to a token from \`summit builders enrol-token --trust community|trusted\` (POST /api/builders/enrolments); it polls for no build until then`);
   }
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const publicText = publicKeyText(publicKey);
   const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const response = await fetch(`${opts.apiUrl}/api/builders/enrol`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token: opts.token, builderId: opts.builderId, publicKey: publicPem }),
+    body: JSON.stringify({ token: opts.token, builderId: opts.builderId, publicKey: publicText }),
     signal: AbortSignal.timeout(30_000),
   }).catch((err: Error) => {
     throw new Error(`cannot reach the API at ${opts.apiUrl} to enrol builder ${opts.builderId} (${err.message})`);
