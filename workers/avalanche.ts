@@ -93,10 +93,10 @@ export async function startAvalanche(
   });
 
   // Enrolled builders (issue 10) ask their standing before polling: a revoked or unknown one refuses to start.
-  const standing = identity ? await fetchStanding(identity.apiUrl, identity.builderId).catch(async (err) => {
+  const standing = identity ? await fetchStanding(identity.apiUrl, identity.builderId).catch(async (err: Error) => {
     admission.stop();
     await server.close();
-    throw err;
+    throw new Error(`cannot read the standing of builder ${identity.builderId} from the API at ${identity.apiUrl} (${err.message}); it polls for nothing without it`);
   }) : undefined;
   const refusal = standing && standingRefusal(standing);
   if (refusal) {
