@@ -10,6 +10,8 @@ export class QueueWorkers {
   private readonly running = new Map<string, { worker: Worker; run: Promise<void> }>();
   private settle!: { resolve: () => void; reject: (err: unknown) => void };
   private failed = false;
+  /** Reconciliations run one after the other: two at once could start two workers on one queue. */
+  private turn: Promise<void> = Promise.resolve();
   readonly done: Promise<void>;
 
   constructor(private readonly create: (queue: string) => Promise<Worker>) {
@@ -21,7 +23,13 @@ export class QueueWorkers {
   }
 
   /** Start a worker on each queue of `queues` not polled yet, and shut down those on queues not in it. */
-  async reconcile(queues: readonly string[]): Promise<void> {
+  reconcile(queues: readonly string[]): Promise<void> {
+    const next = this.turn.then(() => this.apply(queues));
+    this.turn = next.catch(() => undefined);
+    return next;
+  }
+
+  private async apply(queues: readonly string[]): Promise<void> {
     for (const [queue, w] of this.running) {
       if (!queues.includes(queue) && w.worker.getState() === 'RUNNING') w.worker.shutdown();
     }
