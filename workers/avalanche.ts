@@ -9,7 +9,7 @@
  * On start it removes what builds killed with an earlier process left (workers/avalanche/leftovers.ts).
  * Before polling, the builder must be enrolled (issue 10; avalanche/identity.ts): its saved credential, or
  * SUMMIT_ENROL_TOKEN spent once; it polls the official queues only while trusted, the shared ones as any enrolled
- * builder (pollQueues), follows its standing at every heartbeat (avalanche/standing.ts) and signs its results.
+ * builder (pollQueues, core/trust/poll-queues.ts), follows its standing at every heartbeat (avalanche/standing.ts) and signs its results.
  * SIGINT/SIGTERM stop it cleanly: the SDK stops polling, running builds get a short grace and are then cancelled
  * (their containers killed) so Temporal retries them on another builder.
  */
@@ -23,7 +23,8 @@ import { formatBytes, formatDuration } from '../core/build/limits';
 import { LogRedactor } from '../core/build/log-redaction';
 import type { HostSample } from '../core/builder/health';
 import type { BuilderStatus } from '../core/contracts/hub';
-import { builderQueue, isaQueue, sharedQueue, type IsaLevel } from '../core/contracts/queues';
+import { builderQueue, isaQueue } from '../core/contracts/queues';
+import { pollQueues } from '../core/trust/poll-queues';
 import type { TrustLevel } from '../core/contracts/trust';
 import { standingClosures, type BuilderStanding } from '../core/trust/standing';
 import { startAdmission } from './avalanche/admission';
@@ -202,18 +203,6 @@ export async function startAvalanche(
       await done;
     },
   };
-}
-
-/**
- * The queues a builder polls for builds (issue 10): a trusted one its ISA levels' official queues, and the shared
- * (try and verification) queues too when it has a slot to spare for them (SUMMIT_BUILDER_SHARED_QUEUES=auto) —
- * every queue polled holds a slot while it waits (build-slots.ts), so a builder with no more slots than levels
- * keeps them for official builds unless told `always`; a community builder only the shared queues.
- */
-export function pollQueues(levels: readonly IsaLevel[], trust: TrustLevel, slots: number, shared: 'auto' | 'always' | 'never' = 'auto'): string[] {
-  if (trust !== 'trusted') return levels.map(sharedQueue);
-  const alsoShared = shared === 'always' || (shared === 'auto' && slots > levels.length);
-  return [...levels.map(isaQueue), ...(alsoShared ? levels.map(sharedQueue) : [])];
 }
 
 /** Why a builder may not start polling at all: unknown to the registry, or revoked (a drain only closes the gate). */
