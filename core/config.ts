@@ -138,11 +138,11 @@ export const configSchema = z.object({
   SUMMIT_BUILDER_ISA: csv.pipe(z.array(z.enum(ISA_LEVELS)).min(1)).optional(),
   SUMMIT_BUILDER_HEARTBEAT: duration.optional(),
   /**
-   * Whether a trusted builder also polls the shared (try and verification) queues (issue 10): `auto` when it has
-   * more slots than ISA levels (each polled queue holds a slot while it waits), `always`, `never`. Community
-   * builders poll only the shared queues.
+   * Whether a trusted builder also polls the shared (try and verification) queues (issue 10): `always`, `auto`
+   * (when it has more slots than ISA levels), `never` (default: each polled queue holds a slot while it waits, so an
+   * idle shared poll would cost an official build's slot). Community builders poll only the shared queues.
    */
-  SUMMIT_BUILDER_SHARED_QUEUES: z.enum(['auto', 'always', 'never']).default('auto'),
+  SUMMIT_BUILDER_SHARED_QUEUES: z.enum(['auto', 'always', 'never']).default('never'),
   // Avalanche: admission (core/builder/health.ts): a builder past one of these takes no new build until it recovers
   /** Highest 1-minute load average per CPU at which the builder starts a new build (unset: load is not checked). */
   SUMMIT_BUILDER_MAX_LOAD: z.coerce.number().positive().max(1000).optional(),

@@ -107,10 +107,9 @@ export async function startWaveFarm(opts: WaveFarmOptions): Promise<WaveFarm> {
         SUMMIT_TEMPORAL_ADDRESS: temporal.address,
         SUMMIT_REPOSITORY_ROOTS: env.SUMMIT_REPOSITORY_ROOTS,
         SUMMIT_PAYLOAD_KEYS: env.SUMMIT_PAYLOAD_KEYS,
-        // Enrolled as trusted, as `npm start` enrols its builder (issue 10); official builds only, as the figures always measured.
+        // Enrolled as trusted, as `npm start` enrols its builder (issue 10); it polls the official queue only (the default).
         SUMMIT_API_URL: api.url,
         SUMMIT_ENROL_TOKEN: await enrolmentToken(api.url, tokens.find((t) => t.role === 'admin')!.token),
-        SUMMIT_BUILDER_SHARED_QUEUES: 'never',
       },
       stdio: ['ignore', fd, fd],
     });

@@ -11,7 +11,7 @@
  *   SUMMIT_API_URL                the API it enrols with and reads its standing from (default http://SUMMIT_API_HOST:SUMMIT_API_PORT)
  *   SUMMIT_ENROL_TOKEN            one-time enrolment token, spent on the first start (then <data>/avalanche/identity.*)
  *   SUMMIT_ENROL_TOKEN_FILE       the same, from a file (a Docker secret)
- *   SUMMIT_BUILDER_SHARED_QUEUES  a trusted builder polls the try/verification queues too: auto (slots > levels), always, never
+ *   SUMMIT_BUILDER_SHARED_QUEUES  a trusted builder polls the try/verification queues too: always, auto (slots > levels), never (default)
  *   SUMMIT_BUILDER_HEARTBEAT      how often to tell the hub this builder is alive (default 10s)
  *   SUMMIT_BUILDER_MAX_LOAD       admission: highest 1-minute load per CPU to start a build at (default: not checked)
  *   SUMMIT_BUILDER_MIN_FREE_MEMORY  admission: least available memory to start a build with (default 1G; 0: not checked)
