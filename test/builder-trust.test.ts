@@ -16,14 +16,15 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { main as summitCli } from '../cli/main';
-import type { Artefact, ImportRequest } from '../core/contracts/build';
+import type { Artefact, BuildResult, ImportRequest } from '../core/contracts/build';
 import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
 import type { BuildId, BuilderId } from '../core/contracts/ids';
-import { VESSEL_QUEUE } from '../core/contracts/queues';
+import { sharedQueue, VESSEL_QUEUE } from '../core/contracts/queues';
 import { publicKeyText, signBuildFacts } from '../core/trust/build-signature';
 import { identityPaths } from '../workers/avalanche/identity';
 import { dataConverterFor } from '../workers/temporal';
 import { hubStateQuery } from '../workflows/signals';
+import { buildOnce } from './fixtures/avalanche/workflows';
 import { importWorkflow } from './fixtures/vessel/workflows';
 import { Farm, hookedRepository, startFarm, waitFor, type TaskView } from './helpers/farm';
 import { recipeYaml } from './helpers/git-repo';
@@ -41,6 +42,8 @@ let farm: Farm;
 let clone: string;
 let client: Client;
 let importer: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
+let driver: { worker: Worker; running: Promise<void> } | undefined;
+const DRIVER_QUEUE = 'trust-test-driver';
 const saved = { url: process.env.SUMMIT_API_URL, token: process.env.SUMMIT_TOKEN };
 
 const idOf = (source: string) => `build/trust/recipes/${source}-1.0.0-1/x86_64`;
@@ -91,16 +94,18 @@ function buildLogs(id: string): string[] {
  * Vessel's import activity on the farm's own vessel worker (VESSEL_QUEUE), as the build workflow calls it, with a
  * result claimed from `builderId` and signed with `key` (or unsigned): the refusal's reason, or 'imported'.
  */
-async function claim(builderId: string, key: string | undefined, purpose: ImportRequest['purpose'] = 'official'): Promise<string> {
+async function claim(builderId: string, key: string | undefined, purpose: ImportRequest['purpose'] = 'official', real?: BuildResult): Promise<string> {
   const artefacts: Artefact[] = [{ name: 'first-1.0.0-1-1-x86_64.stone', kind: 'stone', size: 1, sha256: 'a'.repeat(64) }];
   const buildId = idOf('first') as BuildId;
-  const req: ImportRequest = {
-    buildId, index: 'main', architecture: 'x86_64', purpose,
-    build: {
-      builderId: builderId as BuilderId, artefactBaseUrl: 'http://127.0.0.1:9', artefactToken: 'forged', artefacts,
-      ...(key ? { signature: signBuildFacts(key, { buildId, builderId, artefacts }) } : {}),
-    },
-  };
+  const req: ImportRequest = real
+    ? { buildId: real.buildId, index: purpose === 'official' ? 'main' : 'try-first', architecture: 'x86_64', purpose, build: real }
+    : {
+      buildId, index: 'main', architecture: 'x86_64', purpose,
+      build: {
+        builderId: builderId as BuilderId, artefactBaseUrl: 'http://127.0.0.1:9', artefactToken: 'forged', artefacts,
+        ...(key ? { signature: signBuildFacts(key, { buildId, builderId, artefacts }) } : {}),
+      },
+    };
   try {
     await client.workflow.execute(importWorkflow, { taskQueue: VESSEL_QUEUE, workflowId: `claim-${builderId}-${Math.random().toString(36).slice(2)}`, args: [req] });
     return 'imported';
@@ -132,11 +137,19 @@ describeWhenAvailable(nspawnUnavailableReason(), 'builder enrolment and trust', 
       workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/vessel/workflows'), logger: { log: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, trace: () => undefined } }),
     });
     importer = { worker, running: worker.run(), connection: workerConnection };
+    // A workflow that schedules one build activity on a queue the test names (the shared queue, as a try build's).
+    const drive = await Worker.create({
+      connection: workerConnection, taskQueue: DRIVER_QUEUE, dataConverter,
+      workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/avalanche/workflows'), logger: { log: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, trace: () => undefined } }),
+    });
+    driver = { worker: drive, running: drive.run() };
   });
 
   afterAll(async () => {
     importer?.worker.shutdown();
+    driver?.worker.shutdown();
     await importer?.running.catch(() => undefined);
+    await driver?.running.catch(() => undefined);
     await importer?.connection.close();
     await client?.connection.close();
     await farm?.stop();
@@ -184,6 +197,16 @@ describeWhenAvailable(nspawnUnavailableReason(), 'builder enrolment and trust', 
     await waitFor('three more planning rounds', async () => ((await rounds()) >= from + 3 ? true : undefined), 60_000);
     expect((await task('first'))!.task.status).toBe('new');
     expect(buildLogs('community')).toEqual([]);
+
+    // A build on the shared queue (as a try build's) does reach it, and comes back signed by it; vessel imports
+    // it for a try build and refuses it for an official one.
+    const result = await client.workflow.execute(buildOnce, {
+      taskQueue: DRIVER_QUEUE, workflowId: 'try-first-on-community',
+      args: [{ buildId: `${idOf('first')}/try` as BuildId, repoUrl: join(work, 'recipes.git'), commit: git(clone, 'rev-parse', 'HEAD'), recipePath: 'first', source: 'first', version: '1.0.0', release: 1, isa: 'x86_64', buildRelease: 1 }, sharedQueue('x86_64')],
+    });
+    expect(result).toMatchObject({ builderId: 'community', signature: expect.any(String) });
+    expect(await claim('community', undefined, 'official', result)).toBe('ImportRefused: builder community is community; official builds are imported only from trusted builders');
+    expect(await claim('community', undefined, 'try', result)).toBe('imported');
   });
 
   it('trusted builders take the official build, and vessel imports one only from a trusted builder it can verify', async () => {
