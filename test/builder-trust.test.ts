@@ -217,7 +217,8 @@ describeWhenAvailable(nspawnUnavailableReason(), 'builder enrolment and trust', 
       return t?.status === 'completed' ? t : undefined;
     }, 240_000, async () => JSON.stringify(await task('first')));
     expect(['trusted-a', 'trusted-b']).toContain(done.builder);
-    expect(buildLogs('community')).toEqual([]);
+    // The community builder's only build is the try build above: the official one never reached it.
+    expect(buildLogs('community').filter((n) => !n.startsWith(encodeURIComponent(`${idOf('first')}/try`)))).toEqual([]);
 
     // Claimed from the community builder, signed with its own key: it is not trusted.
     expect(await claim('community', keyOf('community'))).toBe('ImportRefused: builder community is community; official builds are imported only from trusted builders');
