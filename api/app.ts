@@ -13,6 +13,7 @@ import { ApiMetrics } from './metrics';
 import { methodGuard } from './route-table';
 import { adminRouter } from './routes/admin';
 import { buildersRouter } from './routes/builders';
+import { builderRegistryRouter } from './routes/builder-registry';
 import { codecRouter, type CodecEndpointDeps } from './routes/codec';
 import { docsRouter } from './routes/docs';
 import { farmRouter } from './routes/farm';
@@ -57,7 +58,7 @@ export function createApp(deps: { store: Store; pipeline: PipelineControl; auth:
   app.use(express.json({ limit: '64kb' }));
   app.use(guardBody);
   app.use(methodGuard(app));
-  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, repositoryCyclesRouter, tasksRouter, wavesRouter, buildersRouter, hooksRouter, tokensRouter, webhookSecretsRouter, adminRouter, farmRouter, docsRouter, indexesRouter, triesRouter, verificationsRouter]) {
+  for (const router of [healthRouter, metricsRouter, projectsRouter, repositoriesRouter, repositoryCyclesRouter, tasksRouter, wavesRouter, buildersRouter, builderRegistryRouter, hooksRouter, tokensRouter, webhookSecretsRouter, adminRouter, farmRouter, docsRouter, indexesRouter, triesRouter, verificationsRouter]) {
     app.use(router(all));
   }
   app.use(dashboardRouter(all, deps.dashboard));

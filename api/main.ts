@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { parseConfig, repositoryRoots, type Config } from '../core/config';
 import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
+import { builderRegistryOf, readPremadeEnrolments } from '../db/builder-registry-store';
 import { TokenStore } from '../db/token-store';
 import { WebhookStore } from '../db/webhook-store';
 import { SecretBox } from '../core/security/secret-box';
@@ -55,8 +56,14 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
   const connection = Connection.lazy({ address: config.SUMMIT_TEMPORAL_ADDRESS });
   const dataConverter = dataConverterFor(config);
   const client = new Client({ connection, namespace: config.SUMMIT_TEMPORAL_NAMESPACE, dataConverter });
+  const store = new Store(orm);
+  // Enrolment tokens made before the API ran (docker-compose.yml's builders): accepted once each (issue 10).
+  if (config.SUMMIT_ENROL_TOKEN_FILES) {
+    const made = await builderRegistryOf(store).acceptPremade(await readPremadeEnrolments(config.SUMMIT_ENROL_TOKEN_FILES));
+    if (made > 0) logger.info('pre-made enrolment tokens accepted', { count: made });
+  }
   const app = createApp({
-    store: new Store(orm),
+    store,
     pipeline: new TemporalPipeline(client, config.SUMMIT_TEMPORAL_ADDRESS),
     auth: new Auth(tokenStore, { publicReads: config.SUMMIT_API_PUBLIC_READS }),
     webhooks: { webhooks: new WebhookStore(orm), box },

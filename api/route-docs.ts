@@ -15,6 +15,7 @@ import { waveListQuery } from './routes/waves';
 import { eventsQuery, indexParams, promoteBody, pruneBody, rollbackBody, tagBody } from './routes/indexes';
 import { secretBody } from './routes/webhooks';
 import { TRY_DOCS } from './routes/tries';
+import { REGISTRY_DOCS } from './routes/builder-registry';
 import { verificationListQuery } from './routes/verifications';
 import { z } from 'zod';
 import { buildersResponse, healthResponse, identityResponse, indexEventsResponse, indexHistoryResponse, newTokenResponse, openApiResponse, payloadsResponse, projectsResponse, pruneResponse, refreshResponse, repositoriesResponse, repositoryCyclesResponse, repositoryDetailResponse, repositoryResponse, taskCommandResponse, taskDetailResponse, taskListResponse, textResponse, tokenResponse, tokensResponse, waveCommandResponse, waveDetailResponse, wavesResponse, verificationsResponse, verificationStartResponse, webhookDeliveryResponse, webhookSecretResponse } from './routes/responses';
@@ -68,7 +69,7 @@ export const ROUTE_DOCS: RouteDocs = {
   'GET /health': { summary: 'database and hub state (503 when the database does not answer)', query: noQuery, response: { schema: healthResponse }, examples: { response: { status: 'ok', database: { ok: true }, hub: { ok: true, state: 'running' } } } },
   'GET /metrics': { summary: 'Prometheus text exposition of the API', query: noQuery, response: { schema: textResponse, type: 'text/plain' } },
   'GET /api/projects': { summary: 'every project with how many repositories it has', query: noQuery, response: { schema: projectsResponse } },
-  'GET /api/builders': { summary: 'builders the hub has heard from, with `drained` (who drained it, when, why) or null', query: noQuery, response: { schema: buildersResponse }, examples: { response: { items: [{ id: 'builder-1', host: 'b1.example', isaLevels: ['x86_64', 'x86_64-v3x'], slots: 2, busy: 1, diskFree: 120000000000, lastSeen: at, admitting: true, drained: null }] } } },
+  'GET /api/builders': { summary: 'builders the hub has heard from, with `drained` (who drained it, when, why) or null, and from the registry `trust`, `state` (enrolled, revoked, unenrolled) and `enrolledAt`', query: noQuery, response: { schema: buildersResponse }, examples: { response: { items: [{ id: 'builder-1', host: 'b1.example', isaLevels: ['x86_64', 'x86_64-v3x'], slots: 2, busy: 1, diskFree: 120000000000, lastSeen: at, admitting: true, drained: null }] } } },
   'GET /api/repositories': { summary: 'registered repositories, with `paused` and `protectedPackages`', query: noQuery, response: { schema: repositoriesResponse } },
   'GET /api/repositories/:id': { summary: 'a repository, its invalid recipes with reasons, its pause, protected packages and admin events', params: idParams, query: noQuery, response: { schema: repositoryDetailResponse }, examples: { params: { id: 'recipes' } } },
   'POST /api/repositories': { summary: 'register a repository', body: newRepository, response: { schema: repositoryResponse, status: 201 }, examples: { body: { id: 'recipes', project: 'serpent', url: '/srv/git/recipes.git', ref: 'main' } } },
@@ -85,6 +86,7 @@ export const ROUTE_DOCS: RouteDocs = {
   ...ADMIN_DOCS,
   'GET /api/verifications': { summary: 'verification builds, newest first: result (identical, different, skipped, failed, running), both builders, the differing files', query: verificationListQuery, response: { schema: verificationsResponse }, examples: { query: { result: 'different', limit: '20' } } },
   'POST /api/tasks/:id/verify': { summary: 'rebuild a published build on another builder and compare its packages file by file (202; its own workflow verify-<build id>-<n>)', params: idParams, body: noBody, response: { status: 202, schema: verificationStartResponse }, examples: { params: { id: task } } },
+  ...REGISTRY_DOCS,
   ...FARM_DOCS,
   ...TRY_DOCS,
   'GET /api/openapi.json': { summary: 'this document: OpenAPI 3.1, generated from the schemas the routes validate with', query: noQuery, response: { schema: openApiResponse } },

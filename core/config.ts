@@ -80,6 +80,17 @@ export const configSchema = z.object({
   SUMMIT_API_PORT: port.default(3000),
   SUMMIT_API_HOST: z.string().default('127.0.0.1'),
   /**
+   * Where builders and vessel reach the API (issue 10: builders enrol and read their standing there, vessel reads
+   * the builder registry there); default http://SUMMIT_API_HOST:SUMMIT_API_PORT.
+   */
+  SUMMIT_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** A builder's one-time enrolment token (`summit builders enrol-token`): spent on its first start, when it has no credential yet. */
+  SUMMIT_ENROL_TOKEN: z.string().min(1).optional(),
+  /** The same, read from a file (a Docker secret). */
+  SUMMIT_ENROL_TOKEN_FILE: z.string().min(1).optional(),
+  /** API: files each holding one enrolment token made outside the API, accepted as trusted one-time tokens (docker-compose.yml). */
+  SUMMIT_ENROL_TOKEN_FILES: z.string().min(1).transform((v) => v.split(',').map((p) => p.trim()).filter(Boolean)).optional(),
+  /**
    * What the API shows without a token (core/auth/roles.ts): `all` (every read), `summary` (lists and states; a
    * task's log needs a viewer token), `none` (only /health; every other read needs a viewer token).
    */
@@ -159,6 +170,12 @@ export const configSchema = z.object({
    */
   SUMMIT_BUILDER_ARCH: isaLevel.optional(),
   SUMMIT_BUILDER_HEARTBEAT: duration.optional(),
+  /**
+   * Whether a trusted builder also polls the shared (try and verification) queues (issue 10): `always`, `auto`
+   * (when it has more slots than ISA levels), `never` (default: each polled queue holds a slot while it waits, so an
+   * idle shared poll would cost an official build's slot). Community builders poll only the shared queues.
+   */
+  SUMMIT_BUILDER_SHARED_QUEUES: z.enum(['auto', 'always', 'never']).default('never'),
   // Avalanche: admission (core/builder/health.ts): a builder past one of these takes no new build until it recovers
   /** Highest 1-minute load average per CPU at which the builder starts a new build (unset: load is not checked). */
   SUMMIT_BUILDER_MAX_LOAD: z.coerce.number().positive().max(1000).optional(),
@@ -243,4 +260,10 @@ function checkProfileSettings(config: Config, env: Record<string, string | undef
   }
   const problems = profileSettingProblems(profile, config);
   if (problems.length) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p.field}: ${p.message} (got ${JSON.stringify(env[p.field])})`).join('\n')}`);
+}
+
+/** The API's base URL as builders and vessel reach it: SUMMIT_API_URL, else http://SUMMIT_API_HOST:SUMMIT_API_PORT. */
+export function apiUrlOf(c: Pick<Config, 'SUMMIT_API_URL' | 'SUMMIT_API_HOST' | 'SUMMIT_API_PORT'>): string {
+  const host = c.SUMMIT_API_HOST === '0.0.0.0' ? '127.0.0.1' : c.SUMMIT_API_HOST;
+  return (c.SUMMIT_API_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${c.SUMMIT_API_PORT}`).replace(/\/+$/, '');
 }

@@ -455,4 +455,49 @@ export const Verification = defineEntity({
   }),
 });
 
-export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog, IndexEvent, Wave, TryBuild, Verification];
+/**
+ * One-time enrolment tokens (db/builder-registry-store.ts): an admin issues one for a trust level; a builder spends
+ * it once to register its public key. Only the SHA-256 of the secret is kept.
+ */
+export const BuilderEnrolment = defineEntity({
+  name: 'BuilderEnrolment',
+  tableName: 'builder_enrolments',
+  properties: (p) => ({
+    id: p.string().primary(),
+    hash: p.string().unique(),
+    /** trusted or community (core/contracts/trust.ts): the level the builder enrolling with it gets. */
+    trust: p.string(),
+    createdBy: p.string(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    expiresAt: p.datetime(),
+    /** When spent, and by which builder: a token enrols once. */
+    usedAt: p.datetime().nullable(),
+    usedBy: p.string().nullable(),
+  }),
+});
+
+/**
+ * The builder registry: each enrolled builder's identity (its Ed25519 public key), trust level and state. The
+ * `builders` table stays the liveness record (heartbeats); this is who a builder is and what it may build.
+ */
+export const EnrolledBuilder = defineEntity({
+  name: 'EnrolledBuilder',
+  tableName: 'enrolled_builders',
+  properties: (p) => ({
+    id: p.string().primary(),
+    /** The builder's Ed25519 public key: base64 of its DER (SPKI) encoding. */
+    publicKey: p.text(),
+    trust: p.string(),
+    /** enrolled or revoked (core/trust/standing.ts). */
+    state: p.string(),
+    enrolment: p.string(),
+    enrolledAt: p.datetime(),
+    trustChangedBy: p.string().nullable(),
+    trustChangedAt: p.datetime().nullable(),
+    revokedBy: p.string().nullable(),
+    revokedReason: p.text().nullable(),
+    revokedAt: p.datetime().nullable(),
+  }),
+});
+
+export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog, IndexEvent, Wave, TryBuild, Verification, BuilderEnrolment, EnrolledBuilder];

@@ -338,6 +338,24 @@ const FUZZ: Record<string, Entry> = {
   },
   'POST /api/builders/:id/drain': { path: (rand) => `/api/builders/${segment(rand, ['b1', 'ghost'])}/drain`, body: reasonOrJunk },
   'POST /api/builders/:id/resume': { path: (rand) => `/api/builders/${segment(rand, ['b1', 'ghost'])}/resume`, body: reasonOrJunk },
+  'POST /api/builders/enrolments': {
+    path: () => '/api/builders/enrolments',
+    body: (rand) => body(rand, () => ({ trust: pick(rand, ['trusted', 'community', 'root', '', 1, null]), ...(chance(rand, 0.5) ? { expiresIn: pick(rand, ['1h', '7d', '31d', '0m', 'soon', 5, hostileString(rand)]) } : {}) })),
+  },
+  'POST /api/builders/enrol': {
+    path: () => '/api/builders/enrol',
+    body: (rand) => body(rand, () => ({
+      token: pick(rand, ['summit_enrol_nope', '', hostileString(rand), 7]),
+      builderId: pick(rand, ['b1', 'a/b', '', hostileString(rand)]),
+      publicKey: pick(rand, ['MCowBQYDK2VwAyEAIP4i5ZADOW0kiVOAnBTNFcnk+gV3rMG7wokrOLriDkU=', 'not a key', '', hostileString(rand)]),
+    })),
+  },
+  'GET /api/builders/:id/standing': { path: (rand) => `/api/builders/${segment(rand, ['b1', 'ghost'])}/standing` },
+  'POST /api/builders/:id/trust': {
+    path: (rand) => `/api/builders/${segment(rand, ['b1', 'ghost'])}/trust`,
+    body: (rand) => body(rand, () => ({ trust: pick(rand, ['trusted', 'community', 'root', null]), ...(chance(rand, 0.3) ? { reason: hostileString(rand) } : {}) })),
+  },
+  'POST /api/builders/:id/revoke': { path: (rand) => `/api/builders/${segment(rand, ['b1', 'ghost'])}/revoke`, body: reasonOrJunk },
   'POST /api/tasks/:id/priority': {
     path: (rand, k) => `/api/tasks/${segment(rand, k.tasks)}/priority`,
     body: (rand) => body(rand, () => ({ priority: pick(rand, [0, 5, -5, 1000, 1001, -1001, 1.5, '5', null, 1e308]), ...(chance(rand, 0.3) ? { reason: hostileString(rand) } : {}) })),

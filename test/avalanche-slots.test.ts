@@ -69,6 +69,26 @@ describe('build slots shared by a builder\'s workers', () => {
     expect(granted).toEqual(['a', 'b', 'c']);
   });
 
+  it('stays closed while any owner holds it: admission reopening does not reopen what the standing closed', async () => {
+    const slots = new BuildSlots(1);
+    slots.setClosed('standing', true, 'builder b1 is drained by admin');
+    slots.setAdmitting(false);
+    slots.setAdmitting(true);
+    expect(slots.open).toBe(false);
+    expect(slots.closedReasons).toEqual(['builder b1 is drained by admin']);
+    expect(slots.tryReserveSlot()).toBeNull();
+    let granted = false;
+    const waiting = slots.reserveSlot(reserveCtx, new AbortController().signal).then(() => (granted = true));
+    slots.setAdmitting(false);
+    slots.setClosed('standing', false);
+    await new Promise((r) => setImmediate(r));
+    expect(granted).toBe(false);
+    expect(slots.closedBy('admission')).toBe(true);
+    slots.setAdmitting(true);
+    await waiting;
+    expect(granted).toBe(true);
+  });
+
   it('refuses a capacity below one', () => {
     expect(() => new BuildSlots(0)).toThrow(/≥ 1/);
   });

@@ -49,7 +49,7 @@ interface ComposeService {
 /** Secret files as an operator makes them (docker-compose.yml reads them from SUMMIT_SECRETS_DIR). */
 function secretsDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'summit-compose-secrets-'));
-  for (const name of ['db-password', 'temporal-db-password', 'payload-keys', 'grafana-admin-password']) {
+  for (const name of ['db-password', 'temporal-db-password', 'payload-keys', 'grafana-admin-password', 'enrol-avalanche-1', 'enrol-avalanche-2']) {
     writeFileSync(join(dir, name), 'test-only\n', { mode: 0o600 });
   }
   return dir;

@@ -8,6 +8,9 @@
  *
  * The token secret is generated into <data>/avalanche/artefact-secret (0600) on first start; it has no setting.
  * On start it removes what builds killed with an earlier process left (workers/avalanche/leftovers.ts).
+ * Before polling, the builder must be enrolled (issue 10; avalanche/identity.ts): its saved credential, or
+ * SUMMIT_ENROL_TOKEN spent once; it polls the official queues only while trusted, the shared ones as any enrolled
+ * builder (pollQueues, core/trust/poll-queues.ts), follows its standing at every heartbeat (avalanche/standing.ts) and signs its results.
  * SIGINT/SIGTERM stop it cleanly: the SDK stops polling, running builds get a short grace and are then cancelled
  * (their containers killed) so Temporal retries them on another builder.
  */
@@ -24,12 +27,18 @@ import { LogRedactor } from '../core/build/log-redaction';
 import type { HostSample } from '../core/builder/health';
 import type { BuilderStatus } from '../core/contracts/hub';
 import { builderQueue, isaQueue } from '../core/contracts/queues';
+import { pollQueues } from '../core/trust/poll-queues';
+import type { TrustLevel } from '../core/contracts/trust';
+import { standingClosures, type BuilderStanding } from '../core/trust/standing';
 import { startAdmission } from './avalanche/admission';
 import { startArtefactServer } from './avalanche/artefact-server';
 import { BuildSlots } from './avalanche/build-slots';
 import { loadAvalancheConfig, type AvalancheWorkerConfig } from './avalanche/config';
 import { builderStatus, checkBuildHost, prepareBuildHost, servedIsaLevels, type AvalancheRuntime } from './avalanche/host';
+import { fetchStanding, loadOrEnrol, NotEnrolledError, type BuilderIdentity } from './avalanche/identity';
+import { QueueWorkers } from './avalanche/queue-workers';
 import { artefactTokenSigner, loadOrCreateSecret } from './avalanche/secret';
+import { startStandingWatch } from './avalanche/standing';
 import { startBuilderHeartbeat } from './heartbeat';
 import { requirePayloadKeys } from './payload-keys';
 import { startRoleLogging } from './runtime';
@@ -55,6 +64,12 @@ export async function startAvalanche(
   config: AvalancheWorkerConfig,
   log: Logger = roleLogger({ role: 'avalanche', level: 'info' }),
   probes: AvalancheProbes = {},
+  /**
+   * The builder's enrolled identity (workers/avalanche/identity.ts): with it, the builder polls by its trust level,
+   * follows its standing and signs its results. The process entry point (main) always has one and refuses to start
+   * without; tests driving the build activity alone in-process may start without (every queue, results unsigned).
+   */
+  identity?: BuilderIdentity,
 ): Promise<RunningAvalanche> {
   checkBuildHost();
   const { architecture, levels, missing } = await servedIsaLevels(config.isaLevels, { profile: config.profile, architecture: config.architecture });
@@ -82,88 +97,119 @@ export async function startAvalanche(
     ...(config.backlog > 0 ? { queue: new BuildQueue(config.slots) } : {}),
   });
 
+  // Enrolled builders (issue 10) ask their standing before polling: a revoked or unknown one refuses to start.
+  const standing = identity ? await fetchStanding(identity.apiUrl, identity.builderId).catch(async (err: Error) => {
+    admission.stop();
+    await server.close();
+    throw new Error(`cannot read the standing of builder ${identity.builderId} from the API at ${identity.apiUrl} (${err.message}); it polls for nothing without it`);
+  }) : undefined;
+  const refusal = standing && standingRefusal(standing);
+  if (refusal) {
+    admission.stop();
+    await server.close();
+    throw new NotEnrolledError(refusal);
+  }
+  let trust: TrustLevel = standing?.trust ?? 'trusted';
+  const handBack = (message: string, type: string) => ApplicationFailure.retryable(`builder ${config.builderId} ${message}; handed the build back`, type);
+  /** The build activity of one queue: refused before it starts while the builder may not take it, signed after. */
+  const buildRecipeOn = (official: boolean) => async (request: Parameters<typeof activities.buildRecipe>[0]) => {
+    // A poll that was already waiting when the gate closed can still bring a build: hand it back before it
+    // starts (retryable, so Temporal gives it to another builder; it costs the build one attempt).
+    const pressure = admission.last?.pressure ?? [];
+    if (pressure.length > 0) throw handBack(`is under pressure (${pressure.join('; ')})`, 'BuilderUnderPressure');
+    if (runtime.slots.closedBy('standing')) throw handBack(`may take no build (${runtime.slots.closedReasons.join('; ')})`, 'BuilderStanding');
+    if (official && trust !== 'trusted') throw handBack(`is ${trust}: official builds go to trusted builders only`, 'BuilderStanding');
+    // Requests from before profiles name no architecture: this builder's (the queue is one of its levels).
+    const result = await activities.buildRecipe({ ...request, architecture: request.architecture ?? architecture });
+    // Vessel imports the result only with this signature, verified against the registry's key (issue 10).
+    return identity ? { ...result, signature: identity.sign({ buildId: result.buildId, builderId: result.builderId, artefacts: result.artefacts }) } : result;
+  };
+
   const connection = await NativeConnection.connect({ address: config.temporalAddress }).catch(async (err) => {
     admission.stop();
     await server.close();
     throw err;
   });
-  const workers: Worker[] = [];
-  try {
-    for (const isa of levels) {
-      workers.push(await Worker.create({
-        connection, namespace: config.namespace, taskQueue: isaQueue(isa), dataConverter: dataConverterFor(config),
+  const officialQueues = new Set(levels.map(isaQueue));
+  const workers = new QueueWorkers(async (queue) => {
+    if (queue === builderQueue(config.builderId)) {
+      return Worker.create({
+        connection, namespace: config.namespace, taskQueue: queue, dataConverter: dataConverterFor(config),
         activities: {
+          cleanupBuild: activities.cleanupBuild,
+          // A verification build is sent to this builder by name (workflows/verification.ts); it takes one of the
+          // builder's build slots like any build, waiting (and heartbeating) until one is free.
           buildRecipe: async (request: Parameters<typeof activities.buildRecipe>[0]) => {
-            // A poll that was already waiting when the gate closed can still bring a build: hand it back before it
-            // starts (retryable, so Temporal gives it to another builder; it costs the build one attempt).
-            const pressure = admission.last?.pressure ?? [];
-            if (pressure.length > 0) {
-              throw ApplicationFailure.retryable(`builder ${config.builderId} is under pressure (${pressure.join('; ')}); handed the build back`, 'BuilderUnderPressure');
+            const ctx = Context.current();
+            const beat = setInterval(() => ctx.heartbeat({ waiting: 'a build slot' }), 5_000);
+            let release: () => void;
+            try {
+              release = await runtime.slots.acquire(ctx.cancellationSignal);
+            } finally {
+              clearInterval(beat);
             }
-            // Requests from before profiles name no architecture: this builder's (the queue is one of its levels).
-            return activities.buildRecipe({ ...request, architecture: request.architecture ?? architecture });
+            try {
+              return await buildRecipeOn(false)(request);
+            } finally {
+              release();
+            }
           },
         },
-        tuner: {
-          activityTaskSlotSupplier: runtime.slots,
-          workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
-          localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
-          nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
-        },
-        // One poller per queue: a poller holds a build slot while it waits (workers/avalanche/build-slots.ts).
-        activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 1 },
-        // Let a build that is about to finish finish; the rest are cancelled and retried elsewhere.
-        shutdownGraceTime: '10 seconds',
-        // Cancellation reaches an activity only with a heartbeat's answer; the SDK would otherwise send one every
-        // 24 s (0.8 × the 30 s heartbeat timeout), so a cancelled build would keep its slot that long.
-        maxHeartbeatThrottleInterval: '5 seconds',
-      }));
+        maxConcurrentActivityTaskExecutions: 4,
+      });
     }
-    workers.push(await Worker.create({
-      connection, namespace: config.namespace, taskQueue: builderQueue(config.builderId), dataConverter: dataConverterFor(config),
-      activities: {
-        cleanupBuild: activities.cleanupBuild,
-        // A verification build is sent to this builder by name (workflows/verification.ts); it takes one of the
-        // builder's build slots like any build, waiting (and heartbeating) until one is free.
-        buildRecipe: async (request: Parameters<typeof activities.buildRecipe>[0]) => {
-          const ctx = Context.current();
-          const beat = setInterval(() => ctx.heartbeat({ waiting: 'a build slot' }), 5_000);
-          let release: () => void;
-          try {
-            release = await runtime.slots.acquire(ctx.cancellationSignal);
-          } finally {
-            clearInterval(beat);
-          }
-          try {
-            return await activities.buildRecipe(request);
-          } finally {
-            release();
-          }
-        },
+    return Worker.create({
+      connection, namespace: config.namespace, taskQueue: queue, dataConverter: dataConverterFor(config),
+      activities: { buildRecipe: buildRecipeOn(officialQueues.has(queue)) },
+      tuner: {
+        activityTaskSlotSupplier: runtime.slots,
+        workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+        localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
+        nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
       },
-      maxConcurrentActivityTaskExecutions: 4,
-    }));
+      // One poller per queue: a poller holds a build slot while it waits (workers/avalanche/build-slots.ts).
+      activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 1 },
+      // Let a build that is about to finish finish; the rest are cancelled and retried elsewhere.
+      shutdownGraceTime: '10 seconds',
+      // Cancellation reaches an activity only with a heartbeat's answer; the SDK would otherwise send one every
+      // 24 s (0.8 × the 30 s heartbeat timeout), so a cancelled build would keep its slot that long.
+      maxHeartbeatThrottleInterval: '5 seconds',
+    });
+  });
+  const queuesFor = (t: TrustLevel) => [...pollQueues(levels, t, config.slots, config.sharedQueues), builderQueue(config.builderId)];
+  try {
+    await workers.reconcile(queuesFor(trust));
   } catch (err) {
+    workers.stopAll();
     admission.stop();
     await server.close();
     await connection.close();
     throw err;
   }
-
-  const done = Promise.all(workers.map((w) => w.run())).then(
-    () => undefined,
-    (err: unknown) => {
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-      throw err;
+  const watch = identity && startStandingWatch({
+    apiUrl: identity.apiUrl, builderId: identity.builderId, slots, everyMs: config.heartbeatMs,
+    log: (m) => log.warn(m, { builderId: config.builderId }),
+    onRevoked: (s) => {
+      const n = activities.abortRunning(handBack(`was revoked${s.revoked ? ` by ${s.revoked.by}${s.revoked.reason ? `: ${s.revoked.reason}` : ''}` : ''}`, 'BuilderRevoked'));
+      log.warn(`builder ${config.builderId} is revoked: polling nothing, ${n} running build(s) stopped and handed back`, { builderId: config.builderId });
     },
-  ).finally(async () => {
+    onTrust: (t) => {
+      trust = t;
+      log.warn(`builder ${config.builderId} is ${t} now: polling ${queuesFor(t).join(', ')}`, { builderId: config.builderId });
+      workers.reconcile(queuesFor(t)).catch((err: Error) => log.warn(`cannot change the queues polled: ${err.message}`));
+    },
+  });
+  if (standing) await watch?.check();
+
+  const done = workers.done.finally(async () => {
+    watch?.stop();
     admission.stop();
     await server.close();
     await connection.close();
   });
   log.info(`builder ${config.builderId} builds for ${architecture}, serves ${levels.join(', ')}` +
     Object.entries(missing).map(([level, lacks]) => ` (not ${level}: CPU lacks ${lacks.join(', ')})`).join('') +
-    ` with ${config.slots} slot(s), ${config.jobs} job(s) each; queues ${[...levels.map(isaQueue), builderQueue(config.builderId)].join(', ')}; ` +
+    ` with ${config.slots} slot(s), ${config.jobs} job(s) each; ${identity ? `enrolled (${trust})` : 'NOT enrolled (started in-process without an identity: results unsigned, vessel refuses them)'}; queues ${workers.queues.join(', ')}; ` +
     `artefacts at ${artefactBaseUrl}; build root ${config.buildRoot ?? 'host /usr'}; data in ${config.dataDir}; ` +
     `per build: memory ${formatBytes(config.limits.memoryBytes)}, ${config.limits.tasks} tasks, cpu weight ${config.limits.cpuWeight}, ` +
     `time ${formatDuration(config.limits.timeMs)}, disk ${formatBytes(config.limits.diskBytes)}, log ${formatBytes(config.limits.logBytes)}, ` +
@@ -177,17 +223,25 @@ export async function startAvalanche(
     runtime, artefactBaseUrl, done,
     status: () => builderStatus(runtime),
     stop: async () => {
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      workers.stopAll();
       await done;
     },
   };
+}
+
+/** Why a builder may not start polling at all: unknown to the registry, or revoked (a drain only closes the gate). */
+function standingRefusal(s: BuilderStanding): string | undefined {
+  if (!s.enrolled || s.state === 'revoked') return `${standingClosures(s)[0]}: it polls for no build (enrol it again with a new token from \`summit builders enrol-token\`, after removing its credential)`;
+  return undefined;
 }
 
 async function main(): Promise<void> {
   const config = loadAvalancheConfig();
   requirePayloadKeys(config);
   const log = startRoleLogging(process.env, 'avalanche');
-  const running = await startAvalanche(config, log);
+  // Not enrolled (no saved credential, no SUMMIT_ENROL_TOKEN) or refused: exit before polling anything.
+  const identity = await loadOrEnrol({ dataDir: config.dataDir, builderId: config.builderId, apiUrl: config.apiUrl, token: config.enrolToken });
+  const running = await startAvalanche(config, log, {}, identity);
   // Tell the hub this builder exists and what it can take, until it stops.
   const connection = await Connection.connect({ address: config.temporalAddress });
   const heartbeat = startBuilderHeartbeat(new Client({ connection, namespace: config.namespace, dataConverter: dataConverterFor(config) }), () => running.status(), config.heartbeatMs, (m) => log.warn(m, { builderId: config.builderId }));

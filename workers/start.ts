@@ -11,6 +11,7 @@ import { Store } from '../db/store';
 import { forkApi } from './api-process';
 import { startAvalanche } from './avalanche';
 import { loadAvalancheConfig } from './avalanche/config';
+import { identityPaths, loadOrEnrol } from './avalanche/identity';
 import { loadOrCreateTokens } from '../api/tokens';
 import { DEMO_REPOSITORY, ensureDemoRepo, installDemoHook, registerDemo } from './demo';
 import { startDevServer } from './dev-server';
@@ -78,7 +79,14 @@ async function main(): Promise<void> {
     const avalancheLog = loggerOf(logs.role('avalanche'));
     const architecture = config.SUMMIT_BUILDER_ARCH ?? machineArchitecture(os.machine());
     const served = variantsFor(config.SUMMIT_VARIANTS, loadProfile(config)).filter((v) => v.architecture === architecture).map((v) => v.isa);
-    const avalanche = await startAvalanche(loadAvalancheConfig({ SUMMIT_BUILDER_ISA: served.join(','), ...env }), avalancheLog);
+    const avalancheConfig = loadAvalancheConfig({ SUMMIT_BUILDER_ISA: served.join(','), SUMMIT_API_URL: api.url, ...env });
+    // The farm's own builder is enrolled as trusted on its first start (issue 10), with a token the admin issues
+    // through the API as any builder's; later starts find its credential in the data folder.
+    const identity = await loadOrEnrol({
+      dataDir: avalancheConfig.dataDir, builderId: avalancheConfig.builderId, apiUrl: avalancheConfig.apiUrl,
+      token: avalancheConfig.enrolToken ?? (existsSync(identityPaths(avalancheConfig.dataDir).record) ? undefined : await localEnrolmentToken(api.url, dataDir)),
+    });
+    const avalanche = await startAvalanche(avalancheConfig, avalancheLog, {}, identity);
     stops.push(() => avalanche.stop());
     const client = await connectClient(config);
     const heartbeat = startBuilderHeartbeat(client, () => avalanche.status(), 5_000, (m) => avalancheLog.warn(m));
@@ -158,3 +166,13 @@ main().then(
     process.exit(1);
   },
 );
+
+/** A one-time enrolment token for the local builder, issued with the data folder's admin token. */
+async function localEnrolmentToken(apiUrl: string, dataDir: string): Promise<string> {
+  const admin = (await loadOrCreateTokens(dataDir)).tokens.find((t) => t.role === 'admin')!.token;
+  const response = await fetch(`${apiUrl}/api/builders/enrolments`, {
+    method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ trust: 'trusted', expiresIn: '1h' }),
+  });
+  if (response.status !== 201) throw new Error(`could not issue the local builder's enrolment token: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { token: string }).token;
+}

@@ -9,17 +9,20 @@
  *   SUMMIT_VESSEL_HOST         address the repository server binds (default 0.0.0.0)
  *   SUMMIT_PUBLISH_WINDOW      at most one publish of an index starts per this long (default 0ms: group commit only)
  *   SUMMIT_BUILD_ROOT          the builders' rootfs, whose C library and loader become the base packages (default /)
+ *   SUMMIT_API_URL             the API, where vessel reads the builder registry before every import (default
+ *                              http://SUMMIT_API_HOST:SUMMIT_API_PORT)
  *
  * SIGINT/SIGTERM stop it cleanly: the SDK's worker stops polling and lets running activities finish (an import
  * interrupted harder converges when Temporal retries it); then the server and the connection close.
  */
 import { resolve, join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { parseConfig } from '../core/config';
+import { apiUrlOf, parseConfig } from '../core/config';
 import type { FarmProfile } from '../core/profile';
 import { loadProfile } from './profile';
 import { VESSEL_QUEUE } from '../core/contracts/queues';
 import { createVesselActivities, vesselDeps } from '../activities/vessel/activities';
+import { httpBuilderRegistry } from '../activities/vessel/builder-check';
 import { startRepositoryServer, type RepositoryServer } from './vessel/repository-server';
 import { payloadKeySettings, requirePayloadKeys, type PayloadKeySettings } from './payload-keys';
 import { startRoleLogging } from './runtime';
@@ -36,6 +39,8 @@ export interface VesselConfig extends PayloadKeySettings {
   buildRoot?: string;
   /** The farm's profile when SUMMIT_PROFILE sets one: which index a level's index layers on. */
   profile?: FarmProfile;
+  /** The API whose builder registry every import is checked against (activities/vessel/builder-check.ts). */
+  apiUrl: string;
 }
 
 /** Vessel's part of the one configuration schema (core/config.ts). */
@@ -51,6 +56,7 @@ export function loadVesselConfig(env: NodeJS.ProcessEnv = process.env): VesselCo
     publishWindowMs: c.SUMMIT_PUBLISH_WINDOW,
     buildRoot: c.SUMMIT_BUILD_ROOT,
     profile: c.SUMMIT_PROFILE === undefined ? undefined : loadProfile(c),
+    apiUrl: apiUrlOf(c),
   };
 }
 
@@ -66,7 +72,7 @@ export interface RunningVessel {
 
 /** Start the worker (and the repository server if configured); `npm start` can run it in-process. */
 export async function startVessel(config: VesselConfig): Promise<RunningVessel> {
-  const deps = vesselDeps(config.vesselDir, {}, { windowMs: config.publishWindowMs }, { buildRoot: config.buildRoot, profile: config.profile });
+  const deps = vesselDeps(config.vesselDir, {}, { windowMs: config.publishWindowMs }, { buildRoot: config.buildRoot, profile: config.profile }, httpBuilderRegistry(config.apiUrl));
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   let server: RepositoryServer | undefined;
   try {

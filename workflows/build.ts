@@ -15,7 +15,7 @@ import {
 import type { AvalancheActivities, SummitActivities, VesselActivities } from '../core/contracts/activities';
 import { BUILD_FAILED, BuildFailureDetails, BuildPickup, BuildRequest, BuildResult, IMPORT_REFUSED, ImportRefusal } from '../core/contracts/build';
 import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
-import { builderQueue, isaQueue, VESSEL_QUEUE } from '../core/contracts/queues';
+import { builderQueue, buildQueue, VESSEL_QUEUE } from '../core/contracts/queues';
 import type { Dispatch } from '../core/contracts/summit';
 import { BuildBuilder, BuildStatus } from './search-attributes';
 import { buildFinishedSignal, buildPickedUpSignal, waveBuildEndedSignal } from './signals';
@@ -70,7 +70,9 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
   const what = `${task.source} ${task.version}-${task.release} for ${task.isa} at ${task.commit.slice(0, 12)}`;
   setCurrentDetails(`queued: ${what}, waiting for a builder of ${task.isa}`);
   const avalanche = proxyActivities<AvalancheActivities>({
-    taskQueue: isaQueue(task.isa),
+    // Official builds on the ISA queue only trusted builders poll; try and verification builds on the shared one
+    // (issue 10). Dispatches without a purpose are official: the queue recorded histories used.
+    taskQueue: task.queue ?? buildQueue(task.isa, task.purpose),
     // Builds take minutes to hours; the heartbeat, not this, is what notices a dead builder quickly.
     startToCloseTimeout: '4 hours',
     heartbeatTimeout: '30 seconds',
@@ -163,7 +165,9 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
     const request = {
       // The level's architecture (core/profile.ts); dispatches recorded before profiles were all x86_64.
       buildId: task.taskId, index: task.index, architecture: task.architecture ?? 'x86_64',
-      build: { builderId: result.builderId, artefactBaseUrl: result.artefactBaseUrl, artefactToken: result.artefactToken, artefacts: result.artefacts },
+      build: { builderId: result.builderId, artefactBaseUrl: result.artefactBaseUrl, artefactToken: result.artefactToken, artefacts: result.artefacts, signature: result.signature },
+      // Vessel checks the builder against the registry for this purpose itself (activities/vessel/builder-check.ts).
+      purpose: task.purpose ?? 'official',
     };
     if (task.wave) {
       // A build of a wave is staged (fetched, verified, in the pool for the builds that depend on it) and published

@@ -95,7 +95,13 @@ export interface BuildProgress {
   log: { info(message: string, meta?: Record<string, unknown>): void; warn(message: string, meta?: Record<string, unknown>): void };
 }
 
-export function createAvalancheActivities(config: AvalancheBuildConfig): AvalancheActivities {
+/** The builder's hold on its builds in flight: a revoked builder stops them all (workers/avalanche/standing.ts). */
+export interface RunningBuilds {
+  /** Abort every build running in this process with `reason` (what each build's activity then throws); how many. */
+  abortRunning(reason: Error): number;
+}
+
+export function createAvalancheActivities(config: AvalancheBuildConfig): AvalancheActivities & RunningBuilds {
   const running = new Map<string, { abort: AbortController; done: Promise<unknown> }>();
   let runs = 0;
   const limits = config.limits ?? DEFAULT_LIMITS;
@@ -273,7 +279,12 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
     await rm(paths.artefacts, { recursive: true, force: true });
   }
 
-  return { buildRecipe, cleanupBuild };
+  function abortRunning(reason: Error): number {
+    for (const r of running.values()) r.abort.abort(reason);
+    return running.size;
+  }
+
+  return { buildRecipe, cleanupBuild, abortRunning };
 }
 
 /** What a step's sandbox needs besides the container spec. */

@@ -9,11 +9,14 @@ import { buildRootPackages } from '../../core/planning/build-dependencies';
 import { adminStoreOf } from '../../db/admin-store';
 import type { RecipeRow, RepositoryRow, SchedulingTaskRow, Store } from '../../db/store';
 import { DEFAULT_PROFILE, type FarmProfile } from '../../core/profile';
+import { builderRegistryOf } from '../../db/builder-registry-store';
+import { buildersFor } from '../../core/trust/standing';
 import { profileOf, Variant } from '../../core/variants';
 import { mirrorPath } from './intake';
 import { planningInputsFor, type PlanningInputsCache } from './planning-inputs';
 import { rejoinOpenWaves } from './waves';
 import { isTryIndex, TRY_PURPOSE } from '../../core/contracts/try';
+import { isaQueue, sharedQueue } from '../../core/contracts/queues';
 import { TryStore } from '../../db/try-store';
 
 export interface PlanningDeps {
@@ -106,7 +109,7 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
       // A try builds a ref anyone with push rights to a branch wrote: never with the network, whatever its repository allows.
       networkAllowed: !isTryIndex(t.index) && (repositories.get(t.repository)?.networking ?? false),
       ...(t.wave ? { wave: t.wave } : {}),
-      ...(isTryIndex(t.index) ? { purpose: TRY_PURPOSE } : {}),
+      ...(isTryIndex(t.index) ? { purpose: TRY_PURPOSE, queue: admin.communityLevels.has(t.isa) ? sharedQueue(t.isa) : isaQueue(t.isa) } : {}),
     });
   }
   // Waves (issue 9): a build whose wave has ended joins the commit's next wave.
@@ -127,7 +130,8 @@ async function withTryRepositories(store: Store, repositories: Map<string, Repos
 
 /**
  * What admins decided, read from the read model every round (the one owner: the API writes it and signals the
- * hub to plan again) and decided by core/planning/admin.ts: drained builders take nothing new, the new tasks of a
+ * hub to plan again) and decided by core/planning/admin.ts: drained builders take nothing new, builders the
+ * registry does not hold as enrolled and trusted take no official build (core/trust/standing.ts), the new tasks of a
  * paused farm or repository and those waiting for an approval are held (they count as running, like a held-back
  * start: no slot, dependents wait) with the reason written on the task, and priorities order the ready tasks.
  */
@@ -136,7 +140,14 @@ async function adminDecisions(store: Store, recipes: ReadonlyMap<string, RecipeR
   const state = await adminStore.adminState((repositories) => open.filter((t) => t.status === 'new' && repositories.has(t.repository)).map((t) => t.id));
   const held = heldTasks(open.map((t) => ({ id: t.id, repository: t.repository, source: t.source, status: t.status, packages: packagesOf(recipes, t).map((p) => p.name) })), state);
   await adminStore.setReasons(reasonUpdates(held, await adminStore.heldReasons(HELD_PREFIX)));
-  return { builders: dispatchableBuilders(live, state), held: [...held.keys()], priority: await adminStore.priorities(), summary: adminSummary(state, held.size) };
+  // Only enrolled, non-revoked builders count, and for official builds (every task planning dispatches today) only
+  // trusted ones (issue 10): a community builder never polls the official queues, so its slots serve none of them.
+  const registry = await builderRegistryOf(store).levels();
+  const dispatchable = dispatchableBuilders(live, state);
+  // Levels some live community builder serves: a try build goes to the shared queue there (community builders poll
+  // only it), elsewhere to the official queue, which trusted builders poll (they may build anything).
+  const communityLevels = new Set(buildersFor(dispatchable, registry, 'try').filter((b) => registry.get(b.id)?.trust === 'community').flatMap((b) => b.isaLevels));
+  return { builders: buildersFor(dispatchable, registry, 'official'), communityLevels, held: [...held.keys()], priority: await adminStore.priorities(), summary: adminSummary(state, held.size) };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { ImportRequest, ImportResult } from '../../core/contracts/build';
 import type { VesselActivities } from '../../core/contracts/activities';
 import { STREAM_COMMAND_REFUSED, type RepositoryHistory, type VesselAdminActivities } from '../../core/contracts/vessel';
 import { StreamCommandError } from '../../core/repo/streams';
+import type { BuilderRegistryReader } from './builder-check';
 import { importBuild, publishStagedBuilds, stageBuild, type VesselDeps } from './import-build';
 import { indexNameProblem, repositoryDir, vesselLayout } from './layout';
 import { IndexLocks } from './lock';
@@ -39,7 +40,7 @@ export interface BaseOptions {
  * The vessel activities, bound to one vessel folder (`<data>/vessel`). The factory owns the in-process index
  * locks and the per-index publishers, so a worker creates it once and every activity it runs shares them.
  */
-export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {}, publishing: PublisherOptions = {}, base: BaseOptions = {}): VesselDeps {
+export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {}, publishing: PublisherOptions = {}, base: BaseOptions = {}, registry?: BuilderRegistryReader): VesselDeps {
   const layout = vesselLayout(vesselDir);
   const locks = new IndexLocks(layout.locksDir, lock);
   // Closure of every publish (closure-gate.ts): base packages from the build root unless turned off, variant
@@ -49,7 +50,7 @@ export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {},
     baseIndexes: base.profile ? (index) => base.profile!.baseIndexes(index) : variantBases,
   });
   // No window unless asked: the worker passes SUMMIT_PUBLISH_WINDOW; tests that want one say so.
-  return { layout, locks, publishers: new Publishers(layout, locks, publishing), staging: new StagingSweeper(layout.stagingDir) };
+  return { layout, locks, publishers: new Publishers(layout, locks, publishing), staging: new StagingSweeper(layout.stagingDir), registry };
 }
 
 export function createVesselActivities(deps: VesselDeps): VesselActivities & VesselAdminActivities & VesselTryActivities & VerificationVesselActivities {

@@ -5,6 +5,7 @@ import type { BuildId } from '../../core/contracts/ids';
 import type { PublishStagedRequest, PublishStagedResult } from '../../core/contracts/wave';
 import { isSafeSegment, poolPath, repositoryPathOfUri } from '../../core/repo/pool';
 import { entryFor } from '../../core/repo/release-rules';
+import { checkBuilder, type BuilderRegistryReader } from './builder-check';
 import { fetchArtefacts, type FetchProgress } from './fetch';
 import { indexNameProblem, type VesselLayout } from './layout';
 import { baseResolutionOf, declareBases } from './closure-gate';
@@ -21,6 +22,11 @@ export interface VesselDeps {
   /** One coalescing publisher per index (activities/vessel/publisher.ts). */
   publishers: Publishers;
   staging: StagingSweeper;
+  /**
+   * The builder registry vessel checks every build against (activities/vessel/builder-check.ts). The vessel worker
+   * always has one (workers/vessel.ts); absent only where a test drives imports without builders.
+   */
+  registry?: BuilderRegistryReader;
 }
 
 export interface ImportHooks {
@@ -48,6 +54,7 @@ const WAIT_TICK_MS = 1000;
 export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: ImportHooks = {}): Promise<ImportResult> {
   const { buildId } = req;
   checkRequest(req);
+  if (deps.registry) await checkBuilder(deps.registry, req);
   const publisher = deps.publishers.for(req.index);
   const repo = publisher.repo;
   const stagingDir = stagingDirFor(deps.layout, buildId);
@@ -116,6 +123,7 @@ interface StagedList {
 export async function stageBuild(deps: VesselDeps, req: ImportRequest, hooks: ImportHooks = {}): Promise<ImportResult> {
   const { buildId } = req;
   checkRequest(req);
+  if (deps.registry) await checkBuilder(deps.registry, req);
   const repo = deps.publishers.for(req.index).repo;
   const stagingDir = stagingDirFor(deps.layout, buildId);
   await deps.staging.sweep(stagingDir);

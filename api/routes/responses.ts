@@ -165,3 +165,12 @@ export const verificationResponse = z.looseObject({
 });
 export const verificationsResponse = z.looseObject({ items: z.array(verificationResponse) });
 export const verificationStartResponse = z.looseObject({ id: z.string(), buildId: z.string(), n: count, by: z.string() });
+
+/** The builder registry (api/routes/builder-registry.ts). */
+export const enrolmentTokenResponse = z.looseObject({ id: z.string(), token: z.string().min(32), trust: z.string(), expiresAt: date });
+export const enrolledResponse = z.looseObject({ builderId: z.string(), trust: z.string(), state: z.string(), enrolledAt: date });
+export const standingResponse = z.looseObject({
+  builderId: z.string(), enrolled: z.boolean(), trust: z.string().nullable(), state: z.string().nullable(), publicKey: z.string().nullable(), enrolledAt: nullableDate,
+  revoked: z.looseObject({ by: z.string(), reason: z.string().nullable(), at: date }).nullable(), drained: z.looseObject({}).nullable(),
+});
+export const builderStandingCommandResponse = z.looseObject({ builder: z.string(), trust: z.string(), state: z.string(), changed: z.boolean() });

@@ -111,6 +111,9 @@ export async function startWaveFarm(opts: WaveFarmOptions): Promise<WaveFarm> {
         SUMMIT_TEMPORAL_ADDRESS: temporal.address,
         SUMMIT_REPOSITORY_ROOTS: env.SUMMIT_REPOSITORY_ROOTS,
         SUMMIT_PAYLOAD_KEYS: env.SUMMIT_PAYLOAD_KEYS,
+        // Enrolled as trusted, as `npm start` enrols its builder (issue 10); it polls the official queue only (the default).
+        SUMMIT_API_URL: api.url,
+        SUMMIT_ENROL_TOKEN: await enrolmentToken(api.url, tokens.find((t) => t.role === 'admin')!.token),
       },
       stdio: ['ignore', fd, fd],
     });
@@ -130,4 +133,13 @@ export async function startWaveFarm(opts: WaveFarmOptions): Promise<WaveFarm> {
     await stop();
     throw err;
   }
+}
+
+/** A one-time enrolment token for the bench's trusted builder. */
+async function enrolmentToken(apiUrl: string, adminToken: string): Promise<string> {
+  const response = await fetch(`${apiUrl}/api/builders/enrolments`, {
+    method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ trust: 'trusted' }),
+  });
+  if (response.status !== 201) throw new Error(`issuing an enrolment token: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { token: string }).token;
 }

@@ -1,3 +1,4 @@
+import type { BuildPurpose } from './trust';
 import type { BuildId, BuilderId } from './ids';
 import type { IsaLevel } from './queues';
 
@@ -89,6 +90,11 @@ export interface BuildResult {
   logPath: string;
   startedAt: string;
   finishedAt: string;
+  /**
+   * The builder's Ed25519 signature (base64) over the build id, its builder id and each artefact's name and
+   * sha256 (core/trust/build-signature.ts). Vessel verifies it against the registry's key for that builder.
+   */
+  signature?: string;
 }
 
 /** The non-retryable ApplicationFailure type of a recipe that does not build; details hold BuildFailureDetails. */
@@ -112,7 +118,12 @@ export interface ImportRequest {
   /** Repository profile/index to publish into, e.g. `main` (baseline) or `main-v3x`. */
   index: string;
   architecture: string;
-  build: Pick<BuildResult, 'builderId' | 'artefactBaseUrl' | 'artefactToken' | 'artefacts'>;
+  build: Pick<BuildResult, 'builderId' | 'artefactBaseUrl' | 'artefactToken' | 'artefacts' | 'signature'>;
+  /**
+   * Why it was built (absent: official). Vessel imports an official build only from a builder the registry holds
+   * as trusted now, and any build only with a signature it verifies (activities/vessel/builder-check.ts).
+   */
+  purpose?: BuildPurpose;
 }
 
 export interface PublishedPackage {

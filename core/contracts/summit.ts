@@ -82,6 +82,11 @@ export interface Dispatch {
    * it existed: `official`.
    */
   purpose?: BuildPurpose;
+  /**
+   * The task queue planning chose for a build that is not official (a try build goes to the shared queue where a
+   * community builder serves its level, else to the official one). Absent: buildQueue(isa, purpose).
+   */
+  queue?: string;
 }
 
 /** What the hub passes to planning: the builders alive now and how far ahead of free slots it may queue. */

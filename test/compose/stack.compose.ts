@@ -150,6 +150,9 @@ beforeAll(async () => {
   secret('temporal-db-password', randomBytes(18).toString('base64url'));
   secret('payload-keys', `k1:${randomBytes(32).toString('base64')}`);
   secret('grafana-admin-password', randomBytes(18).toString('base64url'));
+  // Each builder's one-time enrolment token (issue 10): the API accepts them as trusted at its start.
+  secret('enrol-avalanche-1', randomBytes(32).toString('base64url'));
+  secret('enrol-avalanche-2', randomBytes(32).toString('base64url'));
   mkdirSync(join(work, 'git'));
   // The recipe repository lives on this machine; the containers that read it see it at /srv/git.
   const gitMount = [`${join(work, 'git')}:/srv/git:ro`];

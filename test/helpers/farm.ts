@@ -1,11 +1,13 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startApi, RunningApi } from '../../api/main';
 import { loadOrCreateTokens } from '../../api/tokens';
 import { main as summitCli } from '../../cli/main';
 import { Config, parseConfig } from '../../core/config';
 import { generatePayloadKey } from '../../core/payload-codec';
+import type { TrustLevel } from '../../core/contracts/trust';
+import { identityPaths } from '../../workers/avalanche/identity';
 import { stopChild } from '../../workers/dev-server';
 import { startSummit, RunningRole } from '../../workers/summit';
 import { loadVesselConfig, RunningVessel, startVessel } from '../../workers/vessel';
@@ -24,8 +26,14 @@ export interface Farm {
   hookToken: string;
   reposDir: string;
   builders: Map<string, Builder>;
-  /** `prefix`: a command the builder runs under, e.g. `nsenter --net=…` to run it on another "host" (test/support/netns.ts). */
-  startBuilder(id: string, env?: Record<string, string>, prefix?: string[]): Promise<Builder>;
+  /**
+   * `prefix`: a command the builder runs under, e.g. `nsenter --net=…` to run it on another "host" (test/support/netns.ts).
+   * `trust`: the builder is enrolled at that level with a one-time token issued through the API (default trusted),
+   * unless its data folder already holds its credential or `env` brings SUMMIT_ENROL_TOKEN; `none`: not enrolled.
+   */
+  startBuilder(id: string, env?: Record<string, string>, prefix?: string[], trust?: TrustLevel | 'none'): Promise<Builder>;
+  /** A one-time enrolment token of `trust`, issued by the admin through the API. */
+  enrolmentToken(trust: TrustLevel): Promise<string>;
   /** SUMMIT_PAYLOAD_KEYS of every role of this farm (payloads are encrypted, as in production). */
   payloadKeys: string;
   stop(): Promise<void>;
@@ -73,12 +81,23 @@ export async function startFarm(opts: {
   const api = await startApi(config);
   // Builders are noticed gone after 3 missed 2-second beats; the hub re-plans every 2 s without a signal.
   const summit: RunningRole = await startSummit(config, { hub: { builderTimeoutMs: 6_000, replanEveryMs: 2_000 } });
-  const vessel: RunningVessel = await startVessel(loadVesselConfig({ SUMMIT_DATA_DIR: dataDir, SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress, SUMMIT_PAYLOAD_KEYS: payloadKeys, ...opts.env }));
+  // Vessel reads the builder registry through the API before every import (issue 10).
+  const vessel: RunningVessel = await startVessel(loadVesselConfig({ SUMMIT_DATA_DIR: dataDir, SUMMIT_TEMPORAL_ADDRESS: opts.temporalAddress, SUMMIT_PAYLOAD_KEYS: payloadKeys, SUMMIT_API_URL: api.url, ...opts.env }));
+  const adminToken = tokens.find((t) => t.role === 'admin')!.token;
+  const enrolmentToken = async (trust: TrustLevel): Promise<string> => {
+    const response = await fetch(`${api.url}/api/builders/enrolments`, {
+      method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ trust }),
+    });
+    if (response.status !== 201) throw new Error(`issuing an enrolment token: ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { token: string }).token;
+  };
   const builders = new Map<string, Builder>();
 
-  const startBuilder = async (id: string, env: Record<string, string> = {}, prefix: string[] = []): Promise<Builder> => {
+  const startBuilder = async (id: string, env: Record<string, string> = {}, prefix: string[] = [], trust: TrustLevel | 'none' = 'trusted'): Promise<Builder> => {
     const builderDir = join(opts.work, `builder-${id}`);
     mkdirSync(builderDir, { recursive: true });
+    const enrol = trust !== 'none' && env.SUMMIT_ENROL_TOKEN === undefined && !existsSync(identityPaths(builderDir).record)
+      ? { SUMMIT_ENROL_TOKEN: await enrolmentToken(trust) } : {};
     const logFile = join(opts.work, `builder-${id}.log`);
     const fd = openSync(logFile, 'a');
     const argv = [...prefix, process.execPath, join(ROOT, 'dist', 'workers', 'avalanche.js')];
@@ -95,6 +114,8 @@ export async function startFarm(opts: {
         SUMMIT_REPOSITORY_ROOTS: repositoryRoots,
         ...(opts.localSources ? { SUMMIT_LOCAL_SOURCES: opts.localSources } : {}),
         SUMMIT_PAYLOAD_KEYS: payloadKeys,
+        SUMMIT_API_URL: api.url,
+        ...enrol,
         ...env,
       },
       stdio: ['ignore', fd, fd],
@@ -106,8 +127,7 @@ export async function startFarm(opts: {
   };
 
   return {
-    config, api, builders, startBuilder, payloadKeys,
-    adminToken: tokens.find((t) => t.role === 'admin')!.token,
+    config, api, builders, startBuilder, payloadKeys, enrolmentToken, adminToken,
     hookToken: tokens.find((t) => t.role === 'hook')!.token,
     reposDir: vessel.reposDir,
     stop: async () => {

@@ -48,7 +48,8 @@ export function startAdmission(opts: {
   const check = async (): Promise<BuilderHealth> => {
     const health = judgeHealth(await sample(opts.dataDir), opts.thresholds);
     const open = health.pressure.length === 0;
-    if (open !== opts.slots.open) {
+    // Admission's own closure only: the gate may also be closed by the builder's standing (standing.ts).
+    if (open === opts.slots.closedBy('admission')) {
       log(open ? 'avalanche: pressure relieved; taking builds again' : `avalanche: under pressure (${health.pressure.join('; ')}); taking no new build until it recovers`);
       opts.slots.setAdmitting(open);
     }

@@ -13,13 +13,18 @@ import type { ActivitySlotInfo, CustomSlotSupplier, SlotMarkUsedContext, SlotPer
  * Admission (workers/avalanche/admission.ts) closes the gate while the host is under pressure: no permit is
  * granted, so no worker polls for a new build, until it opens again. Builds running go on; a poll already
  * waiting when the gate closed may still bring one build, which the builder hands back (avalanche.ts).
+ *
+ * The gate has several reasons to be closed, each set and lifted by its owner: `admission` (host pressure) and
+ * `standing` (revoked, drained or suspended: workers/avalanche/standing.ts). It is open only when none holds, so
+ * one owner reopening never reopens what another closed.
  */
 export class BuildSlots implements CustomSlotSupplier<ActivitySlotInfo> {
   readonly type = 'custom' as const;
   private free: number;
   private readonly waiting: Array<() => void> = [];
   private inUse = 0;
-  private admitting = true;
+  /** Why the gate is closed, by owner (`admission`, `standing`); open when empty. */
+  private readonly closures = new Map<string, string>();
 
   /**
    * `backlog` more permits than slots (SUMMIT_BUILDER_BACKLOG): builds accepted ahead wait for a slot in the
@@ -46,22 +51,41 @@ export class BuildSlots implements CustomSlotSupplier<ActivitySlotInfo> {
     return this.free;
   }
 
-  /** False while admission holds new builds back. */
+  /** False while any owner holds new builds back. */
   get open(): boolean {
-    return this.admitting;
+    return this.closures.size === 0;
   }
 
-  /** Open or close the gate; opening hands the free permits to the workers waiting, first come first served. */
+  /** Whether `owner` holds the gate closed. */
+  closedBy(owner: string): boolean {
+    return this.closures.has(owner);
+  }
+
+  /** Why the gate is closed now, one line per owner (empty when open). */
+  get closedReasons(): string[] {
+    return [...this.closures.values()];
+  }
+
+  /** Admission's side of the gate (workers/avalanche/admission.ts). */
   setAdmitting(open: boolean): void {
-    this.admitting = open;
-    while (open && this.free > 0 && this.waiting.length > 0) {
+    this.setClosed('admission', !open, 'under pressure');
+  }
+
+  /**
+   * Close the gate for `owner` (with why), or lift `owner`'s closure; once no owner holds it, the free permits go to
+   * the workers waiting, first come first served.
+   */
+  setClosed(owner: string, closed: boolean, why = owner): void {
+    if (closed) this.closures.set(owner, why);
+    else this.closures.delete(owner);
+    while (this.open && this.free > 0 && this.waiting.length > 0) {
       this.free--;
       this.waiting.shift()!();
     }
   }
 
   async reserveSlot(_ctx: unknown, abortSignal: AbortSignal): Promise<SlotPermit> {
-    if (this.admitting && this.free > 0) {
+    if (this.open && this.free > 0) {
       this.free--;
       return {};
     }
@@ -81,7 +105,7 @@ export class BuildSlots implements CustomSlotSupplier<ActivitySlotInfo> {
   }
 
   tryReserveSlot(): SlotPermit | null {
-    if (!this.admitting || this.free === 0) return null;
+    if (!this.open || this.free === 0) return null;
     this.free--;
     return {};
   }
@@ -108,7 +132,7 @@ export class BuildSlots implements CustomSlotSupplier<ActivitySlotInfo> {
   releaseSlot(ctx: SlotReleaseContext<ActivitySlotInfo>): void {
     if (ctx.slotInfo) this.inUse = Math.max(0, this.inUse - 1);
     // Hand the permit straight to a waiting worker, first come first served, so no queue starves.
-    const next = this.admitting ? this.waiting.shift() : undefined;
+    const next = this.open ? this.waiting.shift() : undefined;
     if (next) next();
     else this.free++;
   }

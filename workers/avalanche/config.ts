@@ -11,6 +11,10 @@
  *   SUMMIT_BUILDER_ARCH           the architecture it builds for (default: the machine's, uname -m)
  *   SUMMIT_BUILDER_BACKLOG        builds accepted ahead of the slots, started longest critical path first (default 0)
  *   SUMMIT_BUILDER_ISA            ISA levels to serve, comma-separated (default: all the CPU can build)
+ *   SUMMIT_API_URL                the API it enrols with and reads its standing from (default http://SUMMIT_API_HOST:SUMMIT_API_PORT)
+ *   SUMMIT_ENROL_TOKEN            one-time enrolment token, spent on the first start (then <data>/avalanche/identity.*)
+ *   SUMMIT_ENROL_TOKEN_FILE       the same, from a file (a Docker secret)
+ *   SUMMIT_BUILDER_SHARED_QUEUES  a trusted builder polls the try/verification queues too: always, auto (slots > levels), never (default)
  *   SUMMIT_BUILDER_HEARTBEAT      how often to tell the hub this builder is alive (default 10s)
  *   SUMMIT_BUILDER_MAX_LOAD       admission: highest 1-minute load per CPU to start a build at (default: not checked)
  *   SUMMIT_BUILDER_MIN_FREE_MEMORY  admission: least available memory to start a build with (default 1G; 0: not checked)
@@ -31,14 +35,14 @@
  *   SUMMIT_BUILD_NETWORK          1 lets `networking: true` recipes of repositories that allow it have the network (default 0: they fail)
  *   SUMMIT_BUILD_UID_BASE         first host uid of the build containers' user namespace (default 0x7e000000)
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULT_UID_BASE } from '../../activities/avalanche/build';
 import { DEFAULT_LIMITS, type BuildLimits } from '../../core/build/limits';
 import type { AdmissionThresholds } from '../../core/builder/health';
 import type { BuilderShare } from './share';
-import { ConfigError, parseConfig, repositoryRoots } from '../../core/config';
+import { apiUrlOf, ConfigError, parseConfig, repositoryRoots } from '../../core/config';
 import { builderId, type BuilderId } from '../../core/contracts/ids';
 import type { IsaLevel } from '../../core/contracts/queues';
 import type { SourcePolicy } from '../../core/security/source-url';
@@ -70,6 +74,12 @@ export interface AvalancheWorkerConfig extends PayloadKeySettings {
   profile: FarmProfile;
   /** The architecture it builds for, when not the machine's (SUMMIT_BUILDER_ARCH). */
   architecture?: string;
+  /** The API: enrolment, and the builder's standing at every heartbeat (workers/avalanche/identity.ts, standing.ts). */
+  apiUrl: string;
+  /** Whether a trusted builder polls the shared queues too (SUMMIT_BUILDER_SHARED_QUEUES; avalanche.ts pollQueues). */
+  sharedQueues: 'auto' | 'always' | 'never';
+  /** SUMMIT_ENROL_TOKEN: spent once when the data folder holds no credential yet. */
+  enrolToken?: string;
   /** How often the builder tells the hub it is alive (the hub forgets it after three missed beats). */
   heartbeatMs: number;
   /** Past one of these the builder takes no new build until it recovers (workers/avalanche/admission.ts). */
@@ -113,6 +123,9 @@ export function loadAvalancheConfig(env: NodeJS.ProcessEnv = process.env): Avala
     profile: loadProfile(c),
     architecture: c.SUMMIT_BUILDER_ARCH,
     heartbeatMs: c.SUMMIT_BUILDER_HEARTBEAT ?? 10_000,
+    apiUrl: apiUrlOf(c),
+    enrolToken: c.SUMMIT_ENROL_TOKEN ?? (c.SUMMIT_ENROL_TOKEN_FILE !== undefined && existsSync(c.SUMMIT_ENROL_TOKEN_FILE) ? readFileSync(c.SUMMIT_ENROL_TOKEN_FILE, 'utf8').trim() || undefined : undefined),
+    sharedQueues: c.SUMMIT_BUILDER_SHARED_QUEUES,
     admission: {
       maxLoadPerCpu: c.SUMMIT_BUILDER_MAX_LOAD,
       minFreeMemory: c.SUMMIT_BUILDER_MIN_FREE_MEMORY || undefined,

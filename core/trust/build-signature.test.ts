@@ -1,0 +1,53 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { publicKeyProblem, publicKeyText, signBuildFacts, signedMessage, verifyBuildFacts, type SignedBuildFacts } from './build-signature';
+
+function keyPair(type: 'ed25519' | 'ed448' = 'ed25519') {
+  const { publicKey, privateKey } = generateKeyPairSync(type as 'ed25519');
+  return { pub: publicKeyText(publicKey), pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), priv: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
+const facts: SignedBuildFacts = {
+  buildId: 'build/p/r/liba-1.0-1/x86_64', builderId: 'b1',
+  artefacts: [{ name: 'liba-1.0-1-1-x86_64.stone', sha256: 'a'.repeat(64) }, { name: 'liba-devel-1.0-1-1-x86_64.stone', sha256: 'b'.repeat(64) }],
+};
+
+describe('build result signatures', () => {
+  const mine = keyPair();
+  const signature = signBuildFacts(mine.priv, facts);
+
+  it('verifies with the signer\'s public key, whatever the artefacts\' order', () => {
+    expect(verifyBuildFacts(mine.pub, facts, signature)).toBe(true);
+    expect(verifyBuildFacts(mine.pem, facts, signature)).toBe(true);
+    expect(mine.pub).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    expect(verifyBuildFacts(mine.pub, { ...facts, artefacts: [...facts.artefacts].reverse() }, signature)).toBe(true);
+  });
+
+  it.each<[string, SignedBuildFacts]>([
+    ['another build id', { ...facts, buildId: 'build/p/r/liba-1.0-2/x86_64' }],
+    ['another builder', { ...facts, builderId: 'b2' }],
+    ['a changed digest', { ...facts, artefacts: [facts.artefacts[0], { ...facts.artefacts[1], sha256: 'c'.repeat(64) }] }],
+    ['a renamed artefact', { ...facts, artefacts: [facts.artefacts[0], { ...facts.artefacts[1], name: 'evil.stone' }] }],
+    ['an artefact left out', { ...facts, artefacts: [facts.artefacts[0]] }],
+    ['an artefact added', { ...facts, artefacts: [...facts.artefacts, { name: 'x.stone', sha256: 'd'.repeat(64) }] }],
+  ])('fails for %s', (_what, changed) => {
+    expect(verifyBuildFacts(mine.pub, changed, signature)).toBe(false);
+  });
+
+  it('fails with another key, a garbled signature or a key that is not a key', () => {
+    expect(verifyBuildFacts(keyPair().pub, facts, signature)).toBe(false);
+    expect(verifyBuildFacts(mine.pub, facts, 'AAAA')).toBe(false);
+    expect(verifyBuildFacts('not a key', facts, signature)).toBe(false);
+  });
+
+  it('keeps fields apart: a name cannot swallow the digest next to it', () => {
+    const a = signedMessage({ buildId: 'x', builderId: 'y', artefacts: [{ name: 'n', sha256: 'ab' }] });
+    const b = signedMessage({ buildId: 'x', builderId: 'y', artefacts: [{ name: 'na', sha256: 'b' }] });
+    expect(a.equals(b)).toBe(false);
+  });
+
+  it('accepts only Ed25519 public keys for registration', () => {
+    expect(publicKeyProblem(mine.pub)).toBeUndefined();
+    expect(publicKeyProblem(keyPair('ed448').pub)).toBe('an Ed25519 key is required, not ed448');
+    expect(publicKeyProblem('garbage')).toMatch(/^not a public key/);
+  });
+});
