@@ -6,6 +6,8 @@ import { adminStoreOf } from '../../db/admin-store';
 import type { Store } from '../../db/store';
 import { verificationStoreOf } from '../../db/verification-store';
 import type { RecordLog } from './records';
+import { builderRegistryOf } from '../../db/builder-registry-store';
+import { buildersFor } from '../../core/trust/standing';
 
 /** A builder heard from within this long may be chosen to verify (the hub's own builder timeout, as waves use). */
 const LIVE_BUILDER_MS = 90_000;
@@ -30,15 +32,18 @@ export function verificationActivities(deps: VerificationDeps, log: () => Record
   const admin = adminStoreOf(deps.store);
 
   /**
-   * A live builder of the build's ISA level other than the one that built it, not drained: the least busy first,
-   * then by id (the same choice on a retry while nothing changed).
+   * A live, enrolled (not revoked) builder of the build's ISA level other than the one that built it, not drained:
+   * community builders first (verification is what they are for, core/contracts/trust.ts), then the least busy, then
+   * by id (the same choice on a retry while nothing changed).
    */
   async function chooseVerifier(isa: string, original: string | null): Promise<string | undefined> {
     const holds = await admin.holds();
+    const registry = await builderRegistryOf(deps.store).levels();
     const since = Date.now() - LIVE_BUILDER_MS;
-    const candidates = (await deps.store.listBuilders()).filter((b) => b.id !== original && b.lastSeen.getTime() >= since
-      && b.isaLevels.includes(isa as never) && !holds.has(`builder:${b.id}`));
-    candidates.sort((a, b) => a.busy / a.slots - b.busy / b.slots || (a.id < b.id ? -1 : 1));
+    const candidates = buildersFor((await deps.store.listBuilders()).filter((b) => b.id !== original && b.lastSeen.getTime() >= since
+      && b.isaLevels.includes(isa as never) && !holds.has(`builder:${b.id}`)), registry, 'verification');
+    const community = (id: string): number => (registry.get(id)?.trust === 'community' ? 0 : 1);
+    candidates.sort((a, b) => community(a.id) - community(b.id) || a.busy / a.slots - b.busy / b.slots || (a.id < b.id ? -1 : 1));
     return candidates[0]?.id;
   }
 
