@@ -2,27 +2,12 @@ import { ApiClient, resolveApiTarget } from './api-client';
 import { parseCommandArgs, printJson } from './args';
 import type { CliIo } from './io';
 import { formatTable } from './table';
+import type { TryView } from '../api/services/tries';
+import type { TrySweepResult } from '../core/contracts/try';
 
-/** What the API answers for a try (api/services/tries.ts TryView). */
-interface TryJson {
-  name: string;
-  repository: string;
-  ref: string;
-  commit: string | null;
-  index: string;
-  status: string;
-  waveId: string | null;
-  tasks: number;
-  histories: Array<{ index: string; historyId: string }>;
-  reason: string | null;
-  expiresAt: string;
-}
-
-interface SweepJson {
-  dryRun: boolean;
-  expired: Array<{ name: string; expiresAt: string; removal: { index: string; existed: boolean; histories: number; poolFiles: number; bytes: number } }>;
-  orphans: Array<{ index: string; existed: boolean; histories: number; poolFiles: number; bytes: number }>;
-}
+/** What the API answers for a try, and for a sweep (one definition, shared with the API). */
+type TryJson = TryView;
+type SweepJson = TrySweepResult;
 
 /** summit try <repository> <ref> [--name n] [--ttl 2d] [--json]: start a try-build of a branch or pull-request ref. */
 export async function start(args: string[], io: CliIo): Promise<number> {

@@ -208,7 +208,7 @@ export const BUILD_WORKFLOW_FAILED = 'BuildWorkflowFailed';
  * Delete the artefacts on the builder that holds them (its own queue). Best effort: a builder that is gone has
  * nothing left to clean, and the build's outcome does not depend on it.
  */
-async function cleanup(builderId: string, taskId: string): Promise<void> {
+export async function cleanup(builderId: string, taskId: string): Promise<void> {
   const { cleanupBuild } = proxyActivities<AvalancheActivities>({
     taskQueue: builderQueue(builderId),
     // A vanished builder never picks the task up: give up after a while rather than wait forever.

@@ -9,6 +9,7 @@ import type {
   VerificationVesselActivities,
 } from '../core/contracts/verification';
 import { buildPickedUpSignal } from './signals';
+import { cleanup } from './build';
 
 /** Read-model records: quick, retried until the database answers; an unknown build is an answer, not an outage. */
 const summit = proxyActivities<VerificationSummitActivities>({
@@ -80,17 +81,3 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
   return outcome;
 }
 
-/** Best effort, as after a build: a builder that is gone has nothing left to clean. */
-async function cleanup(builderId: string, buildId: string): Promise<void> {
-  const { cleanupBuild } = proxyActivities<AvalancheActivities>({
-    taskQueue: builderQueue(builderId),
-    scheduleToCloseTimeout: '10 minutes',
-    startToCloseTimeout: '2 minutes',
-    retry: { maximumAttempts: 5 },
-  });
-  try {
-    await cleanupBuild(buildId);
-  } catch (err) {
-    log.warn('verification clean-up did not happen', { buildId, builderId, error: String(err) });
-  }
-}
