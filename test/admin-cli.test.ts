@@ -18,6 +18,7 @@ import { Farm, startFarm, waitFor } from './helpers/farm';
 import { recipeYaml, TestRepo } from './helpers/git-repo';
 import { createTestDatabase, TestDatabase } from './support/postgres';
 import { startTemporalTestServer, TemporalTestServer } from './support/temporal';
+import { enrolBuilders } from './helpers/enrol';
 
 jest.setTimeout(300_000);
 
@@ -79,6 +80,7 @@ beforeAll(async () => {
   farm = await startFarm({ work, temporalAddress: temporal.address, databaseUrl: pg.url });
   orm = await openDatabase({ url: pg.url, dataDir: join(work, 'reader') });
   store = new Store(orm);
+  await enrolBuilders(store, ['ghost']);
   client = new Client({ connection: await Connection.connect({ address: temporal.address }), dataConverter: dataConverterFor({ payloadKeys: farm.payloadKeys }) });
   process.env.SUMMIT_API_URL = farm.api.url;
   process.env.SUMMIT_TOKEN = farm.adminToken;
@@ -153,7 +155,7 @@ describe('the admin console on one farm', () => {
   });
 
   it('builders drain: a drained builder is given nothing; resume gives it work again', async () => {
-    expect(await ok('builders', 'list')).toMatch(/^BUILDER\s+HOST\s+ISA\s+BUSY\s+DISK FREE\s+LAST SEEN\s+DRAINED\nghost\s+ghost\.invalid\s+x86_64\s+0\/1\s+50\.0 GiB\s+\d+s ago\s+-$/m);
+    expect(await ok('builders', 'list')).toMatch(/^BUILDER\s+HOST\s+TRUST\s+STATE\s+ISA\s+BUSY\s+DISK FREE\s+LAST SEEN\s+DRAINED\nghost\s+ghost\.invalid\s+trusted\s+enrolled\s+x86_64\s+0\/1\s+50\.0 GiB\s+\d+s ago\s+-$/m);
     expect(await ok('builders', 'drain', 'ghost', '--reason', 'kernel update')).toBe('ghost: drained\n');
     expect(await ok('repos', 'resume', 'recipes')).toBe('recipes: resumed\n');
     // Resumed, but the only builder is drained: planning finds none to give them to.
@@ -180,7 +182,8 @@ describe('the admin console on one farm', () => {
   it('farm show lists every admin action with who and why; repos add and remove; errors exit non-zero', async () => {
     const { events } = await json<{ events: Array<{ subject: string; action: string; by: string; reason: string | null }> }>('farm', 'show');
     expect(events.map((e) => `${e.subject} ${e.action} ${e.reason ?? ''}`.trim()).reverse()).toEqual([
-      'farm pause maintenance', 'repository:recipes protect gcc* toolchain', 'farm resume', 'repository:recipes pause freeze',
+      // The ghost's enrolment (test/helpers/enrol.ts) is the farm's first admin event.
+      'builder:ghost enrol trusted', 'farm pause maintenance', 'repository:recipes protect gcc* toolchain', 'farm resume', 'repository:recipes pause freeze',
       'builder:ghost drain kernel update', 'repository:recipes resume', 'builder:ghost resume',
     ]);
     expect(await ok('farm', 'show')).toMatch(/^AT\s+SUBJECT\s+ACTION\s+BY\s+REASON$/m);

@@ -45,6 +45,12 @@ function payloadsOf(history: unknown): JsonPayload[] {
     const o = v as Record<string, unknown>;
     // A patch marker (workflow code versioning, `patched()`) carries only the patch's id, written by the SDK itself.
     if (o.markerName === 'core_patch') return;
+    // A local activity's marker: its `data` is the SDK's own bookkeeping (activity id and type, attempt, times), written
+    // by the SDK's core in JSON; its `result` is the activity's answer, our payload, which must be encrypted.
+    if (o.markerName === 'core_local_activity') {
+      walk((o.details as Record<string, unknown> | undefined)?.result, 'result');
+      return;
+    }
     if (o.data instanceof Uint8Array && o.metadata && typeof o.metadata === 'object') {
       found.push({
         metadata: Object.fromEntries(Object.entries(o.metadata as Record<string, Uint8Array>).map(([k, b]) => [k, Buffer.from(b).toString('base64')])),

@@ -17,6 +17,7 @@ import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
 import { TestRepo } from './helpers/git-repo';
 import { createTestDatabase, TestDatabase } from './support/postgres';
+import { enrolBuilders } from './helpers/enrol';
 
 const EXAMPLES = resolve(__dirname, '..', 'examples', 'recipes');
 const PROFILE = parseProfile(JSON.stringify({ architectures: [{ name: 'x86_64', levels: ['x86_64', 'x86_64-v3x'] }, { name: 'aarch64', levels: ['aarch64'] }] }));
@@ -31,6 +32,7 @@ beforeAll(async () => {
   pg = await createTestDatabase('plan_arches');
   orm = await openDatabase({ url: pg.url, dataDir: work });
   store = new Store(orm);
+  await enrolBuilders(store, ['x86', 'arm']);
 });
 
 afterAll(async () => {

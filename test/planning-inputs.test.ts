@@ -9,6 +9,7 @@ import { Task } from '../db/entities';
 import { openDatabase } from '../db/orm';
 import { Store, type NewTask } from '../db/store';
 import { createTestDatabase, TestDatabase } from './support/postgres';
+import { enrolBuilders } from './helpers/enrol';
 
 const task = (source: string, release: number, isa = 'x86_64'): NewTask => ({
   id: `build/serpent/recipes/${source}-1.0-${release}/${isa}`, project: 'serpent', repository: 'recipes', source, version: '1.0', release,
@@ -32,6 +33,7 @@ describe.each(['postgresql', 'embedded libsql'])('planning inputs kept between r
     if (driver === 'postgresql') pg = await createTestDatabase('inputs');
     orm = await openDatabase({ url: pg?.url, dataDir: dir });
     store = new Store(orm);
+    await enrolBuilders(store, ['b1']);
     await store.addRepository({ id: 'recipes', project: 'serpent', url: '/srv/recipes.git' });
     kept = new PlanningInputsCache(store);
   });

@@ -9,6 +9,7 @@ import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
 import { recipeYaml, TestRepo } from './helpers/git-repo';
 import { createTestDatabase, TestDatabase } from './support/postgres';
+import { enrolBuilders } from './helpers/enrol';
 
 let work: string;
 let pg: TestDatabase;
@@ -22,6 +23,7 @@ beforeAll(async () => {
   pg = await createTestDatabase('intake');
   orm = await openDatabase({ url: pg.url, dataDir: work });
   store = new Store(orm);
+  await enrolBuilders(store, ['b1']);
   repo = new TestRepo(join(work, 'recipes'));
   await store.addRepository({ id: 'recipes', project: 'serpent', url: repo.dir });
 });
