@@ -5,13 +5,13 @@ describe('the vessel worker configuration', () => {
   it('defaults to a local Temporal, the default namespace, .summit/vessel, and no repository server', () => {
     expect(loadVesselConfig({})).toEqual({
       temporalAddress: '127.0.0.1:7233', namespace: 'default', vesselDir: join(resolve('.summit'), 'vessel'), httpPort: undefined, httpHost: '0.0.0.0',
-      publishWindowMs: 0,
+      publishWindowMs: 0, apiUrl: 'http://127.0.0.1:3000',
     });
   });
 
   it('reads every setting from the environment', () => {
-    expect(loadVesselConfig({ SUMMIT_TEMPORAL_ADDRESS: 'temporal:7233', SUMMIT_TEMPORAL_NAMESPACE: 'summit', SUMMIT_DATA_DIR: '/data', SUMMIT_VESSEL_PORT: '8091', SUMMIT_VESSEL_HOST: '127.0.0.1', SUMMIT_PUBLISH_WINDOW: '250ms' }))
-      .toEqual({ temporalAddress: 'temporal:7233', namespace: 'summit', vesselDir: '/data/vessel', httpPort: 8091, httpHost: '127.0.0.1', publishWindowMs: 250 });
+    expect(loadVesselConfig({ SUMMIT_TEMPORAL_ADDRESS: 'temporal:7233', SUMMIT_TEMPORAL_NAMESPACE: 'summit', SUMMIT_DATA_DIR: '/data', SUMMIT_VESSEL_PORT: '8091', SUMMIT_VESSEL_HOST: '127.0.0.1', SUMMIT_PUBLISH_WINDOW: '250ms', SUMMIT_API_URL: 'http://api:3000/' }))
+      .toEqual({ temporalAddress: 'temporal:7233', namespace: 'summit', vesselDir: '/data/vessel', httpPort: 8091, httpHost: '127.0.0.1', publishWindowMs: 250, apiUrl: 'http://api:3000' });
   });
 
   it('takes an empty SUMMIT_VESSEL_PORT as unset', () => {
