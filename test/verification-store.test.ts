@@ -16,6 +16,7 @@ import { openDatabase } from '../db/orm';
 import { Store } from '../db/store';
 import { verificationStoreOf } from '../db/verification-store';
 import { createTestDatabase, TestDatabase } from './support/postgres';
+import { enrolBuilders } from './helpers/enrol';
 
 const quiet = { warn: () => undefined, info: () => undefined };
 const task = (source: string) => ({
@@ -38,6 +39,8 @@ describe.each(['postgresql', 'embedded libsql'])('verification records on %s', (
     store = new Store(orm);
     await store.addRepository({ id: 'recipes', project: 'p', url: '/srv/recipes.git', verify: { sampleRate: 0.5, packages: ['gcc'] } });
     for (const id of ['a', 'b', 'c']) await store.upsertBuilder({ id, host: 'h', isaLevels: ['x86_64'], slots: 1, busy: id === 'b' ? 1 : 0, diskFree: 1, lastSeen: new Date() });
+    // Verifiers are chosen among enrolled builders (issue 10); `a`, the original builder, need not be.
+    await enrolBuilders(store, ['b', 'c']);
     for (const s of ['one', 'two', 'three']) {
       await store.createTask(task(s), 'new');
       for (const step of ['queued', 'building', 'publishing'] as const) await store.setStatus(task(s).id, step, step);
