@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { UniqueConstraintViolationException, type EntityManager, type InferEntity } from '@mikro-orm/core';
-import { hashToken } from '../core/auth/token-secret';
+import { generateToken, hashToken } from '../core/auth/token-secret';
 import type { TrustLevel } from '../core/contracts/trust';
 import type { BuilderStanding, BuilderState, StandingHold } from '../core/trust/standing';
 import { adminStoreOf } from './admin-store';
@@ -46,7 +46,7 @@ export class BuilderRegistryStore {
   /** A one-time token enrolling one builder at `trust`; the secret is returned here once, only its digest kept. */
   async issue(trust: TrustLevel, expiresAt: Date, by: string): Promise<{ id: string; token: string; trust: TrustLevel; expiresAt: Date }> {
     const id = `enr_${randomBytes(8).toString('hex')}`;
-    const token = `summit_enrol_${randomBytes(32).toString('base64url')}`;
+    const token = generateToken('enrol');
     const em = this.em();
     em.create(BuilderEnrolment, { id, hash: hashToken(token), trust, createdBy: by, expiresAt, usedAt: null, usedBy: null });
     await em.flush();

@@ -1,4 +1,5 @@
 import {
+  type LocalActivityOptions,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -21,11 +22,12 @@ import { BuildBuilder, BuildStatus } from './search-attributes';
 import { buildFinishedSignal, buildPickedUpSignal, waveBuildEndedSignal } from './signals';
 
 /** Recording in summit's read model: quick, retried until it works (the database may blip). */
-const summit = proxyActivities<SummitActivities>({
+const RECORD_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '1 minute',
   // Unknown ids and illegal moves are answers, not outages: retrying cannot change them.
   retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['NotFoundError', 'IllegalTransitionError', 'ConflictError'] },
-});
+};
+const summit = proxyActivities<SummitActivities>(RECORD_OPTIONS);
 
 /**
  * The same records as local activities (patch `local-records`): run by the summit worker that runs this workflow,
@@ -33,10 +35,7 @@ const summit = proxyActivities<SummitActivities>({
  * queue nor a workflow task of its own. Between two builds on a slot that was two workflow tasks and two activity
  * dispatches of the build workflow (measured with `npm run bench:wave`). Same timeout and retry rules as above.
  */
-const summitLocal = proxyLocalActivities<SummitActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['NotFoundError', 'IllegalTransitionError', 'ConflictError'] },
-});
+const summitLocal = proxyLocalActivities<SummitActivities>(RECORD_OPTIONS);
 
 /** The vessel import fetches gigabytes at worst; heartbeats every few seconds show it is alive. */
 const vessel = proxyActivities<VesselActivities>({

@@ -15,7 +15,8 @@ export interface AdminDeps {
   logger: Logger;
 }
 
-async function replan(deps: AdminDeps, reason: string): Promise<void> {
+/** Ask the hub to plan now; a hub that does not take it applies the change at its next timed round. */
+export async function replan(deps: AdminDeps, reason: string): Promise<void> {
   try {
     await deps.pipeline.replan?.(reason);
   } catch (err) {

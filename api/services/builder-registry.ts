@@ -4,7 +4,7 @@ import type { BuilderStanding } from '../../core/trust/standing';
 import { builderRegistryOf, EnrolmentRefusedError, type RegisteredBuilder } from '../../db/builder-registry-store';
 import type { Store } from '../../db/store';
 import { UnauthorizedError, ValidationError } from '../errors';
-import type { AdminDeps } from './admin';
+import { replan, type AdminDeps } from './admin';
 
 /**
  * The builder registry's operations (issue 10): enrolment tokens, enrolment, trust changes, revocation, and the
@@ -56,12 +56,4 @@ export async function builderRegistryFields(store: Store): Promise<(id: string) 
     const b = all.get(id);
     return { trust: b?.trust ?? null, state: b?.state ?? 'unenrolled', enrolledAt: b?.enrolledAt ?? null };
   };
-}
-
-async function replan(deps: AdminDeps, reason: string): Promise<void> {
-  try {
-    await deps.pipeline.replan?.(reason);
-  } catch (err) {
-    deps.logger.warn('could not ask the hub to plan now; its next timed round applies the change', { reason, error: (err as Error).message });
-  }
 }
