@@ -19,9 +19,10 @@ export interface RouteDoc {
   body?: z.ZodType;
   /**
    * The success status and what it returns (JSON unless `type` says otherwise): `schema` (api/routes/responses.ts)
-   * for every route but a 204, which returns nothing. test/openapi.test.ts refuses a route without one.
+   * for every route but a 204, which returns nothing. test/openapi.test.ts refuses a route without one. `also`: other
+   * media types the same route answers with, as the request asks (the log's Server-Sent Events with `follow=1`).
    */
-  response?: { status?: number; type?: string; schema?: z.ZodType; description?: string };
+  response?: { status?: number; type?: string; schema?: z.ZodType; description?: string; also?: Record<string, z.ZodType> };
   /** Examples, each validated against its schema by the test: the document shows them. */
   examples?: { params?: Record<string, string>; query?: Record<string, string>; body?: unknown; response?: unknown };
 }
@@ -122,7 +123,12 @@ export function openApiDocument(docs: RouteDocs, info: { title: string; version:
     const responses: Record<string, unknown> = {
       [status]: {
         description: doc.response?.description ?? 'success',
-        ...(status === '204' ? {} : { content: { [type]: { schema: doc.response?.schema ? jsonSchema(doc.response.schema, 'output') : {}, ...(doc.examples?.response !== undefined ? { example: doc.examples.response } : {}) } } }),
+        ...(status === '204' ? {} : {
+          content: {
+            [type]: { schema: doc.response?.schema ? jsonSchema(doc.response.schema, 'output') : {}, ...(doc.examples?.response !== undefined ? { example: doc.examples.response } : {}) },
+            ...Object.fromEntries(Object.entries(doc.response?.also ?? {}).map(([media, schema]) => [media, { schema: jsonSchema(schema, 'output') }])),
+          },
+        }),
       },
       ...(parameters.length > 0 || doc.body ? { 422: errorResponse('the request does not fit the schema (issues name the field)') } : {}),
       ...(pathParams.length > 0 ? { 404: errorResponse('no such id') } : {}),

@@ -56,6 +56,12 @@ test('security comes from what each router declares (requireRole, readRoute, pub
   expect(() => openApiDocument({ 'GET /health': ROUTE_DOCS['GET /health'] }, { title: 't', version: '0' }, {})).toThrow(/GET \/health: its router declares no access/);
 });
 
+test('a route that answers in more than one media type declares each: the log as text and, followed, as Server-Sent Events', () => {
+  const doc = openApiDocument(ROUTE_DOCS, { title: 't', version: '0' }, accessTable(app)) as { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>> };
+  expect(Object.keys(doc.paths['/api/tasks/{id}/log'].get.responses['200'].content ?? {}).sort()).toEqual(['text/event-stream', 'text/plain']);
+  expect(Object.keys(doc.paths['/api/tasks'].get.responses['200'].content ?? {})).toEqual(['application/json']);
+});
+
 test("README's API table names each route's access as its router declares it", () => {
   // The README's `| `METHOD /path…` | access | … |` rows: words for people, checked against the routers.
   const readme = readFileSync(resolve(__dirname, '..', 'README.md'), 'utf8');
