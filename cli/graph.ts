@@ -12,10 +12,20 @@ import { BuildOrder, planOrder } from '../core/graph/order';
 import { RecipeNode, recipeFromManifest } from '../core/graph/recipe';
 import { POLICY_NAMES, PolicyName } from '../core/graph/simulator/policies';
 import { simulate as runSimulation } from '../core/graph/simulator/simulator';
+import { SAFE_NAME_CHARACTERS, SAFE_NAME_PATTERN } from '../core/contracts/names';
+import { DEFAULT_PROFILE } from '../core/profile';
 import { parseCommandArgs, printJson } from './args';
 import { Command, UsageError } from './io';
 
-const ARCH = 'x86_64';
+/** The architecture whose manifests are read unless `--arch` names another: the default profile's first. */
+const ARCH = DEFAULT_PROFILE.architectures[0];
+
+/** `--arch`: a name that becomes part of a file name (`manifest.<arch>.bin`), so only safe characters. */
+export function archOption(value: string | undefined): string {
+  if (value === undefined) return ARCH;
+  if (value.length === 0 || value.length > 64 || !SAFE_NAME_PATTERN.test(value)) throw new UsageError(`--arch must be an architecture name of ${SAFE_NAME_CHARACTERS} (at most 64), got "${value}"`);
+  return value;
+}
 /** Manifests read at once: enough to keep the disk busy, well under the default limit of open files. */
 const READ_CONCURRENCY = 32;
 
@@ -84,11 +94,12 @@ export function graphAndOrder(recipes: readonly RecipeNode[]): { graph: Dependen
 
 const ms = (x: number): number => Math.round(x * 100) / 100;
 
-/** `summit graph <recipes-dir> [--json]`: dependency graph, build order and bootstrap plans of a recipe tree. */
+/** `summit graph <recipes-dir> [--arch A] [--json]`: dependency graph, build order and bootstrap plans of a recipe tree. */
 export const graph: Command = async (args, io) => {
-  const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, { min: 1, max: 1, names: '<recipes-dir>' });
-  const { recipes, parseMs } = await loadRecipes(positionals[0]);
-  if (recipes.length === 0) throw new UsageError(`no manifest.${ARCH}.bin under ${positionals[0]}`);
+  const { values, positionals } = parseCommandArgs(args, { arch: { type: 'string' }, json: { type: 'boolean' } }, { min: 1, max: 1, names: '<recipes-dir>' });
+  const arch = archOption(values.arch);
+  const { recipes, parseMs } = await loadRecipes(positionals[0], arch);
+  if (recipes.length === 0) throw new UsageError(`no manifest.${arch}.bin under ${positionals[0]}`);
   const { graph: g, order, elapsedMs } = graphAndOrder(recipes);
   const byKind = { build: 0, check: 0, run: 0 };
   for (const e of g.edges) byKind[e.kind]++;
@@ -131,7 +142,7 @@ export const graph: Command = async (args, io) => {
 };
 
 /**
- * `summit simulate <recipes-dir> --builders N [--policy …] [--durations file.json] [--json]`: how long a farm of N
+ * `summit simulate <recipes-dir> --builders N [--policy …] [--durations file.json] [--arch A] [--json]`: how long a farm of N
  * single-slot x86_64 builders takes to build the whole tree under a dispatch policy. Durations: the file's history
  * (median of each recipe's last five; recipes it lacks get the median of the others), else the manifest model
  * (core/graph/durations.ts `modelDuration`), the same for every policy.
@@ -139,7 +150,7 @@ export const graph: Command = async (args, io) => {
 export const simulate: Command = async (args, io) => {
   const { values, positionals } = parseCommandArgs(
     args,
-    { builders: { type: 'string' }, policy: { type: 'string' }, durations: { type: 'string' }, json: { type: 'boolean' } },
+    { builders: { type: 'string' }, policy: { type: 'string' }, durations: { type: 'string' }, arch: { type: 'string' }, json: { type: 'boolean' } },
     { min: 1, max: 1, names: '<recipes-dir>' },
   );
   if (values.builders === undefined) throw new UsageError('--builders N is required');
@@ -149,14 +160,15 @@ export const simulate: Command = async (args, io) => {
   if (!POLICY_NAMES.includes(policy)) throw new UsageError(`--policy must be one of ${POLICY_NAMES.join(', ')}, got "${values.policy}"`);
   const history = values.durations === undefined ? undefined : await readDurations(values.durations);
 
-  const { recipes } = await loadRecipes(positionals[0]);
-  if (recipes.length === 0) throw new UsageError(`no manifest.${ARCH}.bin under ${positionals[0]}`);
+  const arch = archOption(values.arch);
+  const { recipes } = await loadRecipes(positionals[0], arch);
+  if (recipes.length === 0) throw new UsageError(`no manifest.${arch}.bin under ${positionals[0]}`);
   const { graph: g, order } = graphAndOrder(recipes);
   const estimates = history ? estimateDurations(g.recipes.map((r) => r.source), history) : undefined;
   const result = runSimulation({
     dag: dagFromGraph(g, order.isCut),
-    tasks: g.recipes.map((r) => ({ variant: ARCH, duration: estimates ? estimates.get(r.source)! : modelDuration(r) })),
-    builders: uniformFarm(builders, [ARCH]),
+    tasks: g.recipes.map((r) => ({ variant: arch, duration: estimates ? estimates.get(r.source)! : modelDuration(r) })),
+    builders: uniformFarm(builders, [arch]),
     policy,
   });
   const report = {

@@ -63,9 +63,9 @@ export const COMMANDS: Record<string, { usage: string; load: () => Promise<Comma
   'waves list': { usage: 'waves list [--json] [--limit N] [--repository <id>]', load: async () => (await import('./waves')).list },
   'waves watch': { usage: 'waves watch <wave id> [--every <seconds>]', load: async () => (await import('./waves')).watch },
   'waves cancel': { usage: 'waves cancel <wave id> [--json]', load: async () => (await import('./waves')).cancel },
-  graph: { usage: 'graph <recipes-dir> [--json]', load: async () => (await import('./graph')).graph },
+  graph: { usage: 'graph <recipes-dir> [--arch A] [--json]', load: async () => (await import('./graph')).graph },
   simulate: {
-    usage: 'simulate <recipes-dir> --builders N [--policy critical-path|aeryn|first-idle] [--durations file.json] [--json]',
+    usage: 'simulate <recipes-dir> --builders N [--policy critical-path|aeryn|first-idle] [--durations file.json] [--arch A] [--json]',
     load: async () => (await import('./graph')).simulate,
   },
 };
