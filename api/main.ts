@@ -8,6 +8,7 @@ import { builderRegistryOf, readPremadeEnrolments } from '../db/builder-registry
 import { TokenStore } from '../db/token-store';
 import { WebhookStore } from '../db/webhook-store';
 import { SecretBox } from '../core/security/secret-box';
+import { loadProfile } from '../workers/profile';
 import { createApp } from './app';
 import { Auth } from './auth';
 import { loadOrCreateTokens, type TokenEntry } from './tokens';
@@ -75,6 +76,8 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
     // A start is one call to the server: 10 s answers a person either way (503 past it).
     verifications: { start: (input) => client.withDeadline(Date.now() + 10_000, () => temporalVerifications(client).start(input)) },
     dashboard: dashboardOptions(config),
+    // The profile's levels (SUMMIT_PROFILE): the queue-depth metric shows each of them, zero when nothing waits.
+    isaLevels: loadProfile(config).levels.map((l) => l.level),
   });
 
   let server: Server;

@@ -39,7 +39,8 @@ export class ApiMetrics {
   /** One observation pass at a time: two scrapes at once must not count a task twice. */
   private observing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: Store) {
+  /** `isaLevels`: the farm profile's levels, each shown in `summit_queue_depth` even with nothing waiting. */
+  constructor(private readonly store: Store, isaLevels: readonly string[] = ISA_LEVELS) {
     collectDefaultMetrics({ register: this.registry, prefix: 'summit_api_' });
     this.duration = new Histogram({
       name: 'summit_http_request_duration_seconds',
@@ -98,7 +99,7 @@ export class ApiMetrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        for (const isa of ISA_LEVELS) for (const status of QUEUED_STATUSES) this.set({ isa, status }, 0);
+        for (const isa of isaLevels) for (const status of QUEUED_STATUSES) this.set({ isa, status }, 0);
         for (const row of await store.metrics.queueDepth()) this.set({ isa: row.isa, status: row.status }, row.n);
       },
     });

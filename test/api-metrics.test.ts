@@ -223,3 +223,19 @@ it("README's metrics table lists exactly the summit_* metrics served (the proces
   expect([...families].filter((f) => !listed.has(f)).sort()).toEqual([]);
   expect([...listed].filter((f) => !families.has(f)).sort()).toEqual([]);
 });
+
+it("shows the queue depth of every level of the farm's profile, zero where nothing waits", async () => {
+  const other = await serveApp(createApp({ store: new Store(orm), pipeline, auth: new Auth([]), isaLevels: ['x86_64', 'aarch64', 'aarch64-v9'] }));
+  try {
+    const res = await fetch(`${other.url}/metrics`);
+    const samples = parseExposition(await res.text());
+    for (const status of ['new', 'queued']) {
+      expect(value(samples, 'summit_queue_depth', { isa: 'aarch64', status })).toEqual([0]);
+      expect(value(samples, 'summit_queue_depth', { isa: 'aarch64-v9', status })).toEqual([0]);
+    }
+    // A level with waiting tasks is shown whether the profile names it or not.
+    expect(value(samples, 'summit_queue_depth', { isa: 'x86_64', status: 'new' })).toEqual([2]);
+  } finally {
+    await other.close();
+  }
+});
