@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toHex } from '../core/formats/bytes';
 import { xxh3_128 } from '../core/formats/hash';
@@ -26,19 +26,19 @@ export async function writePackageFromRoot(root: string, meta: PackageMeta, outP
   const scanned = entries ?? (await scanInstallRoot(root));
   const layout: LayoutRecord[] = [];
   const index: IndexRecord[] = [];
-  const contentOrder: string[] = [];
+  const contentOrder: Array<{ rel: string; size: number }> = [];
   const seen = new Map<string, IndexRecord>();
   let offset = 0;
   for (const e of scanned) {
     const base = { uid: 0, gid: 0, mode: e.mode | typeBits(e.type), tag: 0, target: e.relPath };
     if (e.type === 'regular') {
-      const digest = await hashFile(join(root, e.relPath));
+      const digest = await hashFile(join(root, e.relPath), e.size);
       const hex = toHex(digest);
       if (!seen.has(hex)) {
         const rec = { start: offset, end: offset + e.size, digest };
         seen.set(hex, rec);
         index.push(rec);
-        contentOrder.push(e.relPath);
+        contentOrder.push({ rel: e.relPath, size: e.size });
         offset += e.size;
       }
       layout.push({ ...base, fileType: LayoutFileType.Regular, source: digest });
@@ -70,9 +70,9 @@ export async function writePackageFromRoot(root: string, meta: PackageMeta, outP
     const contentHeaderAt = pos;
     await put(new Uint8Array(PAYLOAD_HEADER_SIZE));
     const encoder = await ContentEncoder.create();
-    for (const rel of contentOrder) {
-      for await (const chunk of createReadStream(join(root, rel), { highWaterMark: 1 << 20 })) {
-        for (const stored of encoder.write(chunk as Buffer)) await put(stored);
+    for (const { rel, size } of contentOrder) {
+      for await (const chunk of fileChunks(join(root, rel), size)) {
+        for (const stored of encoder.write(chunk)) await put(stored);
       }
     }
     const { tail, header } = encoder.end();
@@ -89,9 +89,27 @@ function typeBits(type: RootEntry['type']): number {
   return type === 'regular' ? 0o100000 : type === 'symlink' ? 0o120000 : 0o040000;
 }
 
-async function hashFile(path: string): Promise<Uint8Array> {
+async function hashFile(path: string, size: number): Promise<Uint8Array> {
   const h = await xxh3_128();
   h.init();
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  for await (const chunk of fileChunks(path, size)) h.update(chunk);
   return h.digest('binary');
+}
+
+/** Files up to this size are read whole, in one buffer of their size. */
+const WHOLE_FILE_BYTES = 1 << 20;
+
+/**
+ * A file's bytes in pieces of at most 1 MiB. A file the scan found small (most of a package) is read whole into
+ * a buffer of its own size: a 1 MiB stream buffer per file, and another for the read that finds its end, is
+ * garbage the worker's collector would otherwise chase in every build. Whatever the file holds when read is what
+ * comes out; the caller checks the total against the scan.
+ */
+async function* fileChunks(path: string, size: number): AsyncGenerator<Buffer> {
+  if (size <= WHOLE_FILE_BYTES) {
+    const bytes = await readFile(path);
+    if (bytes.byteLength > 0) yield bytes;
+    return;
+  }
+  for await (const chunk of createReadStream(path, { highWaterMark: WHOLE_FILE_BYTES })) yield chunk as Buffer;
 }

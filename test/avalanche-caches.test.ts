@@ -5,12 +5,13 @@
  * (the clone's inode, counters of clones made and commits fetched, file contents), never times.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { BuildLog } from '../activities/avalanche/build-log';
 import { ChecksumMismatchError } from '../activities/avalanche/fetch';
-import { KeptClones, MAX_KEPT_COMMITS, READY_MARKER, removeStaleClones, UNUSED_CLONE_DAYS } from '../activities/avalanche/kept-clones';
+import { KeptClones, KEPT_TREES, MAX_KEPT_COMMITS, READY_MARKER, removeStaleClones, UNUSED_CLONE_DAYS, WHOLE_TREE_AFTER } from '../activities/avalanche/kept-clones';
+import { smallTreeEntries } from '../activities/avalanche/small-tree';
 import { PackageCache } from '../activities/avalanche/package-cache';
 import { gitAllowProtocol } from '../core/security/source-url';
 import { createRecipeRepo, git, recipeYaml, type RecipeRepo } from './fixtures/avalanche/recipe-repo';
@@ -61,7 +62,7 @@ describe('the kept clone of a recipe repository', () => {
     const inode = statSync(clones.dirOf(repo.bare)).ino;
     const b = await take(clones, second);
     await take(clones, first);
-    expect(clones.stats).toEqual({ created: 1, fetches: 2, recovered: 0 });
+    expect(clones.stats).toEqual({ created: 1, fetches: 2, recovered: 0, wholeTrees: 0 });
     expect(statSync(clones.dirOf(repo.bare)).ino).toBe(inode);
     expect(readFileSync(join(a.to, 'alpha/files/patch.diff'), 'utf8')).toBe('a patch\n');
     expect(readFileSync(join(b.to, 'alpha/files/patch.diff'), 'utf8')).toBe('the patch, changed\n');
@@ -71,7 +72,59 @@ describe('the kept clone of a recipe repository', () => {
     // A builder restarted on the same data dir: the clone and its commits are still there.
     const restarted = new KeptClones(join(dir, 'clones-reuse'));
     await take(restarted, second);
-    expect(restarted.stats).toEqual({ created: 0, fetches: 0, recovered: 0 });
+    expect(restarted.stats).toEqual({ created: 0, fetches: 0, recovered: 0, wholeTrees: 0 });
+  });
+
+  it('takes a much-built commit\'s whole tree out once and copies later builds\' folders from it exactly as git writes them', async () => {
+    const work = join(dir, 'repo', 'work');
+    mkdirSync(join(work, 'group/delta/files/deeper'), { recursive: true });
+    writeFileSync(join(work, 'group/delta/stone.yaml'), recipeYaml('delta', 'install: |\n    true'));
+    writeFileSync(join(work, 'group/delta/files/run.sh'), '#!/bin/sh\ntrue\n', { mode: 0o755 });
+    writeFileSync(join(work, 'group/delta/files/deeper/empty'), '');
+    symlinkSync('run.sh', join(work, 'group/delta/files/link'));
+    symlinkSync('/etc', join(work, 'group/delta/files/escape'));
+    symlinkSync('group', join(work, 'linked'));
+    symlinkSync('/etc', join(work, 'outside'));
+    const commit = commitChange('group/delta/files/deeper/note', 'a note\n');
+    /** A written folder as facts: relative path, kind, mode, modification time, link target or content. */
+    const facts = (root: string) => smallTreeEntries([root], 1000)!.map(({ path, stats }) => [
+      relative(root, path), stats.isDirectory() ? 'dir' : stats.isSymbolicLink() ? 'link' : 'file', stats.mode & 0o7777, Math.floor(stats.mtimeMs / 1000),
+      stats.isSymbolicLink() ? readlinkSync(path) : stats.isFile() ? readFileSync(path, 'utf8') : '',
+    ]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+
+    const clones = new KeptClones(join(dir, 'clones-trees'));
+    const byGit = [];
+    for (let i = 0; i < WHOLE_TREE_AFTER; i++) byGit.push(await take(clones, commit, 'group/delta'));
+    expect(clones.stats.wholeTrees).toBe(0);
+    const copied = await take(clones, commit, 'group/delta');
+    const again = await take(clones, commit, 'group/delta');
+    expect(clones.stats).toEqual({ created: 1, fetches: 1, recovered: 0, wholeTrees: 1 });
+    expect(copied.time).toBe(byGit[0].time);
+    const want = facts(join(byGit[0].to, 'group/delta'));
+    expect(want.map((f) => f[0])).toEqual(['', 'files', 'files/deeper', 'files/deeper/empty', 'files/deeper/note', 'files/escape', 'files/link', 'files/run.sh', 'stone.yaml']);
+    expect(facts(join(copied.to, 'group/delta'))).toEqual(want);
+    expect(facts(join(again.to, 'group/delta'))).toEqual(want);
+    expect(readdirSync(copied.to)).toEqual(['group']);
+    expect(readdirSync(join(copied.to, 'group'))).toEqual(['delta']);
+
+    // Nothing through a link of the commit, nothing the commit lacks, as git archive gives nothing there either.
+    for (const path of ['linked/delta', 'outside/passwd', 'outside', 'gamma']) {
+      const viaTree = await take(clones, commit, path);
+      const viaGit = await take(new KeptClones(join(dir, 'clones-trees-git')), commit, path);
+      // (The destination itself is each build's own, made at its time.)
+      expect(facts(viaTree.to).slice(1)).toEqual(facts(viaGit.to).slice(1));
+      expect(readdirSync(viaTree.to)).toEqual(path === 'outside' ? ['outside'] : []);
+    }
+    expect(readdirSync(join(dir, 'clones-trees-git'))).toHaveLength(1);
+    expect(readdirSync(join(clones.dirOf(repo.bare), 'summit-trees'))).toEqual([commit]);
+
+    // Whole trees kept stay bounded: the newest KEPT_TREES.
+    const later = [commitChange('group/delta/files/deeper/note', 'b\n'), commitChange('group/delta/files/deeper/note', 'c\n')];
+    for (const c of later) for (let i = 0; i <= WHOLE_TREE_AFTER; i++) await take(clones, c, 'group/delta');
+    expect(clones.stats.wholeTrees).toBe(3);
+    expect(readdirSync(join(clones.dirOf(repo.bare), 'summit-trees')).sort()).toEqual([...later].sort());
+    expect(KEPT_TREES).toBe(later.length);
+    expect(readFileSync(join((await take(clones, later[1], 'group/delta')).to, 'group/delta/files/deeper/note'), 'utf8')).toBe('c\n');
   });
 
   it('leaves out a recipe folder the commit does not have, for the build to report', async () => {
@@ -113,7 +166,7 @@ describe('the kept clone of a recipe repository', () => {
     const third = commitChange('beta/notes.txt', 'notes\n');
     const clones = new KeptClones(join(dir, 'clones-concurrent'));
     const results = await Promise.all([first, second, third, second, first].map((c) => take(clones, c, 'alpha')));
-    expect(clones.stats).toEqual({ created: 1, fetches: 3, recovered: 0 });
+    expect(clones.stats).toEqual({ created: 1, fetches: 3, recovered: 0, wholeTrees: 0 });
     expect(results.map((r) => readFileSync(join(r.to, 'alpha/files/patch.diff'), 'utf8'))).toEqual([
       'a patch\n', 'the patch, changed\n', 'the patch, changed\n', 'the patch, changed\n', 'a patch\n',
     ]);

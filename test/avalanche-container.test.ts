@@ -16,7 +16,8 @@ import { stepCommand } from '../core/build/step-script';
 import { artefactTokenSigner } from '../workers/avalanche/secret';
 import { createBuildCgroup, prepareCgroupHost } from '../activities/avalanche/cgroup';
 import { cleanLeftovers, NSPAWN_PROPAGATE } from '../workers/avalanche/leftovers';
-import { diskUsage } from '../activities/avalanche/build-watch';
+import { diskUsage, diskUsageAtRest } from '../activities/avalanche/build-watch';
+import { allocatedBytes, smallTreeEntries } from '../activities/avalanche/small-tree';
 import { DEFAULT_LIMITS } from '../core/build/limits';
 import { buildPaths } from '../activities/avalanche/paths';
 import type { BuildRequest } from '../core/contracts/build';
@@ -121,6 +122,42 @@ describe('the disk a build used', () => {
       const used = await diskUsage([dir]);
       expect(used).toBeGreaterThanOrEqual(1024 * 1024);
       expect(used).toBeLessThan(2 * 1024 * 1024);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the disk a build used, walked in-process', () => {
+  it('counts what du counts: blocks, hard links once, links as themselves, folders too, across folders', async () => {
+    const dir = mkdtempSync(join(os.tmpdir(), 'summit-disk-'));
+    try {
+      mkdirSync(join(dir, 'a/deep/er'), { recursive: true });
+      mkdirSync(join(dir, 'b'));
+      writeFileSync(join(dir, 'a/deep/er/data'), Buffer.alloc(300 * 1024, 1));
+      writeFileSync(join(dir, 'a/small'), 'x');
+      linkSync(join(dir, 'a/deep/er/data'), join(dir, 'b/hardlink'));
+      symlinkSync('/usr', join(dir, 'a/usr-link'));
+      execFileSync('truncate', ['-s', '1G', join(dir, 'b/sparse')]);
+      const dirs = [join(dir, 'a'), join(dir, 'b'), join(dir, 'missing')];
+      const walked = smallTreeEntries(dirs, 100, { oneFileSystem: true });
+      expect(walked?.map((e) => e.path.slice(dir.length)).sort()).toEqual(
+        ['/a', '/a/deep', '/a/deep/er', '/a/deep/er/data', '/a/small', '/a/usr-link', '/b', '/b/hardlink', '/b/sparse'],
+      );
+      expect(allocatedBytes(walked!)).toBe(await diskUsage(dirs));
+      expect(await diskUsageAtRest(dirs)).toBe(await diskUsage(dirs));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up past its limit, and diskUsageAtRest then asks du', async () => {
+    const dir = mkdtempSync(join(os.tmpdir(), 'summit-disk-'));
+    try {
+      for (let i = 0; i < 2100; i++) writeFileSync(join(dir, `f${i}`), 'x');
+      expect(smallTreeEntries([dir], 2000)).toBeUndefined();
+      expect(smallTreeEntries([dir], 2101)).toHaveLength(2101);
+      expect(await diskUsageAtRest([dir])).toBe(await diskUsage([dir]));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import type { BuildLimits, LimitKind } from '../../core/build/limits';
 import type { BuildCgroup } from './cgroup';
+import { allocatedBytes, smallTreeEntries } from './small-tree';
 
 /**
  * Watches a running step from the host and stops it at a limit the kernel does not enforce by itself, or
@@ -33,7 +34,12 @@ export function watchBuild(input: WatchInput, stopFor: (limit: LimitKind) => voi
     if ((await diskUsage(input.diskDirs)) > input.limits.diskBytes) return 'disk';
     return undefined;
   };
+  const pollMs = input.pollMs ?? 1000;
+  const rest = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const loop = async () => {
+    // The first look waits one interval: at a step's start there is nothing to see yet, and a step that ends
+    // sooner is looked at once anyway, after its container is gone (build.ts).
+    await rest(pollMs);
     while (!ended) {
       const began = Date.now();
       const hit = await check().catch(() => undefined);
@@ -43,7 +49,7 @@ export function watchBuild(input: WatchInput, stopFor: (limit: LimitKind) => voi
       }
       // A tree of 100,000 files takes a while to walk: rest four times as long as the walk took, so the watch
       // never costs the build more than a fifth of one disk's metadata reads.
-      await new Promise((r) => setTimeout(r, Math.max(input.pollMs ?? 1000, (Date.now() - began) * 4)));
+      await rest(Math.max(pollMs, (Date.now() - began) * 4));
     }
   };
   void loop();
@@ -65,4 +71,16 @@ export async function diskUsage(dirs: readonly string[]): Promise<number> {
   });
   const total = /^(\d+)\s+total$/m.exec(stdout);
   return total ? Number(total[1]) : 0;
+}
+
+/** Trees with more entries than this are measured by du: past it, du's walk is cheaper than lstat() from node. */
+export const IN_PROCESS_DISK_WALK_LIMIT = 2000;
+
+/**
+ * diskUsage for folders nothing writes any more (a step's container and its cgroup are gone): walked in-process
+ * when small (small-tree.ts; no fork of the worker), by du otherwise. Counted the same way either way.
+ */
+export async function diskUsageAtRest(dirs: readonly string[]): Promise<number> {
+  const entries = smallTreeEntries(dirs, IN_PROCESS_DISK_WALK_LIMIT, { oneFileSystem: true });
+  return entries ? allocatedBytes(entries) : diskUsage(dirs);
 }

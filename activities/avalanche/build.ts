@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { existsSync } from 'node:fs';
+import { existsSync, lchownSync } from 'node:fs';
 import { chmod, chown, copyFile, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUILD_LOG_NAME } from '../../core/build/artefact-names';
@@ -23,11 +23,12 @@ import { BuildLog } from './build-log';
 import { buildFailed, isRecipeFault, StepFailure } from './build-failure';
 import type { BuildQueue } from './build-queue';
 import { checkoutCommit } from './checkout';
-import { diskUsage, watchBuild } from './build-watch';
+import { diskUsageAtRest, watchBuild } from './build-watch';
 import { createBuildCgroup, prepareCgroupHost, type CgroupHost } from './cgroup';
 import { runInContainer, type ContainerSpec } from './container';
 import { runHostCommand } from './host-command';
 import { installDependencies } from './dependencies';
+import { smallTreeEntries } from './small-tree';
 import { packInstallRoot } from './packager';
 import { KeptClones, clonesRoot } from './kept-clones';
 import { PackageCache } from './package-cache';
@@ -347,6 +348,9 @@ const scriptsDir = (paths: BuildPaths) => join(paths.work, 'scripts');
 /** The container root's folder (the "came up" markers); the host only lstat()s what is in it. */
 const statusDir = (paths: BuildPaths) => join(paths.work, 'status');
 
+/** Work folders with more entries than this (an unpacked upstream) are handed over by `chown -R`. */
+const IN_PROCESS_CHOWN_LIMIT = 2000;
+
 /**
  * Give the build user its folders. Done once, after the host put sources and dependencies in place and before
  * any container ran, so nothing in them is the recipe's yet; `-P` walks no link, `-h` changes links themselves.
@@ -354,9 +358,21 @@ const statusDir = (paths: BuildPaths) => join(paths.work, 'status');
 async function handOver(paths: BuildPaths, uidBase: number, signal: AbortSignal): Promise<void> {
   const owner = `${uidBase + BUILD_USER.uid}:${uidBase + BUILD_USER.gid}`;
   const dirs = WRITABLE_SUBDIRS.map((d) => join(paths.mason, d));
-  await runHostCommand('chown', ['-R', '-P', '-h', '--', owner, ...dirs], { signal }).catch((err: Error) => {
+  const refused = (err: Error) => {
     throw new Error(`cannot hand the work folders to the build user (${owner}): ${err.message}`);
-  });
+  };
+  // Usually two empty folders (upstreams unpack into the build folder): lchown() them here rather than fork the
+  // worker for chown; the same calls chown makes, no link followed, links changed themselves.
+  const entries = smallTreeEntries(dirs, IN_PROCESS_CHOWN_LIMIT);
+  if (entries && dirs.every((d) => entries.some((e) => e.path === d))) {
+    try {
+      for (const e of entries) lchownSync(e.path, uidBase + BUILD_USER.uid, uidBase + BUILD_USER.gid);
+    } catch (err) {
+      refused(err as Error);
+    }
+  } else {
+    await runHostCommand('chown', ['-R', '-P', '-h', '--', owner, ...dirs], { signal }).catch(refused);
+  }
   await chown(statusDir(paths), uidBase, uidBase);
 }
 
@@ -385,7 +401,7 @@ async function runStep(r: StepRun): Promise<void> {
     if (!outcome.limit && (await cgroup.oomKills()) > 0) outcome.limit = 'memory';
     if (!outcome.limit && (await cgroup.taskLimitHits()) > 0) outcome.limit = 'tasks';
     if (!outcome.limit && (await log.bytes()) > sandbox.limits.logBytes) outcome.limit = 'log';
-    if (!outcome.limit && (await diskUsage(WRITABLE_SUBDIRS.map((d) => join(mason, d)))) > sandbox.limits.diskBytes) outcome.limit = 'disk';
+    if (!outcome.limit && (await diskUsageAtRest(WRITABLE_SUBDIRS.map((d) => join(mason, d)))) > sandbox.limits.diskBytes) outcome.limit = 'disk';
   } finally {
     await cgroup.remove();
   }

@@ -30,33 +30,62 @@ export interface HostCommandOptions {
 }
 
 /**
- * `first | second` without a shell: the first command's stdout is the second's stdin (e.g. `git archive | tar -x`).
- * Both must exit 0; their stderr goes to the log. Same environment rules as runHostCommand.
+ * Runs `first | second` with each command's own arguments and no word ever parsed by the shell: `$1` is how many
+ * arguments the first command has, the rest are both commands' words, passed as they are. Exits with the first
+ * command's status when that failed, otherwise the second's. The second's stdout is dropped.
+ */
+const PIPE_SCRIPT = `n=$1; shift
+pick() {
+  from=$1; to=$2; shift 2; i=0; k=$#
+  while [ "$i" -lt "$k" ]; do
+    i=$((i + 1)); a=$1; shift
+    if [ "$i" -ge "$from" ] && [ "$i" -le "$to" ]; then set -- "$@" "$a"; fi
+  done
+  exec "$@"
+}
+first=$( { { (pick 1 "$n" "$@") 3>&-; echo "$?" >&3; } | (pick "$((n + 1))" "$#" "$@") >/dev/null 3>&-; } 3>&1 )
+second=$?
+[ "$first" = 0 ] || exit "\${first:-1}"
+exit "$second"`;
+
+/**
+ * `first | second` (e.g. \`git archive | tar -x\`): the first command's stdout is the second's stdin. Both must
+ * exit 0; their stderr goes to the log. Same environment rules as runHostCommand.
+ *
+ * One fork of the worker for both: /bin/sh joins them (PIPE_SCRIPT, the words passed as arguments, never as
+ * script text) and its own forks are cheap, where each fork of a big node process costs ~10 ms of its CPU. The
+ * three run in a process group of their own, so a cancelled pipe is stopped whole, as before.
  */
 export async function runHostPipe(first: [string, string[]], second: [string, string[]], opts: HostCommandOptions = {}): Promise<void> {
   const shown = `${[first[0], ...first[1]].join(' ')} | ${[second[0], ...second[1]].join(' ')}`;
   await opts.log?.write(`$ ${shown}\n`);
+  opts.signal?.throwIfAborted();
   const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', LC_ALL: 'C', GIT_ALLOW_PROTOCOL: gitAllowProtocol(false), ...opts.env };
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    if (output.length < 64 * 1024) output += chunk.toString('utf8');
+  const words = [String(first[1].length + 1), first[0], ...first[1], second[0], ...second[1]];
+  const child = spawn('/bin/sh', ['-c', PIPE_SCRIPT, 'summit-pipe', ...words], { cwd: opts.cwd, env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const stop = () => {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // Gone already.
+    }
   };
-  const producer = spawn(first[0], first[1], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
-  const consumer = spawn(second[0], second[1], { cwd: opts.cwd, env, stdio: ['pipe', 'ignore', 'pipe'], signal: opts.signal });
-  producer.stdout.pipe(consumer.stdin);
-  // A consumer that dies early makes the producer's writes fail (EPIPE); its exit status says what happened.
-  consumer.stdin.on('error', () => undefined);
-  producer.stderr.on('data', collect);
-  consumer.stderr.on('data', collect);
-  const exit = (child: ReturnType<typeof spawn>) => new Promise<number | null>((resolve, reject) => {
-    child.once('error', (err) => (opts.signal?.aborted ? resolve(null) : reject(err)));
-    child.once('close', (code) => resolve(code));
+  opts.signal?.addEventListener('abort', stop, { once: true });
+  let output = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    if (output.length < 64 * 1024) output += chunk.toString('utf8');
   });
-  const [a, b] = await Promise.all([exit(producer), exit(consumer)]);
-  if (output) await opts.log?.write(output.endsWith('\n') ? output : `${output}\n`);
-  if (opts.signal?.aborted) throw opts.signal.reason ?? new Error(`${shown}: cancelled`);
-  if (a !== 0) throw new HostCommandError(shown, a, output);
-  if (b !== 0) throw new HostCommandError(shown, b, output);
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (exitCode) => resolve(exitCode));
+    });
+    if (output) await opts.log?.write(output.endsWith('\n') ? output : `${output}\n`);
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error(`${shown}: cancelled`);
+    if (code !== 0) throw new HostCommandError(shown, code, output);
+  } finally {
+    opts.signal?.removeEventListener('abort', stop);
+  }
 }
 
 export async function runHostCommand(cmd: string, args: string[], options: HostCommandOptions = {}): Promise<string> {

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmodSync, constants, copyFileSync, existsSync, lstatSync, lutimesSync, mkdirSync, readlinkSync, symlinkSync, utimesSync, type Stats } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { redactUrl } from '../../core/security/source-url';
 import type { BuildLog } from './build-log';
 import { runHostCommand, runHostPipe } from './host-command';
 import { KeyedLock } from './keyed-lock';
+import { smallTreeEntries } from './small-tree';
 
 /**
  * One kept bare clone per recipe repository URL, below the builder's data dir (`avalanche/clones/<key>`, the key a
@@ -20,6 +21,8 @@ import { KeyedLock } from './keyed-lock';
  * - Anything failing in a kept clone (a corrupt object, a half-written clone of a killed builder, a fetch that
  *   failed) removes it and starts once more from an empty one; only a second failure fails the attempt (a
  *   builder's problem, retried like any checkout failure).
+ * - Many builds of one commit (a wave): after WHOLE_TREE_AFTER of them the commit's whole tree is taken out once
+ *   below the clone and later builds copy their folder from it in-process (copyFolderOut), at most KEPT_TREES trees.
  * - Bounded disk: each fetched commit keeps a ref `refs/kept/<commit>`; past MAX_KEPT_COMMITS commits the clone
  *   is removed after the build that crossed the line, and the next build starts a fresh depth-1 clone. So a clone
  *   holds at most one full tree plus the changes of that many commits. Clones unused for
@@ -42,7 +45,23 @@ export interface KeptCloneStats {
   fetches: number;
   /** Clones removed because something in them failed. */
   recovered: number;
+  /** Whole trees of a commit taken out of a clone (WHOLE_TREE_AFTER). */
+  wholeTrees: number;
 }
+
+/**
+ * Builds of one commit that each take out only their folder; from the next one on, the commit's whole tree is
+ * taken out once (the same `git archive | tar -x`, without a path) below the clone, and each later build of it
+ * copies its folder from there in-process: a wave of a thousand recipes at one commit runs git once, not a
+ * thousand times. A commit built only a few times never costs a whole tree.
+ */
+export const WHOLE_TREE_AFTER = 3;
+/** Whole trees kept per clone (the newest); older ones are removed when another is taken out. */
+export const KEPT_TREES = 2;
+/** A folder with more entries than this is taken out by git even when its commit's whole tree is there. */
+const COPY_ENTRY_LIMIT = 2000;
+/** Below a clone: the whole trees, `<commit>/`, each renamed into place once complete. */
+const TREES = 'summit-trees';
 
 export interface MaterialiseInput {
   /** The checked URL or real local path (checkout.ts). */
@@ -59,9 +78,11 @@ export interface MaterialiseInput {
 }
 
 export class KeptClones {
-  readonly stats: KeptCloneStats = { created: 0, fetches: 0, recovered: 0 };
+  readonly stats: KeptCloneStats = { created: 0, fetches: 0, recovered: 0, wholeTrees: 0 };
   private readonly lock = new KeyedLock();
   private readonly commits = new Map<string, Map<string, number>>();
+  /** Builds of each commit of each clone (`<dir>\0<commit>`) since the builder started. */
+  private readonly builds = new Map<string, number>();
 
   constructor(readonly root: string) {}
 
@@ -126,6 +147,15 @@ export class KeptClones {
     }
     known.set(commit, time);
     await mkdir(input.dest, { recursive: true });
+    const seen = (this.builds.get(`${dir}\0${commit}`) ?? 0) + 1;
+    this.builds.set(`${dir}\0${commit}`, seen);
+    if (!full && seen > WHOLE_TREE_AFTER) {
+      const tree = await this.wholeTree(dir, commit, env, log, signal);
+      if (copyFolderOut(tree, input.path, input.dest)) {
+        await this.touch(ready);
+        return time;
+      }
+    }
     try {
       await runHostPipe(
         // tar.umask 022: the files come out as a checkout under the usual umask made them (0644/0755).
@@ -144,11 +174,81 @@ export class KeptClones {
       await log.write(`kept clone holds more than ${MAX_KEPT_COMMITS} commits: removed, the next build starts it again\n`);
       await rm(dir, { recursive: true, force: true });
     } else {
-      const now = new Date();
-      await utimes(ready, now, now).catch(() => writeFile(ready, ''));
+      await this.touch(ready);
     }
     return time;
   }
+
+  private async touch(ready: string): Promise<void> {
+    const now = new Date();
+    await utimes(ready, now, now).catch(() => writeFile(ready, ''));
+  }
+
+  /** The commit's whole tree below the clone, taken out now unless it is there; older trees beyond KEPT_TREES removed. */
+  private async wholeTree(dir: string, commit: string, env: Record<string, string>, log: BuildLog, signal?: AbortSignal): Promise<string> {
+    const trees = join(dir, TREES);
+    const tree = join(trees, commit);
+    if (existsSync(tree)) return tree;
+    const partial = `${tree}.partial`;
+    await rm(partial, { recursive: true, force: true });
+    await mkdir(partial, { recursive: true });
+    await runHostPipe(
+      ['git', ['-C', dir, '-c', 'tar.umask=022', 'archive', '--format=tar', commit]],
+      ['tar', ['-x', '-C', partial, '--no-same-owner']],
+      { log, signal, env },
+    );
+    await rename(partial, tree);
+    this.stats.wholeTrees++;
+    const others = (await readdir(trees)).filter((n) => n !== commit);
+    const byAge = await Promise.all(others.map(async (n) => ({ n, at: (await stat(join(trees, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
+    for (const { n } of byAge.sort((a, b) => b.at - a.at).slice(KEPT_TREES - 1)) await rm(join(trees, n), { recursive: true, force: true });
+    return tree;
+  }
+}
+
+/**
+ * Copy `<tree>/<path>` to `<dest>/<path>` as `git archive … -- <path> | tar -x` would have written it: folders,
+ * files with their modes, links as links, modification times kept. Every folder on the way to `path` must be a
+ * real folder of the tree (a link there leads out of it: nothing is copied, as git archive copies nothing
+ * through a link). False when the folder has more than COPY_ENTRY_LIMIT entries (the caller runs git instead).
+ * The tree is the builder's own, written by tar from the commit and by nothing else since.
+ */
+function copyFolderOut(tree: string, path: string, dest: string): boolean {
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.length === 0) return false; // the whole repository: git writes it
+  let at = tree;
+  for (const [i, part] of parts.entries()) {
+    at = join(at, part);
+    const st = lstatSync(at, { throwIfNoEntry: false });
+    if (!st) return true; // not in the commit: the caller reports the missing recipe
+    if (i < parts.length - 1 && !st.isDirectory()) return true;
+  }
+  const entries = smallTreeEntries([at], COPY_ENTRY_LIMIT);
+  if (!entries) return false;
+  const target = join(dest, ...parts);
+  // The leading folders, as tar makes them from the archive's folder entries.
+  if (parts.length > 1) mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+  const folders: Array<{ to: string; stats: Stats }> = [];
+  for (const { path: from, stats } of entries) {
+    const to = join(target, relative(at, from));
+    if (stats.isDirectory()) {
+      mkdirSync(to, { mode: 0o700 });
+      folders.push({ to, stats });
+    } else if (stats.isSymbolicLink()) {
+      symlinkSync(readlinkSync(from), to);
+      lutimesSync(to, stats.atime, stats.mtime);
+    } else if (stats.isFile()) {
+      copyFileSync(from, to, constants.COPYFILE_EXCL);
+      chmodSync(to, stats.mode & 0o777);
+      utimesSync(to, stats.atime, stats.mtime);
+    }
+  }
+  // Folder modes and times last, deepest first: writing into a folder changes its time.
+  for (const { to, stats } of folders.reverse()) {
+    chmodSync(to, stats.mode & 0o777);
+    utimesSync(to, stats.atime, stats.mtime);
+  }
+  return true;
 }
 
 async function commitTime(git: (...args: string[]) => Promise<string>, commit: string): Promise<number> {

@@ -34,6 +34,11 @@ export class PackageCache {
   readonly stats: PackageCacheStats = { downloads: 0, hits: 0, corrupt: 0 };
   private readonly lock = new KeyedLock();
   private readonly inUse = new Map<string, number>();
+  /**
+   * What the cache folder holds (size, last use by hash), read from it once, at the first download, and kept up
+   * to date by this process (the only one using the folder): a download then costs no walk of the whole cache.
+   */
+  private held?: Map<string, { size: number; used: number }>;
 
   constructor(readonly root: string, private readonly maxBytes = DEFAULT_PACKAGE_CACHE_BYTES) {}
 
@@ -68,6 +73,8 @@ export class PackageCache {
         this.stats.hits++;
         const now = new Date();
         await utimes(file, now, now).catch(() => undefined);
+        const entry = this.held?.get(hash);
+        if (entry) entry.used = now.getTime();
         await log.write(`    cached (${hash.slice(0, 12)}…), hash verified\n`);
         return;
       }
@@ -75,6 +82,7 @@ export class PackageCache {
         this.stats.corrupt++;
         await log.write(`    cached copy no longer has sha256 ${hash}: fetching it again\n`);
         await rm(file, { force: true });
+        this.held?.delete(hash);
       }
       await this.download(source, hash, what, signal);
     });
@@ -90,12 +98,18 @@ export class PackageCache {
       await rm(part, { force: true });
     }
     this.stats.downloads++;
-    await this.trim();
+    if (this.held) {
+      const s = await stat(this.fileOf(hash)).catch(() => undefined);
+      if (s) this.held.set(hash, { size: s.size, used: s.mtimeMs });
+    } else {
+      this.held = await this.scan();
+    }
+    await this.trim(this.held);
   }
 
-  /** Least recently used files beyond maxBytes removed, except those in use; leftovers of killed downloads too. */
-  private async trim(): Promise<void> {
-    const files: Array<{ path: string; size: number; used: number; hash: string }> = [];
+  /** The cached files by hash; leftovers of killed downloads removed. */
+  private async scan(): Promise<Map<string, { size: number; used: number }>> {
+    const held = new Map<string, { size: number; used: number }>();
     for (const name of await readdir(this.root).catch(() => [] as string[])) {
       const path = join(this.root, name);
       const m = /^([0-9a-f]{64})\.stone$/.exec(name);
@@ -104,13 +118,21 @@ export class PackageCache {
         continue;
       }
       const s = await stat(path).catch(() => undefined);
-      if (s) files.push({ path, size: s.size, used: s.mtimeMs, hash: m[1] });
+      if (s) held.set(m[1], { size: s.size, used: s.mtimeMs });
     }
-    let total = files.reduce((a, f) => a + f.size, 0);
-    for (const f of files.sort((a, b) => a.used - b.used)) {
+    return held;
+  }
+
+  /** Least recently used files beyond maxBytes removed, except those in use. */
+  private async trim(held: Map<string, { size: number; used: number }>): Promise<void> {
+    let total = 0;
+    for (const f of held.values()) total += f.size;
+    if (total <= this.maxBytes) return;
+    for (const [hash, f] of [...held].sort((a, b) => a[1].used - b[1].used)) {
       if (total <= this.maxBytes) break;
-      if (this.inUse.has(f.hash)) continue;
-      await rm(f.path, { force: true });
+      if (this.inUse.has(hash)) continue;
+      await rm(this.fileOf(hash), { force: true });
+      held.delete(hash);
       total -= f.size;
     }
   }
