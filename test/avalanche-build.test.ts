@@ -214,6 +214,28 @@ describeWhenAvailable(nspawnUnavailableReason(), 'avalanche builds in systemd-ns
     expect((failure.details?.[0] as BuildFailureDetails).step).toBe('build');
   });
 
+  it('refuses a recipe file or folder that is a symbolic link in the commit, without reading what it points at', async () => {
+    // Host files a hostile commit points at: a well-formed recipe, so only the link check can refuse them.
+    const outside = join(tmp, 'host-secret');
+    mkdirSync(join(outside, 'linkdir'), { recursive: true });
+    writeFileSync(join(outside, 'stone.yaml'), recipeYaml('linked', 'build: |\n    true'));
+    writeFileSync(join(outside, 'linkdir', 'stone.yaml'), recipeYaml('linkdir', 'build: |\n    true'));
+    const work = join(tmp, 'repo', 'work');
+    mkdirSync(join(work, 'linked'));
+    symlinkSync(join(outside, 'stone.yaml'), join(work, 'linked', 'stone.yaml'));
+    symlinkSync(join(outside, 'linkdir'), join(work, 'linkdir'));
+    git(work, 'add', '-A');
+    git(work, 'commit', '--quiet', '-m', 'links');
+    git(work, 'push', '--quiet', repo.bare, 'HEAD:refs/heads/links');
+    const commit = git(work, 'rev-parse', 'HEAD');
+    const file = await buildFailure(request('linked', '1.0', 'x86_64', { commit, buildId: 'build/demo/recipes/linked-1.0-1/x86_64' as BuildId }));
+    expect(file.type).toBe(BUILD_FAILED);
+    expect(file.message).toContain('linked/stone.yaml is a symbolic link in the commit; a recipe must be a regular file');
+    expect((file.details?.[0] as BuildFailureDetails).step).toBe('recipe');
+    const folder = await buildFailure(request('linkdir', '1.0', 'x86_64', { commit, buildId: 'build/demo/recipes/linkdir-1.0-1/x86_64' as BuildId }));
+    expect(folder.message).toContain("linkdir is a symbolic link in the commit; a recipe's folder must be a real folder");
+  });
+
   it('builds tool against liba\'s packages extracted into the build\'s sysroot, and not without them', async () => {
     const alone = await buildFailure(request('tool', '1.0.0'));
     expect((alone.details?.[0] as BuildFailureDetails).logTail).toMatch(/Package liba was not found|liba\.h: No such file/);

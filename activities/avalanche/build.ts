@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { existsSync, lchownSync } from 'node:fs';
-import { chmod, chown, copyFile, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUILD_LOG_NAME } from '../../core/build/artefact-names';
 import { BUILD_USER, WORK_SUBDIRS, WRITABLE_SUBDIRS } from '../../core/build/layout';
@@ -27,6 +27,7 @@ import { diskUsageAtRest, watchBuild } from './build-watch';
 import { createBuildCgroup, prepareCgroupHost, type CgroupHost } from './cgroup';
 import { runInContainer, type ContainerSpec } from './container';
 import { runHostCommand } from './host-command';
+import { readRecipeFile } from './recipe-file';
 import { installDependencies } from './dependencies';
 import { smallTreeEntries } from './small-tree';
 import { packInstallRoot } from './packager';
@@ -193,9 +194,10 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
       phase = 'recipe';
       const recipeDir = join(paths.checkout, recipePath);
       const recipeFile = join(req.recipePath, 'stone.yaml');
-      const text = await readFile(join(recipeDir, 'stone.yaml'), 'utf8').catch(() => {
-        throw new StepFailure('recipe', null, `no recipe at ${recipeFile} in commit ${req.commit}`);
-      });
+      const read = await readRecipeFile(paths.checkout, recipePath);
+      if (read.refused) throw new StepFailure('recipe', null, `${read.refused} (commit ${req.commit}): refused`);
+      if (read.text === undefined) throw new StepFailure('recipe', null, `no recipe at ${recipeFile} in commit ${req.commit}`);
+      const text = read.text;
       const { recipe } = parseRecipe(text, recipeFile);
       const { name, version, release } = recipe.source;
       if (name !== req.source || version !== req.version || release !== req.release) {
