@@ -22,6 +22,7 @@ import type { Dispatch, IntakeResult } from '../core/contracts/summit';
 import { buildWorkflow } from './build';
 import { BuildArchitecture, BuildCommit, BuildIsa, BuildPackage, BuildStatus, BuildWave } from './search-attributes';
 import { waveWorkflow } from './wave';
+import { WakeTimer } from './wake-timer';
 import { buildFinishedSignal, builderHeartbeatSignal, cancelTaskUpdate, hubStateQuery, refreshSignal, replanSignal, retryTaskUpdate } from './signals';
 
 /**
@@ -324,12 +325,18 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
 
   /** When the last plan ran (workflow time): the timer re-plans replanEveryMs after it, heartbeats or not. */
   let plannedAt = Number.NEGATIVE_INFINITY;
+  /** Patch `wake-timer`: one timer kept across rounds instead of one started and cancelled per round. */
+  const wake = patched('wake-timer') ? new WakeTimer() : undefined;
   for (;;) {
     const now = Date.now();
     const nextHold = Math.min(...[...held.values()].filter((h) => !h.released).map((h) => h.untilMs - now));
     const nextPlan = plannedAt + opts.replanEveryMs - now;
     // A heartbeat alone does not wake the loop: it is recorded with the next round (its time is kept from now).
-    if (nextPlan > 0) await condition(() => dirty || startable() || commands.length > 0, Math.max(1, Math.min(nextPlan, nextHold)));
+    if (nextPlan > 0 && wake) {
+      wake.within(Math.max(1, Math.min(nextPlan, nextHold)));
+      wake.reset();
+      await condition(() => dirty || startable() || commands.length > 0 || wake.fired);
+    } else if (nextPlan > 0) await condition(() => dirty || startable() || commands.length > 0, Math.max(1, Math.min(nextPlan, nextHold)));
     // Intakes run beside planning: a repository being read does not stop builds of the others from starting.
     startIntakes();
     if (heard.size > 0) {

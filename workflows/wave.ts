@@ -27,6 +27,7 @@ import {
   type WavePublishPlan,
   type WaveState,
 } from '../core/contracts/wave';
+import { WakeTimer } from './wake-timer';
 import { cancelWaveUpdate, publishFinishedUpdate, waveBuildEndedSignal, waveRetryClosureSignal, waveStateQuery } from './signals';
 
 /** Read-model work: quick, retried until the database answers; an unknown wave is an answer, not an outage. */
@@ -271,7 +272,11 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveOutcome> {
 
   // Follow the builds; publish each index (one write, one history) as soon as none of its builds is left to run.
   const published = new Set<string>();
-  const follow = patched('local-progress') ? summitLocal : summit;
+  // Patch `local-progress`: the look after a build ended as a local activity, and one timer kept across waits
+  // (workflows/wake-timer.ts) instead of one started and cancelled per build.
+  const fewerTasks = patched('local-progress');
+  const follow = fewerTasks ? summitLocal : summit;
+  const wake = fewerTasks ? new WakeTimer() : undefined;
   for (;;) {
     const indexes = Object.entries(progress.openByIndex ?? {});
     for (const [index, open] of indexes) if (open > 0) published.delete(index);
@@ -281,7 +286,11 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveOutcome> {
       if (!(await publishAll(index))) return cancelled();
       published.add(index);
     }
-    await condition(() => changed || commands.length > 0, opts.recheckEveryMs);
+    if (wake) {
+      wake.within(opts.recheckEveryMs);
+      wake.reset();
+      await condition(() => changed || commands.length > 0 || wake.fired);
+    } else await condition(() => changed || commands.length > 0, opts.recheckEveryMs);
     if (await runCommands()) return cancelled();
     changed = false;
     progress = await follow.waveProgress(waveId);

@@ -1,5 +1,8 @@
 import type { ImportRequest } from '../../core/contracts/build';
 
+/** What a release needs of an import request: the build, the builder's server and the build's token. */
+export type ReleaseRequest = { buildId: string; build: Pick<ImportRequest['build'], 'artefactBaseUrl' | 'artefactToken'> & { builderId: string } };
+
 /** A builder that does not answer the release within this long is left to the build workflow's clean-up. */
 const RELEASE_TIMEOUT_MS = 10_000;
 
@@ -10,7 +13,7 @@ const RELEASE_TIMEOUT_MS = 10_000;
  * expired), which leaves the clean-up to the build workflow's activity on the builder's queue. Never throws: the
  * packages are vessel's already, so a failed release must not fail their import.
  */
-export async function releaseArtefacts(req: Pick<ImportRequest, 'buildId' | 'build'>, warn?: (message: string, meta: Record<string, unknown>) => void): Promise<boolean> {
+export async function releaseArtefacts(req: ReleaseRequest, warn?: (message: string, meta: Record<string, unknown>) => void): Promise<boolean> {
   const url = `${req.build.artefactBaseUrl.replace(/\/+$/, '')}/builds/${encodeURIComponent(req.buildId)}`;
   try {
     const res = await fetch(url, {
