@@ -57,13 +57,14 @@ function failureOf(err: unknown): ApplicationFailure | undefined {
 }
 
 /**
- * One build, start to publish: avalanche builds on any builder of the task's ISA level, vessel imports, the
- * builder that holds the artefacts cleans them up. Its workflow id is the build id, so one build never runs
- * twice at once. The task is `queued` until a builder picks the build up (the builder signals it: the task is
- * then `building` on that builder, BuildBuilder is set, and the build's duration runs from there); the hub is
- * told as soon as the builder is done (its slot is free) and again when the build ends, before the clean-up. A
- * recipe that does not compile fails at once (non-retryable); a builder that vanishes misses its heartbeat and
- * Temporal retries the build on another builder of the same queue, which records itself at pickup.
+ * One build, start to publish: avalanche builds on any builder of the task's ISA level, vessel imports and tells
+ * the builder that holds the artefacts to delete them (when that did not happen, the workflow has it clean up).
+ * Its workflow id is the build id, so one build never runs twice at once. The task is `queued` until a builder
+ * picks the build up (the builder signals it: the task is then `building` on that builder, BuildBuilder is set,
+ * and the build's duration runs from there); the hub is told as soon as the builder is done (its slot is free)
+ * and again when the build ends, with the clean-up if any. A recipe that does not compile fails at once
+ * (non-retryable); a builder that vanishes misses its heartbeat and Temporal retries the build on another builder
+ * of the same queue, which records itself at pickup.
  */
 export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
   const what = `${task.source} ${task.version}-${task.release} for ${task.isa} at ${task.commit.slice(0, 12)}`;
@@ -118,8 +119,10 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
   const finish = async (outcome: BuildOutcome, cleanupOn?: string): Promise<BuildOutcome> => {
     upsertSearchAttributes([{ key: BuildStatus, value: outcome.status }]);
     if (overlap) {
+      // `built` reaches the hub before the end (it has, unless vessel was quicker than the signal: then wait).
+      await Promise.all(signalling);
       // The signals and the clean-up in one workflow task; the hub is told no later than before.
-      await Promise.all([...signalling, tellHub(outcome.status), tellWave(outcome.status), cleanupOn ? cleanup(cleanupOn, task.taskId) : undefined]);
+      await Promise.all([tellHub(outcome.status), tellWave(outcome.status), cleanupOn ? cleanup(cleanupOn, task.taskId) : undefined]);
       return outcome;
     }
     // Both signals in one workflow task (local-records); before, one task each.
