@@ -22,6 +22,7 @@ import type { Dispatch, IntakeResult } from '../core/contracts/summit';
 import { buildWorkflow } from './build';
 import { BuildArchitecture, BuildCommit, BuildIsa, BuildPackage, BuildStatus, BuildWave } from './search-attributes';
 import { waveWorkflow } from './wave';
+import { WakeTimer } from './wake-timer';
 import { buildFinishedSignal, builderHeartbeatSignal, cancelTaskUpdate, hubStateQuery, refreshSignal, replanSignal, retryTaskUpdate } from './signals';
 
 /**
@@ -307,9 +308,21 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
     // Only a change in capacity needs a new plan; a plain "still here" does not.
     if (!known || known.slots !== status.slots || known.isaLevels.join() !== status.isaLevels.join()) dirty = true;
   });
+  /**
+   * Patch `full-skips-completed`: whether the last plan left ready builds without a slot on a farm whose live
+   * builders all serve the same levels. Then the end of a build whose slot was already given back (it said `built`)
+   * cannot start anything (no slot freed since: every event that frees one plans again), and needs no plan of its
+   * own: about one planning round (an activity, two workflow tasks and the planner's reads) fewer per build.
+   */
+  const skipWhenFull = patched('full-skips-completed');
+  let fullAtLastPlan = false;
+  /** A plan in flight may have read the read model before this build's end was recorded: it never skips then. */
+  let planning = false;
   setHandler(buildFinishedSignal, ({ taskId, status }) => {
+    const slotGivenBack = freed.delete(taskId);
     if (status === 'built') freed.set(taskId, Date.now());
-    else freed.delete(taskId);
+    // A failed or cancelled build blocks its dependents: planning says so at once.
+    if (skipWhenFull && fullAtLastPlan && !planning && slotGivenBack && status === 'completed') return;
     dirty = true;
   });
   setHandler(retryTaskUpdate, (cmd) => command('retry', cmd));
@@ -324,12 +337,18 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
 
   /** When the last plan ran (workflow time): the timer re-plans replanEveryMs after it, heartbeats or not. */
   let plannedAt = Number.NEGATIVE_INFINITY;
+  /** Patch `wake-timer`: one timer kept across rounds instead of one started and cancelled per round. */
+  const wake = patched('wake-timer') ? new WakeTimer() : undefined;
   for (;;) {
     const now = Date.now();
     const nextHold = Math.min(...[...held.values()].filter((h) => !h.released).map((h) => h.untilMs - now));
     const nextPlan = plannedAt + opts.replanEveryMs - now;
     // A heartbeat alone does not wake the loop: it is recorded with the next round (its time is kept from now).
-    if (nextPlan > 0) await condition(() => dirty || startable() || commands.length > 0, Math.max(1, Math.min(nextPlan, nextHold)));
+    if (nextPlan > 0 && wake) {
+      wake.within(Math.max(1, Math.min(nextPlan, nextHold)));
+      wake.reset();
+      await condition(() => dirty || startable() || commands.length > 0 || wake.fired);
+    } else if (nextPlan > 0) await condition(() => dirty || startable() || commands.length > 0, Math.max(1, Math.min(nextPlan, nextHold)));
     // Intakes run beside planning: a repository being read does not stop builds of the others from starting.
     startIntakes();
     if (heard.size > 0) {
@@ -358,7 +377,12 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
       plannedAt = Date.now();
       const live = [...builders.values()].filter((b) => Date.now() - b.lastSeenMs <= opts.builderTimeoutMs);
       for (const [id, at] of freed) if (Date.now() - at > FREED_KEPT_MS) freed.delete(id);
+      planning = true;
       const plan = await summit.planBuilds({ builders: live, prefetch: opts.prefetch, holdBack: [...held].filter(([, h]) => !h.released).map(([id]) => id), freed: [...freed.keys()] });
+      // Ready builds left queued mean no free slot for their level; with every live builder serving the same
+      // levels, no free slot at all.
+      planning = false;
+      fullAtLastPlan = plan.queued > 0 && plan.unservable.length === 0 && new Set(live.map((b) => [...b.isaLevels].sort().join())).size === 1;
       if (plan.admin !== adminLine) {
         adminLine = plan.admin;
         setCurrentDetails(details());

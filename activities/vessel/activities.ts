@@ -9,6 +9,7 @@ import { importBuild, publishStagedBuilds, stageBuild, type VesselDeps } from '.
 import { indexNameProblem, repositoryDir, vesselLayout } from './layout';
 import { IndexLocks } from './lock';
 import { Publishers, type PublisherOptions } from './publisher';
+import { releaseArtefacts } from './release';
 import { Repository } from './repository';
 import { StagingSweeper } from './staging';
 import { BaseProducer } from './base-packages';
@@ -87,14 +88,16 @@ export function createVesselActivities(deps: VesselDeps): VesselActivities & Ves
         onWait: () => ctx.heartbeat({ waiting: `publish of index ${req.index}` }),
       });
       ctx.log.info('import published', { buildId: req.buildId, index: req.index, historyId: result.historyId, packages: result.published.length });
-      return result;
+      // Published: the builder's copy is no longer needed (the workflow cleans up when this did not happen).
+      return { ...result, released: await releaseArtefacts(req, (message, meta) => ctx.log.warn(message, meta)) };
     },
     async stageArtefacts(req: ImportRequest): Promise<ImportResult> {
       const ctx = Context.current();
       ctx.log.info('staging started', { buildId: req.buildId, index: req.index, builderId: req.build.builderId });
       const result = await stageBuild(deps, req, { signal: ctx.cancellationSignal, onProgress: (progress) => ctx.heartbeat(progress) });
       ctx.log.info('build staged', { buildId: req.buildId, index: req.index, packages: result.published.length });
-      return result;
+      // Staged in the pool: the builder's copy is no longer needed (the workflow cleans up when this did not happen).
+      return { ...result, released: await releaseArtefacts(req, (message, meta) => ctx.log.warn(message, meta)) };
     },
     async publishStaged(req) {
       const ctx = Context.current();

@@ -125,6 +125,10 @@ export async function stageBuild(deps: VesselDeps, req: ImportRequest, hooks: Im
   checkRequest(req);
   if (deps.registry) await checkBuilder(deps.registry, req);
   const repo = deps.publishers.for(req.index).repo;
+  // A retry after an attempt that staged everything (and may have released the builder's copy, release.ts) but
+  // whose completion was lost: the same packages are in the pool already, nothing is fetched again.
+  const before = await stagedBefore(deps, req);
+  if (before) return stagedResult(req, before);
   const stagingDir = stagingDirFor(deps.layout, buildId);
   await deps.staging.sweep(stagingDir);
   try {
@@ -149,14 +153,34 @@ export async function stageBuild(deps: VesselDeps, req: ImportRequest, hooks: Im
     await writeFile(`${list}.tmp`, JSON.stringify(body));
     await rename(`${list}.tmp`, list);
     await rm(stagingDir, { recursive: true, force: true });
-    return {
-      buildId, index: req.index, historyId: '', indexPath: '',
-      published: candidates.map((c) => entryFor(c)).map((e) => ({ name: e.name, version: e.version, release: e.release, buildRelease: e.buildRelease, uri: repositoryPathOfUri(e.uri), sha256: e.hash, size: e.size })),
-    };
+    return stagedResult(req, candidates);
   } catch (err) {
     if (isImportRefused(err)) await rm(stagingDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+function stagedResult(req: ImportRequest, candidates: readonly StagedCandidate[]): ImportResult {
+  return {
+    buildId: req.buildId, index: req.index, historyId: '', indexPath: '',
+    published: candidates.map((c) => entryFor(c)).map((e) => ({ name: e.name, version: e.version, release: e.release, buildRelease: e.buildRelease, uri: repositoryPathOfUri(e.uri), sha256: e.hash, size: e.size })),
+  };
+}
+
+/**
+ * The candidates an earlier attempt of this very build staged: its list names the request's index and exactly the
+ * request's packages (by sha256: a rebuild of the same id makes other bytes), and the pool holds each of them.
+ */
+async function stagedBefore(deps: VesselDeps, req: ImportRequest): Promise<StagedCandidate[] | undefined> {
+  const text = await readFile(stagedListFor(deps.layout, req.buildId), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const list = JSON.parse(text) as StagedList;
+  const wanted = req.build.artefacts.filter((a) => a.kind === 'stone').map((a) => a.sha256).sort();
+  const listed = list.candidates.map((c) => c.sha256).sort();
+  if (list.index !== req.index || wanted.length === 0 || wanted.join() !== listed.join()) return undefined;
+  const repo = deps.publishers.for(req.index).repo;
+  for (const c of list.candidates) if ((await repo.poolFileHash(poolPath(c.meta, c.file))) !== c.sha256) return undefined;
+  return list.candidates;
 }
 
 /**

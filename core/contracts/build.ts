@@ -148,6 +148,12 @@ export interface ImportResult {
   /** Path of the published stone.index (history version) on vessel's disk. */
   indexPath: string;
   published: PublishedPackage[];
+  /**
+   * Vessel deleted the build's artefacts on the builder (`DELETE /builds/<id>` with the build's artefact token) once
+   * they were safely staged or published: the build workflow then needs no clean-up activity. Absent or false
+   * (an older vessel or builder, the builder unreachable): the workflow cleans up on the builder's own queue.
+   */
+  released?: boolean;
 }
 
 /** The non-retryable ApplicationFailure type of an artefact vessel refuses (hash mismatch, release rule). */

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -20,6 +20,10 @@ import { artefactsDir, buildPaths } from '../../activities/avalanche/paths';
  * have, 400 for a name that is not a plain file name (no separators, no leading dot: nothing can climb out of
  * the build's folder). The token is checked before the file is looked up, so no one learns which builds exist.
  * `GET /health` answers without a token, for probes.
+ *
+ * `DELETE /builds/<encoded build id>` with the same token releases the build: its artefacts and scratch space are
+ * removed (what the clean-up activity removes; the log stays). Vessel sends it once the build's packages are staged
+ * or published, so a successful build needs no clean-up activity. 204 whether or not anything was left.
  *
  * The build's log, with the same token (summit gets one at pickup, so it can follow a build while it runs):
  * - `GET /logs/<encoded build id>?from=<byte offset>&follow=1`: Server-Sent Events (core/formats/sse.ts), `log`
@@ -49,6 +53,7 @@ export interface ArtefactServer {
 }
 
 const PATH = /^\/builds\/([^/]+)\/([^/]+)$/;
+const RELEASE_PATH = /^\/builds\/([^/]+)\/?$/;
 const LOG_PATH = /^\/logs\/([^/]+?)(\.zst)?$/;
 /** A comment line this often keeps proxies from closing a followed log that is quiet (a long compile step). */
 const KEEPALIVE_MS = 15_000;
@@ -77,7 +82,8 @@ export async function startArtefactServer(opts: ArtefactServerOptions): Promise<
 
 async function handle(opts: ArtefactServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
-  if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'only GET and HEAD', { Allow: 'GET, HEAD' });
+  if (req.method === 'DELETE') return release(opts, req, res, path);
+  if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'only GET, HEAD and DELETE', { Allow: 'GET, HEAD, DELETE' });
   if (path === '/health') return reply(res, 200, 'ok');
   const lm = LOG_PATH.exec(path);
   if (lm) return serveLog(opts, req, res, lm[1], lm[2] === '.zst');
@@ -111,6 +117,28 @@ async function handle(opts: ArtefactServerOptions, req: IncomingMessage, res: Se
   });
   if (req.method === 'HEAD') return void res.end();
   await pipeline(createReadStream(file), res);
+}
+
+/** `DELETE /builds/<id>`: the build's artefacts and scratch space go, for the holder of its token. */
+async function release(opts: ArtefactServerOptions, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  const m = RELEASE_PATH.exec(path);
+  if (!m) return reply(res, 405, 'DELETE only of a build: /builds/<build id>', { Allow: 'GET, HEAD' });
+  let buildId: string;
+  try {
+    buildId = decodeURIComponent(m[1]);
+  } catch {
+    return reply(res, 400, 'bad percent-encoding');
+  }
+  if (!authorised(opts, req, res, buildId)) return;
+  let paths: ReturnType<typeof buildPaths>;
+  try {
+    paths = buildPaths(opts.dataDir, buildId);
+  } catch {
+    return reply(res, 400, 'not a build id');
+  }
+  await Promise.all([rm(paths.artefacts, { recursive: true, force: true }), rm(paths.work, { recursive: true, force: true })]);
+  res.writeHead(204, { 'Cache-Control': 'no-store' });
+  res.end();
 }
 
 /** The token of `req` for `buildId`, or the refusal already sent. */
