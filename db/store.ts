@@ -1,4 +1,4 @@
-import { EntityManager, InferEntity, MikroORM, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { EntityManager, InferEntity, MikroORM, raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { isOpen, isTaskStatus, OPEN_STATUSES, TASK_STATUSES, TaskStatus, transition } from '../core/task/state';
 import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { Builder, InvalidRecipe, Recipe, RecipeSnapshot, Repository, Task, TaskEvent } from './entities';
@@ -59,6 +59,21 @@ function sameRecipe(a: RecipeRow, b: RecipeInput): boolean {
 /** Field by field: PostgreSQL's jsonb hands objects back with their keys in its own order. */
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * What a move from another status to `to` writes besides `fields`: the status and the timestamps it sets. A
+ * queued build starts a new attempt (`attempts` gives the next number, or an SQL expression that counts it: made
+ * only when used, as MikroORM keeps a raw fragment until a query takes it).
+ */
+function moveValues(to: TaskStatus, fields: Partial<TaskRow>, now: Date, attempts: () => number | ReturnType<typeof raw>): Partial<TaskRow> {
+  const values: Partial<TaskRow> = { ...fields, status: to, updatedAt: now };
+  if (to === 'queued') Object.assign(values, { attempts: attempts(), builder: null, startedAt: null, builtAt: null });
+  if (to === 'building') values.startedAt = fields.startedAt ?? now;
+  if (to === 'publishing') values.builtAt = now;
+  if (!isOpen(to)) values.finishedAt = now;
+  if (to === 'new') values.finishedAt = null;
+  return values;
 }
 
 export class NotFoundError extends Error {
@@ -475,12 +490,7 @@ export class Store {
         values = { ...fields, updatedAt: now };
       } else {
         transition(id, from, to);
-        values = { ...fields, status: to, updatedAt: now };
-        if (to === 'queued') Object.assign(values, { attempts: task.attempts + 1, builder: null, startedAt: null, builtAt: null });
-        if (to === 'building') values.startedAt = fields.startedAt ?? now;
-        if (to === 'publishing') values.builtAt = now;
-        if (!isOpen(to)) values.finishedAt = now;
-        if (to === 'new') values.finishedAt = null;
+        values = moveValues(to, fields, now, () => task.attempts + 1);
       }
       const written = await this.em().transactional(async (em) => {
         const n = await em.nativeUpdate(Task, { id, status: from }, values);
@@ -494,16 +504,51 @@ export class Store {
   }
 
   /**
-   * Hand tasks to build workflows: each `new` task of `ids` becomes `queued` (compare-and-set, one transaction
-   * per task). Returns the ids actually moved; a task that changed meanwhile (cancelled, superseded) is skipped.
+   * A move whose writer knows the status the task should have (`expected`: a build's record knows the step before
+   * it), as moveTask decides it, without reading the task first: one compare-and-set `UPDATE … WHERE id = ? AND
+   * status = <expected>` and its event in one transaction. When the task is not in `expected` (a retried record,
+   * a cancel meanwhile) the move falls back to moveTask, which reads and decides on what the status is now.
+   * Returns the status it came from and whether it moved; the task itself is not read.
+   */
+  async recordMove(
+    id: string,
+    expected: TaskStatus,
+    to: TaskStatus,
+    reason: string,
+    fields: Partial<TaskRow> = {},
+    opts: { onlyFrom?: readonly TaskStatus[] } = {},
+  ): Promise<{ from: TaskStatus; moved: boolean }> {
+    if (expected !== to && (!opts.onlyFrom || opts.onlyFrom.includes(expected))) {
+      transition(id, expected, to);
+      const now = new Date();
+      const written = await this.em().transactional(async (em) => {
+        const n = await em.nativeUpdate(Task, { id, status: expected }, moveValues(to, fields, now, () => raw('"attempts" + 1')));
+        if (n === 1) await em.insert(TaskEvent, { task: id, from: expected, to, reason, at: now });
+        return n === 1;
+      });
+      if (written) return { from: expected, moved: true };
+    }
+    const { from, moved } = await this.moveTask(id, to, reason, fields, opts);
+    return { from, moved };
+  }
+
+  /**
+   * Hand tasks to build workflows: each `new` task of `ids` becomes `queued` (compare-and-set), all in one
+   * transaction with their events. Returns the ids actually moved; a task that changed meanwhile (cancelled,
+   * superseded) is skipped.
    */
   async queueTasks(ids: readonly string[], reason: (id: string) => string): Promise<string[]> {
-    const moved: string[] = [];
-    for (const id of ids) {
-      const r = await this.moveTask(id, 'queued', reason(id), { reason: null }, { onlyFrom: ['new'] });
-      if (r.moved) moved.push(id);
-    }
-    return moved;
+    if (ids.length === 0) return [];
+    const now = new Date();
+    return this.em().transactional(async (em) => {
+      const moved: string[] = [];
+      for (const id of ids) {
+        transition(id, 'new', 'queued');
+        if ((await em.nativeUpdate(Task, { id, status: 'new' }, moveValues('queued', { reason: null }, now, () => raw('"attempts" + 1')))) === 1) moved.push(id);
+      }
+      for (const part of chunks(moved)) await em.insertMany(TaskEvent, part.map((id) => ({ task: id, from: 'new', to: 'queued', reason: reason(id), at: now })));
+      return moved;
+    });
   }
 
   async updateTask(id: string, fields: Partial<Pick<TaskRow, 'commit' | 'recipePath' | 'priority' | 'builder' | 'logPath' | 'reason'>>): Promise<void> {

@@ -72,13 +72,13 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
   const blockedNow = new Set(plan.blocked.map((b) => b.taskId));
   for (const b of plan.blocked) {
     if (byId.get(b.taskId)?.status === 'new') {
-      await store.setStatus(b.taskId, 'blocked', `blocked by ${b.by.join(', ')}`);
+      await store.recordMove(b.taskId, 'new', 'blocked', `blocked by ${b.by.join(', ')}`);
       result.blocked.push(b.taskId);
     }
   }
   for (const t of open) {
     if (t.status === 'blocked' && !blockedNow.has(t.id)) {
-      await store.setStatus(t.id, 'new', 'no failed dependency blocks it any more');
+      await store.recordMove(t.id, 'blocked', 'new', 'no failed dependency blocks it any more');
       result.unblocked.push(t.id);
     }
   }
