@@ -2,6 +2,7 @@ import { EntityManager, InferEntity, MikroORM, raw, UniqueConstraintViolationExc
 import { isOpen, isTaskStatus, OPEN_STATUSES, TASK_STATUSES, TaskStatus, transition } from '../core/task/state';
 import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { Builder, InvalidRecipe, Recipe, RecipeSnapshot, Repository, Task, TaskEvent } from './entities';
+import { bumpMarkers } from './change-markers';
 import { MetricsQueries } from './metrics-queries';
 import { TaskLogStore } from './task-log-store';
 import { WaveStore } from './wave-store';
@@ -19,7 +20,7 @@ export type RecipeInput = Omit<RecipeRow, 'id' | 'repository' | 'updatedAt' | 'b
 /** What intake needs of a task to decide about it (core/intake/tasks.ts). */
 export type IntakeTaskRow = Pick<TaskRow, 'id' | 'source' | 'isa' | 'release' | 'commit' | 'status' | 'recipePath'>;
 /** What planning needs of a task it schedules. */
-export type SchedulingTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'commit' | 'recipePath' | 'status' | 'attempts' | 'builder'> & Partial<Pick<TaskRow, 'wave'>>;
+export type SchedulingTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'commit' | 'recipePath' | 'status' | 'attempts' | 'builder'> & Partial<Pick<TaskRow, 'wave' | 'reason' | 'priority'>>;
 /** What planning needs of a completed task: its build time and what it published. */
 export type CompletedTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'index' | 'release' | 'startedAt' | 'builtAt' | 'finishedAt' | 'published'>;
 
@@ -139,17 +140,19 @@ export class Store {
   // Repositories
 
   async addRepository(row: Pick<RepositoryRow, 'id' | 'project' | 'url'> & Partial<Pick<RepositoryRow, 'ref' | 'cascade' | 'networking' | 'promote' | 'base' | 'verify'>>): Promise<RepositoryRow> {
-    const em = this.em();
-    if (await em.findOne(Repository, { id: row.id })) throw new ConflictError(`repository "${row.id}" already exists`);
-    const repo = em.create(Repository, { ref: 'HEAD', cascade: false, networking: false, promote: null, base: null, verify: null, lastCommit: null, lastRefreshAt: null, ...row });
     try {
-      await em.flush();
+      return await this.em().transactional(async (em) => {
+        if (await em.findOne(Repository, { id: row.id })) throw new ConflictError(`repository "${row.id}" already exists`);
+        const repo = em.create(Repository, { ref: 'HEAD', cascade: false, networking: false, promote: null, base: null, verify: null, lastCommit: null, lastRefreshAt: null, ...row });
+        await em.flush();
+        await bumpMarkers(em, 'repositories');
+        return repo;
+      });
     } catch (err) {
       // Two registrations of one id at once: both pass the check above, the second insert hits the primary key.
       if (err instanceof UniqueConstraintViolationException) throw new ConflictError(`repository "${row.id}" already exists`);
       throw err;
     }
-    return repo;
   }
 
   /**
@@ -171,6 +174,7 @@ export class Store {
       await em.nativeDelete(Recipe, { repository: id });
       await em.nativeDelete(RecipeSnapshot, { repository: id });
       em.remove(repo);
+      await bumpMarkers(em, 'repositories', 'recipes');
     });
   }
 
@@ -184,6 +188,7 @@ export class Store {
     return repo;
   }
 
+  /** Not a change planning reads (it keeps repositories by their change marker, db/change-markers.ts): no marker moves. */
   async markRefreshed(id: string, commit: string): Promise<void> {
     await this.em().nativeUpdate(Repository, { id }, { lastCommit: commit, lastRefreshAt: new Date() });
   }
@@ -225,6 +230,7 @@ export class Store {
       const facts = { commit: commit ?? '', readWith: read?.readWith ?? '', recipes: rows.length };
       if (snapshot) em.assign(snapshot, { ...facts, generation: snapshot.generation + 1 });
       else em.create(RecipeSnapshot, { repository, ...facts, generation: 1 } as RecipeSnapshotRow);
+      await bumpMarkers(em, 'recipes');
     });
   }
 
@@ -361,12 +367,14 @@ export class Store {
   /**
    * What a planning round needs of the tasks it schedules: the open ones, then the failed or cancelled ones (they
    * block their dependents), each by id, as plain rows (the columns planning reads, no entities: a round reads a
-   * few thousand of them, and hydrating entities would cost more than the rest of the round).
+   * few thousand of them, and hydrating entities would cost more than the rest of the round). Their reason and
+   * priority too: the held reasons planning wrote and the admins' priorities come with them, not in queries of
+   * their own.
    */
   async schedulingTasks(): Promise<{ open: SchedulingTaskRow[]; stopped: SchedulingTaskRow[] }> {
     const qb = (this.em() as unknown as SqlEntityManager).createQueryBuilder(Task);
     const rows: SchedulingTaskRow[] = await qb
-      .select(['id', 'repository', 'source', 'version', 'release', 'isa', 'index', 'commit', 'recipePath', 'status', 'attempts', 'builder', 'wave'])
+      .select(['id', 'repository', 'source', 'version', 'release', 'isa', 'index', 'commit', 'recipePath', 'status', 'attempts', 'builder', 'wave', 'reason', 'priority'])
       .where({ status: { $in: [...OPEN_STATUSES, 'failed', 'cancelled'] } })
       .orderBy({ id: 'asc' })
       .execute('all', true);
