@@ -72,6 +72,12 @@ export class AdminStore {
     return new Map(rows.map((r) => [r.subject, view(r)]));
   }
 
+  /** The hold on one subject, if any (one row read: vessel asks for a builder's standing at every import). */
+  async holdOn(subject: HoldSubject): Promise<HoldView | undefined> {
+    const row = await this.em().findOne(AdminHold, { subject: subjectKey(subject) });
+    return row ? view(row) : undefined;
+  }
+
   /** The newest events of a subject (or of every subject), newest first. */
   async events(subject: HoldSubject | undefined, limit: number): Promise<AdminEventRow[]> {
     return this.em().find(AdminEvent, subject ? { subject: subjectKey(subject) } : {}, { orderBy: { id: 'desc' }, limit });

@@ -157,8 +157,7 @@ export class BuilderRegistryStore {
 
   /** What the builder (and vessel) is told: the registry's record and any drain hold (admin or automatic suspension). */
   async standing(id: string): Promise<BuilderStanding> {
-    const [row, holds] = await Promise.all([this.get(id), adminStoreOf(this.store).holds()]);
-    const hold = holds.get(`builder:${id}`);
+    const [row, hold] = await Promise.all([this.get(id), adminStoreOf(this.store).holdOn({ kind: 'builder', id })]);
     const drained: StandingHold | null = hold ? { by: hold.by, reason: hold.reason, at: hold.at.toISOString() } : null;
     if (!row) return { builderId: id, enrolled: false, trust: null, state: null, publicKey: null, enrolledAt: null, revoked: null, drained };
     return {
