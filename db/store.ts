@@ -67,7 +67,7 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
  * queued build starts a new attempt (`attempts` gives the next number, or an SQL expression that counts it: made
  * only when used, as MikroORM keeps a raw fragment until a query takes it).
  */
-function moveValues(to: TaskStatus, fields: Partial<TaskRow>, now: Date, attempts: () => number | ReturnType<typeof raw>): Partial<TaskRow> {
+function moveValues(to: TaskStatus, fields: Partial<TaskRow>, now: Date, attempts: () => number): Partial<TaskRow> {
   const values: Partial<TaskRow> = { ...fields, status: to, updatedAt: now };
   if (to === 'queued') Object.assign(values, { attempts: attempts(), builder: null, startedAt: null, builtAt: null });
   if (to === 'building') values.startedAt = fields.startedAt ?? now;
@@ -530,7 +530,7 @@ export class Store {
       transition(id, expected, to);
       const now = new Date();
       const written = await this.em().transactional(async (em) => {
-        const n = await em.nativeUpdate(Task, { id, status: expected }, moveValues(to, fields, now, () => raw('"attempts" + 1')));
+        const n = await em.nativeUpdate(Task, { id, status: expected }, moveValues(to, fields, now, () => raw<object, number>('"attempts" + 1')));
         if (n === 1) await em.insert(TaskEvent, { task: id, from: expected, to, reason, at: now });
         return n === 1;
       });
@@ -552,7 +552,7 @@ export class Store {
       const moved: string[] = [];
       for (const id of ids) {
         transition(id, 'new', 'queued');
-        if ((await em.nativeUpdate(Task, { id, status: 'new' }, moveValues('queued', { reason: null }, now, () => raw('"attempts" + 1')))) === 1) moved.push(id);
+        if ((await em.nativeUpdate(Task, { id, status: 'new' }, moveValues('queued', { reason: null }, now, () => raw<object, number>('"attempts" + 1')))) === 1) moved.push(id);
       }
       for (const part of chunks(moved)) await em.insertMany(TaskEvent, part.map((id) => ({ task: id, from: 'new', to: 'queued', reason: reason(id), at: now })));
       return moved;
