@@ -387,15 +387,38 @@ export class Store {
    * planning keeps of them (activities/summit/planning-inputs.ts): an index range on (status, finishedAt).
    */
   async completedTasksSince(since?: Date): Promise<CompletedTaskRow[]> {
+    return this.completedRows(since ? { status: 'completed', finishedAt: { $gte: since } } : { status: 'completed' });
+  }
+
+  private async completedRows(where: { status: 'completed'; finishedAt?: { $gte: Date }; id?: { $in: string[] } }): Promise<CompletedTaskRow[]> {
     // Plain rows, not entities: the first round of a process reads every completion (5-8 times faster).
     const rows: Array<CompletedTaskRow & { published: CompletedTaskRow['published'] | string }> = await (this.em() as unknown as SqlEntityManager)
       .createQueryBuilder(Task)
       .select(['id', 'repository', 'source', 'index', 'release', 'startedAt', 'builtAt', 'finishedAt', 'published'])
-      .where(since ? { status: 'completed', finishedAt: { $gte: since } } : { status: 'completed' })
+      .where(where)
       .orderBy({ finishedAt: 'asc', id: 'asc' })
       .execute('all', true);
     // Without entities, JSON arrives as the driver gives it: text from libsql, parsed from PostgreSQL.
     return rows.map((r) => ({ ...r, published: typeof r.published === 'string' ? (JSON.parse(r.published) as CompletedTaskRow['published']) : r.published }));
+  }
+
+  /**
+   * The ids and end times of the tasks that completed at or after `since`, oldest first: what a planning round asks
+   * of the completions it may have folded in already (an index range on (status, finishedAt), two narrow columns).
+   */
+  async completionsSince(since: Date): Promise<Array<Pick<CompletedTaskRow, 'id' | 'finishedAt'>>> {
+    return (this.em() as unknown as SqlEntityManager).createQueryBuilder(Task)
+      .select(['id', 'finishedAt'])
+      .where({ status: 'completed', finishedAt: { $gte: since } })
+      .orderBy({ finishedAt: 'asc', id: 'asc' })
+      .execute('all', true);
+  }
+
+  /** These completed tasks (by id), oldest first, with what planning keeps of them. */
+  async completedTasks(ids: readonly string[]): Promise<CompletedTaskRow[]> {
+    const out: CompletedTaskRow[] = [];
+    for (const part of chunks(ids)) out.push(...await this.completedRows({ status: 'completed', id: { $in: part } }));
+    return out.sort((a, b) => (a.finishedAt?.getTime() ?? 0) - (b.finishedAt?.getTime() ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /**

@@ -109,13 +109,13 @@ export class PlanningInputsCache {
 
   private async refreshCompleted(): Promise<boolean> {
     const from = this.since && new Date(this.since.getTime() - COMPLETION_LAG_MS);
-    const rows = await this.store.completedTasksSince(from);
-    let changed = false;
-    for (const t of rows) {
-      if (this.recent.has(t.id)) continue;
-      this.fold(t);
-      changed = true;
-    }
+    // After the first round only the ids and times of the lag window are read, then the whole rows of those not yet
+    // folded in: most of the window was folded in by an earlier round.
+    const rows: ReadonlyArray<Pick<CompletedTaskRow, 'id' | 'finishedAt'>> = from ? await this.store.completionsSince(from) : await this.store.completedTasksSince();
+    const unseen = rows.filter((t) => !this.recent.has(t.id));
+    const whole = !from ? (unseen as CompletedTaskRow[]) : unseen.length > 0 ? await this.store.completedTasks(unseen.map((t) => t.id)) : [];
+    for (const t of whole) this.fold(t);
+    const changed = whole.length > 0;
     const newest = rows.at(-1)?.finishedAt;
     if (newest && (!this.since || newest > this.since)) this.since = newest;
     if (this.since) {
