@@ -1,6 +1,7 @@
 import { UniqueConstraintViolationException, type EntityManager, type InferEntity } from '@mikro-orm/core';
 import type { AdminState } from '../core/planning/admin';
 import { AdminEvent, AdminHold, Builder, RepositoryProtection, Task, TaskApproval, TaskEvent } from './entities';
+import { bumpMarkers } from './change-markers';
 import { ConflictError, NotFoundError, type Store } from './store';
 
 export type AdminHoldRow = InferEntity<typeof AdminHold>;
@@ -47,6 +48,7 @@ export class AdminStore {
         const now = new Date();
         em.create(AdminHold, { subject: key, by, reason, at: now });
         em.create(AdminEvent, { subject: key, action, by, reason, at: now });
+        await bumpMarkers(em, 'admin');
         return { changed: true, hold: { by, reason, at: now } };
       }),
     );
@@ -60,6 +62,7 @@ export class AdminStore {
       const n = await em.nativeDelete(AdminHold, { subject: key });
       if (n === 0) return { changed: false };
       em.create(AdminEvent, { subject: key, action, by, reason, at: new Date() });
+      await bumpMarkers(em, 'admin');
       return { changed: true };
     });
   }
@@ -67,6 +70,12 @@ export class AdminStore {
   async holds(): Promise<Map<string, HoldView>> {
     const rows = await this.em().find(AdminHold, {}, { orderBy: { subject: 'asc' } });
     return new Map(rows.map((r) => [r.subject, view(r)]));
+  }
+
+  /** The hold on one subject, if any (one row read: vessel asks for a builder's standing at every import). */
+  async holdOn(subject: HoldSubject): Promise<HoldView | undefined> {
+    const row = await this.em().findOne(AdminHold, { subject: subjectKey(subject) });
+    return row ? view(row) : undefined;
   }
 
   /** The newest events of a subject (or of every subject), newest first. */
@@ -83,6 +92,7 @@ export class AdminStore {
         await em.nativeDelete(RepositoryProtection, { repository });
         if (packages.length > 0) em.create(RepositoryProtection, { repository, packages: [...packages], by, at: new Date() });
         em.create(AdminEvent, { subject: key, action: packages.length > 0 ? `protect ${packages.join(' ')}` : 'unprotect', by, reason, at: new Date() });
+        await bumpMarkers(em, 'admin');
       }),
     );
   }
@@ -131,10 +141,14 @@ export class AdminStore {
 
   /**
    * What planning honours this round (core/planning/admin.ts). Approvals are read only for `candidates` (the
-   * `new` tasks of protected repositories), so the round stays small however many tasks were ever approved.
+   * `new` tasks of protected repositories), so the round stays small however many tasks were ever approved. With
+   * `known`, the holds and protections a caller keeps (activities/summit/planning-inputs.ts) are not read again.
    */
-  async adminState(candidates: (protectedRepositories: ReadonlySet<string>) => readonly string[]): Promise<AdminState> {
-    const [holds, protections] = await Promise.all([this.holds(), this.protections()]);
+  async adminState(
+    candidates: (protectedRepositories: ReadonlySet<string>) => readonly string[],
+    known?: { holds: ReadonlyMap<string, HoldView>; protections: ReadonlyMap<string, string[]> },
+  ): Promise<AdminState> {
+    const [holds, protections] = known ? [known.holds, known.protections] : await Promise.all([this.holds(), this.protections()]);
     const pausedRepositories = new Map<string, HoldView>();
     const drainedBuilders = new Map<string, HoldView>();
     for (const [subject, h] of holds) {
@@ -147,22 +161,6 @@ export class AdminStore {
       for (const a of await this.em().find(TaskApproval, { task: { $in: ids.slice(i, i + IN_CHUNK) } }, { fields: ['task'] })) approved.add(a.task);
     }
     return { farmPaused: holds.get('farm') ?? null, pausedRepositories, drainedBuilders, protectedPackages: protections, approved };
-  }
-
-  /** Priorities other than 0 of the tasks that may still be dispatched. */
-  async priorities(): Promise<Map<string, number>> {
-    const rows = await this.em().find(Task, { status: { $in: ['new', 'blocked'] }, priority: { $ne: 0 } }, { fields: ['id', 'priority'] });
-    return new Map(rows.map((r) => [r.id, Number(r.priority)]));
-  }
-
-  /**
-   * The `new` tasks whose reason planning wrote (it starts with `prefix`): what it may have to clear or leave as
-   * is. A held task with any other reason is not among them and gets its held reason written once. The prefix has
-   * no LIKE wildcard (`held: `), so it needs no escape (whose syntax SQLite and PostgreSQL do not share).
-   */
-  async heldReasons(prefix: string): Promise<Map<string, string | null>> {
-    const rows = await this.em().find(Task, { status: 'new', reason: { $like: `${prefix}%` } }, { fields: ['id', 'reason'] });
-    return new Map(rows.map((r) => [r.id, r.reason ?? null]));
   }
 
   async setReasons(updates: ReadonlyArray<{ id: string; reason: string | null }>): Promise<void> {

@@ -6,6 +6,7 @@ import type { TrustLevel } from '../core/contracts/trust';
 import type { BuilderStanding, BuilderState, StandingHold } from '../core/trust/standing';
 import { adminStoreOf } from './admin-store';
 import { AdminEvent, BuilderEnrolment, EnrolledBuilder } from './entities';
+import { bumpMarkers } from './change-markers';
 import { ConflictError, NotFoundError, type Store } from './store';
 
 export type EnrolledBuilderRow = InferEntity<typeof EnrolledBuilder>;
@@ -98,6 +99,7 @@ export class BuilderRegistryStore {
         if (existing) em.assign(existing, fields);
         else em.create(EnrolledBuilder, { id: builderId, ...fields });
         em.create(AdminEvent, { subject: `builder:${builderId}`, action: `enrol ${enrolment.trust}`, by: `enrolment ${enrolment.id}`, reason: null, at: now });
+        await bumpMarkers(em, 'registry');
         await em.flush();
         return registered((existing ?? (await em.findOneOrFail(EnrolledBuilder, { id: builderId }))));
       });
@@ -132,6 +134,7 @@ export class BuilderRegistryStore {
       const now = new Date();
       em.assign(row, { trust, trustChangedBy: by, trustChangedAt: now });
       em.create(AdminEvent, { subject: `builder:${id}`, action: `trust ${trust}`, by: by, reason: reason, at: now });
+      await bumpMarkers(em, 'registry');
       await em.flush();
       return { builder: registered(row), changed: true };
     });
@@ -146,6 +149,7 @@ export class BuilderRegistryStore {
       const now = new Date();
       em.assign(row, { state: 'revoked', revokedBy: by, revokedReason: reason, revokedAt: now });
       em.create(AdminEvent, { subject: `builder:${id}`, action: 'revoke', by: by, reason: reason, at: now });
+      await bumpMarkers(em, 'registry');
       await em.flush();
       return { builder: registered(row), changed: true };
     });
@@ -153,8 +157,7 @@ export class BuilderRegistryStore {
 
   /** What the builder (and vessel) is told: the registry's record and any drain hold (admin or automatic suspension). */
   async standing(id: string): Promise<BuilderStanding> {
-    const [row, holds] = await Promise.all([this.get(id), adminStoreOf(this.store).holds()]);
-    const hold = holds.get(`builder:${id}`);
+    const [row, hold] = await Promise.all([this.get(id), adminStoreOf(this.store).holdOn({ kind: 'builder', id })]);
     const drained: StandingHold | null = hold ? { by: hold.by, reason: hold.reason, at: hold.at.toISOString() } : null;
     if (!row) return { builderId: id, enrolled: false, trust: null, state: null, publicKey: null, enrolledAt: null, revoked: null, drained };
     return {

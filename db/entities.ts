@@ -500,4 +500,17 @@ export const EnrolledBuilder = defineEntity({
   }),
 });
 
-export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog, IndexEvent, Wave, TryBuild, Verification, BuilderEnrolment, EnrolledBuilder];
+/**
+ * One version per group of small tables another process writes (db/change-markers.ts), bumped by each writer in
+ * the transaction of its change, so that readers keeping those tables in memory know when to read them again.
+ */
+export const ChangeMarker = defineEntity({
+  name: 'ChangeMarker',
+  tableName: 'change_markers',
+  properties: (p) => ({
+    group: p.string().primary(),
+    version: p.integer().default(0),
+  }),
+});
+
+export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog, IndexEvent, Wave, TryBuild, Verification, BuilderEnrolment, EnrolledBuilder, ChangeMarker];

@@ -1,7 +1,8 @@
-import { EntityManager, InferEntity, MikroORM, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { EntityManager, InferEntity, MikroORM, raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { isOpen, isTaskStatus, OPEN_STATUSES, TASK_STATUSES, TaskStatus, transition } from '../core/task/state';
 import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { Builder, InvalidRecipe, Recipe, RecipeSnapshot, Repository, Task, TaskEvent } from './entities';
+import { bumpMarkers } from './change-markers';
 import { MetricsQueries } from './metrics-queries';
 import { TaskLogStore } from './task-log-store';
 import { WaveStore } from './wave-store';
@@ -19,7 +20,7 @@ export type RecipeInput = Omit<RecipeRow, 'id' | 'repository' | 'updatedAt' | 'b
 /** What intake needs of a task to decide about it (core/intake/tasks.ts). */
 export type IntakeTaskRow = Pick<TaskRow, 'id' | 'source' | 'isa' | 'release' | 'commit' | 'status' | 'recipePath'>;
 /** What planning needs of a task it schedules. */
-export type SchedulingTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'commit' | 'recipePath' | 'status' | 'attempts' | 'builder'> & Partial<Pick<TaskRow, 'wave'>>;
+export type SchedulingTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'commit' | 'recipePath' | 'status' | 'attempts' | 'builder'> & Partial<Pick<TaskRow, 'wave' | 'reason' | 'priority'>>;
 /** What planning needs of a completed task: its build time and what it published. */
 export type CompletedTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'index' | 'release' | 'startedAt' | 'builtAt' | 'finishedAt' | 'published'>;
 
@@ -59,6 +60,21 @@ function sameRecipe(a: RecipeRow, b: RecipeInput): boolean {
 /** Field by field: PostgreSQL's jsonb hands objects back with their keys in its own order. */
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * What a move from another status to `to` writes besides `fields`: the status and the timestamps it sets. A
+ * queued build starts a new attempt (`attempts` gives the next number, or an SQL expression that counts it: made
+ * only when used, as MikroORM keeps a raw fragment until a query takes it).
+ */
+function moveValues(to: TaskStatus, fields: Partial<TaskRow>, now: Date, attempts: () => number): Partial<TaskRow> {
+  const values: Partial<TaskRow> = { ...fields, status: to, updatedAt: now };
+  if (to === 'queued') Object.assign(values, { attempts: attempts(), builder: null, startedAt: null, builtAt: null });
+  if (to === 'building') values.startedAt = fields.startedAt ?? now;
+  if (to === 'publishing') values.builtAt = now;
+  if (!isOpen(to)) values.finishedAt = now;
+  if (to === 'new') values.finishedAt = null;
+  return values;
 }
 
 export class NotFoundError extends Error {
@@ -124,17 +140,19 @@ export class Store {
   // Repositories
 
   async addRepository(row: Pick<RepositoryRow, 'id' | 'project' | 'url'> & Partial<Pick<RepositoryRow, 'ref' | 'cascade' | 'networking' | 'promote' | 'base' | 'verify'>>): Promise<RepositoryRow> {
-    const em = this.em();
-    if (await em.findOne(Repository, { id: row.id })) throw new ConflictError(`repository "${row.id}" already exists`);
-    const repo = em.create(Repository, { ref: 'HEAD', cascade: false, networking: false, promote: null, base: null, verify: null, lastCommit: null, lastRefreshAt: null, ...row });
     try {
-      await em.flush();
+      return await this.em().transactional(async (em) => {
+        if (await em.findOne(Repository, { id: row.id })) throw new ConflictError(`repository "${row.id}" already exists`);
+        const repo = em.create(Repository, { ref: 'HEAD', cascade: false, networking: false, promote: null, base: null, verify: null, lastCommit: null, lastRefreshAt: null, ...row });
+        await em.flush();
+        await bumpMarkers(em, 'repositories');
+        return repo;
+      });
     } catch (err) {
       // Two registrations of one id at once: both pass the check above, the second insert hits the primary key.
       if (err instanceof UniqueConstraintViolationException) throw new ConflictError(`repository "${row.id}" already exists`);
       throw err;
     }
-    return repo;
   }
 
   /**
@@ -156,6 +174,7 @@ export class Store {
       await em.nativeDelete(Recipe, { repository: id });
       await em.nativeDelete(RecipeSnapshot, { repository: id });
       em.remove(repo);
+      await bumpMarkers(em, 'repositories', 'recipes');
     });
   }
 
@@ -169,6 +188,7 @@ export class Store {
     return repo;
   }
 
+  /** Not a change planning reads (it keeps repositories by their change marker, db/change-markers.ts): no marker moves. */
   async markRefreshed(id: string, commit: string): Promise<void> {
     await this.em().nativeUpdate(Repository, { id }, { lastCommit: commit, lastRefreshAt: new Date() });
   }
@@ -210,6 +230,7 @@ export class Store {
       const facts = { commit: commit ?? '', readWith: read?.readWith ?? '', recipes: rows.length };
       if (snapshot) em.assign(snapshot, { ...facts, generation: snapshot.generation + 1 });
       else em.create(RecipeSnapshot, { repository, ...facts, generation: 1 } as RecipeSnapshotRow);
+      await bumpMarkers(em, 'recipes');
     });
   }
 
@@ -346,12 +367,14 @@ export class Store {
   /**
    * What a planning round needs of the tasks it schedules: the open ones, then the failed or cancelled ones (they
    * block their dependents), each by id, as plain rows (the columns planning reads, no entities: a round reads a
-   * few thousand of them, and hydrating entities would cost more than the rest of the round).
+   * few thousand of them, and hydrating entities would cost more than the rest of the round). Their reason and
+   * priority too: the held reasons planning wrote and the admins' priorities come with them, not in queries of
+   * their own.
    */
   async schedulingTasks(): Promise<{ open: SchedulingTaskRow[]; stopped: SchedulingTaskRow[] }> {
     const qb = (this.em() as unknown as SqlEntityManager).createQueryBuilder(Task);
     const rows: SchedulingTaskRow[] = await qb
-      .select(['id', 'repository', 'source', 'version', 'release', 'isa', 'index', 'commit', 'recipePath', 'status', 'attempts', 'builder', 'wave'])
+      .select(['id', 'repository', 'source', 'version', 'release', 'isa', 'index', 'commit', 'recipePath', 'status', 'attempts', 'builder', 'wave', 'reason', 'priority'])
       .where({ status: { $in: [...OPEN_STATUSES, 'failed', 'cancelled'] } })
       .orderBy({ id: 'asc' })
       .execute('all', true);
@@ -364,15 +387,38 @@ export class Store {
    * planning keeps of them (activities/summit/planning-inputs.ts): an index range on (status, finishedAt).
    */
   async completedTasksSince(since?: Date): Promise<CompletedTaskRow[]> {
+    return this.completedRows(since ? { status: 'completed', finishedAt: { $gte: since } } : { status: 'completed' });
+  }
+
+  private async completedRows(where: { status: 'completed'; finishedAt?: { $gte: Date }; id?: { $in: string[] } }): Promise<CompletedTaskRow[]> {
     // Plain rows, not entities: the first round of a process reads every completion (5-8 times faster).
     const rows: Array<CompletedTaskRow & { published: CompletedTaskRow['published'] | string }> = await (this.em() as unknown as SqlEntityManager)
       .createQueryBuilder(Task)
       .select(['id', 'repository', 'source', 'index', 'release', 'startedAt', 'builtAt', 'finishedAt', 'published'])
-      .where(since ? { status: 'completed', finishedAt: { $gte: since } } : { status: 'completed' })
+      .where(where)
       .orderBy({ finishedAt: 'asc', id: 'asc' })
       .execute('all', true);
     // Without entities, JSON arrives as the driver gives it: text from libsql, parsed from PostgreSQL.
     return rows.map((r) => ({ ...r, published: typeof r.published === 'string' ? (JSON.parse(r.published) as CompletedTaskRow['published']) : r.published }));
+  }
+
+  /**
+   * The ids and end times of the tasks that completed at or after `since`, oldest first: what a planning round asks
+   * of the completions it may have folded in already (an index range on (status, finishedAt), two narrow columns).
+   */
+  async completionsSince(since: Date): Promise<Array<Pick<CompletedTaskRow, 'id' | 'finishedAt'>>> {
+    return (this.em() as unknown as SqlEntityManager).createQueryBuilder(Task)
+      .select(['id', 'finishedAt'])
+      .where({ status: 'completed', finishedAt: { $gte: since } })
+      .orderBy({ finishedAt: 'asc', id: 'asc' })
+      .execute('all', true);
+  }
+
+  /** These completed tasks (by id), oldest first, with what planning keeps of them. */
+  async completedTasks(ids: readonly string[]): Promise<CompletedTaskRow[]> {
+    const out: CompletedTaskRow[] = [];
+    for (const part of chunks(ids)) out.push(...await this.completedRows({ status: 'completed', id: { $in: part } }));
+    return out.sort((a, b) => (a.finishedAt?.getTime() ?? 0) - (b.finishedAt?.getTime() ?? 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /**
@@ -475,12 +521,7 @@ export class Store {
         values = { ...fields, updatedAt: now };
       } else {
         transition(id, from, to);
-        values = { ...fields, status: to, updatedAt: now };
-        if (to === 'queued') Object.assign(values, { attempts: task.attempts + 1, builder: null, startedAt: null, builtAt: null });
-        if (to === 'building') values.startedAt = fields.startedAt ?? now;
-        if (to === 'publishing') values.builtAt = now;
-        if (!isOpen(to)) values.finishedAt = now;
-        if (to === 'new') values.finishedAt = null;
+        values = moveValues(to, fields, now, () => task.attempts + 1);
       }
       const written = await this.em().transactional(async (em) => {
         const n = await em.nativeUpdate(Task, { id, status: from }, values);
@@ -494,16 +535,51 @@ export class Store {
   }
 
   /**
-   * Hand tasks to build workflows: each `new` task of `ids` becomes `queued` (compare-and-set, one transaction
-   * per task). Returns the ids actually moved; a task that changed meanwhile (cancelled, superseded) is skipped.
+   * A move whose writer knows the status the task should have (`expected`: a build's record knows the step before
+   * it), as moveTask decides it, without reading the task first: one compare-and-set `UPDATE … WHERE id = ? AND
+   * status = <expected>` and its event in one transaction. When the task is not in `expected` (a retried record,
+   * a cancel meanwhile) the move falls back to moveTask, which reads and decides on what the status is now.
+   * Returns the status it came from and whether it moved; the task itself is not read.
+   */
+  async recordMove(
+    id: string,
+    expected: TaskStatus,
+    to: TaskStatus,
+    reason: string,
+    fields: Partial<TaskRow> = {},
+    opts: { onlyFrom?: readonly TaskStatus[] } = {},
+  ): Promise<{ from: TaskStatus; moved: boolean }> {
+    if (expected !== to && (!opts.onlyFrom || opts.onlyFrom.includes(expected))) {
+      transition(id, expected, to);
+      const now = new Date();
+      const written = await this.em().transactional(async (em) => {
+        const n = await em.nativeUpdate(Task, { id, status: expected }, moveValues(to, fields, now, () => raw<object, number>('"attempts" + 1')));
+        if (n === 1) await em.insert(TaskEvent, { task: id, from: expected, to, reason, at: now });
+        return n === 1;
+      });
+      if (written) return { from: expected, moved: true };
+    }
+    const { from, moved } = await this.moveTask(id, to, reason, fields, opts);
+    return { from, moved };
+  }
+
+  /**
+   * Hand tasks to build workflows: each `new` task of `ids` becomes `queued` (compare-and-set), all in one
+   * transaction with their events. Returns the ids actually moved; a task that changed meanwhile (cancelled,
+   * superseded) is skipped.
    */
   async queueTasks(ids: readonly string[], reason: (id: string) => string): Promise<string[]> {
-    const moved: string[] = [];
-    for (const id of ids) {
-      const r = await this.moveTask(id, 'queued', reason(id), { reason: null }, { onlyFrom: ['new'] });
-      if (r.moved) moved.push(id);
-    }
-    return moved;
+    if (ids.length === 0) return [];
+    const now = new Date();
+    return this.em().transactional(async (em) => {
+      const moved: string[] = [];
+      for (const id of ids) {
+        transition(id, 'new', 'queued');
+        if ((await em.nativeUpdate(Task, { id, status: 'new' }, moveValues('queued', { reason: null }, now, () => raw<object, number>('"attempts" + 1')))) === 1) moved.push(id);
+      }
+      for (const part of chunks(moved)) await em.insertMany(TaskEvent, part.map((id) => ({ task: id, from: 'new', to: 'queued', reason: reason(id), at: now })));
+      return moved;
+    });
   }
 
   async updateTask(id: string, fields: Partial<Pick<TaskRow, 'commit' | 'recipePath' | 'priority' | 'builder' | 'logPath' | 'reason'>>): Promise<void> {

@@ -32,15 +32,16 @@ export interface TaskLogState {
 export class TaskLogStore {
   constructor(private readonly em: () => EntityManager) {}
 
-  /** A builder picked the build up: its log is read there from now on (a later attempt replaces an earlier one). */
+  /**
+   * A builder picked the build up: its log is read there from now on (a later attempt replaces an earlier one).
+   * One statement: the insert updates an existing row only when it is not of a later attempt (a late signal of an
+   * earlier attempt changes nothing).
+   */
   async setSource(task: string, source: LiveLogSource): Promise<void> {
-    const em = this.em();
-    const row = await em.findOne(TaskLog, { task }, { exclude: ['collected'] as never });
-    if (row && row.attempt > source.attempt && source.attempt > 0) return; // a late signal of an earlier attempt
-    await em.upsert(TaskLog, {
+    await this.em().upsert(TaskLog, {
       task, builder: source.builder, url: source.url, token: source.token, attempt: source.attempt,
       collected: null, plainBytes: null, collectedAt: null, updatedAt: new Date(),
-    });
+    }, { onConflictFields: ['task'], onConflictAction: 'merge', ...(source.attempt > 0 ? { onConflictWhere: { attempt: { $lte: source.attempt } } } : {}) });
   }
 
   async state(task: string): Promise<TaskLogState> {

@@ -89,6 +89,11 @@ export class WaveStore {
     return wave;
   }
 
+  /** A wave's latest estimate: one statement, no read (an estimate moves no status, so the end rule does not apply). */
+  async setEstimate(id: string, estimate: WaveRow['estimate']): Promise<void> {
+    if ((await this.em().nativeUpdate(Wave, { id }, { estimate })) === 0) throw notFound(id);
+  }
+
   async tasksOf(id: string): Promise<WaveTaskRow[]> {
     return this.em().find(Task, { wave: id }, { fields: [...TASK_FIELDS], orderBy: { id: 'asc' } });
   }

@@ -120,6 +120,55 @@ describe.each(['postgresql', 'embedded libsql'])('the read model on %s', (driver
     expect((await store.getTask(ids[1])).status).toBe('cancelled');
   });
 
+  it('a record that knows the expected status writes without reading, and decides again when the task is elsewhere', async () => {
+    const id = `${TASK.id}-record`;
+    await store.createTask({ ...TASK, id, source: 'recorder', repository: 'races' }, 'x');
+    expect(await store.queueTasks([id], () => 'dispatched')).toEqual([id]);
+    expect(await store.recordMove(id, 'queued', 'building', 'picked up', { builder: 'b1' })).toEqual({ from: 'queued', moved: true });
+    // A retried record finds the task already there: only its fields are written, no second event.
+    expect(await store.recordMove(id, 'queued', 'building', 'picked up again', { builder: 'b2' }, { onlyFrom: ['queued', 'building'] })).toEqual({ from: 'building', moved: false });
+    await store.moveTask(id, 'cancelled', 'cancelled by admin');
+    // A failure expected from building finds a cancel: left alone, as moveTask would.
+    expect(await store.recordMove(id, 'building', 'failed', 'build failed', { reason: 'build failed' }, { onlyFrom: ['queued', 'building', 'publishing'] })).toEqual({ from: 'cancelled', moved: false });
+    await expect(store.recordMove(id, 'building', 'publishing', 'built')).rejects.toThrow(IllegalTransitionError);
+    await store.setStatus(id, 'new', 'retried');
+    expect(await store.queueTasks([id], () => 'dispatched again')).toEqual([id]);
+    expect(await store.getTask(id)).toMatchObject({ status: 'queued', attempts: 2, builder: null, startedAt: null });
+    expect((await store.taskEvents(id)).map((e) => `${e.from}->${e.to}`)).toEqual(['null->new', 'new->queued', 'queued->building', 'building->cancelled', 'cancelled->new', 'new->queued']);
+  });
+
+  it('compare-and-set without a read: a record racing a cancel never both win', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `${TASK.id}-record-race-${i}`);
+    for (const id of ids) {
+      await store.createTask({ ...TASK, id, source: 'racer', repository: 'races' }, 'x');
+      await store.queueTasks([id], () => 'dispatched');
+      await store.recordMove(id, 'queued', 'building', 'picked up', { builder: 'b1' });
+    }
+    const outcomes = await Promise.all(ids.map((id) => Promise.allSettled([
+      store.moveTask(id, 'cancelled', 'cancelled by admin'),
+      store.recordMove(id, 'building', 'publishing', 'built on b1'),
+    ])));
+    for (const [i, [cancel, built]] of outcomes.entries()) {
+      expect(cancel.status).toBe('fulfilled');
+      const events = await store.taskEvents(ids[i]);
+      for (let e = 1; e < events.length; e++) expect(`${ids[i]}: ${events[e].from}`).toBe(`${ids[i]}: ${events[e - 1].to}`);
+      expect((await store.getTask(ids[i])).status).toBe('cancelled');
+      if (built.status === 'rejected') expect(built.reason).toBeInstanceOf(IllegalTransitionError);
+      else expect(events.map((e) => e.to)).toEqual(['new', 'queued', 'building', 'publishing', 'cancelled']);
+    }
+  });
+
+  it("keeps a build log's source of the latest attempt: a late pickup of an earlier attempt changes nothing", async () => {
+    const id = `${TASK.id}-log`;
+    await store.logs.setSource(id, { builder: 'b1', url: 'http://b1', token: 't1', attempt: 1 });
+    await store.logs.setSource(id, { builder: 'b2', url: 'http://b2', token: 't2', attempt: 2 });
+    await store.logs.setSource(id, { builder: 'b1', url: 'http://b1', token: 't1', attempt: 1 });
+    expect((await store.logs.state(id)).source).toEqual({ builder: 'b2', url: 'http://b2', token: 't2', attempt: 2 });
+    await store.logs.setCollected(id, { stored: Buffer.from('x'), plainBytes: 1 }, 'b2');
+    await store.logs.setSource(id, { builder: 'b3', url: 'http://b3', token: 't3', attempt: 3 });
+    expect(await store.logs.state(id)).toEqual({ source: { builder: 'b3', url: 'http://b3', token: 't3', attempt: 3 } });
+  });
+
   it('filters and pages tasks', async () => {
     for (let i = 2; i <= 5; i++) await store.createTask({ ...TASK, id: `${TASK.id}-${i}`, source: `lib${i}` }, 'x');
     const page = await store.listTasks({ status: ['new'], limit: 3, offset: 0 });

@@ -10,6 +10,8 @@ import { openDatabase } from '../db/orm';
 import { Store, type NewTask } from '../db/store';
 import { createTestDatabase, TestDatabase } from './support/postgres';
 import { enrolBuilders } from './helpers/enrol';
+import { adminStoreOf } from '../db/admin-store';
+import { builderRegistryOf } from '../db/builder-registry-store';
 
 const task = (source: string, release: number, isa = 'x86_64'): NewTask => ({
   id: `build/serpent/recipes/${source}-1.0-${release}/${isa}`, project: 'serpent', repository: 'recipes', source, version: '1.0', release,
@@ -138,5 +140,35 @@ describe.each(['postgresql', 'embedded libsql'])('planning inputs kept between r
     const deps = { store, mirrorsDir: join(dir, 'mirrors'), variants: variantsFor([]), packagesBaseUrl: 'file:///srv/vessel', inputs: kept };
     const plan = await planBuilds(deps, { builders: [{ id: 'b1', host: 'h', isaLevels: ['x86_64'], slots: 1, busy: 0, diskFree: 1e10 }] });
     expect(plan.dispatch).toMatchObject([{ source: 'app', dependencies: [{ name: 'zlib', url: 'file:///srv/vessel/main/pool/zlib-4.stone', sha256: 'a'.repeat(64) }] }]);
+  });
+
+  it("keeps repositories, holds, protections and the registry until another process changes them, then reads them again", async () => {
+    // The API's own connection, as in production: what it writes is seen through the change markers, not in-process.
+    const apiOrm = await openDatabase({ url: pg?.url, dataDir: dir });
+    const api = new Store(apiOrm);
+    try {
+      const before = await kept.load();
+      const again = await kept.load();
+      for (const k of ['repositories', 'holds', 'protections', 'registry'] as const) expect(again[k]).toBe(before[k]);
+      await adminStoreOf(api).hold({ kind: 'farm' }, 'alice', 'maintenance', 'pause');
+      await adminStoreOf(api).protect('recipes', ['gcc'], 'alice', null);
+      const held = await kept.load();
+      expect(held.holds.get('farm')).toMatchObject({ by: 'alice', reason: 'maintenance' });
+      expect(held.protections.get('recipes')).toEqual(['gcc']);
+      expect(held.registry).toBe(before.registry);
+      await adminStoreOf(api).release({ kind: 'farm' }, 'alice', null, 'resume');
+      await builderRegistryOf(api).revoke('b1', 'alice', 'key leaked');
+      await api.addRepository({ id: 'extra', project: 'serpent', url: '/srv/extra.git' });
+      const after = await kept.load();
+      expect(after.holds.has('farm')).toBe(false);
+      expect(after.registry.get('b1')).toMatchObject({ state: 'revoked' });
+      expect([...after.repositories.keys()]).toContain('extra');
+      const cold = await new PlanningInputsCache(store).load();
+      for (const k of ['repositories', 'holds', 'protections', 'registry'] as const) expect(after[k]).toEqual(cold[k]);
+    } finally {
+      await adminStoreOf(api).protect('recipes', [], 'alice', null);
+      await api.removeRepository('extra');
+      await apiOrm.close(true);
+    }
   });
 });

@@ -1,7 +1,12 @@
 import type { History } from '../../core/graph/durations';
 import type { PublishedProvider } from '../../core/planning/build-dependencies';
 import { CompletedHistory, LatestPublished } from '../../core/planning/completed';
-import type { CompletedTaskRow, RecipeRow, Store } from '../../db/store';
+import type { TrustLevel } from '../../core/contracts/trust';
+import type { BuilderState } from '../../core/trust/standing';
+import { adminStoreOf, type HoldView } from '../../db/admin-store';
+import { builderRegistryOf } from '../../db/builder-registry-store';
+import { MarkedCache, type MarkedGroup } from '../../db/change-markers';
+import type { CompletedTaskRow, RecipeRow, RecipeSnapshotRow, RepositoryRow, Store } from '../../db/store';
 
 /**
  * What a planning round reads besides the open tasks — recipes, build durations, what each index publishes — kept
@@ -11,6 +16,9 @@ import type { CompletedTaskRow, RecipeRow, Store } from '../../db/store';
  * - durations and the newest published task per (repository, source, index), folded in from the tasks that
  *   completed since the last round (an index range on (status, finishedAt)); completed is terminal, so what was
  *   folded in never changes.
+ * - the small tables admins and intake write from other processes (repositories, holds, protections, the builder
+ *   registry, recipe snapshots), read again only when their change marker moved (db/change-markers.ts): one
+ *   statement a round reads them all while nothing changed.
  * The first round of a process reads every completed task once.
  */
 export interface PlanningInputs {
@@ -20,7 +28,17 @@ export interface PlanningInputs {
   history: History;
   /** Every package the newest completed task of each (repository, source, index) published; the same array while nothing changed. */
   published: readonly PublishedProvider[];
+  /** Registered repositories by id. */
+  repositories: ReadonlyMap<string, RepositoryRow>;
+  /** Admins' holds by subject (db/admin-store.ts). */
+  holds: ReadonlyMap<string, HoldView>;
+  /** Protected package names or globs by repository. */
+  protections: ReadonlyMap<string, string[]>;
+  /** Every enrolled builder's trust and state. */
+  registry: ReadonlyMap<string, { trust: TrustLevel; state: BuilderState }>;
 }
+
+type MarkedGet = <T>(group: MarkedGroup, key: string, load: () => Promise<T>) => Promise<T>;
 
 /**
  * Completions are read again for this long behind the newest one seen: a task's finishedAt is taken before its
@@ -40,19 +58,31 @@ export class PlanningInputsCache {
   private published: PublishedProvider[] = [];
   private publishedStale = true;
 
-  constructor(private readonly store: Store) {}
+  private readonly marked: MarkedCache;
+
+  constructor(private readonly store: Store) {
+    this.marked = new MarkedCache(() => store.orm.em.fork());
+  }
 
   async load(): Promise<PlanningInputs> {
-    const [recipesChanged, completedChanged] = await Promise.all([this.refreshRecipes(), this.refreshCompleted()]);
+    const get = await this.marked.round();
+    const admin = adminStoreOf(this.store);
+    const [recipesChanged, completedChanged, repositories, holds, protections, registry] = await Promise.all([
+      this.refreshRecipes(get), this.refreshCompleted(),
+      get('repositories', 'rows', async () => new Map((await this.store.listRepositories()).map((r) => [r.id, r]))),
+      get('admin', 'holds', () => admin.holds()),
+      get('admin', 'protections', () => admin.protections()),
+      get('registry', 'levels', () => builderRegistryOf(this.store).levels()),
+    ]);
     if (recipesChanged || completedChanged || this.publishedStale) {
       this.published = this.latest.providers(this.recipes);
       this.publishedStale = false;
     }
-    return { recipes: this.recipes, history: this.history.durations(), published: this.published };
+    return { recipes: this.recipes, history: this.history.durations(), published: this.published, repositories, holds, protections, registry };
   }
 
-  private async refreshRecipes(): Promise<boolean> {
-    const snapshots = await this.store.recipeSnapshots();
+  private async refreshRecipes(get: MarkedGet): Promise<boolean> {
+    const snapshots: RecipeSnapshotRow[] = await get('recipes', 'snapshots', () => this.store.recipeSnapshots());
     let changed = false;
     const live = new Set<string>();
     for (const s of snapshots) {
@@ -79,13 +109,13 @@ export class PlanningInputsCache {
 
   private async refreshCompleted(): Promise<boolean> {
     const from = this.since && new Date(this.since.getTime() - COMPLETION_LAG_MS);
-    const rows = await this.store.completedTasksSince(from);
-    let changed = false;
-    for (const t of rows) {
-      if (this.recent.has(t.id)) continue;
-      this.fold(t);
-      changed = true;
-    }
+    // After the first round only the ids and times of the lag window are read, then the whole rows of those not yet
+    // folded in: most of the window was folded in by an earlier round.
+    const rows: ReadonlyArray<Pick<CompletedTaskRow, 'id' | 'finishedAt'>> = from ? await this.store.completionsSince(from) : await this.store.completedTasksSince();
+    const unseen = rows.filter((t) => !this.recent.has(t.id));
+    const whole = !from ? (unseen as CompletedTaskRow[]) : unseen.length > 0 ? await this.store.completedTasks(unseen.map((t) => t.id)) : [];
+    for (const t of whole) this.fold(t);
+    const changed = whole.length > 0;
     const newest = rows.at(-1)?.finishedAt;
     if (newest && (!this.since || newest > this.since)) this.since = newest;
     if (this.since) {

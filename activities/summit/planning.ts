@@ -9,11 +9,10 @@ import { buildRootPackages } from '../../core/planning/build-dependencies';
 import { adminStoreOf } from '../../db/admin-store';
 import type { RecipeRow, RepositoryRow, SchedulingTaskRow, Store } from '../../db/store';
 import { DEFAULT_PROFILE, type FarmProfile } from '../../core/profile';
-import { builderRegistryOf } from '../../db/builder-registry-store';
 import { buildersFor } from '../../core/trust/standing';
 import { profileOf, Variant } from '../../core/variants';
 import { mirrorPath } from './intake';
-import { planningInputsFor, type PlanningInputsCache } from './planning-inputs';
+import { planningInputsFor, type PlanningInputs, type PlanningInputsCache } from './planning-inputs';
 import { rejoinOpenWaves } from './waves';
 import { isTryIndex, TRY_PURPOSE } from '../../core/contracts/try';
 import { isaQueue, sharedQueue } from '../../core/contracts/queues';
@@ -48,11 +47,12 @@ function packagesOf(recipes: ReadonlyMap<string, RecipeRow>, task: SchedulingTas
  */
 export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<PlanResult> {
   const { store } = deps;
-  const { recipes, history, published } = await (deps.inputs ?? planningInputsFor(store)).load();
+  const inputs = await (deps.inputs ?? planningInputsFor(store)).load();
+  const { recipes, history, published } = inputs;
   const { open, stopped } = await store.schedulingTasks();
   const tasks = [...open, ...stopped];
   const byId = new Map(tasks.map((t) => [t.id, t]));
-  const admin = await adminDecisions(store, recipes, open, input.builders);
+  const admin = await adminDecisions(store, inputs, open, input.builders);
   const builders = occupiedSlots(admin.builders, open, input.prefetch ?? 0, new Set(input.freed ?? []));
   const hold = new Set([...(input.holdBack ?? []), ...admin.held]);
 
@@ -72,20 +72,20 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
   const blockedNow = new Set(plan.blocked.map((b) => b.taskId));
   for (const b of plan.blocked) {
     if (byId.get(b.taskId)?.status === 'new') {
-      await store.setStatus(b.taskId, 'blocked', `blocked by ${b.by.join(', ')}`);
+      await store.recordMove(b.taskId, 'new', 'blocked', `blocked by ${b.by.join(', ')}`);
       result.blocked.push(b.taskId);
     }
   }
   for (const t of open) {
     if (t.status === 'blocked' && !blockedNow.has(t.id)) {
-      await store.setStatus(t.id, 'new', 'no failed dependency blocks it any more');
+      await store.recordMove(t.id, 'blocked', 'new', 'no failed dependency blocks it any more');
       result.unblocked.push(t.id);
     }
   }
   for (const u of plan.unservable) await store.updateTask(u.taskId, { reason: u.reason });
 
   // Builders clone from the repository's own URL: summit's mirror is on summit's disk, not theirs.
-  const repositories = new Map((await store.listRepositories()).map((r) => [r.id, r]));
+  const repositories = new Map(inputs.repositories);
   // A try's tasks (core/contracts/try.ts) are kept under its key: they build from the repository of its ref.
   await withTryRepositories(store, repositories, plan.assignments.map((a) => byId.get(a.taskId)!.repository));
   // What is dispatched is queued here, in the same round (compare-and-set: a task cancelled meanwhile is skipped).
@@ -129,25 +129,28 @@ async function withTryRepositories(store: Store, repositories: Map<string, Repos
 }
 
 /**
- * What admins decided, read from the read model every round (the one owner: the API writes it and signals the
- * hub to plan again) and decided by core/planning/admin.ts: drained builders take nothing new, builders the
+ * What admins decided, as the round's inputs hold it (the one owner: the API writes it, moving its change marker, and
+ * signals the hub to plan again) and decided by core/planning/admin.ts: drained builders take nothing new, builders the
  * registry does not hold as enrolled and trusted take no official build (core/trust/standing.ts), the new tasks of a
  * paused farm or repository and those waiting for an approval are held (they count as running, like a held-back
  * start: no slot, dependents wait) with the reason written on the task, and priorities order the ready tasks.
  */
-async function adminDecisions(store: Store, recipes: ReadonlyMap<string, RecipeRow>, open: readonly SchedulingTaskRow[], live: readonly BuilderStatus[]) {
+async function adminDecisions(store: Store, inputs: PlanningInputs, open: readonly SchedulingTaskRow[], live: readonly BuilderStatus[]) {
+  const { recipes, registry } = inputs;
   const adminStore = adminStoreOf(store);
-  const state = await adminStore.adminState((repositories) => open.filter((t) => t.status === 'new' && repositories.has(t.repository)).map((t) => t.id));
+  const state = await adminStore.adminState((repositories) => open.filter((t) => t.status === 'new' && repositories.has(t.repository)).map((t) => t.id), inputs);
   const held = heldTasks(open.map((t) => ({ id: t.id, repository: t.repository, source: t.source, status: t.status, packages: packagesOf(recipes, t).map((p) => p.name) })), state);
-  await adminStore.setReasons(reasonUpdates(held, await adminStore.heldReasons(HELD_PREFIX)));
+  // The reasons planning wrote and the admins' priorities, as the round's read of the open tasks found them.
+  const written = new Map(open.filter((t) => t.status === 'new' && t.reason?.startsWith(HELD_PREFIX)).map((t) => [t.id, t.reason ?? null]));
+  await adminStore.setReasons(reasonUpdates(held, written));
+  const priority = new Map(open.filter((t) => (t.status === 'new' || t.status === 'blocked') && Number(t.priority ?? 0) !== 0).map((t) => [t.id, Number(t.priority)]));
   // Only enrolled, non-revoked builders count, and for official builds (every task planning dispatches today) only
   // trusted ones (issue 10): a community builder never polls the official queues, so its slots serve none of them.
-  const registry = await builderRegistryOf(store).levels();
   const dispatchable = dispatchableBuilders(live, state);
   // Levels some live community builder serves: a try build goes to the shared queue there (community builders poll
   // only it), elsewhere to the official queue, which trusted builders poll (they may build anything).
   const communityLevels = new Set(buildersFor(dispatchable, registry, 'try').filter((b) => registry.get(b.id)?.trust === 'community').flatMap((b) => b.isaLevels));
-  return { builders: buildersFor(dispatchable, registry, 'official'), communityLevels, held: [...held.keys()], priority: await adminStore.priorities(), summary: adminSummary(state, held.size) };
+  return { builders: buildersFor(dispatchable, registry, 'official'), communityLevels, held: [...held.keys()], priority, summary: adminSummary(state, held.size) };
 }
 
 /**

@@ -14,7 +14,8 @@ export interface RecordLog {
 /**
  * Activities that record in the read model what the workflows decided. Each is idempotent (moving a task to the
  * status it already has is a no-op), so Temporal may retry any of them, and each goes through the store's one
- * compare-and-set path (Store.moveTask), so a record never overwrites a move made meanwhile by another writer.
+ * compare-and-set path (Store.moveTask; Store.recordMove writes it without reading the task first when the task
+ * is in the status the build's step implies), so a record never overwrites a move made meanwhile by another writer.
  */
 export function recordActivities(store: Store, log: () => RecordLog = () => console) {
   /**
@@ -42,7 +43,7 @@ export function recordActivities(store: Store, log: () => RecordLog = () => cons
      * builder records the new one). A cancelled task stays cancelled.
      */
     async recordStarted(taskId: string, pickup: BuildPickup): Promise<void> {
-      await store.moveTask(taskId, 'building', `picked up by ${pickup.builderId}${pickup.attempt > 1 ? ` (attempt ${pickup.attempt})` : ''}`, {
+      await store.recordMove(taskId, 'queued', 'building', `picked up by ${pickup.builderId}${pickup.attempt > 1 ? ` (attempt ${pickup.attempt})` : ''}`, {
         builder: pickup.builderId, startedAt: new Date(pickup.at),
       }, { onlyFrom: ['queued', 'building'] });
       if (pickup.log) await store.logs.setSource(taskId, { builder: pickup.builderId, ...pickup.log, attempt: pickup.attempt });
@@ -53,19 +54,19 @@ export function recordActivities(store: Store, log: () => RecordLog = () => cons
       await collect(taskId, result.artefactBaseUrl && result.artefactToken
         ? { builder: result.builderId, url: result.artefactBaseUrl, token: result.artefactToken }
         : await recordedSource(taskId));
-      await store.setStatus(taskId, 'publishing', `built on ${result.builderId}`, { builder: result.builderId, logPath: result.logPath });
+      await store.recordMove(taskId, 'building', 'publishing', `built on ${result.builderId}`, { builder: result.builderId, logPath: result.logPath });
     },
 
     async recordPublished(taskId: string, imported: ImportResult): Promise<void> {
       const published = imported.published.map((p) => ({ name: p.name, uri: p.uri, sha256: p.sha256, size: p.size }));
-      await store.setStatus(taskId, 'completed', `published in ${imported.index} history ${imported.historyId}`, { published });
+      await store.recordMove(taskId, 'publishing', 'completed', `published in ${imported.index} history ${imported.historyId}`, { published });
     },
 
     /** An admin's cancel wins over the failure it caused: only a queued, building or publishing task fails. */
     async recordFailure(taskId: string, failure: RecordedFailure): Promise<void> {
       // A failed import leaves the log collected when the build was recorded; a failed build's log is collected here.
       if (failure.logPath) await collect(taskId, await recordedSource(taskId));
-      await store.moveTask(taskId, 'failed', failure.reason, {
+      await store.recordMove(taskId, 'building', 'failed', failure.reason, {
         reason: failure.reason,
         logTail: failure.logTail ?? null,
         ...(failure.logPath ? { logPath: failure.logPath } : {}),

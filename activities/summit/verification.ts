@@ -91,6 +91,8 @@ export function verificationActivities(deps: VerificationDeps, log: () => Record
     async afterPublish(buildIds: readonly string[]): Promise<void> {
       if (!deps.verifications || buildIds.length === 0) return;
       const policies = new Map((await deps.store.listRepositories()).map((r) => [r.id, r.verify ?? null]));
+      // No repository asks for verification builds (the usual case): no task needs reading.
+      if (![...policies.values()].some(Boolean)) return;
       for (const id of buildIds) {
         try {
           const task = await deps.store.findTask(id);

@@ -112,14 +112,14 @@ export function waveActivities(store: Store) {
 
     async recordStaged(taskId: string, staged: ImportResult): Promise<void> {
       const published = staged.published.map((p) => ({ name: p.name, uri: p.uri, sha256: p.sha256, size: p.size }));
-      await store.setStatus(taskId, 'completed', `built and staged in ${staged.index}; published with its wave`, { published });
+      await store.recordMove(taskId, 'publishing', 'completed', `built and staged in ${staged.index}; published with its wave`, { published });
     },
 
     async waveProgress(waveId: string, status?: WaveStatus): Promise<WaveProgress> {
       let wave = await waves.getWave(waveId);
       if (status && status !== wave.status) wave = await waves.update(waveId, { status, ...(status === 'building' && !wave.startedAt ? { startedAt: new Date() } : {}) });
       const progress = await progressOf(wave, await waves.tasksOf(waveId));
-      await waves.update(waveId, { estimate: { etaMs: progress.etaMs, at: new Date().toISOString() } });
+      await waves.setEstimate(waveId, { etaMs: progress.etaMs, at: new Date().toISOString() });
       return progress;
     },
 
