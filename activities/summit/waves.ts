@@ -11,6 +11,7 @@ import {
 } from '../../core/contracts/wave';
 import type { Store } from '../../db/store';
 import type { WaveRow, WaveTaskRow } from '../../db/wave-store';
+import { PastBuildTimes } from './past-build-times';
 
 /** A builder heard from within this long counts for the estimate (the hub's own builder timeout). */
 const LIVE_BUILDER_MS = 90_000;
@@ -50,6 +51,7 @@ export async function rejoinOpenWaves(store: Store, dispatch: ReadonlyArray<{ ta
  */
 export function waveActivities(store: Store) {
   const waves = store.waves;
+  const pastBuildTimes = new PastBuildTimes((sources) => waves.buildSeconds(sources));
 
   async function progressOf(wave: WaveRow, tasks: readonly WaveTaskRow[]): Promise<WaveProgress> {
     const count = (pred: (t: WaveTaskRow) => boolean) => tasks.filter(pred).length;
@@ -58,7 +60,7 @@ export function waveActivities(store: Store) {
     if (open.length > 0) {
       // Past build times of each open source (median of the last few), minus what a running build has done; the
       // sum spread over the live builders' slots. Rough by design: dependencies may serialise some of it.
-      const seconds = await waves.buildSeconds([...new Set(open.map((t) => t.source))]);
+      const seconds = await pastBuildTimes.of(wave.id, [...new Set(open.map((t) => t.source))]);
       const slots = Math.max(1, await waves.liveSlots(LIVE_BUILDER_MS));
       const now = Date.now();
       const left = open.reduce((sum, t) => {
