@@ -142,6 +142,33 @@ describe.each(['postgresql', 'embedded libsql'])('planning inputs kept between r
     expect(plan.dispatch).toMatchObject([{ source: 'app', dependencies: [{ name: 'zlib', url: 'file:///srv/vessel/main/pool/zlib-4.stone', sha256: 'a'.repeat(64) }] }]);
   });
 
+  it('never plans a task without its recipe when an intake commits in the middle of a round', async () => {
+    // Intake writes a commit's recipes, then its tasks. Here it commits right after this round read the recipes: the
+    // round must not see the new tasks without their recipes (top would be dispatched beside base, without it).
+    await store.addRepository({ id: 'late', project: 'serpent', url: '/srv/late.git' });
+    const late = (source: string): NewTask => ({ ...task(source, 1), id: `build/serpent/late/${source}-1.0-1/x86_64`, repository: 'late', recipePath: `r/${source}` });
+    const top = { ...recipe('top', 1), packages: [{ name: 'top', provides: [], depends: [], buildDepends: ['soname(libbase.so)'] }] };
+    let intakeDone = false;
+    const racing = {
+      load: async () => {
+        const read = await kept.load();
+        if (!intakeDone) {
+          intakeDone = true;
+          await store.replaceRecipes('late', [recipe('base', 1), top]);
+          await store.createTasks([{ task: late('base'), reason: 'intake' }, { task: late('top'), reason: 'intake' }]);
+        }
+        return read;
+      },
+    } as unknown as PlanningInputsCache;
+    const deps = { store, mirrorsDir: join(dir, 'mirrors'), variants: variantsFor([]), packagesBaseUrl: 'file:///srv/vessel' };
+    const builders = [{ id: 'b1', host: 'h', isaLevels: ['x86_64' as const], slots: 8, busy: 0, diskFree: 1e10 }];
+    const lateSources = (plan: Awaited<ReturnType<typeof planBuilds>>) => plan.dispatch.filter((d) => d.taskId.startsWith('build/serpent/late/')).map((d) => d.source);
+    expect(lateSources(await planBuilds({ ...deps, inputs: racing }, { builders }))).not.toContain('top');
+    expect(intakeDone).toBe(true);
+    // The next round sees both, with the recipes: base first, top waits for it.
+    expect(lateSources(await planBuilds({ ...deps, inputs: kept }, { builders }))).toEqual(['base']);
+  });
+
   it("keeps repositories, holds, protections and the registry until another process changes them, then reads them again", async () => {
     // The API's own connection, as in production: what it writes is seen through the change markers, not in-process.
     const apiOrm = await openDatabase({ url: pg?.url, dataDir: dir });

@@ -47,9 +47,13 @@ function packagesOf(recipes: ReadonlyMap<string, RecipeRow>, task: SchedulingTas
  */
 export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<PlanResult> {
   const { store } = deps;
+  // The open tasks first, then what planning knows of their recipes: intake writes a commit's recipes before its
+  // tasks, so every task read here has its recipe in what is read next. The other way round, an intake committing
+  // between the two reads gave tasks without their recipes (no dependencies: a dependent could be dispatched
+  // before what it needs, and built without it).
+  const { open, stopped } = await store.schedulingTasks();
   const inputs = await (deps.inputs ?? planningInputsFor(store)).load();
   const { recipes, history, published } = inputs;
-  const { open, stopped } = await store.schedulingTasks();
   const tasks = [...open, ...stopped];
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const admin = await adminDecisions(store, inputs, open, input.builders);
