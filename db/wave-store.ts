@@ -1,4 +1,5 @@
 import type { EntityManager, InferEntity, MikroORM } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/knex';
 import { FINISHED_WAVE_STATUSES, waveIdOf, type WaveRemoval, type WaveStatus } from '../core/contracts/wave';
 import { Builder, Task, Wave } from './entities';
 import { NotFoundError } from './store';
@@ -96,6 +97,28 @@ export class WaveStore {
 
   async tasksOf(id: string): Promise<WaveTaskRow[]> {
     return this.em().find(Task, { wave: id }, { fields: [...TASK_FIELDS], orderBy: { id: 'asc' } });
+  }
+
+  /**
+   * A wave's tasks counted per (index, status): one GROUP BY over the wave's index range, so a wave's progress costs
+   * a few rows however many builds it has (it is read at every build's end).
+   */
+  async statusCounts(id: string): Promise<Array<{ index: string; status: string; n: number }>> {
+    const rows: Array<{ index: string; status: string; n: number | string }> = await this.em().getConnection().execute(
+      'select "index", "status", count(*) as "n" from "tasks" where "wave" = ? group by "index", "status"',
+      [id],
+    );
+    // PostgreSQL's count is a bigint, which its driver returns as a string.
+    return rows.map((r) => ({ index: r.index, status: r.status, n: Number(r.n) }));
+  }
+
+  /** The wave's tasks in these statuses, as plain rows (no entities) with what the estimate reads. */
+  async tasksIn(id: string, statuses: readonly string[]): Promise<Array<Pick<WaveTaskRow, 'id' | 'source' | 'status' | 'startedAt'>>> {
+    return (this.em() as unknown as SqlEntityManager).createQueryBuilder(Task)
+      .select(['id', 'source', 'status', 'startedAt'])
+      .where({ wave: id, status: { $in: [...statuses] } })
+      .orderBy({ id: 'asc' })
+      .execute('all', true);
   }
 
   /** Task counts per wave, for a list of waves (one query). */

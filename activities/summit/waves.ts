@@ -17,6 +17,8 @@ import { PastBuildTimes } from './past-build-times';
 const LIVE_BUILDER_MS = 90_000;
 /** Builds still to run with no past duration: this long each, for the estimate. */
 const UNKNOWN_BUILD_SECONDS = 60;
+/** The estimate is worked out again (and written) at most this often per wave; the counts are exact at every call. */
+export const ESTIMATE_EVERY_MS = 2_000;
 
 const OPEN = new Set(['new', 'queued', 'building', 'publishing']);
 const DROPPED = new Set(['cancelled', 'superseded', 'blocked']);
@@ -49,37 +51,60 @@ export async function rejoinOpenWaves(store: Store, dispatch: ReadonlyArray<{ ta
  * The wave's activities (core/contracts/activities.ts, SummitActivities' wave part): what the wave workflow asks
  * of the read model. Each is idempotent.
  */
-export function waveActivities(store: Store) {
+export function waveActivities(store: Store, opts: { now?: () => number } = {}) {
+  const clock = opts.now ?? Date.now;
   const waves = store.waves;
   const pastBuildTimes = new PastBuildTimes((sources) => waves.buildSeconds(sources));
 
-  async function progressOf(wave: WaveRow, tasks: readonly WaveTaskRow[]): Promise<WaveProgress> {
-    const count = (pred: (t: WaveTaskRow) => boolean) => tasks.filter(pred).length;
-    const open = tasks.filter((t) => OPEN.has(t.status));
-    let etaMs: number | null = null;
-    if (open.length > 0) {
-      // Past build times of each open source (median of the last few), minus what a running build has done; the
-      // sum spread over the live builders' slots. Rough by design: dependencies may serialise some of it.
-      const seconds = await pastBuildTimes.of(wave.id, [...new Set(open.map((t) => t.source))]);
-      const slots = Math.max(1, await waves.liveSlots(LIVE_BUILDER_MS));
-      const now = Date.now();
-      const left = open.reduce((sum, t) => {
-        const whole = median(seconds.get(t.source) ?? []);
-        const ran = t.status === 'building' && t.startedAt ? (now - t.startedAt.getTime()) / 1000 : 0;
-        return sum + (t.status === 'publishing' ? 1 : Math.max(1, whole - ran));
-      }, 0);
-      etaMs = Math.round((left / slots) * 1000);
-    } else if (!FINISHED_WAVE_STATUSES.includes(wave.status as WaveStatus)) {
-      etaMs = 0;
-    }
+  /** The estimate last worked out for each wave still running (its open tasks read, the wave row written). */
+  const estimates = new Map<string, { at: number; etaMs: number | null }>();
+
+  /**
+   * Past build times of each open source (median of the last few), minus what a running build has done; the sum
+   * spread over the live builders' slots. Rough by design: dependencies may serialise some of it.
+   */
+  async function estimateMs(wave: WaveRow): Promise<number> {
+    const open = await waves.tasksIn(wave.id, [...OPEN]);
+    const seconds = await pastBuildTimes.of(wave.id, [...new Set(open.map((t) => t.source))]);
+    const slots = Math.max(1, await waves.liveSlots(LIVE_BUILDER_MS));
+    const now = clock();
+    const left = open.reduce((sum, t) => {
+      const whole = median(seconds.get(t.source) ?? []);
+      const ran = t.status === 'building' && t.startedAt ? (now - t.startedAt.getTime()) / 1000 : 0;
+      return sum + (t.status === 'publishing' ? 1 : Math.max(1, whole - ran));
+    }, 0);
+    return Math.round((left / slots) * 1000);
+  }
+
+  /**
+   * The wave's counts, exact at every call (one GROUP BY), and its estimate, worked out again and written at most
+   * every ESTIMATE_EVERY_MS: a wave asks at every build's end, and its open tasks, the live slots and the write
+   * were per build what the counts are per wave.
+   */
+  async function progressOf(wave: WaveRow): Promise<WaveProgress> {
+    const counts = await waves.statusCounts(wave.id);
+    const sum = (pred: (status: string) => boolean) => counts.reduce((n, c) => n + (pred(c.status) ? c.n : 0), 0);
+    const open = sum((s) => OPEN.has(s));
     const openByIndex: Record<string, number> = {};
-    for (const index of [...tasks.map((t) => t.index), ...wave.removals.map((r) => r.index)].sort()) openByIndex[index] ??= 0;
-    for (const t of open) openByIndex[t.index]++;
+    for (const index of [...counts.map((c) => c.index), ...wave.removals.map((r) => r.index)].sort()) openByIndex[index] ??= 0;
+    for (const c of counts) if (OPEN.has(c.status)) openByIndex[c.index] += c.n;
+    const finished = FINISHED_WAVE_STATUSES.includes(wave.status as WaveStatus);
+    const last = estimates.get(wave.id);
+    const now = clock();
+    let etaMs: number | null;
+    if (open === 0) etaMs = finished ? null : 0;
+    else if (last && last.etaMs !== null && last.etaMs > 0 && now - last.at < ESTIMATE_EVERY_MS) etaMs = last.etaMs;
+    else etaMs = await estimateMs(wave);
+    if (!last || last.etaMs !== etaMs || now - last.at >= ESTIMATE_EVERY_MS) {
+      await waves.setEstimate(wave.id, { etaMs, at: new Date(now).toISOString() });
+      estimates.set(wave.id, { at: now, etaMs });
+    }
+    if (finished) estimates.delete(wave.id);
     return {
       openByIndex,
-      waveId: wave.id, status: wave.status as WaveStatus, total: tasks.length,
-      done: count((t) => t.status === 'completed'), failed: count((t) => t.status === 'failed'),
-      dropped: count((t) => DROPPED.has(t.status)), open: open.length, etaMs,
+      waveId: wave.id, status: wave.status as WaveStatus, total: sum(() => true),
+      done: sum((s) => s === 'completed'), failed: sum((s) => s === 'failed'),
+      dropped: sum((s) => DROPPED.has(s)), open, etaMs,
     };
   }
 
@@ -120,9 +145,7 @@ export function waveActivities(store: Store) {
     async waveProgress(waveId: string, status?: WaveStatus): Promise<WaveProgress> {
       let wave = await waves.getWave(waveId);
       if (status && status !== wave.status) wave = await waves.update(waveId, { status, ...(status === 'building' && !wave.startedAt ? { startedAt: new Date() } : {}) });
-      const progress = await progressOf(wave, await waves.tasksOf(waveId));
-      await waves.setEstimate(waveId, { etaMs: progress.etaMs, at: new Date().toISOString() });
-      return progress;
+      return progressOf(wave);
     },
 
     async wavePublishPlan(waveId: string, index?: string): Promise<WavePublishPlan> {
