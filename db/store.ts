@@ -539,7 +539,8 @@ export class Store {
    * it), as moveTask decides it, without reading the task first: one compare-and-set `UPDATE … WHERE id = ? AND
    * status = <expected>` and its event in one transaction. When the task is not in `expected` (a retried record,
    * a cancel meanwhile) the move falls back to moveTask, which reads and decides on what the status is now.
-   * Returns the status it came from and whether it moved; the task itself is not read.
+   * Returns the status it came from and whether it moved; the task itself is not read. `also` writes what goes with
+   * the move (a build log's source or copy) in the move's transaction: one commit where there were two.
    */
   async recordMove(
     id: string,
@@ -547,19 +548,24 @@ export class Store {
     to: TaskStatus,
     reason: string,
     fields: Partial<TaskRow> = {},
-    opts: { onlyFrom?: readonly TaskStatus[] } = {},
+    opts: { onlyFrom?: readonly TaskStatus[]; also?: (em: EntityManager) => Promise<void> } = {},
   ): Promise<{ from: TaskStatus; moved: boolean }> {
     if (expected !== to && (!opts.onlyFrom || opts.onlyFrom.includes(expected))) {
       transition(id, expected, to);
       const now = new Date();
       const written = await this.em().transactional(async (em) => {
         const n = await em.nativeUpdate(Task, { id, status: expected }, moveValues(to, fields, now, () => raw<object, number>('"attempts" + 1')));
-        if (n === 1) await em.insert(TaskEvent, { task: id, from: expected, to, reason, at: now });
+        if (n === 1) {
+          await em.insert(TaskEvent, { task: id, from: expected, to, reason, at: now });
+          await opts.also?.(em);
+        }
         return n === 1;
       });
       if (written) return { from: expected, moved: true };
     }
     const { from, moved } = await this.moveTask(id, to, reason, fields, opts);
+    // Written whether or not the task moved, as it would be on its own.
+    if (opts.also) await this.em().transactional(opts.also);
     return { from, moved };
   }
 

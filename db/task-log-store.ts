@@ -35,10 +35,10 @@ export class TaskLogStore {
   /**
    * A builder picked the build up: its log is read there from now on (a later attempt replaces an earlier one).
    * One statement: the insert updates an existing row only when it is not of a later attempt (a late signal of an
-   * earlier attempt changes nothing).
+   * earlier attempt changes nothing). `em`: inside a caller's transaction (the record of the pickup).
    */
-  async setSource(task: string, source: LiveLogSource): Promise<void> {
-    await this.em().upsert(TaskLog, {
+  async setSource(task: string, source: LiveLogSource, em: EntityManager = this.em()): Promise<void> {
+    await em.upsert(TaskLog, {
       task, builder: source.builder, url: source.url, token: source.token, attempt: source.attempt,
       collected: null, plainBytes: null, collectedAt: null, updatedAt: new Date(),
     }, { onConflictFields: ['task'], onConflictAction: 'merge', ...(source.attempt > 0 ? { onConflictWhere: { attempt: { $lte: source.attempt } } } : {}) });
@@ -53,9 +53,12 @@ export class TaskLogStore {
     };
   }
 
-  /** Keep the collected log; the token is dropped with it (nothing is read from the builder any more). */
-  async setCollected(task: string, log: Omit<CollectedLog, 'collectedAt'>, builder: string): Promise<void> {
-    await this.em().upsert(TaskLog, {
+  /**
+   * Keep the collected log; the token is dropped with it (nothing is read from the builder any more). `em`: inside
+   * a caller's transaction (the record of the build's end).
+   */
+  async setCollected(task: string, log: Omit<CollectedLog, 'collectedAt'>, builder: string, em: EntityManager = this.em()): Promise<void> {
+    await em.upsert(TaskLog, {
       task, builder, url: null, token: null, collected: log.stored, plainBytes: log.plainBytes, collectedAt: new Date(), updatedAt: new Date(),
     });
   }

@@ -8,6 +8,9 @@ export type WaveRow = InferEntity<typeof Wave>;
 /** What a wave needs of each of its tasks: counts, the estimate, the publish plan. */
 export type WaveTaskRow = Pick<InferEntity<typeof Task>, 'id' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'status' | 'builder' | 'startedAt' | 'builtAt' | 'finishedAt' | 'published' | 'reason'>;
 
+/** A wave without its growing lists (WaveStore.brief). */
+export type WaveBrief = Pick<WaveRow, 'id' | 'repository' | 'commit' | 'status' | 'removals' | 'startedAt'>;
+
 const TASK_FIELDS = ['id', 'repository', 'source', 'version', 'release', 'isa', 'index', 'status', 'builder', 'startedAt', 'builtAt', 'finishedAt', 'published', 'reason'] as const;
 
 // A cycle with store.ts (which makes the WaveStore); used only inside methods, so both modules are loaded by then.
@@ -64,6 +67,14 @@ export class WaveStore {
 
   async getWave(id: string): Promise<WaveRow> {
     return this.em().findOneOrFail(Wave, { id }, { failHandler: () => notFound(id) });
+  }
+
+  /**
+   * What a wave's progress and a dispatch ask of the wave, without the lists that grow with it (the published
+   * tasks, histories, skipped builds): both are asked at every build's end.
+   */
+  async brief(id: string): Promise<WaveBrief | null> {
+    return this.em().findOne(Wave, { id }, { fields: ['id', 'repository', 'commit', 'status', 'removals', 'startedAt'] });
   }
 
   async findWave(id: string): Promise<WaveRow | null> {

@@ -138,6 +138,31 @@ describe.each(['postgresql', 'embedded libsql'])('the read model on %s', (driver
     expect((await store.taskEvents(id)).map((e) => `${e.from}->${e.to}`)).toEqual(['null->new', 'new->queued', 'queued->building', 'building->cancelled', 'cancelled->new', 'new->queued']);
   });
 
+  it("writes what goes with a record (a build log's source) in the move's transaction, and on its own when the task is elsewhere", async () => {
+    const id = `${TASK.id}-also`;
+    await store.createTask({ ...TASK, id, source: 'also', repository: 'races' }, 'x');
+    await store.queueTasks([id], () => 'dispatched');
+    const source = (attempt: number) => ({ builder: `b${attempt}`, url: `http://b${attempt}`, token: `t${attempt}`, attempt });
+    // The write with the move fails: neither the move nor its event is kept.
+    const failing = store.recordMove(id, 'queued', 'building', 'picked up', { builder: 'b1' }, {
+      also: async (em) => {
+        await store.logs.setSource(id, source(1), em);
+        throw new Error('the log write failed');
+      },
+    });
+    await expect(failing).rejects.toThrow('the log write failed');
+    expect(await store.getTask(id)).toMatchObject({ status: 'queued', builder: null });
+    expect(await store.logs.state(id)).toEqual({});
+    expect((await store.taskEvents(id)).map((e) => e.to)).toEqual(['new', 'queued']);
+
+    expect(await store.recordMove(id, 'queued', 'building', 'picked up', { builder: 'b1' }, { also: (em) => store.logs.setSource(id, source(1), em) })).toEqual({ from: 'queued', moved: true });
+    expect((await store.logs.state(id)).source).toEqual(source(1));
+    // A retried record (already building, so the compare-and-set misses): the write still happens, on its own.
+    expect(await store.recordMove(id, 'queued', 'building', 'picked up again', { builder: 'b2' }, { onlyFrom: ['queued', 'building'], also: (em) => store.logs.setSource(id, source(2), em) })).toEqual({ from: 'building', moved: false });
+    expect((await store.logs.state(id)).source).toEqual(source(2));
+    expect((await store.taskEvents(id)).map((e) => e.to)).toEqual(['new', 'queued', 'building']);
+  });
+
   it("keeps a build log's source of the latest attempt: a late pickup of an earlier attempt changes nothing", async () => {
     const id = `${TASK.id}-log`;
     await store.logs.setSource(id, { builder: 'b1', url: 'http://b1', token: 't1', attempt: 1 });

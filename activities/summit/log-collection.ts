@@ -18,7 +18,20 @@ export interface LogLocation {
   token: string;
 }
 
+/** A build's sealed log as fetched from its builder, checked to be one whole zstd frame: what setCollected keeps. */
+export interface FetchedLog {
+  stored: Buffer;
+  plainBytes: number;
+}
+
 export async function collectBuildLog(store: Store, taskId: string, from: LogLocation): Promise<{ storedBytes: number; plainBytes: number }> {
+  const log = await fetchBuildLog(taskId, from);
+  await store.logs.setCollected(taskId, log, from.builder);
+  return { storedBytes: log.stored.length, plainBytes: log.plainBytes };
+}
+
+/** Fetches a build's sealed log from its builder (the caller keeps it, e.g. in the transaction recording the build's end). */
+export async function fetchBuildLog(taskId: string, from: LogLocation): Promise<FetchedLog> {
   const url = `${from.url.replace(/\/+$/, '')}/logs/${encodeURIComponent(taskId)}.zst`;
   const res = await fetch(url, { headers: { authorization: `Bearer ${from.token}` }, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
   if (!res.ok || !res.body) throw new Error(`GET ${url}: ${res.status} ${(await res.text()).slice(0, 200)}`);
@@ -36,6 +49,5 @@ export async function collectBuildLog(store: Store, taskId: string, from: LogLoc
     for (const _ of decoder.push(bytes)) if (decoder.produced > MAX_PLAIN_BYTES) throw new Error(`log of ${taskId} decompresses past ${MAX_PLAIN_BYTES} bytes`);
   }
   decoder.end();
-  await store.logs.setCollected(taskId, { stored: Buffer.concat(pieces), plainBytes: decoder.produced }, from.builder);
-  return { storedBytes: stored, plainBytes: decoder.produced };
+  return { stored: Buffer.concat(pieces), plainBytes: decoder.produced };
 }

@@ -3,7 +3,7 @@ import type { BuilderStatus, TaskCommand, TaskCommandResult } from '../../core/c
 import type { RecordedFailure } from '../../core/contracts/summit';
 import { FINISHED_WAVE_STATUSES, type WaveStatus } from '../../core/contracts/wave';
 import type { Store } from '../../db/store';
-import { collectBuildLog, type LogLocation } from './log-collection';
+import { collectBuildLog, fetchBuildLog, type FetchedLog, type LogLocation } from './log-collection';
 
 /** What the activities tell the operator about their side work (the build log's collection). */
 export interface RecordLog {
@@ -31,6 +31,16 @@ export function recordActivities(store: Store, log: () => RecordLog = () => cons
       log().warn('build log not collected', { taskId, builderId: from.builder, error: err instanceof Error ? err.message : String(err) });
     }
   };
+  /** collect's fetch alone, for a caller that keeps the log in its own transaction; best effort as collect is. */
+  const fetchLog = async (taskId: string, from: LogLocation | undefined): Promise<FetchedLog | undefined> => {
+    if (!from) return undefined;
+    try {
+      return await fetchBuildLog(taskId, from);
+    } catch (err) {
+      log().warn('build log not collected', { taskId, builderId: from.builder, error: err instanceof Error ? err.message : String(err) });
+      return undefined;
+    }
+  };
   const recordedSource = async (taskId: string): Promise<LogLocation | undefined> => (await store.logs.state(taskId)).source;
   return {
     /** A queued build whose workflow could not be started goes back to new; the hub tries again later. */
@@ -43,18 +53,23 @@ export function recordActivities(store: Store, log: () => RecordLog = () => cons
      * builder records the new one). A cancelled task stays cancelled.
      */
     async recordStarted(taskId: string, pickup: BuildPickup): Promise<void> {
+      const source = pickup.log && { builder: pickup.builderId, ...pickup.log, attempt: pickup.attempt };
       await store.recordMove(taskId, 'queued', 'building', `picked up by ${pickup.builderId}${pickup.attempt > 1 ? ` (attempt ${pickup.attempt})` : ''}`, {
         builder: pickup.builderId, startedAt: new Date(pickup.at),
-      }, { onlyFrom: ['queued', 'building'] });
-      if (pickup.log) await store.logs.setSource(taskId, { builder: pickup.builderId, ...pickup.log, attempt: pickup.attempt });
+      }, { onlyFrom: ['queued', 'building'], ...(source ? { also: (em) => store.logs.setSource(taskId, source, em) } : {}) });
     },
 
     /** Collects the log first: the build workflow has the builder clean up after the build's end is recorded. */
     async recordBuilt(taskId: string, result: Pick<BuildResult, 'builderId' | 'logPath'> & Partial<Pick<BuildResult, 'artefactBaseUrl' | 'artefactToken'>>): Promise<void> {
-      await collect(taskId, result.artefactBaseUrl && result.artefactToken
+      const from = result.artefactBaseUrl && result.artefactToken
         ? { builder: result.builderId, url: result.artefactBaseUrl, token: result.artefactToken }
-        : await recordedSource(taskId));
-      await store.recordMove(taskId, 'building', 'publishing', `built on ${result.builderId}`, { builder: result.builderId, logPath: result.logPath });
+        : await recordedSource(taskId);
+      const got = await fetchLog(taskId, from);
+      // The log is kept in the transaction that records the build's end.
+      await store.recordMove(taskId, 'building', 'publishing', `built on ${result.builderId}`, { builder: result.builderId, logPath: result.logPath }, {
+        ...(got && from ? { also: (em) => store.logs.setCollected(taskId, got, from.builder, em) } : {}),
+      });
+      if (got && from) log().info('build log collected', { taskId, builderId: from.builder, storedBytes: got.stored.length, plainBytes: got.plainBytes });
     },
 
     async recordPublished(taskId: string, imported: ImportResult): Promise<void> {

@@ -9,8 +9,8 @@ import {
   type WavePublishPlan,
   type WaveStatus,
 } from '../../core/contracts/wave';
-import type { Store } from '../../db/store';
-import type { WaveRow, WaveTaskRow } from '../../db/wave-store';
+import { NotFoundError, type Store } from '../../db/store';
+import type { WaveBrief, WaveRow, WaveTaskRow } from '../../db/wave-store';
 import { PastBuildTimes } from './past-build-times';
 
 /** A builder heard from within this long counts for the estimate (the hub's own builder timeout). */
@@ -35,7 +35,7 @@ function median(xs: readonly number[]): number {
 export async function rejoinOpenWaves(store: Store, dispatch: ReadonlyArray<{ taskId: string; wave?: string }>): Promise<void> {
   const ended = new Map<string, string>();
   for (const waveId of new Set(dispatch.flatMap((d) => (d.wave ? [d.wave] : [])))) {
-    const wave = await store.waves.findWave(waveId);
+    const wave = await store.waves.brief(waveId);
     if (wave && FINISHED_WAVE_STATUSES.includes(wave.status as WaveStatus)) ended.set(waveId, (await store.waves.openWave(wave.repository, wave.commit, 'rejoin')).id);
   }
   if (ended.size === 0) return;
@@ -63,7 +63,7 @@ export function waveActivities(store: Store, opts: { now?: () => number } = {}) 
    * Past build times of each open source (median of the last few), minus what a running build has done; the sum
    * spread over the live builders' slots. Rough by design: dependencies may serialise some of it.
    */
-  async function estimateMs(wave: WaveRow): Promise<number> {
+  async function estimateMs(wave: WaveBrief): Promise<number> {
     const open = await waves.tasksIn(wave.id, [...OPEN]);
     const seconds = await pastBuildTimes.of(wave.id, [...new Set(open.map((t) => t.source))]);
     const slots = Math.max(1, await waves.liveSlots(LIVE_BUILDER_MS));
@@ -81,7 +81,7 @@ export function waveActivities(store: Store, opts: { now?: () => number } = {}) 
    * every ESTIMATE_EVERY_MS: a wave asks at every build's end, and its open tasks, the live slots and the write
    * were per build what the counts are per wave.
    */
-  async function progressOf(wave: WaveRow): Promise<WaveProgress> {
+  async function progressOf(wave: WaveBrief): Promise<WaveProgress> {
     const counts = await waves.statusCounts(wave.id);
     const sum = (pred: (status: string) => boolean) => counts.reduce((n, c) => n + (pred(c.status) ? c.n : 0), 0);
     const open = sum((s) => OPEN.has(s));
@@ -143,7 +143,8 @@ export function waveActivities(store: Store, opts: { now?: () => number } = {}) 
     },
 
     async waveProgress(waveId: string, status?: WaveStatus): Promise<WaveProgress> {
-      let wave = await waves.getWave(waveId);
+      let wave: WaveBrief | null = await waves.brief(waveId);
+      if (!wave) throw new NotFoundError('wave', waveId);
       if (status && status !== wave.status) wave = await waves.update(waveId, { status, ...(status === 'building' && !wave.startedAt ? { startedAt: new Date() } : {}) });
       return progressOf(wave);
     },
