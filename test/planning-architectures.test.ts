@@ -87,6 +87,16 @@ describe('a profile of x86_64 and aarch64', () => {
     const plan = await planBuilds(deps(), { builders: [builder('x86', ['x86_64', 'x86_64-v3x'])] });
     expect(plan.unservable).toContainEqual({ taskId: 'build/p/x86only/liba-1.0.0-1/aarch64', reason: 'no builder serves aarch64' });
     expect(plan.dispatch.map((d) => `${d.source}/${d.isa}`).sort()).toEqual(['liba/x86_64', 'liba/x86_64-v3x']);
+    expect((await store.getTask('build/p/x86only/liba-1.0.0-1/aarch64')).reason).toBe('no builder serves aarch64');
+    // The next round finds the reason written: it does not write it again (it did at every round, for every such task).
+    const writes = jest.spyOn(store, 'updateTask');
+    try {
+      const again = await planBuilds(deps(), { builders: [builder('x86', ['x86_64', 'x86_64-v3x'])] });
+      expect(again.unservable).toContainEqual({ taskId: 'build/p/x86only/liba-1.0.0-1/aarch64', reason: 'no builder serves aarch64' });
+      expect(writes.mock.calls.filter(([id]) => id === 'build/p/x86only/liba-1.0.0-1/aarch64')).toEqual([]);
+    } finally {
+      writes.mockRestore();
+    }
   });
 
   it('reads a recipe\'s packages from manifest.<arch>.bin of the profile\'s architectures, which the default profile does not look for', async () => {

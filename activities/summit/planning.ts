@@ -86,7 +86,8 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
       result.unblocked.push(t.id);
     }
   }
-  for (const u of plan.unservable) await store.updateTask(u.taskId, { reason: u.reason });
+  // Written once: the round's read of the open tasks has the reason as it stands.
+  for (const u of plan.unservable) if (byId.get(u.taskId)?.reason !== u.reason) await store.updateTask(u.taskId, { reason: u.reason });
 
   // Builders clone from the repository's own URL: summit's mirror is on summit's disk, not theirs.
   const repositories = new Map(inputs.repositories);
