@@ -1,6 +1,6 @@
 import type { LogStages } from './build-log-stages';
 import { activityMs, betweenActivitiesMs, completedCount, type WorkflowTimings } from './history-stages';
-import { heldTime, idleGaps, waitWithFreeSlot, type Interval } from './slot-occupancy';
+import { heldTime, idleGaps, waitForFreedSlot, waitWithFreeSlot, type Interval } from './slot-occupancy';
 import { overheadPerPackage, summarize, utilisation, type Summary } from './statistics';
 
 /**
@@ -33,6 +33,8 @@ export interface WaveFigures {
   readyToBuildStartedMs: Summary;
   /** The same wait counting only the time some slot was free (build activity start; the Temporal history). */
   readyToBuildStartedWithFreeSlotMs: Summary;
+  /** ready → started counting only the last free stretch before the start (slot-occupancy.ts waitForFreedSlot): each idle slot stretch charged once, to the build that took it. */
+  readyToBuildStartedOnceSlotFreeMs: Summary;
   /** ready → handed to Temporal (the task's `building` event), and from there → started on the builder. */
   readyToDispatchedMs: Summary;
   dispatchedToBuildStartedMs: Summary;
@@ -116,6 +118,7 @@ export function waveFigures(input: {
     if (start !== undefined && b?.closedAt !== undefined) held.set(t.id, { start, end: b.closedAt });
   }
   const withFreeSlot: number[] = [];
+  const onceFree: number[] = [];
   let inContainer = 0;
   let inScript = 0;
   let scriptKnown = true;
@@ -133,7 +136,10 @@ export function waveFigures(input: {
     if (slot) {
       const ready = readyAt(t, input.dependencies.get(t.source) ?? [], completedAt, slot.start);
       const others = [...held].filter(([id]) => id !== t.id).map(([, i]) => i);
-      if (ready !== undefined) withFreeSlot.push(waitWithFreeSlot(ready, slot.start, others, slots));
+      if (ready !== undefined) {
+        withFreeSlot.push(waitWithFreeSlot(ready, slot.start, others, slots));
+        onceFree.push(waitForFreedSlot(ready, slot.start, others, slots));
+      }
     }
     if (t.log) {
       inContainer += t.log.stepsMs;
@@ -191,6 +197,7 @@ export function waveFigures(input: {
     pushToFirstBuildMs: minOf(tasks.map((t) => t.log?.startedAt)) - pushAt || undefined,
     readyToBuildStartedMs: summarize(readyToStart),
     readyToBuildStartedWithFreeSlotMs: summarize(withFreeSlot),
+    readyToBuildStartedOnceSlotFreeMs: summarize(onceFree),
     readyToDispatchedMs: summarize(readyToDispatch),
     dispatchedToBuildStartedMs: summarize(dispatchToStart),
     slotUtilisation: utilisation(inContainer, wallMs, slots),

@@ -12,6 +12,7 @@ export function printFigures(f: WaveFigures, out: (line: string) => void): void 
   out(`push → first task          ${s(f.pushToFirstTaskMs)};  push → first build started ${s(f.pushToFirstBuildMs)}`);
   out(`ready → build started      ${pcts(f.readyToBuildStartedMs)}`);
   out(`  … while a slot was free ${pcts(f.readyToBuildStartedWithFreeSlotMs)}`);
+  out(`  … once a slot was free for it ${pcts(f.readyToBuildStartedOnceSlotFreeMs)}`);
   out(`  ready → dispatched       ${pcts(f.readyToDispatchedMs)}`);
   out(`  dispatched → started     ${pcts(f.dispatchedToBuildStartedMs)}`);
   out(`slot utilisation           ${pct(f.slotUtilisation)} in containers${f.scriptUtilisation !== undefined ? `, ${pct(f.scriptUtilisation)} in the steps' scripts` : ''}`);

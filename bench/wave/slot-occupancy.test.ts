@@ -1,4 +1,4 @@
-import { firstFreeAt, heldAt, heldTime, idleGaps, waitWithFreeSlot } from './slot-occupancy';
+import { firstFreeAt, heldAt, heldTime, idleGaps, waitForFreedSlot, waitWithFreeSlot } from './slot-occupancy';
 
 const busy = [
   { start: 0, end: 100 },
@@ -29,6 +29,19 @@ describe('slot occupancy', () => {
     // started before a slot was free (the builder took more than its slots): no free-slot wait.
     expect(waitWithFreeSlot(60, 120, busy, 2)).toBe(0);
     // ready at 10, started at 200: free 10–50 and 150–200, both slots taken 50–150 (not counted).
+    expect(waitWithFreeSlot(10, 200, busy, 2)).toBe(90);
+  });
+
+  it('counts the wait since a slot was last freed for the build, each idle stretch once', () => {
+    // ready at 60 with both slots taken until 150, started at 180: the slot freed at 150 took 30 ms to fill.
+    expect(waitForFreedSlot(60, 180, busy, 2)).toBe(30);
+    // ready at 10 with a slot already free: from ready.
+    expect(waitForFreedSlot(10, 40, busy, 2)).toBe(30);
+    // started while every other slot was held (over-booked): nothing.
+    expect(waitForFreedSlot(60, 120, busy, 2)).toBe(0);
+    // ready at 10, started at 200: the free stretch 10–50 went to the build started at 50, not to this one; only the
+    // stretch since 150 counts (waitWithFreeSlot charges both: 90).
+    expect(waitForFreedSlot(10, 200, busy, 2)).toBe(50);
     expect(waitWithFreeSlot(10, 200, busy, 2)).toBe(90);
   });
 

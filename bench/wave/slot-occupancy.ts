@@ -42,6 +42,26 @@ export function waitWithFreeSlot(ready: number, started: number, others: readonl
   return free;
 }
 
+/**
+ * How long a build waited once a slot was free for it: from the later of its ready moment and the start of the
+ * free stretch its start ended (the last moment before it started from which fewer than `slots` of the other builds
+ * held a slot without a break) to its start. A slot freed and taken by another build first does not count
+ * against this one: its clock starts again at the next free moment. Each idle stretch is thus charged once, to the
+ * build that took the slot, where waitWithFreeSlot charges it to every build waiting at the time. Never negative.
+ */
+export function waitForFreedSlot(ready: number, started: number, others: readonly Interval[], slots: number): number {
+  if (started <= ready) return 0;
+  const cuts = new Set<number>([ready, started]);
+  for (const i of others) {
+    if (i.start > ready && i.start < started) cuts.add(i.start);
+    if (i.end > ready && i.end < started) cuts.add(i.end);
+  }
+  const points = [...cuts].sort((a, b) => a - b);
+  let waited = 0;
+  for (let k = points.length - 2; k >= 0 && heldAt(others, points[k]) < slots; k--) waited += points[k + 1] - points[k];
+  return waited;
+}
+
 /** Σ of the intervals: slot time held by builds. */
 export function heldTime(intervals: readonly Interval[]): number {
   return intervals.reduce((sum, i) => sum + Math.max(0, i.end - i.start), 0);
