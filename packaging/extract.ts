@@ -2,7 +2,7 @@ import { chmod, copyFile, mkdir, open, rename, rm, symlink } from 'node:fs/promi
 import { dirname, join, normalize, sep } from 'node:path';
 import { toHex } from '../core/formats/bytes';
 import { FormatError } from '../core/formats/errors';
-import { xxh3_128 } from '../core/formats/hash';
+import { xxh3_128Pool, type Hasher } from '../core/formats/hash';
 import { describePackage, PackageFile } from '../core/formats/stone/package';
 import { StoneReader } from '../core/formats/stone/reader';
 import { IndexRecord } from '../core/formats/stone/records';
@@ -41,12 +41,11 @@ export async function extractPackage(reader: StoneReader, dir: string, onProgres
   const total = records.reduce((n, r) => n + (r.end - r.start), 0);
   let pos = 0;
   let current = 0;
-  let sink: { rec: IndexRecord; tmp: string; fh: Awaited<ReturnType<typeof open>>; hash: Awaited<ReturnType<typeof xxh3_128>> } | undefined;
+  let sink: { rec: IndexRecord; tmp: string; fh: Awaited<ReturnType<typeof open>>; hash: Hasher } | undefined;
 
   const startSink = async (rec: IndexRecord): Promise<void> => {
     const tmp = join(dir, `.summit-extract-${toHex(rec.digest)}`);
-    const hash = await xxh3_128();
-    hash.init();
+    const hash = await xxh3_128Pool.take();
     sink = { rec, tmp, fh: await open(tmp, 'w'), hash };
   };
   const finishSink = async (): Promise<void> => {
@@ -56,6 +55,7 @@ export async function extractPackage(reader: StoneReader, dir: string, onProgres
     await fh.close();
     const want = toHex(rec.digest);
     const got = hash.digest('hex');
+    xxh3_128Pool.give(hash);
     const targets = byDigest.get(want) ?? [];
     if (got !== want) {
       await rm(tmp, { force: true });

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toHex } from '../core/formats/bytes';
-import { xxh3_128 } from '../core/formats/hash';
+import { xxh3_128Pool } from '../core/formats/hash';
 import { encodeHeader, encodePayloadHeader, FileType, PAYLOAD_HEADER_SIZE, PayloadKind } from '../core/formats/stone/header';
 import { PackageMeta, recordsFromMeta } from '../core/formats/stone/meta';
 import { IndexRecord, LayoutFileType, LayoutRecord } from '../core/formats/stone/records';
@@ -90,10 +90,11 @@ function typeBits(type: RootEntry['type']): number {
 }
 
 async function hashFile(path: string, size: number): Promise<Uint8Array> {
-  const h = await xxh3_128();
-  h.init();
+  const h = await xxh3_128Pool.take();
   for await (const chunk of fileChunks(path, size)) h.update(chunk);
-  return h.digest('binary');
+  const digest = h.digest('binary');
+  xxh3_128Pool.give(h);
+  return digest;
 }
 
 /** Files up to this size are read whole, in one buffer of their size. */

@@ -1,6 +1,6 @@
 import { ByteReader, toHex } from '../bytes';
 import { FormatError } from '../errors';
-import { xxh3_64, xxh3_64Once } from '../hash';
+import { xxh3_64Once, xxh3_64Pool } from '../hash';
 import { decompressExact, ZstdStreamDecoder } from '../zstd';
 import {
   Compression,
@@ -127,10 +127,11 @@ export class StoneReader {
   async verifyContent(): Promise<void> {
     const entry = this.content;
     if (!entry) return;
-    const hasher = await xxh3_64();
-    hasher.init();
+    const hasher = await xxh3_64Pool.take();
     for await (const chunk of this.storedChunks(entry)) hasher.update(chunk);
-    checkChecksum(hasher.digest('binary'), entry.header.checksum, `${this.where}: ${payloadName(entry.position, entry.header.kind)}`);
+    const digest = hasher.digest('binary');
+    xxh3_64Pool.give(hasher);
+    checkChecksum(digest, entry.header.checksum, `${this.where}: ${payloadName(entry.position, entry.header.kind)}`);
   }
 
   /**
@@ -141,8 +142,7 @@ export class StoneReader {
     const entry = this.content;
     if (!entry) return;
     const where = `${this.where}: ${payloadName(entry.position, entry.header.kind)}`;
-    const hasher = await xxh3_64();
-    hasher.init();
+    const hasher = await xxh3_64Pool.take();
     const decoder = entry.header.compression === Compression.Zstd ? new ZstdStreamDecoder(where) : undefined;
     let produced = 0;
     const stream = this.storedChunks(entry);
@@ -170,7 +170,10 @@ export class StoneReader {
       }
       throw err;
     }
-    checkChecksum(hasher.digest('binary'), entry.header.checksum, where);
+    const digest = hasher.digest('binary');
+    // Given back only here: a reader that stops early, or fails, leaves its hasher to the collector.
+    xxh3_64Pool.give(hasher);
+    checkChecksum(digest, entry.header.checksum, where);
     if (produced !== entry.header.plainSize) {
       throw new FormatError('stone', where, `decompresses to ${produced} bytes, header declares ${entry.header.plainSize}`);
     }

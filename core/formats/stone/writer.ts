@@ -1,6 +1,6 @@
 import { ByteWriter } from '../bytes';
 import { FormatError } from '../errors';
-import { Hasher, xxh3_64, xxh3_64Once } from '../hash';
+import { Hasher, xxh3_64Once, xxh3_64Pool } from '../hash';
 import { compress, DEFAULT_LEVEL, ZstdStreamEncoder } from '../zstd';
 import { Compression, encodeHeader, FileType, PayloadHeader, PayloadKind, writePayloadHeader } from './header';
 import { encodeAttributeRecord, encodeIndexRecord, encodeLayoutRecord, encodeMetaRecord } from './records';
@@ -84,9 +84,7 @@ export class ContentEncoder {
   ) {}
 
   static async create(level = DEFAULT_LEVEL): Promise<ContentEncoder> {
-    const hasher = await xxh3_64();
-    hasher.init();
-    return new ContentEncoder(hasher, new ZstdStreamEncoder(level));
+    return new ContentEncoder(await xxh3_64Pool.take(), new ZstdStreamEncoder(level));
   }
 
   get offset(): number {
@@ -100,12 +98,15 @@ export class ContentEncoder {
 
   end(): { tail: Uint8Array[]; header: PayloadHeader } {
     const tail = this.track([...this.zstd.end()]);
+    const checksum = this.hasher.digest('binary');
+    // The encoder is done with it (end() is its last call); an encoder abandoned on an error keeps its hasher.
+    xxh3_64Pool.give(this.hasher);
     return {
       tail,
       header: {
         storedSize: this.storedSize,
         plainSize: this.plainSize,
-        checksum: this.hasher.digest('binary'),
+        checksum,
         numRecords: 0,
         version: 1,
         kind: PayloadKind.Content,
