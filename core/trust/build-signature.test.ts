@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { publicKeyProblem, publicKeyText, signBuildFacts, signedMessage, verifyBuildFacts, type SignedBuildFacts } from './build-signature';
 
 function keyPair(type: 'ed25519' | 'ed448' = 'ed25519') {
@@ -37,6 +37,20 @@ describe('build result signatures', () => {
     expect(verifyBuildFacts(keyPair().pub, facts, signature)).toBe(false);
     expect(verifyBuildFacts(mine.pub, facts, 'AAAA')).toBe(false);
     expect(verifyBuildFacts('not a key', facts, signature)).toBe(false);
+  });
+
+  it('signs with a parsed private key as with its PEM, and verifies right for keys past the parsed-key cache', () => {
+    expect(signBuildFacts(createPrivateKey(mine.priv), facts)).toBe(signature);
+    // More signers than the cache keeps, each asked twice (once parsed, once from the cache or parsed again).
+    const many = Array.from({ length: 80 }, () => keyPair());
+    for (const round of [0, 1]) {
+      for (const [i, k] of many.entries()) {
+        const own = signBuildFacts(k.priv, { ...facts, builderId: `b${i}` });
+        expect([round, i, verifyBuildFacts(k.pub, { ...facts, builderId: `b${i}` }, own)]).toEqual([round, i, true]);
+        // The next signer's key never verifies this one's signature, cached or not.
+        expect([round, i, verifyBuildFacts(many[(i + 1) % many.length].pub, { ...facts, builderId: `b${i}` }, own)]).toEqual([round, i, false]);
+      }
+    }
   });
 
   it('keeps fields apart: a name cannot swallow the digest next to it', () => {

@@ -4,7 +4,7 @@
  * spending a one-time enrolment token (SUMMIT_ENROL_TOKEN). Later starts find the saved credential and need no
  * token. A builder with neither refuses to start polling: it is not enrolled.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { avalancheRoot } from '../../activities/avalanche/paths';
@@ -39,7 +39,9 @@ export function identityPaths(dataDir: string): { key: string; record: string } 
 }
 
 function identityOf(saved: SavedIdentity, privateKeyPem: string): BuilderIdentity {
-  return { builderId: saved.builderId, trust: saved.trust, apiUrl: saved.apiUrl, sign: (facts) => signBuildFacts(privateKeyPem, facts) };
+  // Parsed once, not at every build's signature.
+  const key = createPrivateKey(privateKeyPem);
+  return { builderId: saved.builderId, trust: saved.trust, apiUrl: saved.apiUrl, sign: (facts) => signBuildFacts(key, facts) };
 }
 
 /**
