@@ -23,6 +23,16 @@ export function firstFreeAt(intervals: readonly Interval[], slots: number, t: nu
   return ends.length ? ends[ends.length - 1] : t;
 }
 
+/** `ready`, `started` and every moment between them at which one of the other builds took or gave back a slot, in order. */
+function cutsBetween(ready: number, started: number, others: readonly Interval[]): number[] {
+  const cuts = new Set<number>([ready, started]);
+  for (const i of others) {
+    if (i.start > ready && i.start < started) cuts.add(i.start);
+    if (i.end > ready && i.end < started) cuts.add(i.end);
+  }
+  return [...cuts].sort((a, b) => a - b);
+}
+
 /**
  * How long a build waited to start while a slot was free: the time in [ready, started) during which fewer than
  * `slots` of the other builds (`others`, their slot intervals) held a slot. Waits while every slot was busy are
@@ -31,12 +41,7 @@ export function firstFreeAt(intervals: readonly Interval[], slots: number, t: nu
  */
 export function waitWithFreeSlot(ready: number, started: number, others: readonly Interval[], slots: number): number {
   if (started <= ready) return 0;
-  const cuts = new Set<number>([ready, started]);
-  for (const i of others) {
-    if (i.start > ready && i.start < started) cuts.add(i.start);
-    if (i.end > ready && i.end < started) cuts.add(i.end);
-  }
-  const points = [...cuts].sort((a, b) => a - b);
+  const points = cutsBetween(ready, started, others);
   let free = 0;
   for (let k = 0; k + 1 < points.length; k++) if (heldAt(others, points[k]) < slots) free += points[k + 1] - points[k];
   return free;
@@ -51,12 +56,7 @@ export function waitWithFreeSlot(ready: number, started: number, others: readonl
  */
 export function waitForFreedSlot(ready: number, started: number, others: readonly Interval[], slots: number): number {
   if (started <= ready) return 0;
-  const cuts = new Set<number>([ready, started]);
-  for (const i of others) {
-    if (i.start > ready && i.start < started) cuts.add(i.start);
-    if (i.end > ready && i.end < started) cuts.add(i.end);
-  }
-  const points = [...cuts].sort((a, b) => a - b);
+  const points = cutsBetween(ready, started, others);
   let waited = 0;
   for (let k = points.length - 2; k >= 0 && heldAt(others, points[k]) < slots; k--) waited += points[k + 1] - points[k];
   return waited;
