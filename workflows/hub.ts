@@ -13,6 +13,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   startChild,
   workflowInfo,
   WorkflowIdReusePolicy,
@@ -368,6 +369,12 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
   /** Patch `wake-timer`: one timer kept across rounds instead of one started and cancelled per round. */
   const wake = patched('wake-timer') ? new WakeTimer() : undefined;
   const planner = patched('local-planning') ? summitLocal : summit;
+  /**
+   * A local plan ran in a workflow task that may not have ended yet. Continue-as-new is never sent in such a task:
+   * a signal that came during the plan makes the server refuse a task that closes the run (UnhandledCommand), and
+   * the retried task runs the local activity again (a second plan, after the first had queued its dispatches).
+   */
+  let localPlanInTask = false;
   for (;;) {
     const now = Date.now();
     const nextHold = Math.min(...[...held.values()].filter((h) => !h.released).map((h) => h.untilMs - now));
@@ -407,6 +414,7 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
       const live = [...builders.values()].filter((b) => Date.now() - b.lastSeenMs <= opts.builderTimeoutMs);
       for (const [id, at] of freed) if (Date.now() - at > FREED_KEPT_MS) freed.delete(id);
       planning = true;
+      localPlanInTask = planner === summitLocal;
       const plan = await planner.planBuilds({ builders: live, prefetch: opts.prefetch, holdBack: [...held].filter(([, h]) => !h.released).map(([id]) => id), freed: [...freed.keys()] });
       // Ready builds left queued mean no free slot for their level; with every live builder serving the same
       // levels, no free slot at all.
@@ -424,6 +432,11 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
     }
     // Only between intakes: a running intake activity would be abandoned by the new run.
     if ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > opts.historyEventsBeforeContinueAsNew) && running.size === 0) {
+      if (localPlanInTask) {
+        // A timer ends the task with the plan's marker and its children's starts; the run continues in the next.
+        localPlanInTask = false;
+        await sleep(1);
+      }
       // Answer every admin command that arrived, and let their handlers finish, before the history is cut.
       for (;;) {
         await runCommands();
