@@ -8,6 +8,7 @@ import type { RecordAndTellActivities, SummitActivities } from '../../core/contr
 import type { IntakeProgress, IntakeResult } from '../../core/contracts/summit';
 import { type CascadePolicy, IntakeLimits, refreshRepository } from './intake';
 import { planBuilds } from './planning';
+import { planOnce } from './plan-once';
 import { recordActivities, type RecordLog } from './records';
 import { recordAndTellActivities, type SignalSender } from './notify';
 import { waveActivities } from './waves';
@@ -84,7 +85,8 @@ export function createSummitActivities(deps: SummitActivityDeps): SummitActiviti
   };
   return {
     refreshRepository: (req) => intakeActivity(deps, req),
-    planBuilds: (input) => planBuilds(deps, input),
+    // The hub's local plan, run again by a retried workflow task, answers what it answered (plan-once.ts).
+    planBuilds: planOnce((input) => planBuilds(deps, input)),
     listRepositoryIds: async (): Promise<string[]> => (await deps.store.listRepositories()).map((r) => r.id),
     ...records,
     ...waves,
