@@ -61,7 +61,9 @@ export function recordAndTellActivities(records: WrappedRecords, send: SignalSen
   return {
     async recordBuiltAndTell(taskId, result, notice) {
       await records.recordBuilt(taskId, result);
-      await tell(taskId, notice);
+      // Sent, not waited for: the build's stage is scheduled when this returns, and need not wait for the hub's
+      // round trip (tell never rejects: a refusal is logged).
+      void tell(taskId, notice);
     },
     async recordStagedAndTell(taskId, staged, notice) {
       await records.recordStaged(taskId, staged);
