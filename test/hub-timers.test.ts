@@ -139,7 +139,10 @@ describeWhenAvailable(noTestServer, 'the hub on virtual time (time-skipping test
       const next = await waitFor('the hub to continue as new', async () => {
         const d = await env.client.workflow.getHandle(workflowId).describe();
         return d.runId !== firstRun ? d.runId : undefined;
-      }, 60_000);
+      }, 60_000, async () => {
+        const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+        return `${events.length} events, ${calls.plans.length} plans, ${calls.refreshes.length} refreshes; last: ${events.slice(-15).map((e) => String(e.eventType)).join(', ')}`;
+      });
       await waitFor('a plan by the new run', async () => (calls.plans.some((p) => p.runId === next) ? true : undefined), 30_000);
       // The builder came over without a new heartbeat.
       expect(calls.plans.filter((p) => p.runId === next).every((p) => p.builders.join() === 'av1')).toBe(true);

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { createSummitActivities } from '../activities/summit';
+import { clientSignals } from '../activities/summit/notify';
 import { variantsFor } from '../core/variants';
 import { loadProfile } from './profile';
 import { Config, parseConfig } from '../core/config';
@@ -47,6 +48,8 @@ export async function startSummit(config: Config, opts: { hub?: Partial<HubOptio
       cascadePolicy: config.SUMMIT_CASCADE_POLICY,
       verifications: temporalVerifications(client),
       verifySuspendAfter: config.SUMMIT_VERIFY_SUSPEND_AFTER,
+      // The records that tell the hub and the wave themselves (activities/summit/notify.ts).
+      signals: clientSignals(client),
     }),
   });
   await ensureHub(client, { prefetch: config.SUMMIT_DISPATCH_PREFETCH, ...opts.hub });

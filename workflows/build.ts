@@ -13,7 +13,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { AvalancheActivities, SummitActivities, VesselActivities } from '../core/contracts/activities';
+import type { AvalancheActivities, RecordAndTellActivities, SummitActivities, VesselActivities } from '../core/contracts/activities';
 import { BUILD_FAILED, BuildFailureDetails, BuildPickup, BuildRequest, BuildResult, IMPORT_REFUSED, ImportRefusal } from '../core/contracts/build';
 import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
 import { builderQueue, buildQueue, VESSEL_QUEUE } from '../core/contracts/queues';
@@ -36,6 +36,12 @@ const summit = proxyActivities<SummitActivities>(RECORD_OPTIONS);
  * dispatches of the build workflow (measured with `npm run bench:wave`). Same timeout and retry rules as above.
  */
 const summitLocal = proxyLocalActivities<SummitActivities>(RECORD_OPTIONS);
+
+/**
+ * Records that send the build's signals themselves once written (patch `notify-from-records`,
+ * activities/summit/notify.ts): local activities, same timeout and retry rules as the records above.
+ */
+const tellingRecords = proxyLocalActivities<RecordAndTellActivities>(RECORD_OPTIONS);
 
 /** The vessel import fetches gigabytes at worst; heartbeats every few seconds show it is alive. */
 const vessel = proxyActivities<VesselActivities>({
@@ -89,6 +95,13 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
    * to three workflow tasks and one activity fewer per build.
    */
   const overlap = fewerTasks && patched('signals-beside-activities');
+  /**
+   * Patch `notify-from-records`: on the success path the record activity that precedes a signal sends it (hub
+   * `built` after recordBuilt; the hub's and the wave's end signals after recordStaged / recordPublished), so
+   * the build workflow sends none and is not woken by their ExternalWorkflowExecutionSignaled events: two
+   * workflow tasks fewer per build. The failure and cancel paths still signal from here.
+   */
+  const notify = overlap && patched('notify-from-records');
   /** Signals sent but not yet known delivered: the workflow never ends before them (a closed workflow's would drop). */
   const signalling: Promise<void>[] = [];
 
@@ -116,8 +129,13 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
         log.warn('could not tell the wave; it looks again on its own timer', { taskId: task.taskId, waveId: task.wave, error: String(err) });
       })
       : Promise.resolve();
-  const finish = async (outcome: BuildOutcome, cleanupOn?: string): Promise<BuildOutcome> => {
+  const finish = async (outcome: BuildOutcome, cleanupOn?: string, told = false): Promise<BuildOutcome> => {
     upsertSearchAttributes([{ key: BuildStatus, value: outcome.status }]);
+    if (told) {
+      // The record told the hub and the wave (notify-from-records): only the clean-up, if any, is left.
+      if (cleanupOn) await cleanup(cleanupOn, task.taskId);
+      return outcome;
+    }
     if (overlap) {
       // `built` reaches the hub before the end (it has, unless vessel was quicker than the signal: then wait).
       await Promise.all(signalling);
@@ -173,7 +191,10 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
   // The builder's slot is free: the hub may start the next build now, while vessel imports this one. The hub is told
   // once the record is written, so the read model never shows more builds on a builder than it has slots (builds
   // started before this rule told both at once).
-  if (patched('built-after-record')) {
+  if (notify) {
+    // The record tells the hub once written (built-after-record, from the activity).
+    await tellingRecords.recordBuiltAndTell(task.taskId, result, { status: 'built', hub: true });
+  } else if (patched('built-after-record')) {
     await records.recordBuilt(task.taskId, result);
     // With the stage or import scheduled in the same workflow task (signals-beside-activities), not one after it.
     if (overlap) signalling.push(tellHub('built'));
@@ -194,12 +215,14 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
       // by its wave, with the rest of the wave, in one history. Dispatches from before waves publish on their own.
       const staged = await vessel.stageArtefacts(request);
       released = staged.released === true;
-      await records.recordStaged(task.taskId, staged);
+      if (notify) await tellingRecords.recordStagedAndTell(task.taskId, staged, { status: 'completed', hub: true, wave: task.wave });
+      else await records.recordStaged(task.taskId, staged);
       setCurrentDetails(`built on ${result.builderId}; staged in ${task.index}: wave ${task.wave} publishes it`);
     } else {
       const published = await vessel.importArtefacts(request);
       released = published.released === true;
-      await records.recordPublished(task.taskId, published);
+      if (notify) await tellingRecords.recordPublishedAndTell(task.taskId, published, { status: 'completed', hub: true, ...(task.wave ? { wave: task.wave } : {}) });
+      else await records.recordPublished(task.taskId, published);
     }
   } catch (err) {
     if (isCancellation(err)) return CancellationScope.nonCancellable(() => finish({ taskId: task.taskId, status: 'cancelled' }, result.builderId)).then(() => endCancelled(err));
@@ -209,7 +232,7 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
     await records.recordFailure(task.taskId, { reason });
     return finish({ taskId: task.taskId, status: 'failed', reason }, result.builderId).then(endFailed);
   }
-  return finish({ taskId: task.taskId, status: 'completed' }, overlap && released ? undefined : result.builderId);
+  return finish({ taskId: task.taskId, status: 'completed' }, overlap && released ? undefined : result.builderId, notify);
 }
 
 /**

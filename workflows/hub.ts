@@ -1,4 +1,5 @@
 import {
+  type LocalActivityOptions,
   ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
@@ -9,8 +10,10 @@ import {
   ParentClosePolicy,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   startChild,
   workflowInfo,
   WorkflowIdReusePolicy,
@@ -37,14 +40,28 @@ const intake = proxyActivities<SummitActivities>({
   retry: { initialInterval: '2s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: [INTAKE_GIT_REFUSED, 'NotFoundError'] },
 });
 /** Planning and recording are database work: quick, retried until the database answers. */
-const summit = proxyActivities<SummitActivities>({
+const SUMMIT_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '1 minute',
   // Unknown ids and illegal moves are answers, not outages: retrying cannot change them.
   retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: ['NotFoundError', 'IllegalTransitionError', 'ConflictError'] },
-});
+};
+const summit = proxyActivities<SummitActivities>(SUMMIT_OPTIONS);
+/**
+ * Planning as a local activity (patch `local-planning`): planBuilds runs in the summit worker that runs the hub,
+ * inside the workflow task that decided to plan, and the build workflows it dispatches start in that same task:
+ * no activity task through the server (three events fewer) and one hub workflow task fewer per round. Same timeout
+ * and retries; a plan longer than the workflow task timeout (a process's first round over 100,000 finished
+ * tasks) keeps its workflow task alive by the SDK's workflow task heartbeats.
+ */
+const summitLocal = proxyLocalActivities<SummitActivities>(SUMMIT_OPTIONS);
+
+/** How a build ends; a build that ended has no `built` to send any more. */
+const FINAL_STATUSES = ['completed', 'failed', 'cancelled'] as const;
 
 /** Wave ids the hub remembers having started (a bounded window; a continue-as-new starts it empty). */
 const KNOWN_WAVES_KEPT = 1000;
+/** Build signals (by run and status) the hub remembers, to ignore a repeat from a retried record activity. */
+const HEARD_SIGNALS_KEPT = 10_000;
 
 export interface HubCarry {
   builders: Array<[string, BuilderStatus & { lastSeenMs: number }]>;
@@ -318,7 +335,19 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
   let fullAtLastPlan = false;
   /** A plan in flight may have read the read model before this build's end was recorded: it never skips then. */
   let planning = false;
-  setHandler(buildFinishedSignal, ({ taskId, status }) => {
+  /**
+   * Patch `notify-from-records`: a build's record activities send its signals (activities/summit/notify.ts), naming
+   * the build workflow's run; a retried activity may send one twice, and the repeat is ignored here (it would
+   * otherwise plan once more, or, a `built` coming after its build's end, count a slot free that is not).
+   */
+  const heardSignals = patched('notify-from-records') ? new Set<string>() : undefined;
+  setHandler(buildFinishedSignal, ({ taskId, status, run }) => {
+    if (heardSignals && run) {
+      const key = `${taskId}\n${run}\n${status}`;
+      if (heardSignals.has(key) || (status === 'built' && [...FINAL_STATUSES].some((s) => heardSignals.has(`${taskId}\n${run}\n${s}`)))) return;
+      heardSignals.add(key);
+      if (heardSignals.size > HEARD_SIGNALS_KEPT) heardSignals.delete(heardSignals.values().next().value!);
+    }
     const slotGivenBack = freed.delete(taskId);
     if (status === 'built') freed.set(taskId, Date.now());
     // A failed or cancelled build blocks its dependents: planning says so at once.
@@ -339,6 +368,13 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
   let plannedAt = Number.NEGATIVE_INFINITY;
   /** Patch `wake-timer`: one timer kept across rounds instead of one started and cancelled per round. */
   const wake = patched('wake-timer') ? new WakeTimer() : undefined;
+  const planner = patched('local-planning') ? summitLocal : summit;
+  /**
+   * A local plan ran in a workflow task that may not have ended yet. Continue-as-new is never sent in such a task:
+   * a signal that came during the plan makes the server refuse a task that closes the run (UnhandledCommand), and
+   * the retried task runs the local activity again (a second plan, after the first had queued its dispatches).
+   */
+  let localPlanInTask = false;
   for (;;) {
     const now = Date.now();
     const nextHold = Math.min(...[...held.values()].filter((h) => !h.released).map((h) => h.untilMs - now));
@@ -378,7 +414,8 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
       const live = [...builders.values()].filter((b) => Date.now() - b.lastSeenMs <= opts.builderTimeoutMs);
       for (const [id, at] of freed) if (Date.now() - at > FREED_KEPT_MS) freed.delete(id);
       planning = true;
-      const plan = await summit.planBuilds({ builders: live, prefetch: opts.prefetch, holdBack: [...held].filter(([, h]) => !h.released).map(([id]) => id), freed: [...freed.keys()] });
+      localPlanInTask = planner === summitLocal;
+      const plan = await planner.planBuilds({ builders: live, prefetch: opts.prefetch, holdBack: [...held].filter(([, h]) => !h.released).map(([id]) => id), freed: [...freed.keys()] });
       // Ready builds left queued mean no free slot for their level; with every live builder serving the same
       // levels, no free slot at all.
       planning = false;
@@ -395,6 +432,11 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
     }
     // Only between intakes: a running intake activity would be abandoned by the new run.
     if ((workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > opts.historyEventsBeforeContinueAsNew) && running.size === 0) {
+      if (localPlanInTask) {
+        // A timer ends the task with the plan's marker and its children's starts; the run continues in the next.
+        localPlanInTask = false;
+        await sleep(1);
+      }
       // Answer every admin command that arrived, and let their handlers finish, before the history is cut.
       for (;;) {
         await runCommands();

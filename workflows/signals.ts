@@ -29,10 +29,19 @@ export const refreshSignal = defineSignal<[RefreshRequest]>(SIGNAL_REFRESH);
 export const replanSignal = defineSignal<[{ reason: string }]>(SIGNAL_REPLAN);
 export const builderHeartbeatSignal = defineSignal<[BuilderStatus]>(SIGNAL_BUILDER_HEARTBEAT);
 /**
- * Sent by a build workflow to the hub when its builder is done (status `built`: the slot is free) and when it
- * ends, whatever the outcome: time to plan again.
+ * What a build tells the hub and its wave. `run`: the build workflow's run, when a record activity sent it
+ * (activities/summit/notify.ts): a retried activity may send it twice, and the receivers ignore the repeat.
  */
-export const buildFinishedSignal = defineSignal<[{ taskId: string; status: string }]>('buildFinished');
+export interface BuildEnded {
+  taskId: string;
+  status: string;
+  run?: string;
+}
+/**
+ * Sent by a build workflow (or its record activities) to the hub when its builder is done (status `built`: the
+ * slot is free) and when it ends, whatever the outcome: time to plan again.
+ */
+export const buildFinishedSignal = defineSignal<[BuildEnded]>('buildFinished');
 /** Sent by avalanche's build activity to its build workflow when a builder picks the build up. */
 export const buildPickedUpSignal = defineSignal<[BuildPickup]>(SIGNAL_BUILD_PICKED_UP);
 export const retryTaskUpdate = defineUpdate<TaskCommandResult, [TaskCommand]>(UPDATE_RETRY_TASK);
@@ -40,7 +49,7 @@ export const cancelTaskUpdate = defineUpdate<TaskCommandResult, [TaskCommand]>(U
 export const hubStateQuery = defineQuery<HubState>(QUERY_HUB_STATE);
 
 /** Sent by a build of a wave to its wave workflow when the build ends, whatever the outcome. */
-export const waveBuildEndedSignal = defineSignal<[{ taskId: string; status: string }]>(SIGNAL_WAVE_BUILD_ENDED);
+export const waveBuildEndedSignal = defineSignal<[BuildEnded]>(SIGNAL_WAVE_BUILD_ENDED);
 /** An admin (or whoever provided the missing dependency) asks a wave waiting for closure to try its publish again. */
 export const waveRetryClosureSignal = defineSignal<[]>(SIGNAL_WAVE_RETRY_CLOSURE);
 export const cancelWaveUpdate = defineUpdate<WaveCommandResult, [WaveCommand]>(UPDATE_CANCEL_WAVE);

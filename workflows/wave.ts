@@ -174,7 +174,19 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveOutcome> {
     if (ended) throw ApplicationFailure.create({ type: WAVE_COMMAND_REFUSED, message: `wave ${waveId} has ended (${state.progress.status})`, nonRetryable: true });
     return new Promise((resolve, reject) => commands.push({ kind, cmd, resolve, reject }));
   };
-  setHandler(waveBuildEndedSignal, () => void (changed = true));
+  /**
+   * Patch `notify-from-records`: a build's end is told by its record activity (activities/summit/notify.ts), naming
+   * the build workflow's run; a retried activity may tell twice, and the repeat is ignored (no second look).
+   */
+  const heard = patched('notify-from-records') ? new Set<string>() : undefined;
+  setHandler(waveBuildEndedSignal, ({ taskId, status, run }) => {
+    if (heard && run) {
+      const key = `${taskId}\n${run}\n${status}`;
+      if (heard.has(key)) return;
+      heard.add(key);
+    }
+    changed = true;
+  });
   setHandler(waveRetryClosureSignal, () => void (retryClosure = true));
   setHandler(cancelWaveUpdate, (cmd) => command('cancel', cmd));
   setHandler(publishFinishedUpdate, (cmd) => command('publish-finished', cmd));

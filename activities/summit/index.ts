@@ -4,11 +4,13 @@ import { INTAKE_GIT_REFUSED, type RefreshRequest } from '../../core/contracts/hu
 import { permanentGitFailure } from '../../core/intake/git-failures';
 import type { Store } from '../../db/store';
 import { GitError } from './git';
-import type { SummitActivities } from '../../core/contracts/activities';
+import type { RecordAndTellActivities, SummitActivities } from '../../core/contracts/activities';
 import type { IntakeProgress, IntakeResult } from '../../core/contracts/summit';
 import { type CascadePolicy, IntakeLimits, refreshRepository } from './intake';
 import { planBuilds } from './planning';
+import { planOnce } from './plan-once';
 import { recordActivities, type RecordLog } from './records';
+import { recordAndTellActivities, type SignalSender } from './notify';
 import { waveActivities } from './waves';
 import { tryActivities } from './tries';
 import { wavePolicyActivities } from './wave-policy';
@@ -33,6 +35,8 @@ export interface SummitActivityDeps {
   /** Verification builds (activities/summit/verification.ts): the Temporal starter and SUMMIT_VERIFY_SUSPEND_AFTER. */
   verifications?: VerificationDeps['verifications'];
   verifySuspendAfter?: number;
+  /** How the records that tell the hub and the wave send their signals (the worker's Temporal client). */
+  signals?: SignalSender;
 }
 
 /**
@@ -71,13 +75,18 @@ function activityLog(): RecordLog {
 }
 
 /** Everything the summit worker registers on the summit queue. */
-export function createSummitActivities(deps: SummitActivityDeps): SummitActivities & SummitTryActivities & WavePolicyActivities & VerificationSummitActivities {
+export function createSummitActivities(deps: SummitActivityDeps): SummitActivities & RecordAndTellActivities & SummitTryActivities & WavePolicyActivities & VerificationSummitActivities {
   const records = recordActivities(deps.store, activityLog);
   const waves = waveActivities(deps.store);
   const { afterPublish, ...verification } = verificationActivities({ store: deps.store, verifications: deps.verifications, suspendAfter: deps.verifySuspendAfter }, activityLog);
+  const recordPublished = async (taskId: string, imported: Parameters<SummitActivities['recordPublished']>[1]): Promise<void> => {
+    await records.recordPublished(taskId, imported);
+    await afterPublish([taskId]);
+  };
   return {
     refreshRepository: (req) => intakeActivity(deps, req),
-    planBuilds: (input) => planBuilds(deps, input),
+    // The hub's local plan, run again by a retried workflow task, answers what it answered (plan-once.ts).
+    planBuilds: planOnce((input) => planBuilds(deps, input)),
     listRepositoryIds: async (): Promise<string[]> => (await deps.store.listRepositories()).map((r) => r.id),
     ...records,
     ...waves,
@@ -86,10 +95,9 @@ export function createSummitActivities(deps: SummitActivityDeps): SummitActiviti
     // The promote policy of waves (issue 9, item 5).
     ...wavePolicyActivities(deps.store),
     // Published builds their repository's policy selects are verified (README, Verification builds).
-    recordPublished: async (taskId, imported) => {
-      await records.recordPublished(taskId, imported);
-      await afterPublish([taskId]);
-    },
+    recordPublished,
+    // The same records, telling the hub and the wave once written (build workflow, patch notify-from-records).
+    ...recordAndTellActivities({ recordBuilt: records.recordBuilt, recordStaged: waves.recordStaged, recordPublished }, deps.signals, activityLog),
     recordWavePublished: async (waveId, written, plan, final) => {
       await waves.recordWavePublished(waveId, written, plan, final);
       const refused = new Set(written.flatMap((w) => w.refused.map((r) => r.buildId)));

@@ -76,3 +76,23 @@ export interface SummitActivities {
   /** Cancel every task of the wave not yet ended and end the wave; returns the tasks whose build workflow runs. */
   cancelWave(cmd: WaveCommand): Promise<{ inFlight: string[] }>;
 }
+
+/**
+ * Whom a record tells after its write (activities/summit/notify.ts): the hub's `buildFinished` signal with
+ * `status` when `hub`, the wave's `waveBuildEnded` when `wave` names it. Best effort, like the workflow's own signals.
+ */
+export interface BuildNotice {
+  status: string;
+  hub: boolean;
+  wave?: string;
+}
+
+/**
+ * Records that send the build's signals themselves once written (summit worker, as local activities of the build
+ * workflow: patch `notify-from-records`), so the build workflow sends none on its success path.
+ */
+export interface RecordAndTellActivities {
+  recordBuiltAndTell(taskId: BuildId, result: Parameters<SummitActivities['recordBuilt']>[1], notice: BuildNotice): Promise<void>;
+  recordStagedAndTell(taskId: BuildId, staged: ImportResult, notice: BuildNotice): Promise<void>;
+  recordPublishedAndTell(taskId: BuildId, imported: ImportResult, notice: BuildNotice): Promise<void>;
+}
