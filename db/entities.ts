@@ -158,6 +158,12 @@ export const Task = defineEntity({
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
     /** The wave (db/wave-store.ts) that publishes this build; null for tasks recorded before waves. */
     wave: p.string().nullable().index(),
+    /**
+     * The planning run (workflow, run, activity id) that queued the task: a run of the same activity again (its
+     * workflow task failed, its worker died after planning committed) decides that dispatch again instead of
+     * leaving the task queued with no build workflow (activities/summit/planning.ts).
+     */
+    dispatchKey: p.string().nullable(),
   }),
 });
 

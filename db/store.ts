@@ -20,7 +20,7 @@ export type RecipeInput = Omit<RecipeRow, 'id' | 'repository' | 'updatedAt' | 'b
 /** What intake needs of a task to decide about it (core/intake/tasks.ts). */
 export type IntakeTaskRow = Pick<TaskRow, 'id' | 'source' | 'isa' | 'release' | 'commit' | 'status' | 'recipePath'>;
 /** What planning needs of a task it schedules. */
-export type SchedulingTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'commit' | 'recipePath' | 'status' | 'attempts' | 'builder'> & Partial<Pick<TaskRow, 'wave' | 'reason' | 'priority'>>;
+export type SchedulingTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'version' | 'release' | 'isa' | 'index' | 'commit' | 'recipePath' | 'status' | 'attempts' | 'builder'> & Partial<Pick<TaskRow, 'wave' | 'reason' | 'priority' | 'dispatchKey'>>;
 /** What planning needs of a completed task: its build time and what it published. */
 export type CompletedTaskRow = Pick<TaskRow, 'id' | 'repository' | 'source' | 'index' | 'release' | 'startedAt' | 'builtAt' | 'finishedAt' | 'published'>;
 
@@ -374,7 +374,7 @@ export class Store {
   async schedulingTasks(): Promise<{ open: SchedulingTaskRow[]; stopped: SchedulingTaskRow[] }> {
     const qb = (this.em() as unknown as SqlEntityManager).createQueryBuilder(Task);
     const rows: SchedulingTaskRow[] = await qb
-      .select(['id', 'repository', 'source', 'version', 'release', 'isa', 'index', 'commit', 'recipePath', 'status', 'attempts', 'builder', 'wave', 'reason', 'priority'])
+      .select(['id', 'repository', 'source', 'version', 'release', 'isa', 'index', 'commit', 'recipePath', 'status', 'attempts', 'builder', 'wave', 'reason', 'priority', 'dispatchKey'])
       .where({ status: { $in: [...OPEN_STATUSES, 'failed', 'cancelled'] } })
       .orderBy({ id: 'asc' })
       .execute('all', true);
@@ -572,16 +572,16 @@ export class Store {
   /**
    * Hand tasks to build workflows: each `new` task of `ids` becomes `queued` (compare-and-set), all in one
    * transaction with their events. Returns the ids actually moved; a task that changed meanwhile (cancelled,
-   * superseded) is skipped.
+   * superseded) is skipped. `dispatchKey`: the planning run that queues them (Task.dispatchKey).
    */
-  async queueTasks(ids: readonly string[], reason: (id: string) => string): Promise<string[]> {
+  async queueTasks(ids: readonly string[], reason: (id: string) => string, dispatchKey: string | null = null): Promise<string[]> {
     if (ids.length === 0) return [];
     const now = new Date();
     return this.em().transactional(async (em) => {
       const moved: string[] = [];
       for (const id of ids) {
         transition(id, 'new', 'queued');
-        if ((await em.nativeUpdate(Task, { id, status: 'new' }, moveValues('queued', { reason: null }, now, () => raw<object, number>('"attempts" + 1')))) === 1) moved.push(id);
+        if ((await em.nativeUpdate(Task, { id, status: 'new' }, moveValues('queued', { reason: null, dispatchKey }, now, () => raw<object, number>('"attempts" + 1')))) === 1) moved.push(id);
       }
       for (const part of chunks(moved)) await em.insertMany(TaskEvent, part.map((id) => ({ task: id, from: 'new', to: 'queued', reason: reason(id), at: now })));
       return moved;

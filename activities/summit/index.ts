@@ -8,7 +8,7 @@ import type { RecordAndTellActivities, SummitActivities } from '../../core/contr
 import type { IntakeProgress, IntakeResult } from '../../core/contracts/summit';
 import { type CascadePolicy, IntakeLimits, refreshRepository } from './intake';
 import { planBuilds } from './planning';
-import { planOnce } from './plan-once';
+import { dispatchKey } from './dispatch-key';
 import { recordActivities, type RecordLog } from './records';
 import { recordAndTellActivities, type SignalSender } from './notify';
 import { waveActivities } from './waves';
@@ -85,8 +85,8 @@ export function createSummitActivities(deps: SummitActivityDeps): SummitActiviti
   };
   return {
     refreshRepository: (req) => intakeActivity(deps, req),
-    // The hub's local plan, run again by a retried workflow task, answers what it answered (plan-once.ts).
-    planBuilds: planOnce((input) => planBuilds(deps, input)),
+    // The hub's plan run again (a retried workflow task or activity, a worker that died after it committed) decides its own dispatches again (dispatch-key.ts).
+    planBuilds: (input: Parameters<typeof planBuilds>[1]) => planBuilds(deps, input, { dispatchKey: dispatchKey() }),
     listRepositoryIds: async (): Promise<string[]> => (await deps.store.listRepositories()).map((r) => r.id),
     ...records,
     ...waves,

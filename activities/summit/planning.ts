@@ -45,13 +45,19 @@ function packagesOf(recipes: ReadonlyMap<string, RecipeRow>, task: SchedulingTas
  * then starts their build workflows), and every dispatch carries what the build needs: the exact commit, and the
  * published packages its dependencies resolve to.
  */
-export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<PlanResult> {
+export async function planBuilds(deps: PlanningDeps, input: PlanInput, opts: { dispatchKey?: string } = {}): Promise<PlanResult> {
   const { store } = deps;
   // The open tasks first, then what planning knows of their recipes: intake writes a commit's recipes before its
   // tasks, so every task read here has its recipe in what is read next. The other way round, an intake committing
   // between the two reads gave tasks without their recipes (no dependencies: a dependent could be dispatched
   // before what it needs, and built without it).
-  const { open, stopped } = await store.schedulingTasks();
+  const read = await store.schedulingTasks();
+  // This same planning run again (its workflow task failed, or its worker died after this committed: the hub never
+  // got the answer and started no build workflow): what it queued is decided again, as new tasks, instead of staying
+  // queued for good. They count the attempt their first queueing counted.
+  const again = new Set(opts.dispatchKey ? read.open.filter((t) => t.status === 'queued' && t.dispatchKey === opts.dispatchKey).map((t) => t.id) : []);
+  const open = again.size === 0 ? read.open : read.open.map((t) => (again.has(t.id) ? { ...t, status: 'new' as const, attempts: t.attempts - 1 } : t));
+  const { stopped } = read;
   const inputs = await (deps.inputs ?? planningInputsFor(store)).load();
   const { recipes, history, published } = inputs;
   const tasks = [...open, ...stopped];
@@ -75,7 +81,8 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
   const result: PlanResult = { dispatch: [], blocked: [], unblocked: [], waiting: plan.waiting.length, queued: plan.queued.length, unservable: plan.unservable, admin: admin.summary };
   const blockedNow = new Set(plan.blocked.map((b) => b.taskId));
   for (const b of plan.blocked) {
-    if (byId.get(b.taskId)?.status === 'new') {
+    // A task decided again (above) is still queued in the read model: it goes back to new below, and is blocked next round.
+    if (byId.get(b.taskId)?.status === 'new' && !again.has(b.taskId)) {
       await store.recordMove(b.taskId, 'new', 'blocked', `blocked by ${b.by.join(', ')}`);
       result.blocked.push(b.taskId);
     }
@@ -99,7 +106,14 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput): Promise<
   const baselineIndexOf = (architecture: string | undefined): string => deps.variants.find((v) => v.isa === architecture)?.index ?? deps.variants[0].index;
   const chosen = plan.assignments.filter((a) => byId.get(a.taskId)!.status === 'new');
   const priority = new Map(chosen.map((a) => [a.taskId, a.criticalPath]));
-  const queued = new Set(await store.queueTasks(chosen.map((a) => a.taskId), (id) => `queued (critical path ${Math.round(priority.get(id) ?? 0)} s)`));
+  const queued = new Set([
+    ...await store.queueTasks(chosen.filter((a) => !again.has(a.taskId)).map((a) => a.taskId), (id) => `queued (critical path ${Math.round(priority.get(id) ?? 0)} s)`, opts.dispatchKey),
+    ...chosen.filter((a) => again.has(a.taskId)).map((a) => a.taskId),
+  ]);
+  // What the first run queued and this one does not dispatch (a slot taken meanwhile) goes back to new.
+  for (const id of again) {
+    if (!queued.has(id)) await store.moveTask(id, 'new', 'queued by a planning run whose answer was lost; planned again', {}, { onlyFrom: ['queued'] });
+  }
   for (const a of chosen) {
     if (!queued.has(a.taskId)) continue;
     const t = byId.get(a.taskId)!;
