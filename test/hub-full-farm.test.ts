@@ -4,40 +4,21 @@
  * nothing while the last plan left ready builds without a slot; it plans when the last plan had room, when the
  * build failed, and when it never said `built`.
  */
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import type { SummitActivities } from '../core/contracts/activities';
 import type { BuilderStatus } from '../core/contracts/hub';
 import type { PlanResult } from '../core/contracts/summit';
 import { buildFinishedSignal, builderHeartbeatSignal, hubStateQuery } from '../workflows/signals';
 import { waitFor } from './helpers/farm';
-import { startTemporalTestServer, taskQueueFor, type TemporalTestServer } from './support/temporal';
-import { installQuietWorkerRuntime } from './support/worker';
+import { taskQueueFor } from './support/temporal';
+import { useWorkflowTestEnvironment } from './support/worker';
 
 jest.setTimeout(120_000);
 
-const quiet = { log: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, trace: () => undefined };
 const builder: BuilderStatus = { id: 'av1', host: 'av1.test', isaLevels: ['x86_64'], slots: 1, busy: 0, diskFree: 1e9 };
 
-let bundle: WorkflowBundleWithSourceMap;
-let server: TemporalTestServer;
-let connection: NativeConnection;
-let clientConnection: Connection;
-let client: Client;
-
-beforeAll(async () => {
-  installQuietWorkerRuntime();
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quiet });
-  server = await startTemporalTestServer();
-  connection = await NativeConnection.connect({ address: server.address });
-  clientConnection = await Connection.connect({ address: server.address });
-  client = new Client({ connection: clientConnection, namespace: server.namespace });
-});
-afterAll(async () => {
-  await clientConnection?.close();
-  await connection?.close();
-  await server?.stop();
-});
+const env = useWorkflowTestEnvironment();
 
 /** A hub whose every plan leaves `queued` ready builds without a slot; `plans` counts the planning rounds. */
 async function withHub(queued: number, body: (hub: ReturnType<Client['workflow']['getHandle']>, plans: () => number) => Promise<void>): Promise<void> {
@@ -50,9 +31,9 @@ async function withHub(queued: number, body: (hub: ReturnType<Client['workflow']
     },
     recordBuilders: async () => undefined,
   };
-  const worker = await Worker.create({ connection, namespace: server.namespace, taskQueue, workflowBundle: bundle, activities });
+  const worker = await Worker.create({ connection: env.connection, namespace: env.server.namespace, taskQueue, workflowBundle: env.bundle, activities });
   await worker.runUntil(async () => {
-    const hub = await client.workflow.signalWithStart('hubWorkflow', {
+    const hub = await env.client.workflow.signalWithStart('hubWorkflow', {
       workflowId: `hub-${taskQueue}`, taskQueue, args: [{ replanEveryMs: 3_600_000 }], signal: builderHeartbeatSignal, signalArgs: [builder],
     });
     await waitFor('the first plan', async () => (plans >= 1 ? true : undefined), 30_000);

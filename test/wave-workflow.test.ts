@@ -5,8 +5,8 @@
  * not closed, naming what is missing; a cancel ends it without a publish.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import type { SummitActivities, VesselActivities } from '../core/contracts/activities';
 import { VESSEL_QUEUE } from '../core/contracts/queues';
 import { CLOSURE_UNRESOLVED, STREAM_COMMAND_REFUSED, type ClosureReport, type VesselAdminActivities } from '../core/contracts/vessel';
@@ -15,33 +15,14 @@ import { WAVE_NOT_CLOSED, type PublishStagedRequest, type WaveProgress, type Wav
 import type { WaveOutcome } from '../workflows/wave';
 import { cancelWaveUpdate, publishFinishedUpdate, waveRetryClosureSignal, waveStateQuery } from '../workflows/signals';
 import { waitFor } from './helpers/farm';
-import { startTemporalTestServer, taskQueueFor, type TemporalTestServer } from './support/temporal';
-import { installQuietWorkerRuntime } from './support/worker';
+import { taskQueueFor } from './support/temporal';
+import { useWorkflowTestEnvironment } from './support/worker';
 
 jest.setTimeout(180_000);
 
-const quiet = { log: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, trace: () => undefined };
 const REPORT: ClosureReport = { index: 'main', unresolved: [{ dependency: 'soname(libc.so.6(x86_64))', neededBy: ['tool'] }] };
 
-let bundle: WorkflowBundleWithSourceMap;
-let server: TemporalTestServer;
-let connection: NativeConnection;
-let clientConnection: Connection;
-let client: Client;
-
-beforeAll(async () => {
-  installQuietWorkerRuntime();
-  [bundle, server] = await Promise.all([bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quiet }), startTemporalTestServer()]);
-  connection = await NativeConnection.connect({ address: server.address });
-  clientConnection = await Connection.connect({ address: server.address });
-  client = new Client({ connection: clientConnection, namespace: server.namespace });
-});
-
-afterAll(async () => {
-  await clientConnection?.close();
-  await connection?.close();
-  await server?.stop();
-});
+const env = useWorkflowTestEnvironment();
 
 /** What the wave did, as its stubs saw it. */
 interface World {
@@ -106,8 +87,8 @@ function stubs(world: World): { summit: Partial<SummitActivities & WavePolicyAct
 async function withWave<T>(world: World, body: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = taskQueueFor(expect.getState().currentTestName);
   const { summit, vessel } = stubs(world);
-  const wave = await Worker.create({ connection, namespace: server.namespace, taskQueue, workflowBundle: bundle, activities: summit });
-  const store = await Worker.create({ connection, namespace: server.namespace, taskQueue: VESSEL_QUEUE, activities: vessel });
+  const wave = await Worker.create({ connection: env.connection, namespace: env.server.namespace, taskQueue, workflowBundle: env.bundle, activities: summit });
+  const store = await Worker.create({ connection: env.connection, namespace: env.server.namespace, taskQueue: VESSEL_QUEUE, activities: vessel });
   return wave.runUntil(store.runUntil(body(taskQueue)));
 }
 
@@ -118,7 +99,7 @@ describe('the wave workflow', () => {
     const w = world({ closureRefusals: 1 });
     await withWave(w, async (taskQueue) => {
       // The timer alone would take an hour: only the signal can end this wave within the test.
-      const handle = await client.workflow.start('waveWorkflow', { workflowId: `wave-closure-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-x', options: { closureRetryMs: 3_600_000 } }] });
+      const handle = await env.client.workflow.start('waveWorkflow', { workflowId: `wave-closure-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-x', options: { closureRetryMs: 3_600_000 } }] });
       const state = await waitFor('the wave to wait for closure', async () => {
         const s = await handle.query(waveStateQuery);
         return s.closure ? s : undefined;
@@ -139,20 +120,20 @@ describe('the wave workflow', () => {
   it('promotes unstable by the repository\'s policy once published, and a failed promote is recorded without failing the wave', async () => {
     const ok = world({ promoteIndexes: ['main'] });
     await withWave(ok, async (taskQueue) => {
-      const handle = await client.workflow.start('waveWorkflow', { workflowId: `wave-policy-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-p' }] });
+      const handle = await env.client.workflow.start('waveWorkflow', { workflowId: `wave-policy-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-p' }] });
       expect(((await handle.result()) as WaveOutcome).status).toBe('published');
       expect(ok.promoted).toEqual([{ index: 'main', outcome: { streams: { volatile: '2', unstable: '2' } } }]);
     });
     const failing = world({ promoteIndexes: ['main'], promoteFails: true });
     await withWave(failing, async (taskQueue) => {
-      const handle = await client.workflow.start('waveWorkflow', { workflowId: `wave-policy-fails-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-q' }] });
+      const handle = await env.client.workflow.start('waveWorkflow', { workflowId: `wave-policy-fails-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-q' }] });
       expect(((await handle.result()) as WaveOutcome).status).toBe('published');
       expect(failing.promoted).toEqual([{ index: 'main', outcome: { error: 'no history volatile in main' } }]);
     });
     // No policy: nothing promoted, nothing recorded.
     const none = world();
     await withWave(none, async (taskQueue) => {
-      const handle = await client.workflow.start('waveWorkflow', { workflowId: `wave-policy-none-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-r' }] });
+      const handle = await env.client.workflow.start('waveWorkflow', { workflowId: `wave-policy-none-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-r' }] });
       expect(((await handle.result()) as WaveOutcome).status).toBe('published');
       expect(none.promoted).toBeUndefined();
     });
@@ -161,7 +142,7 @@ describe('the wave workflow', () => {
   it('tries a publish refused for closure again on its timer', async () => {
     const w = world({ closureRefusals: 2 });
     await withWave(w, async (taskQueue) => {
-      const handle = await client.workflow.start('waveWorkflow', { workflowId: `wave-timer-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-y', options: { closureRetryMs: 200 } }] });
+      const handle = await env.client.workflow.start('waveWorkflow', { workflowId: `wave-timer-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-y', options: { closureRetryMs: 200 } }] });
       expect(((await handle.result()) as WaveOutcome).status).toBe('published');
       expect(w.publishes).toHaveLength(3);
     });
@@ -170,7 +151,7 @@ describe('the wave workflow', () => {
   it('refuses to publish a finished part that is not closed, naming what it misses; a cancel ends it unpublished', async () => {
     const w = world({ open: 1 });
     await withWave(w, async (taskQueue) => {
-      const handle = await client.workflow.start('waveWorkflow', { workflowId: `wave-early-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-z' }] });
+      const handle = await env.client.workflow.start('waveWorkflow', { workflowId: `wave-early-${taskQueue}`, taskQueue, args: [{ waveId: 'wave-z' }] });
       const refused = await handle.executeUpdate(publishFinishedUpdate, { args: [{ waveId: 'wave-z', by: 'admin' }] }).then(() => undefined, (err: unknown) => err);
       expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
       const cause = (refused as WorkflowUpdateFailedError).cause as ApplicationFailure;

@@ -9,8 +9,7 @@
  *   repeated after the build's end frees no slot, and the wave looks no second time;
  * - a signal to a workflow that is not running is logged, the record does not fail.
  */
-import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { temporal as proto } from '@temporalio/proto';
 import { recordAndTellActivities, clientSignals, type WrappedRecords } from '../activities/summit/notify';
 import type { SummitActivities, VesselActivities, AvalancheActivities } from '../core/contracts/activities';
@@ -22,35 +21,16 @@ import type { Dispatch, PlanInput, PlanResult } from '../core/contracts/summit';
 import type { WaveProgress } from '../core/contracts/wave';
 import { buildFinishedSignal, hubStateQuery, replanSignal, waveBuildEndedSignal, waveStateQuery } from '../workflows/signals';
 import { waitFor } from './helpers/farm';
-import { startTemporalTestServer, taskQueueFor, type TemporalTestServer } from './support/temporal';
-import { installQuietWorkerRuntime } from './support/worker';
+import { taskQueueFor } from './support/temporal';
+import { useWorkflowTestEnvironment } from './support/worker';
 
 jest.setTimeout(180_000);
 
-const quiet = { log: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined, trace: () => undefined };
 const EMPTY_PLAN: PlanResult = { dispatch: [], blocked: [], unblocked: [], waiting: 0, queued: 0, unservable: [] };
 type EventType = proto.api.enums.v1.EventType;
 const { EventType } = proto.api.enums.v1;
 
-let bundle: WorkflowBundleWithSourceMap;
-let server: TemporalTestServer;
-let connection: NativeConnection;
-let clientConnection: Connection;
-let client: Client;
-
-beforeAll(async () => {
-  installQuietWorkerRuntime();
-  [bundle, server] = await Promise.all([bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quiet }), startTemporalTestServer()]);
-  connection = await NativeConnection.connect({ address: server.address });
-  clientConnection = await Connection.connect({ address: server.address });
-  client = new Client({ connection: clientConnection, namespace: server.namespace });
-});
-
-afterAll(async () => {
-  await clientConnection?.close();
-  await connection?.close();
-  await server?.stop();
-});
+const env = useWorkflowTestEnvironment();
 
 /** What the stubs saw, in order. */
 interface World {
@@ -70,7 +50,7 @@ function summitStubs(world: World): Partial<SummitActivities> & ReturnType<typeo
   // would have the hub plan in between, with the build freed and its record missing.
   const records: WrappedRecords = {
     recordBuilt: async (taskId) => {
-      await client.workflow.getHandle(HUB_WORKFLOW_ID).query(hubStateQuery);
+      await env.client.workflow.getHandle(HUB_WORKFLOW_ID).query(hubStateQuery);
       world.records.push({ taskId, step: 'built' });
     },
     recordStaged: async (taskId) => void world.records.push({ taskId, step: 'staged' }),
@@ -89,7 +69,7 @@ function summitStubs(world: World): Partial<SummitActivities> & ReturnType<typeo
       world.looks++;
       return { waveId, status: 'building', total: 2, done: 0, failed: 0, dropped: 0, open: 2, etaMs: null, openByIndex: { main: 2 } };
     },
-    ...recordAndTellActivities(records, clientSignals(client), log),
+    ...recordAndTellActivities(records, clientSignals(env.client), log),
   };
 }
 
@@ -108,13 +88,13 @@ async function withFarm<T>(world: World, body: (taskQueue: string) => Promise<T>
   const taskQueue = taskQueueFor(expect.getState().currentTestName);
   const avalanche: AvalancheActivities = { buildRecipe: async (req) => result(req.buildId), cleanupBuild: async () => undefined };
   const vessel: Partial<VesselActivities> = { stageArtefacts: async (req) => imported(req.buildId), importArtefacts: async (req) => imported(req.buildId) };
-  const summit = await Worker.create({ connection, namespace: server.namespace, taskQueue, workflowBundle: bundle, activities: { ...summitStubs(world), ...avalanche } });
-  const store = await Worker.create({ connection, namespace: server.namespace, taskQueue: VESSEL_QUEUE, activities: vessel });
+  const summit = await Worker.create({ connection: env.connection, namespace: env.server.namespace, taskQueue, workflowBundle: env.bundle, activities: { ...summitStubs(world), ...avalanche } });
+  const store = await Worker.create({ connection: env.connection, namespace: env.server.namespace, taskQueue: VESSEL_QUEUE, activities: vessel });
   return summit.runUntil(store.runUntil(body(taskQueue)));
 }
 
 async function historyOf(workflowId: string): Promise<proto.api.history.v1.IHistoryEvent[]> {
-  return (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  return (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
 }
 const count = (events: proto.api.history.v1.IHistoryEvent[], type: EventType): number => events.filter((e) => e.eventType === type).length;
 
@@ -128,11 +108,11 @@ async function handledLastSignal(workflowId: string): Promise<void> {
 }
 
 async function startHub(taskQueue: string): Promise<void> {
-  await client.workflow.start('hubWorkflow', { workflowId: HUB_WORKFLOW_ID, taskQueue, args: [{ replanEveryMs: 3_600_000 }] });
+  await env.client.workflow.start('hubWorkflow', { workflowId: HUB_WORKFLOW_ID, taskQueue, args: [{ replanEveryMs: 3_600_000 }] });
 }
 
 async function stopHub(): Promise<void> {
-  await client.workflow.getHandle(HUB_WORKFLOW_ID).terminate('test over');
+  await env.client.workflow.getHandle(HUB_WORKFLOW_ID).terminate('test over');
 }
 
 describe('notifications from the record activities', () => {
@@ -144,10 +124,10 @@ describe('notifications from the record activities', () => {
         await waitFor('the hub\'s first plan', async () => (world.plans.length > 0 ? true : undefined), 30_000);
         const taskId = 'build/notify/liba/x86_64' as BuildId;
         const wave = 'wave-notify';
-        await client.workflow.start('waveWorkflow', { workflowId: wave, taskQueue, args: [{ waveId: wave }] });
+        await env.client.workflow.start('waveWorkflow', { workflowId: wave, taskQueue, args: [{ waveId: wave }] });
         await waitFor('the wave\'s first look', async () => (world.looks > 0 ? true : undefined), 30_000);
         const looksBefore = world.looks;
-        await client.workflow.execute('buildWorkflow', { workflowId: taskId, taskQueue, args: [dispatch(taskId, taskQueue, wave)] });
+        await env.client.workflow.execute('buildWorkflow', { workflowId: taskId, taskQueue, args: [dispatch(taskId, taskQueue, wave)] });
 
         // The hub planned with the build freed (its `built`), and then its record was there; then planned again
         // at its end (its slot no longer counted freed).
@@ -167,7 +147,7 @@ describe('notifications from the record activities', () => {
         // Planning is a local activity: a marker, no activity task.
         expect(count(hub, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toBe(0);
         expect(count(hub, EventType.EVENT_TYPE_MARKER_RECORDED)).toBeGreaterThanOrEqual(world.plans.length);
-        await client.workflow.getHandle(wave).terminate('test over');
+        await env.client.workflow.getHandle(wave).terminate('test over');
       } finally {
         await stopHub();
       }
@@ -179,7 +159,7 @@ describe('notifications from the record activities', () => {
     await withFarm(world, async (taskQueue) => {
       await startHub(taskQueue);
       try {
-        const hub = client.workflow.getHandle(HUB_WORKFLOW_ID);
+        const hub = env.client.workflow.getHandle(HUB_WORKFLOW_ID);
         await waitFor('the hub\'s first plan', async () => (world.plans.length > 0 ? true : undefined), 30_000);
         const built = { taskId: 'b1', status: 'built', run: 'run-1' };
         await hub.signal(buildFinishedSignal, built);
@@ -217,8 +197,8 @@ describe('notifications from the record activities', () => {
     const world = newWorld();
     await withFarm(world, async (taskQueue) => {
       const waveId = 'wave-twice';
-      const wave = client.workflow.getHandle(waveId);
-      await client.workflow.start('waveWorkflow', { workflowId: waveId, taskQueue, args: [{ waveId }] });
+      const wave = env.client.workflow.getHandle(waveId);
+      await env.client.workflow.start('waveWorkflow', { workflowId: waveId, taskQueue, args: [{ waveId }] });
       // Its first look (moving it to building), then the first look of its loop; then it waits.
       await waitFor('the wave\'s first looks', async () => (world.looks === 2 ? true : undefined), 30_000);
       const ended = { taskId: 'b1', status: 'completed', run: 'run-1' };
