@@ -15,7 +15,7 @@ import type { TaskFilter, TaskRow } from './store';
 /** Every field of a task, in the entity's order: the list's items keep the shape of GET /api/tasks/:id's task. */
 const TASK_FIELDS = [
   'id', 'project', 'repository', 'source', 'version', 'release', 'isa', 'index', 'commit', 'recipePath', 'status', 'attempts', 'builder',
-  'priority', 'logPath', 'logTail', 'reason', 'supersededBy', 'published', 'createdAt', 'startedAt', 'builtAt', 'finishedAt', 'updatedAt', 'wave',
+  'priority', 'logPath', 'logTail', 'reason', 'supersededBy', 'published', 'createdAt', 'startedAt', 'builtAt', 'finishedAt', 'updatedAt', 'wave', 'dispatchKey',
 ] as const satisfies ReadonlyArray<keyof TaskRow>;
 const DATE_FIELDS = new Set<string>(['createdAt', 'startedAt', 'builtAt', 'finishedAt', 'updatedAt']);
 const columnOf = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
