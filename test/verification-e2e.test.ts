@@ -195,7 +195,11 @@ describeWhenAvailable(nspawnUnavailableReason(), 'verification builds', () => {
 
     expect(await verifyByCli(STAMP)).toBe(2);
     expect(await verification(STAMP, 2)).toMatchObject({ result: 'different', originalBuilder: built, verifier: other });
-    builders = (await api<{ items: Array<{ id: string; drained: { by: string; reason: string } | null }> }>('/api/builders')).body.items;
+    // The drain is written just after the result that completes the streak (recordVerification): wait for it.
+    builders = await waitFor('the builder whose builds differ to be drained', async () => {
+      const items = (await api<{ items: Array<{ id: string; drained: { by: string; reason: string } | null }> }>('/api/builders')).body.items;
+      return items.find((b) => b.id === built)?.drained ? items : undefined;
+    }, 60_000);
     expect(builders.find((b) => b.id === built)!.drained).toMatchObject({ by: 'verification', reason: `2 verification builds in a row differ: ${STAMP}, ${STAMP}` });
     expect(builders.find((b) => b.id === other)!.drained).toBeNull();
     const farmState = (await api<{ events: Array<{ subject: string; action: string; by: string }> }>('/api/farm')).body;
