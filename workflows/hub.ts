@@ -26,6 +26,7 @@ import { buildWorkflow } from './build';
 import { BuildArchitecture, BuildCommit, BuildIsa, BuildPackage, BuildStatus, BuildWave } from './search-attributes';
 import { waveWorkflow } from './wave';
 import { WakeTimer } from './wake-timer';
+import { HeardSignals } from './heard-signals';
 import { buildFinishedSignal, builderHeartbeatSignal, cancelTaskUpdate, hubStateQuery, refreshSignal, replanSignal, retryTaskUpdate } from './signals';
 
 /**
@@ -340,13 +341,11 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
    * the build workflow's run; a retried activity may send one twice, and the repeat is ignored here (it would
    * otherwise plan once more, or, a `built` coming after its build's end, count a slot free that is not).
    */
-  const heardSignals = patched('notify-from-records') ? new Set<string>() : undefined;
+  const heardSignals = patched('notify-from-records') ? new HeardSignals(HEARD_SIGNALS_KEPT) : undefined;
   setHandler(buildFinishedSignal, ({ taskId, status, run }) => {
     if (heardSignals && run) {
-      const key = `${taskId}\n${run}\n${status}`;
-      if (heardSignals.has(key) || (status === 'built' && [...FINAL_STATUSES].some((s) => heardSignals.has(`${taskId}\n${run}\n${s}`)))) return;
-      heardSignals.add(key);
-      if (heardSignals.size > HEARD_SIGNALS_KEPT) heardSignals.delete(heardSignals.values().next().value!);
+      if (status === 'built' && heardSignals.any(taskId, run, FINAL_STATUSES)) return;
+      if (!heardSignals.first(taskId, run, status)) return;
     }
     const slotGivenBack = freed.delete(taskId);
     if (status === 'built') freed.set(taskId, Date.now());

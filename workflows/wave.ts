@@ -28,6 +28,7 @@ import {
   type WaveState,
 } from '../core/contracts/wave';
 import { WakeTimer } from './wake-timer';
+import { HeardSignals } from './heard-signals';
 import { cancelWaveUpdate, publishFinishedUpdate, waveBuildEndedSignal, waveRetryClosureSignal, waveStateQuery } from './signals';
 
 /** Read-model work: quick, retried until the database answers; an unknown wave is an answer, not an outage. */
@@ -178,13 +179,9 @@ export async function waveWorkflow(input: WaveInput): Promise<WaveOutcome> {
    * Patch `notify-from-records`: a build's end is told by its record activity (activities/summit/notify.ts), naming
    * the build workflow's run; a retried activity may tell twice, and the repeat is ignored (no second look).
    */
-  const heard = patched('notify-from-records') ? new Set<string>() : undefined;
+  const heard = patched('notify-from-records') ? new HeardSignals() : undefined;
   setHandler(waveBuildEndedSignal, ({ taskId, status, run }) => {
-    if (heard && run) {
-      const key = `${taskId}\n${run}\n${status}`;
-      if (heard.has(key)) return;
-      heard.add(key);
-    }
+    if (heard && run && !heard.first(taskId, run, status)) return;
     changed = true;
   });
   setHandler(waveRetryClosureSignal, () => void (retryClosure = true));
