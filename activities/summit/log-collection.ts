@@ -1,5 +1,4 @@
 import { ZstdStreamDecoder } from '../../core/formats/zstd';
-import type { Store } from '../../db/store';
 
 /**
  * Collecting a finished build's log into summit's storage (db/task-log-store.ts): the builder sealed it when the
@@ -22,12 +21,6 @@ export interface LogLocation {
 export interface FetchedLog {
   stored: Buffer;
   plainBytes: number;
-}
-
-export async function collectBuildLog(store: Store, taskId: string, from: LogLocation): Promise<{ storedBytes: number; plainBytes: number }> {
-  const log = await fetchBuildLog(taskId, from);
-  await store.logs.setCollected(taskId, log, from.builder);
-  return { storedBytes: log.stored.length, plainBytes: log.plainBytes };
 }
 
 /** Fetches a build's sealed log from its builder (the caller keeps it, e.g. in the transaction recording the build's end). */

@@ -1,9 +1,10 @@
+import type { EntityManager } from '@mikro-orm/core';
 import type { BuildPickup, BuildResult, ImportResult } from '../../core/contracts/build';
 import type { BuilderStatus, TaskCommand, TaskCommandResult } from '../../core/contracts/hub';
 import type { RecordedFailure } from '../../core/contracts/summit';
 import { FINISHED_WAVE_STATUSES, type WaveStatus } from '../../core/contracts/wave';
 import type { Store } from '../../db/store';
-import { collectBuildLog, fetchBuildLog, type FetchedLog, type LogLocation } from './log-collection';
+import { fetchBuildLog, type FetchedLog, type LogLocation } from './log-collection';
 
 /** What the activities tell the operator about their side work (the build log's collection). */
 export interface RecordLog {
@@ -19,27 +20,25 @@ export interface RecordLog {
  */
 export function recordActivities(store: Store, log: () => RecordLog = () => console) {
   /**
-   * Best effort: a log that cannot be collected (a builder gone, an old builder without sealed logs) is noted and
-   * left; retrying the record for it would hold the build's end.
+   * A finished build's log, fetched from its builder before the record and kept by the record's own transaction
+   * (the `also` of Store.recordMove). Best effort: a log that cannot be fetched (a builder gone, an old builder
+   * without sealed logs) is noted and left; retrying the record for it would hold the build's end.
    */
-  const collect = async (taskId: string, from: LogLocation | undefined): Promise<void> => {
-    if (!from) return;
+  const logWrite = async (taskId: string, from: LogLocation | undefined): Promise<{ also?: (em: EntityManager) => Promise<void> }> => {
+    if (!from) return {};
+    let got: FetchedLog;
     try {
-      const got = await collectBuildLog(store, taskId, from);
-      log().info('build log collected', { taskId, builderId: from.builder, ...got });
+      got = await fetchBuildLog(taskId, from);
     } catch (err) {
       log().warn('build log not collected', { taskId, builderId: from.builder, error: err instanceof Error ? err.message : String(err) });
+      return {};
     }
-  };
-  /** collect's fetch alone, for a caller that keeps the log in its own transaction; best effort as collect is. */
-  const fetchLog = async (taskId: string, from: LogLocation | undefined): Promise<FetchedLog | undefined> => {
-    if (!from) return undefined;
-    try {
-      return await fetchBuildLog(taskId, from);
-    } catch (err) {
-      log().warn('build log not collected', { taskId, builderId: from.builder, error: err instanceof Error ? err.message : String(err) });
-      return undefined;
-    }
+    return {
+      also: async (em) => {
+        await store.logs.setCollected(taskId, got, from.builder, em);
+        log().info('build log collected', { taskId, builderId: from.builder, storedBytes: got.stored.length, plainBytes: got.plainBytes });
+      },
+    };
   };
   const recordedSource = async (taskId: string): Promise<LogLocation | undefined> => (await store.logs.state(taskId)).source;
   return {
@@ -64,12 +63,8 @@ export function recordActivities(store: Store, log: () => RecordLog = () => cons
       const from = result.artefactBaseUrl && result.artefactToken
         ? { builder: result.builderId, url: result.artefactBaseUrl, token: result.artefactToken }
         : await recordedSource(taskId);
-      const got = await fetchLog(taskId, from);
       // The log is kept in the transaction that records the build's end.
-      await store.recordMove(taskId, 'building', 'publishing', `built on ${result.builderId}`, { builder: result.builderId, logPath: result.logPath }, {
-        ...(got && from ? { also: (em) => store.logs.setCollected(taskId, got, from.builder, em) } : {}),
-      });
-      if (got && from) log().info('build log collected', { taskId, builderId: from.builder, storedBytes: got.stored.length, plainBytes: got.plainBytes });
+      await store.recordMove(taskId, 'building', 'publishing', `built on ${result.builderId}`, { builder: result.builderId, logPath: result.logPath }, await logWrite(taskId, from));
     },
 
     async recordPublished(taskId: string, imported: ImportResult): Promise<void> {
@@ -79,14 +74,14 @@ export function recordActivities(store: Store, log: () => RecordLog = () => cons
 
     /** An admin's cancel wins over the failure it caused: only a queued, building or publishing task fails. */
     async recordFailure(taskId: string, failure: RecordedFailure): Promise<void> {
-      // A failed import leaves the log collected when the build was recorded; a failed build's log is collected here.
-      if (failure.logPath) await collect(taskId, await recordedSource(taskId));
+      // A failed import leaves the log collected when the build was recorded; a failed build's log is kept here.
+      const keep = failure.logPath ? await logWrite(taskId, await recordedSource(taskId)) : {};
       await store.recordMove(taskId, 'building', 'failed', failure.reason, {
         reason: failure.reason,
         logTail: failure.logTail ?? null,
         ...(failure.logPath ? { logPath: failure.logPath } : {}),
         ...(failure.builder ? { builder: failure.builder } : {}),
-      }, { onlyFrom: ['queued', 'building', 'publishing'] });
+      }, { onlyFrom: ['queued', 'building', 'publishing'], ...keep });
     },
 
     /** Admin retry: a failed or cancelled task becomes new again; the hub then dispatches a new attempt. */
