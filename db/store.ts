@@ -5,7 +5,7 @@ import { Builder, InvalidRecipe, Recipe, RecipeSnapshot, Repository, Task, TaskE
 import { bumpMarkers } from './change-markers';
 import { MetricsQueries } from './metrics-queries';
 import { TaskLogStore } from './task-log-store';
-import { WaveStore } from './wave-store';
+import { WaveStore, type WaveRow } from './wave-store';
 import { TASK_COLUMNS_SQL, taskCountQuery, taskFromRow, taskJsonSql, taskPageQuery, toDate } from './task-query';
 
 export type RepositoryRow = InferEntity<typeof Repository>;
@@ -445,19 +445,28 @@ export class Store {
     return new Map(rows.map((r) => [`${r.source}/${r.isa}`, Number(r.release)]));
   }
 
-  /** Create many tasks (each with its first event) in one transaction: intake's new releases of a whole tree. */
-  async createTasks(rows: ReadonlyArray<{ task: NewTask; reason: string }>): Promise<void> {
-    if (rows.length === 0) return;
+  /**
+   * Many new tasks (each with its first event) in one transaction: intake's new releases of a whole tree. With `wave`, in that wave (opened or found by WaveStore.openWave) in the same
+   * transaction: planning never sees one of them outside its wave (it would be published on its own), nor the hub
+   * the wave without them.
+   */
+  async createTasks(
+    rows: ReadonlyArray<{ task: NewTask; reason: string }>,
+    opts: { wave?: { repository: string; commit: string; origin: string; status?: 'new' | 'building' } } = {},
+  ): Promise<WaveRow | undefined> {
+    if (rows.length === 0) return undefined;
     // Native multi-row inserts (no unit of work to compute): the rows are complete, timestamps included.
     const now = new Date();
-    await this.em().transactional(async (em) => {
+    return this.em().transactional(async (em) => {
+      const wave = opts.wave ? await this.waves.openWave(opts.wave.repository, opts.wave.commit, opts.wave.origin, { em, status: opts.wave.status }) : undefined;
       for (const part of chunks(rows)) {
         await em.insertMany(Task, part.map(({ task: row }) => ({
-          wave: null, ...row, status: 'new', attempts: 0, builder: null, priority: 0, logPath: null, logTail: null, reason: null,
+          wave: wave?.id ?? null, ...row, status: 'new', attempts: 0, builder: null, priority: 0, logPath: null, logTail: null, reason: null,
           supersededBy: null, published: null, startedAt: null, builtAt: null, finishedAt: null, createdAt: now, updatedAt: now,
         })));
         await em.insertMany(TaskEvent, part.map(({ task: row, reason }) => ({ task: row.id, from: null, to: 'new', reason, at: now })));
       }
+      return wave;
     });
   }
 

@@ -26,18 +26,19 @@ export class WaveStore {
 
   /**
    * The wave intake puts a commit's new tasks in: the newest wave of this repository and commit while it has not
-   * ended, else a new one (`-2`, `-3`, … for a commit read again after its wave ended, e.g. a retry).
+   * ended, else a new one (`-2`, `-3`, … for a commit read again after its wave ended, e.g. a retry). `em`: in that
+   * transaction (Store.createTasks); `status: 'building'`: a wave its own workflow starts (a try's), never the hub.
    */
-  async openWave(repository: string, commit: string, origin: string): Promise<WaveRow> {
-    const em = this.em();
+  async openWave(repository: string, commit: string, origin: string, opts: { em?: EntityManager; status?: 'new' | 'building' } = {}): Promise<WaveRow> {
+    const em = opts.em ?? this.em();
     const base = waveIdOf(repository, commit);
     const existing = await em.find(Wave, { repository, id: { $like: `${base}%` } }, { orderBy: { createdAt: 'desc' } });
     const open = existing.find((w) => !FINISHED_WAVE_STATUSES.includes(w.status as WaveStatus));
     if (open) return open;
     const id = waveIdOf(repository, commit, existing.length + 1);
     const wave = em.create(Wave, {
-      id, repository, commit, origin, status: 'new', removals: [], cascade: null, closure: null, histories: [], publishedTasks: [], skipped: [],
-      reason: null, estimate: null, startedAt: null, finishedAt: null,
+      id, repository, commit, origin, status: opts.status ?? 'new', removals: [], cascade: null, closure: null, histories: [], publishedTasks: [], skipped: [],
+      reason: null, estimate: null, startedAt: opts.status === 'building' ? new Date() : null, finishedAt: null,
     });
     await em.flush();
     return wave;
@@ -60,9 +61,13 @@ export class WaveStore {
     await em.flush();
   }
 
-  /** Waves recorded but whose workflow was not started yet (the hub starts them). */
-  async newWaves(): Promise<string[]> {
-    return (await this.em().find(Wave, { status: 'new' }, { fields: ['id'], orderBy: { createdAt: 'asc' } })).map((w) => w.id);
+  /**
+   * Waves recorded but whose workflow was not started yet (the hub starts them), but those of the repositories in
+   * `filling`: an intake still running there may be adding to its wave (removals, a cascade's rebuilds).
+   */
+  async newWaves(filling: readonly string[] = []): Promise<string[]> {
+    const where = filling.length > 0 ? { status: 'new', repository: { $nin: [...filling] } } : { status: 'new' };
+    return (await this.em().find(Wave, where, { fields: ['id'], orderBy: { createdAt: 'asc' } })).map((w) => w.id);
   }
 
   async getWave(id: string): Promise<WaveRow> {

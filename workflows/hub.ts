@@ -224,7 +224,8 @@ export async function hubWorkflow(options: Partial<HubOptions> = {}, carry?: Hub
   const knownWaves = new Set<string>();
   const startWaves = async (): Promise<void> => {
     wavesDue = false;
-    for (const waveId of await summit.newWaves()) {
+    // Not the waves of a repository an intake is still reading: it may yet add removals or a cascade's rebuilds.
+    for (const waveId of await summit.newWaves([...running.keys()])) {
       knownWaves.add(waveId);
       if (knownWaves.size > KNOWN_WAVES_KEPT) knownWaves.delete(knownWaves.values().next().value!);
       try {

@@ -9,6 +9,7 @@ import { DEFAULT_RECIPE_MAX_BYTES, sizeProblem } from '../../core/formats/recipe
 import { decideTree, needsTask, type WantedTask } from '../../core/intake/tasks';
 import type { TaskStatus } from '../../core/task/state';
 import type { RecipeRow, Store } from '../../db/store';
+import type { WaveRow } from '../../db/wave-store';
 import { listTree, readBlobs, resolveCommit, syncMirror, type TreeBlob } from './git';
 import { RecipeParser, type ParseOutcome } from './recipe-parser';
 import { Variant } from '../../core/variants';
@@ -281,20 +282,21 @@ export async function refreshRepository(deps: IntakeDeps, req: RefreshRequest, o
   // The folder rarely moves: those few are updated one by one, the rest get the commit in one statement.
   await deps.store.moveToCommit(decision.update, commit);
   for (const { taskId, recipePath } of decision.move) await deps.store.updateTask(taskId, { commit, recipePath });
-  await deps.store.createTasks(decision.create.map((id) => {
+  // The new tasks are created in the commit's wave (one transaction): planning never sees one outside it.
+  const wave = await deps.store.createTasks(decision.create.map((id) => {
     const { recipe, variant, published: release } = byId.get(id)!;
     return {
       task: { id, project: repo.project, repository: repo.id, source: recipe.source, version: recipe.version, release: recipe.release, isa: variant.isa, index: variant.index, commit, recipePath: recipe.path },
       reason: `${req.origin}: ${recipe.source} ${recipe.version}-${recipe.release} at ${commit.slice(0, 12)} (published release ${release || 'none'})`,
     };
-  }));
+  }), { wave: { repository: repo.id, commit, origin: req.origin } });
   for (const { taskId: older, by } of decision.supersede) {
     await deps.store.setStatus(older, 'superseded', `replaced by ${by}`, { supersededBy: by });
     result.superseded.push(older);
   }
   result.created.push(...decision.create);
   result.updated.push(...decision.update, ...decision.move.map((m) => m.taskId));
-  await intoWave(deps, { repository: repo.id, cascade: repo.cascade, commit, origin: req.origin, previous, recipes, created: decision.create.map((id) => byId.get(id)!), published }, result);
+  await intoWave(deps, { repository: repo.id, cascade: repo.cascade, commit, origin: req.origin, previous, recipes, created: decision.create.map((id) => byId.get(id)!), published, wave }, result);
   await deps.store.markRefreshed(repo.id, commit);
   return result;
 }
@@ -311,6 +313,8 @@ async function intoWave(
     recipes: ReadonlyArray<RecipeSnapshot & { ids: Map<string, string> }>;
     created: ReadonlyArray<{ recipe: RecipeSnapshot & { ids: Map<string, string> }; variant: Variant }>;
     published: ReadonlyMap<string, number>;
+    /** The wave the new tasks were created in, if any. */
+    wave?: WaveRow;
   },
   result: IntakeResult,
 ): Promise<void> {
@@ -324,15 +328,13 @@ async function intoWave(
     return recipe ? deps.variants.map((v) => ({ id: recipe.ids.get(v.isa)!, entry: e })) : [];
   });
   if (result.created.length === 0 && removals.length === 0 && cascadeIds.length === 0) return;
-  const wave = await waves.openWave(at.repository, at.commit, at.origin);
+  const wave = at.wave ?? (await waves.openWave(at.repository, at.commit, at.origin));
   result.wave = wave.id;
-  await waves.assign(result.created, wave.id);
   await waves.addRemovals(wave.id, removals);
   const cascaded: Array<{ source: string; cause: string; depth: number }> = [];
   for (const { id, entry } of cascadeIds) {
-    const moved = await deps.store.moveTask(id, 'new', `cascade: ${entry.cause} changed (depth ${entry.depth}); rebuilt with the next build release in ${wave.id}`, {}, { onlyFrom: ['completed'] }).catch(() => undefined);
+    const moved = await deps.store.moveTask(id, 'new', `cascade: ${entry.cause} changed (depth ${entry.depth}); rebuilt with the next build release in ${wave.id}`, { wave: wave.id }, { onlyFrom: ['completed'] }).catch(() => undefined);
     if (!moved?.moved) continue;
-    await waves.assign([id], wave.id);
     cascaded.push(entry);
   }
   await waves.addCascade(wave.id, cascaded);

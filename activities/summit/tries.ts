@@ -48,13 +48,14 @@ export function tryActivities(deps: TryActivityDeps): SummitTryActivities {
       // Idempotent: a retried intake makes only the tasks the first attempt did not.
       const existing = new Set((await deps.store.intakeTasks(row.key, wanted.map((w) => w.id))).map((t) => t.id));
       const create = wanted.filter((w) => !existing.has(w.id));
-      await deps.store.createTasks(create.map(({ recipe: r, id }) => ({
+      // Created in the try's wave (one transaction), which its own workflow starts (never the hub: `building`).
+      const opened = await deps.store.createTasks(create.map(({ recipe: r, id }) => ({
         task: { id, project: repo.project, repository: row.key, source: r.source, version: r.version, release: r.release, isa: baseline.isa, index: row.index, commit, recipePath: r.path },
         reason: `${TRY_PURPOSE}: ${r.source} ${r.version}-${r.release} of ${repo.id} ${row.ref} at ${commit.slice(0, 12)} (main line published release ${published.get(`${r.source}/${baseline.isa}`) ?? 'none'}), into ${row.index}`,
-      })));
+      })), { wave: { repository: row.key, commit, origin: TRY_PURPOSE, status: 'building' } });
       let waveId: string | null = null;
       if (wanted.length > 0) {
-        const wave = await deps.store.waves.openWave(row.key, commit, TRY_PURPOSE);
+        const wave = opened ?? (await deps.store.waves.openWave(row.key, commit, TRY_PURPOSE, { status: 'building' }));
         await deps.store.waves.assign(wanted.map((w) => w.id), wave.id);
         if (wave.status === 'new') await deps.store.waves.update(wave.id, { status: 'building', startedAt: new Date() });
         waveId = wave.id;

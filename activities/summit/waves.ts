@@ -133,8 +133,8 @@ export function waveActivities(store: Store, opts: { now?: () => number } = {}) 
   }
 
   return {
-    async newWaves(): Promise<string[]> {
-      return waves.newWaves();
+    async newWaves(filling: readonly string[] = []): Promise<string[]> {
+      return waves.newWaves(filling);
     },
 
     async recordStaged(taskId: string, staged: ImportResult): Promise<void> {

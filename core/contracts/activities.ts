@@ -61,8 +61,8 @@ export interface SummitActivities {
   // Waves (core/contracts/wave.ts)
   /** A build of a wave is built and staged (publishing → completed; its wave publishes it). */
   recordStaged(taskId: BuildId, staged: ImportResult): Promise<void>;
-  /** Waves recorded whose workflow the hub has not started yet. */
-  newWaves(): Promise<string[]>;
+  /** Waves recorded whose workflow the hub has not started yet, but those of repositories still `filling` them. */
+  newWaves(filling?: readonly string[]): Promise<string[]>;
   /** The wave's counts and estimate; moves it to `status` when given (an ended wave stays ended). */
   waveProgress(waveId: string, status?: WaveStatus): Promise<WaveProgress>;
   /** What the wave's publish writes: its staged builds not yet published, per index, and its removals. */
