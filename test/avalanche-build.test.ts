@@ -321,6 +321,14 @@ describeWhenAvailable(nspawnUnavailableReason(), 'avalanche builds in systemd-ns
     expect((await get(liba, '..%2F..%2Fartefact-secret', liba.artefactToken)).status).toBe(400);
     const raw = await fetch(`${baseUrl}/builds/${encodeURIComponent(liba.buildId)}/../../avalanche/artefact-secret`, { headers: { Authorization: `Bearer ${liba.artefactToken}` } });
     expect(raw.status).toBe(404);
+    // The result's release token is vessel's to delete with: it reads nothing, and the read token (which summit
+    // keeps) deletes nothing. Deleting with the release token is tested in test/artefact-release.test.ts.
+    expect(liba.releaseToken).toMatch(/^r1\./);
+    expect((await get(liba, stone.name, liba.releaseToken)).status).toBe(403);
+    const release = (token: string | undefined) => fetch(`${baseUrl}/builds/${encodeURIComponent(liba.buildId)}`, { method: 'DELETE', headers: { Authorization: `Bearer ${token}` } });
+    expect((await release(liba.artefactToken)).status).toBe(403);
+    expect((await release(tool.releaseToken)).status).toBe(403);
+    expect((await get(liba, stone.name, liba.artefactToken)).status).toBe(200);
   });
 
   it('damages the stones after hashing them when the test-only fault switch is on', async () => {

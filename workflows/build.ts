@@ -206,7 +206,11 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
     const request = {
       // The level's architecture (core/profile.ts); dispatches recorded before profiles were all x86_64.
       buildId: task.taskId, index: task.index, architecture: task.architecture ?? 'x86_64',
-      build: { builderId: result.builderId, artefactBaseUrl: result.artefactBaseUrl, artefactToken: result.artefactToken, artefacts: result.artefacts, signature: result.signature },
+      build: {
+        builderId: result.builderId, artefactBaseUrl: result.artefactBaseUrl, artefactToken: result.artefactToken, artefacts: result.artefacts, signature: result.signature,
+        // Only vessel gets the release token (results from builders before scoped tokens have none).
+        ...(result.releaseToken ? { releaseToken: result.releaseToken } : {}),
+      },
       // Vessel checks the builder against the registry for this purpose itself (activities/vessel/builder-check.ts).
       purpose: task.purpose ?? 'official',
     };

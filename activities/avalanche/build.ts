@@ -28,6 +28,7 @@ import { createBuildCgroup, prepareCgroupHost, type CgroupHost } from './cgroup'
 import { runInContainer, type ContainerSpec } from './container';
 import { runHostCommand } from './host-command';
 import { readRecipeFile } from './recipe-file';
+import type { TokenScope } from '../../core/build/tokens';
 import { installDependencies } from './dependencies';
 import { smallTreeEntries } from './small-tree';
 import { packInstallRoot } from './packager';
@@ -49,7 +50,7 @@ export interface AvalancheBuildConfig {
   /** Base URL of this builder's artefact server, as other hosts reach it. */
   artefactBaseUrl: string;
   /** Issues the artefact token of a build (core/build/tokens.ts with this builder's secret). */
-  tokens: { sign(buildId: string): { token: string; expiresAt: number } };
+  tokens: { sign(buildId: string, scope?: TokenScope): { token: string; expiresAt: number } };
   /** Masks secrets in what leaves the builder of a log (its tail, its sealed copy); the patterns alone if absent. */
   redactor?: LogRedactor;
   /** `%(jobs)`: parallel compile jobs inside a build. */
@@ -247,6 +248,7 @@ export function createAvalancheActivities(config: AvalancheBuildConfig): Avalanc
       progress.log.info('build succeeded', { ...meta, artefacts: artefacts.length });
       return {
         buildId: req.buildId, builderId: config.builderId, artefactBaseUrl: config.artefactBaseUrl, artefactToken: token,
+        releaseToken: config.tokens.sign(req.buildId, 'release').token,
         artefacts, logPath: paths.log, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
       };
     } catch (err) {

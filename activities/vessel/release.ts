@@ -1,23 +1,25 @@
 import type { ImportRequest } from '../../core/contracts/build';
 
-/** What a release needs of an import request: the build, the builder's server and the build's token. */
-export type ReleaseRequest = { buildId: string; build: Pick<ImportRequest['build'], 'artefactBaseUrl' | 'artefactToken'> & { builderId: string } };
+/** What a release needs of an import request: the build, the builder's server and the build's release token. */
+export type ReleaseRequest = { buildId: string; build: Pick<ImportRequest['build'], 'artefactBaseUrl' | 'releaseToken'> & { builderId: string } };
 
 /** A builder that does not answer the release within this long is left to the build workflow's clean-up. */
 const RELEASE_TIMEOUT_MS = 10_000;
 
 /**
  * Tell the builder that holds a build's artefacts that vessel has them safely (staged or published): `DELETE
- * /builds/<id>` on its artefact server, with the build's own artefact token (workers/avalanche/artefact-server.ts).
- * True when the builder removed them; false on any failure (the builder gone or older than the release, the token
- * expired), which leaves the clean-up to the build workflow's activity on the builder's queue. Never throws: the
- * packages are vessel's already, so a failed release must not fail their import.
+ * /builds/<id>` on its artefact server, with the build's release token (workers/avalanche/artefact-server.ts; the
+ * read token cannot delete). True when the builder removed them; false without a release token (a builder older
+ * than scoped tokens: nothing is sent) or on any failure (the builder gone, the token expired), which leaves the
+ * clean-up to the build workflow's activity on the builder's queue. Never throws: the packages are vessel's
+ * already, so a failed release must not fail their import.
  */
 export async function releaseArtefacts(req: ReleaseRequest, warn?: (message: string, meta: Record<string, unknown>) => void): Promise<boolean> {
+  if (!req.build.releaseToken) return false;
   const url = `${req.build.artefactBaseUrl.replace(/\/+$/, '')}/builds/${encodeURIComponent(req.buildId)}`;
   try {
     const res = await fetch(url, {
-      method: 'DELETE', headers: { authorization: `Bearer ${req.build.artefactToken}` }, redirect: 'error', signal: AbortSignal.timeout(RELEASE_TIMEOUT_MS),
+      method: 'DELETE', headers: { authorization: `Bearer ${req.build.releaseToken}` }, redirect: 'error', signal: AbortSignal.timeout(RELEASE_TIMEOUT_MS),
     });
     await res.body?.cancel().catch(() => undefined);
     if (res.status === 204 || res.status === 200) return true;

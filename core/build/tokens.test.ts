@@ -28,6 +28,19 @@ describe('artefact tokens', () => {
     expect(!result.ok && result.reason).toMatch(reason);
   });
 
+  it('keeps its scopes apart: a read token never releases, a release token never reads', () => {
+    const release = signArtefactToken(secret, build, now + 3600, 'release');
+    expect(release.token.startsWith('r1.')).toBe(true);
+    expect(verifyArtefactToken(secret, release.token, build, now, 'release')).toEqual({ ok: true, expiresAt: release.expiresAt });
+    expect(verifyArtefactToken(secret, token, build, now, 'release')).toEqual({ ok: false, status: 403, reason: 'token is for reading the build, not for releasing it' });
+    expect(verifyArtefactToken(secret, release.token, build, now)).toEqual({ ok: false, status: 403, reason: 'token is for releasing the build, not for reading it' });
+    // The scope is in the MAC: relabelling a read token as a release token breaks its signature.
+    expect(verifyArtefactToken(secret, token.replace(/^v1\./, 'r1.'), build, now, 'release')).toMatchObject({ ok: false, status: 401, reason: 'token signature does not verify' });
+    // An expired or foreign release token is refused as any other.
+    expect(verifyArtefactToken(secret, release.token, build, now + 3600, 'release')).toMatchObject({ ok: false, status: 401 });
+    expect(verifyArtefactToken(other, release.token, build, now, 'release')).toMatchObject({ ok: false, status: 401 });
+  });
+
   it('refuses short secrets', () => {
     expect(() => signArtefactToken(Buffer.alloc(8), build, now)).toThrow(/32 bytes/);
   });

@@ -83,8 +83,14 @@ export interface BuildResult {
   builderId: BuilderId;
   /** Base URL of the builder's artefact server; files are at `${baseUrl}/builds/<encoded build id>/<name>`. */
   artefactBaseUrl: string;
-  /** Short-lived bearer token bound to this build, for fetching its artefacts. */
+  /** Short-lived bearer token bound to this build, for fetching its artefacts and following its log (scope `read`). */
   artefactToken: string;
+  /**
+   * Short-lived bearer token bound to this build that only deletes its artefacts on the builder (scope `release`,
+   * core/build/tokens.ts): vessel's, once it has them. Summit never records it. Absent from builders older than
+   * scoped tokens: vessel then leaves the clean-up to the build workflow.
+   */
+  releaseToken?: string;
   artefacts: Artefact[];
   /** Path of the build log on the builder's host; its sealed copy is served at `${artefactBaseUrl}/logs/<encoded id>.zst`. */
   logPath: string;
@@ -118,7 +124,7 @@ export interface ImportRequest {
   /** Repository profile/index to publish into, e.g. `main` (baseline) or `main-v3x`. */
   index: string;
   architecture: string;
-  build: Pick<BuildResult, 'builderId' | 'artefactBaseUrl' | 'artefactToken' | 'artefacts' | 'signature'>;
+  build: Pick<BuildResult, 'builderId' | 'artefactBaseUrl' | 'artefactToken' | 'releaseToken' | 'artefacts' | 'signature'>;
   /**
    * Why it was built (absent: official). Vessel imports an official build only from a builder the registry holds
    * as trusted now, and any build only with a signature it verifies (activities/vessel/builder-check.ts).

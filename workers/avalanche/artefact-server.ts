@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { isSafeArtefactName } from '../../core/build/artefact-names';
-import { bearerToken, verifyArtefactToken } from '../../core/build/tokens';
+import { bearerToken, verifyArtefactToken, type TokenScope } from '../../core/build/tokens';
 import { LogRedactor } from '../../core/build/log-redaction';
 import { formatSse, SSE_KEEPALIVE } from '../../core/formats/sse';
 import { logExists, readBuildLog } from '../../activities/avalanche/build-log-stream';
@@ -21,11 +21,12 @@ import { artefactsDir, buildPaths } from '../../activities/avalanche/paths';
  * the build's folder). The token is checked before the file is looked up, so no one learns which builds exist.
  * `GET /health` answers without a token, for probes.
  *
- * `DELETE /builds/<encoded build id>` with the same token releases the build: its artefacts and scratch space are
- * removed (what the clean-up activity removes; the log stays). Vessel sends it once the build's packages are staged
- * or published, so a successful build needs no clean-up activity. 204 whether or not anything was left.
+ * `DELETE /builds/<encoded build id>` with the build's release token (never the read token above; a read token
+ * gets 403) releases the build: its artefacts and scratch space are removed (what the clean-up activity removes;
+ * the log stays). Vessel sends it once the build's packages are staged or published, so a successful build needs
+ * no clean-up activity. 204 whether or not anything was left. A release token reads nothing (403).
  *
- * The build's log, with the same token (summit gets one at pickup, so it can follow a build while it runs):
+ * The build's log, with the read token (summit gets one at pickup, so it can follow a build while it runs):
  * - `GET /logs/<encoded build id>?from=<byte offset>&follow=1`: Server-Sent Events (core/formats/sse.ts), `log`
  *   events of whole redacted lines with the offset after them as id, while the build writes; an `end` event
  *   (`{"bytes":N,"sealed":true|false}`) when the log is sealed (the build attempt ended), or at once at the
@@ -119,7 +120,7 @@ async function handle(opts: ArtefactServerOptions, req: IncomingMessage, res: Se
   await pipeline(createReadStream(file), res);
 }
 
-/** `DELETE /builds/<id>`: the build's artefacts and scratch space go, for the holder of its token. */
+/** `DELETE /builds/<id>`: the build's artefacts and scratch space go, for the holder of its release token. */
 async function release(opts: ArtefactServerOptions, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
   const m = RELEASE_PATH.exec(path);
   if (!m) return reply(res, 405, 'DELETE only of a build: /builds/<build id>', { Allow: 'GET, HEAD' });
@@ -129,7 +130,7 @@ async function release(opts: ArtefactServerOptions, req: IncomingMessage, res: S
   } catch {
     return reply(res, 400, 'bad percent-encoding');
   }
-  if (!authorised(opts, req, res, buildId)) return;
+  if (!authorised(opts, req, res, buildId, 'release')) return;
   let paths: ReturnType<typeof buildPaths>;
   try {
     paths = buildPaths(opts.dataDir, buildId);
@@ -141,14 +142,14 @@ async function release(opts: ArtefactServerOptions, req: IncomingMessage, res: S
   res.end();
 }
 
-/** The token of `req` for `buildId`, or the refusal already sent. */
-function authorised(opts: ArtefactServerOptions, req: IncomingMessage, res: ServerResponse, buildId: string): boolean {
+/** The token of `req` for `buildId` and `scope`, or the refusal already sent. */
+function authorised(opts: ArtefactServerOptions, req: IncomingMessage, res: ServerResponse, buildId: string, scope: TokenScope = 'read'): boolean {
   const token = bearerToken(req.headers.authorization);
   if (!token) {
     reply(res, 401, 'an artefact token is required', { 'WWW-Authenticate': 'Bearer' });
     return false;
   }
-  const check = verifyArtefactToken(opts.secret, token, buildId, Math.floor(Date.now() / 1000));
+  const check = verifyArtefactToken(opts.secret, token, buildId, Math.floor(Date.now() / 1000), scope);
   if (!check.ok) reply(res, check.status, check.reason, check.status === 401 ? { 'WWW-Authenticate': 'Bearer error="invalid_token"' } : {});
   return check.ok;
 }

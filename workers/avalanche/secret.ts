@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { signArtefactToken, type SignedToken } from '../../core/build/tokens';
+import { signArtefactToken, type SignedToken, type TokenScope } from '../../core/build/tokens';
 import { secretPath } from '../../activities/avalanche/paths';
 
 /**
@@ -24,7 +24,7 @@ export async function loadOrCreateSecret(dataDir: string): Promise<Buffer> {
   return secret;
 }
 
-/** Signs tokens valid for `ttlSeconds` from the moment of signing. */
-export function artefactTokenSigner(secret: Uint8Array, ttlSeconds: number): { sign(buildId: string): SignedToken } {
-  return { sign: (buildId) => signArtefactToken(secret, buildId, Math.floor(Date.now() / 1000) + ttlSeconds) };
+/** Signs tokens (read by default, core/build/tokens.ts) valid for `ttlSeconds` from the moment of signing. */
+export function artefactTokenSigner(secret: Uint8Array, ttlSeconds: number): { sign(buildId: string, scope?: TokenScope): SignedToken } {
+  return { sign: (buildId, scope = 'read') => signArtefactToken(secret, buildId, Math.floor(Date.now() / 1000) + ttlSeconds, scope) };
 }
