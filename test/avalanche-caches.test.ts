@@ -183,14 +183,18 @@ describe('the kept clone of a recipe repository', () => {
   it('stays bounded: past the kept-commit limit the clone is removed after the build and started afresh by the next', async () => {
     const clones = new KeptClones(join(dir, 'clones-bound'));
     await take(clones, first);
+    expect(clones.countedCommits).toBe(1);
     const refs = join(clones.dirOf(repo.bare), 'refs', 'kept');
     // Stand-ins for the refs of MAX_KEPT_COMMITS earlier fetches.
     for (let i = 0; i < MAX_KEPT_COMMITS; i++) writeFileSync(join(refs, `stand-in-${i}`), `${first}\n`);
     const { to } = await take(clones, second);
     expect(readFileSync(join(to, 'alpha/files/patch.diff'), 'utf8')).toBe('the patch, changed\n');
     expect(existsSync(clones.dirOf(repo.bare))).toBe(false);
+    // What the builder counted of the removed clone went with it (it grew by a commit a build before).
+    expect(clones.countedCommits).toBe(0);
     await take(clones, second);
     expect(clones.stats).toMatchObject({ created: 2, fetches: 3 });
+    expect(clones.countedCommits).toBe(1);
   });
 
   it('removes at builder start the half-made clones and those unused for a long time, and keeps the rest', async () => {

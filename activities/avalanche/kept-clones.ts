@@ -81,8 +81,11 @@ export class KeptClones {
   readonly stats: KeptCloneStats = { created: 0, fetches: 0, recovered: 0, wholeTrees: 0 };
   private readonly lock = new KeyedLock();
   private readonly commits = new Map<string, Map<string, number>>();
-  /** Builds of each commit of each clone (`<dir>\0<commit>`) since the builder started. */
-  private readonly builds = new Map<string, number>();
+  /**
+   * Builds of each commit of each clone (clone dir → commit → builds) since the builder started or the clone was
+   * last made anew: forgotten with the clone, so it holds at most the commits one clone keeps (MAX_KEPT_COMMITS).
+   */
+  private readonly builds = new Map<string, Map<string, number>>();
 
   constructor(readonly root: string) {}
 
@@ -105,7 +108,7 @@ export class KeptClones {
         this.stats.recovered++;
         const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
         await input.log.marker(`kept clone of ${redactUrl(input.url)} unusable (${reason}); cloning again`);
-        this.commits.delete(dir);
+        this.forget(dir);
         await rm(dir, { recursive: true, force: true });
         await rm(input.dest, { recursive: true, force: true });
         return await this.attempt(dir, input);
@@ -121,7 +124,7 @@ export class KeptClones {
     const probe = (...args: string[]) => runHostCommand('git', ['-C', dir, ...args], { signal, env, quiet: true });
     const ready = join(dir, READY_MARKER);
     if (!existsSync(ready)) {
-      this.commits.delete(dir);
+      this.forget(dir);
       await rm(dir, { recursive: true, force: true });
       await mkdir(this.root, { recursive: true });
       await runHostCommand('git', ['init', '--quiet', '--bare', '--', dir], { log, signal, env });
@@ -147,8 +150,10 @@ export class KeptClones {
     }
     known.set(commit, time);
     await mkdir(input.dest, { recursive: true });
-    const seen = (this.builds.get(`${dir}\0${commit}`) ?? 0) + 1;
-    this.builds.set(`${dir}\0${commit}`, seen);
+    let counted = this.builds.get(dir);
+    if (!counted) this.builds.set(dir, (counted = new Map()));
+    const seen = (counted.get(commit) ?? 0) + 1;
+    counted.set(commit, seen);
     if (!full && seen > WHOLE_TREE_AFTER) {
       const tree = await this.wholeTree(dir, commit, env, log, signal);
       if (copyFolderOut(tree, input.path, input.dest)) {
@@ -170,13 +175,26 @@ export class KeptClones {
       if (listed === undefined || listed.trim() !== '' || signal?.aborted) throw err;
     }
     if (full) {
-      this.commits.delete(dir);
+      this.forget(dir);
       await log.write(`kept clone holds more than ${MAX_KEPT_COMMITS} commits: removed, the next build starts it again\n`);
       await rm(dir, { recursive: true, force: true });
     } else {
       await this.touch(ready);
     }
     return time;
+  }
+
+  /** Commits whose builds are counted, over every clone: bounded by the clones and what each keeps. */
+  get countedCommits(): number {
+    let n = 0;
+    for (const counted of this.builds.values()) n += counted.size;
+    return n;
+  }
+
+  /** What this process knew of a clone it is removing. */
+  private forget(dir: string): void {
+    this.commits.delete(dir);
+    this.builds.delete(dir);
   }
 
   private async touch(ready: string): Promise<void> {
