@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import type { ImportRequest, ImportResult } from '../../core/contracts/build';
 import type { BuildId } from '../../core/contracts/ids';
 import type { PublishStagedRequest, PublishStagedResult } from '../../core/contracts/wave';
+import { volatileHistory } from '../../core/repo/history';
 import { isSafeSegment, poolPath, repositoryPathOfUri } from '../../core/repo/pool';
 import { entryFor } from '../../core/repo/release-rules';
 import { checkBuilder, type BuilderRegistryReader } from './builder-check';
@@ -47,8 +48,9 @@ const WAIT_TICK_MS = 1000;
  *
  * Idempotent: run again after a crash at any point, it converges to the same published state — staged files are
  * re-used once re-hashed, files already in the pool are recognised by sha256, and packages already published with
- * the same sha256 are a no-op, in which case the result names the history volatile points at (which holds them).
- * A refusal removes what was staged for the build and changes nothing else; a retryable failure keeps the verified
+ * the same sha256 are a no-op, in which case the result names the history volatile points at (which holds them);
+ * a retry whose fetch fails because the builder already released what an earlier attempt published answers the
+ * same way (publishedBefore). A refusal removes what was staged for the build and changes nothing else; a retryable failure keeps the verified
  * files for the next attempt.
  */
 export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: ImportHooks = {}): Promise<ImportResult> {
@@ -61,7 +63,17 @@ export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: I
   await deps.staging.sweep(stagingDir);
 
   try {
-    const candidates = await fetchAndVerify(req, stagingDir, hooks);
+    let candidates: StagedCandidate[];
+    try {
+      candidates = await fetchAndVerify(req, stagingDir, hooks);
+    } catch (err) {
+      // A retry after an attempt that published everything (and released the builder's copy, release.ts, so the
+      // fetch now fails) but whose completion was lost: volatile already publishes exactly these packages.
+      const before = isImportRefused(err) || hooks.signal?.aborted ? undefined : await publishedBefore(deps, req);
+      if (!before) throw err;
+      await rm(stagingDir, { recursive: true, force: true });
+      return before;
+    }
     const ticker = hooks.onWait ? setInterval(hooks.onWait, WAIT_TICK_MS) : undefined;
     const outcome = await publisher.publish(buildId, candidates, hooks.signal).finally(() => clearInterval(ticker));
     await rm(stagingDir, { recursive: true, force: true });
@@ -77,6 +89,27 @@ export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: I
     if (isImportRefused(err)) await rm(stagingDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The result of an earlier attempt of this very import that published it: the history volatile points at lists,
+ * for the import's architecture, a package with the sha256 of each of the request's stones (a rebuild of the same
+ * id makes other bytes, so it never matches). Undefined when any is missing.
+ */
+async function publishedBefore(deps: VesselDeps, req: ImportRequest): Promise<ImportResult | undefined> {
+  const wanted = req.build.artefacts.filter((a) => a.kind === 'stone');
+  if (wanted.length === 0) return undefined;
+  const repo = deps.publishers.for(req.index).repo;
+  const historyId = volatileHistory(await repo.readRootIndex());
+  if (!historyId) return undefined;
+  const entries = (await repo.readHistory(historyId))[req.architecture] ?? [];
+  const byHash = new Map(entries.map((e) => [e.hash, e]));
+  const found = wanted.map((a) => byHash.get(a.sha256));
+  if (found.some((e) => e === undefined)) return undefined;
+  return {
+    buildId: req.buildId, index: req.index, historyId, indexPath: repo.indexFile(historyId, req.architecture),
+    published: found.map((e) => ({ name: e!.name, version: e!.version, release: e!.release, buildRelease: e!.buildRelease, uri: repositoryPathOfUri(e!.uri), sha256: e!.hash, size: e!.size })),
+  };
 }
 
 /** The import's index and architecture are plain names, or the import is refused before anything is fetched. */
