@@ -2,7 +2,6 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SAFE_NAME_CHARACTERS, SAFE_NAME_PATTERN } from './contracts/names';
 import type { IsaLevel } from './contracts/queues';
-import type { Variant } from './variants';
 
 /**
  * The farm's profile: which architectures it builds for and, per architecture, its ISA levels in order, the
@@ -60,6 +59,13 @@ export interface ProfileLevel {
   /** The architecture's baseline level (the level itself for a baseline). */
   baseline: IsaLevel;
   index: string;
+}
+
+/** A build variant of the farm's profile: its ISA level, the index it publishes to, its architecture. */
+export interface Variant {
+  isa: IsaLevel;
+  index: string;
+  architecture: string;
 }
 
 /** A validated profile with its lookups; build it with parseProfile or profileFrom. */

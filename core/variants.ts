@@ -1,13 +1,8 @@
 import type { IsaLevel } from './contracts/queues';
 import type { Profile } from './graph/variants';
-import { DEFAULT_PROFILE, type FarmProfile } from './profile';
+import { DEFAULT_PROFILE, type FarmProfile, type Variant } from './profile';
 
-/** A build variant of the farm's profile (core/profile.ts): its ISA level, the index it publishes to, its architecture. */
-export interface Variant {
-  isa: IsaLevel;
-  index: string;
-  architecture: string;
-}
+export type { Variant } from './profile';
 
 /**
  * The variants a farm builds: every architecture's baseline of the profile (`x86_64` → `main`) plus the extra

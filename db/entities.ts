@@ -1,4 +1,4 @@
-import { defineEntity } from '@mikro-orm/core';
+import { defineEntity, type InferEntity } from '@mikro-orm/core';
 import type { BuilderHealth } from '../core/builder/health';
 
 /**
@@ -520,3 +520,6 @@ export const ChangeMarker = defineEntity({
 });
 
 export const ENTITIES = [Repository, Recipe, RecipeSnapshot, InvalidRecipe, Task, TaskEvent, Builder, ApiToken, WebhookSecret, WebhookDelivery, AdminHold, RepositoryProtection, TaskApproval, AdminEvent, TaskLog, IndexEvent, Wave, TryBuild, Verification, BuilderEnrolment, EnrolledBuilder, ChangeMarker];
+
+/** A task as the read model holds it. */
+export type TaskRow = InferEntity<typeof Task>;

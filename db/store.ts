@@ -1,16 +1,17 @@
 import { EntityManager, InferEntity, MikroORM, raw, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { isOpen, isTaskStatus, OPEN_STATUSES, TASK_STATUSES, TaskStatus, transition } from '../core/task/state';
 import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
-import { Builder, InvalidRecipe, Recipe, RecipeSnapshot, Repository, Task, TaskEvent } from './entities';
+import { Builder, InvalidRecipe, Recipe, RecipeSnapshot, Repository, Task, TaskEvent, type TaskRow } from './entities';
 import { bumpMarkers } from './change-markers';
 import { MetricsQueries } from './metrics-queries';
 import { TaskLogStore } from './task-log-store';
 import { WaveStore, type WaveRow } from './wave-store';
-import { TASK_COLUMNS_SQL, taskCountQuery, taskFromRow, taskJsonSql, taskPageQuery, toDate } from './task-query';
+import { ConflictError, NotFoundError } from './errors';
+import { TASK_COLUMNS_SQL, taskCountQuery, taskFromRow, taskJsonSql, taskPageQuery, toDate, type TaskCursor, type TaskFilter } from './task-query';
 
 export type RepositoryRow = InferEntity<typeof Repository>;
 export type RecipeRow = InferEntity<typeof Recipe>;
-export type TaskRow = InferEntity<typeof Task>;
+export type { TaskRow } from './entities';
 export type TaskEventRow = InferEntity<typeof TaskEvent>;
 export type BuilderRow = InferEntity<typeof Builder>;
 export type InvalidRecipeRow = InferEntity<typeof InvalidRecipe>;
@@ -77,32 +78,8 @@ function moveValues(to: TaskStatus, fields: Partial<TaskRow>, now: Date, attempt
   return values;
 }
 
-export class NotFoundError extends Error {
-  override readonly name = 'NotFoundError';
-  constructor(readonly kind: string, readonly id: string) {
-    super(`${kind} "${id}" does not exist`);
-  }
-}
-
-export class ConflictError extends Error {
-  override readonly name = 'ConflictError';
-}
-
-export interface TaskFilter {
-  status?: TaskStatus[];
-  repository?: string;
-  source?: string;
-  limit: number;
-  offset: number;
-  /** Keyset paging: only tasks after this one in the list's order (createdAt desc, id desc). */
-  after?: TaskCursor;
-}
-
-/** Where a page of the task list ended: its last task's creation time and id. */
-export interface TaskCursor {
-  createdAt: Date;
-  id: string;
-}
+export { ConflictError, NotFoundError } from './errors';
+export type { TaskCursor, TaskFilter } from './task-query';
 
 /** The embedded driver's connection (libsql's better-sqlite3-style Database), as far as the task list uses it. */
 interface EmbeddedConnection {

@@ -1,4 +1,21 @@
-import type { TaskFilter, TaskRow } from './store';
+import type { TaskStatus } from '../core/task/state';
+import type { TaskRow } from './entities';
+
+export interface TaskFilter {
+  status?: TaskStatus[];
+  repository?: string;
+  source?: string;
+  limit: number;
+  offset: number;
+  /** Keyset paging: only tasks after this one in the list's order (createdAt desc, id desc). */
+  after?: TaskCursor;
+}
+
+/** Where a page of the task list ended: its last task's creation time and id. */
+export interface TaskCursor {
+  createdAt: Date;
+  id: string;
+}
 
 /**
  * The task list's SQL (GET /api/tasks, Store.listTasks/listTasksJson/countTasks), written for both databases:

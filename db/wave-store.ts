@@ -2,7 +2,7 @@ import type { EntityManager, InferEntity, MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { FINISHED_WAVE_STATUSES, waveIdOf, type WaveRemoval, type WaveStatus } from '../core/contracts/wave';
 import { Builder, Task, Wave } from './entities';
-import { NotFoundError } from './store';
+import { NotFoundError } from './errors';
 
 export type WaveRow = InferEntity<typeof Wave>;
 /** What a wave needs of each of its tasks: counts, the estimate, the publish plan. */
