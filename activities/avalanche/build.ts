@@ -11,6 +11,7 @@ import type { LogRedactor } from '../../core/build/log-redaction';
 import { MacroError } from '../../core/build/macros';
 import { stepCommand, stepScripts } from '../../core/build/step-script';
 import { planUpstreams, relativeInside } from '../../core/build/upstreams';
+import type { TokenScope } from '../../core/build/tokens';
 import { LOCAL_SOURCES_SETTING, type SourcePolicy } from '../../core/security/source-url';
 import type { AvalancheActivities } from '../../core/contracts/activities';
 import { SIGNAL_BUILD_PICKED_UP, type BuildPickup, type BuildRequest, type BuildResult } from '../../core/contracts/build';
@@ -28,7 +29,6 @@ import { createBuildCgroup, prepareCgroupHost, type CgroupHost } from './cgroup'
 import { runInContainer, type ContainerSpec } from './container';
 import { runHostCommand } from './host-command';
 import { readRecipeFile } from './recipe-file';
-import type { TokenScope } from '../../core/build/tokens';
 import { installDependencies } from './dependencies';
 import { smallTreeEntries } from './small-tree';
 import { packInstallRoot } from './packager';

@@ -80,12 +80,12 @@ export interface MaterialiseInput {
 export class KeptClones {
   readonly stats: KeptCloneStats = { created: 0, fetches: 0, recovered: 0, wholeTrees: 0 };
   private readonly lock = new KeyedLock();
-  private readonly commits = new Map<string, Map<string, number>>();
   /**
-   * Builds of each commit of each clone (clone dir → commit → builds) since the builder started or the clone was
-   * last made anew: forgotten with the clone, so it holds at most the commits one clone keeps (MAX_KEPT_COMMITS).
+   * Per clone dir, the commits this process saw in it: their time and how many builds took them since the builder
+   * started or the clone was last made anew. Forgotten with the clone, so it holds at most the commits one clone
+   * keeps (MAX_KEPT_COMMITS).
    */
-  private readonly builds = new Map<string, Map<string, number>>();
+  private readonly commits = new Map<string, Map<string, { time: number; builds: number }>>();
 
   constructor(readonly root: string) {}
 
@@ -133,7 +133,7 @@ export class KeptClones {
     // Commits this process saw in the clone, with their time: a build of one of them spawns only the archive.
     let known = this.commits.get(dir);
     if (!known) this.commits.set(dir, (known = new Map()));
-    let time = known.get(commit) ?? (await commitTime(probe, commit).catch(() => undefined));
+    let time = known.get(commit)?.time ?? (await commitTime(probe, commit).catch(() => undefined));
     let full = false;
     if (time === undefined) {
       this.stats.fetches++;
@@ -148,12 +148,9 @@ export class KeptClones {
       // Fetches write loose refs, and nothing packs them here (gc.auto=0).
       full = (await readdir(join(dir, 'refs', 'kept')).catch(() => [])).length > MAX_KEPT_COMMITS;
     }
-    known.set(commit, time);
+    const seen = (known.get(commit)?.builds ?? 0) + 1;
+    known.set(commit, { time, builds: seen });
     await mkdir(input.dest, { recursive: true });
-    let counted = this.builds.get(dir);
-    if (!counted) this.builds.set(dir, (counted = new Map()));
-    const seen = (counted.get(commit) ?? 0) + 1;
-    counted.set(commit, seen);
     if (!full && seen > WHOLE_TREE_AFTER) {
       const tree = await this.wholeTree(dir, commit, env, log, signal);
       if (copyFolderOut(tree, input.path, input.dest)) {
@@ -187,14 +184,13 @@ export class KeptClones {
   /** Commits whose builds are counted, over every clone: bounded by the clones and what each keeps. */
   get countedCommits(): number {
     let n = 0;
-    for (const counted of this.builds.values()) n += counted.size;
+    for (const known of this.commits.values()) n += known.size;
     return n;
   }
 
   /** What this process knew of a clone it is removing. */
   private forget(dir: string): void {
     this.commits.delete(dir);
-    this.builds.delete(dir);
   }
 
   private async touch(ready: string): Promise<void> {

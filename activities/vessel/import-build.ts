@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ImportRequest, ImportResult } from '../../core/contracts/build';
+import type { IndexEntry } from '../../core/formats/repo-index';
 import type { BuildId } from '../../core/contracts/ids';
 import type { PublishStagedRequest, PublishStagedResult } from '../../core/contracts/wave';
 import { volatileHistory } from '../../core/repo/history';
@@ -50,8 +51,8 @@ const WAIT_TICK_MS = 1000;
  * re-used once re-hashed, files already in the pool are recognised by sha256, and packages already published with
  * the same sha256 are a no-op, in which case the result names the history volatile points at (which holds them);
  * a retry whose fetch fails because the builder already released what an earlier attempt published answers the
- * same way (publishedBefore). A refusal removes what was staged for the build and changes nothing else; a retryable failure keeps the verified
- * files for the next attempt.
+ * same way (publishedBefore). A refusal removes what was staged for the build and changes nothing else; a
+ * retryable failure keeps the verified files for the next attempt.
  */
 export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: ImportHooks = {}): Promise<ImportResult> {
   const { buildId } = req;
@@ -83,7 +84,7 @@ export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: I
       historyId: outcome.historyId,
       indexPath: repo.indexFile(outcome.historyId, req.architecture),
       // Relative to the repository root (see PublishedPackage.uri), not to the index as PackageURI is.
-      published: outcome.entries.map((e) => ({ name: e.name, version: e.version, release: e.release, buildRelease: e.buildRelease, uri: repositoryPathOfUri(e.uri), sha256: e.hash, size: e.size })),
+      published: outcome.entries.map(publishedPackage),
     };
   } catch (err) {
     if (isImportRefused(err)) await rm(stagingDir, { recursive: true, force: true });
@@ -104,12 +105,18 @@ async function publishedBefore(deps: VesselDeps, req: ImportRequest): Promise<Im
   if (!historyId) return undefined;
   const entries = (await repo.readHistory(historyId))[req.architecture] ?? [];
   const byHash = new Map(entries.map((e) => [e.hash, e]));
-  const found = wanted.map((a) => byHash.get(a.sha256));
-  if (found.some((e) => e === undefined)) return undefined;
-  return {
-    buildId: req.buildId, index: req.index, historyId, indexPath: repo.indexFile(historyId, req.architecture),
-    published: found.map((e) => ({ name: e!.name, version: e!.version, release: e!.release, buildRelease: e!.buildRelease, uri: repositoryPathOfUri(e!.uri), sha256: e!.hash, size: e!.size })),
-  };
+  const found: IndexEntry[] = [];
+  for (const a of wanted) {
+    const entry = byHash.get(a.sha256);
+    if (!entry) return undefined;
+    found.push(entry);
+  }
+  return { buildId: req.buildId, index: req.index, historyId, indexPath: repo.indexFile(historyId, req.architecture), published: found.map(publishedPackage) };
+}
+
+/** An index entry as an import's result names it (its path relative to the repository root, see PublishedPackage.uri). */
+function publishedPackage(e: IndexEntry): ImportResult['published'][number] {
+  return { name: e.name, version: e.version, release: e.release, buildRelease: e.buildRelease, uri: repositoryPathOfUri(e.uri), sha256: e.hash, size: e.size };
 }
 
 /** The import's index and architecture are plain names, or the import is refused before anything is fetched. */
@@ -196,7 +203,7 @@ export async function stageBuild(deps: VesselDeps, req: ImportRequest, hooks: Im
 function stagedResult(req: ImportRequest, candidates: readonly StagedCandidate[]): ImportResult {
   return {
     buildId: req.buildId, index: req.index, historyId: '', indexPath: '',
-    published: candidates.map((c) => entryFor(c)).map((e) => ({ name: e.name, version: e.version, release: e.release, buildRelease: e.buildRelease, uri: repositoryPathOfUri(e.uri), sha256: e.hash, size: e.size })),
+    published: candidates.map((c) => publishedPackage(entryFor(c))),
   };
 }
 

@@ -18,9 +18,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  */
 export type TokenScope = 'read' | 'release';
 
-const FORMS: Readonly<Record<TokenScope, { version: string; context: string }>> = {
-  read: { version: 'v1', context: 'summit-artefact-token/v1' },
-  release: { version: 'r1', context: 'summit-artefact-release/v1' },
+const FORMS: Readonly<Record<TokenScope, { version: string; context: string; action: string }>> = {
+  read: { version: 'v1', context: 'summit-artefact-token/v1', action: 'reading' },
+  release: { version: 'r1', context: 'summit-artefact-release/v1', action: 'releasing' },
 };
 const SCOPE_OF_VERSION: ReadonlyMap<string, TokenScope> = new Map(Object.entries(FORMS).map(([scope, f]) => [f.version, scope as TokenScope]));
 
@@ -34,7 +34,7 @@ export type TokenCheck =
   | { ok: true; expiresAt: number }
   /** 401: no token, a malformed or forged one, or an expired one (the holder should get a fresh token). */
   | { ok: false; status: 401; reason: string }
-  /** 403: a genuine token, for another build. */
+  /** 403: a genuine token, for another build or for the other scope. */
   | { ok: false; status: 403; reason: string };
 
 function mac(secret: Uint8Array, scope: TokenScope, buildId: string, expiresAt: number): Buffer {
@@ -65,7 +65,7 @@ export function verifyArtefactToken(secret: Uint8Array, token: string, buildId: 
   if (given.length !== want.length || !timingSafeEqual(given, want)) return { ok: false, status: 401, reason: 'token signature does not verify' };
   if (expiresAt <= now) return { ok: false, status: 401, reason: `token expired at ${new Date(expiresAt * 1000).toISOString()}` };
   if (tokenBuild !== buildId) return { ok: false, status: 403, reason: 'token was issued for another build' };
-  if (tokenScope !== scope) return { ok: false, status: 403, reason: `token is for ${tokenScope === 'read' ? 'reading' : 'releasing'} the build, not for ${scope === 'read' ? 'reading' : 'releasing'} it` };
+  if (tokenScope !== scope) return { ok: false, status: 403, reason: `token is for ${FORMS[tokenScope].action} the build, not for ${FORMS[scope].action} it` };
   return { ok: true, expiresAt };
 }
 
