@@ -41,6 +41,7 @@ let adminToken: string;
 let hookToken: string;
 /** The published stone.index's URL on vessel's HTTP server, once the wave is in. */
 let publishedUrl: string;
+let publishedEntries: string[] = [];
 const figures: string[] = [];
 
 function figure(line: string): void {
@@ -122,14 +123,16 @@ async function logsOf(...services: string[]): Promise<string> {
 }
 
 /** The published index of `main` over HTTP, resolved the way moss does: root index → volatile → stone.index. */
-async function publishedIndex(): Promise<{ url: string; names: string[] }> {
+async function publishedIndex(): Promise<{ url: string; names: string[]; entries: string[] }> {
   const base = `http://127.0.0.1:${ports.vessel}/main`;
   const rootResponse = await fetch(`${base}/moss-root-index.json`, { signal: AbortSignal.timeout(30_000) });
-  if (rootResponse.status !== 200) return { url: '', names: [] };
+  if (rootResponse.status !== 200) return { url: '', names: [], entries: [] };
   const root = parseRootIndex(await rootResponse.text());
   const url = `${base}/${resolveIndexPath(root, 'volatile', 'x86_64')!}`;
   const bytes = Buffer.from(await (await fetch(url, { signal: AbortSignal.timeout(30_000) })).arrayBuffer());
-  return { url, names: (await readIndex(bytes, url)).map((e) => e.name) };
+  const entries = await readIndex(bytes, url);
+  // Each entry as moss keys it (PackageHash) with what it names, for the failure messages below.
+  return { url, names: entries.map((e) => e.name), entries: entries.map((e) => `${e.name} ${e.version}-${e.release}-${e.buildRelease} ${e.hash} ${e.uri}`) };
 }
 
 function git(cwd: string, ...args: string[]): string {
@@ -171,7 +174,9 @@ beforeAll(async () => {
 }, MINUTE);
 
 afterAll(async () => {
-  if (work) {
+  // SUMMIT_COMPOSE_KEEP=1 leaves the stack running and its work folder in place, to look at after a failure.
+  if (work && process.env.SUMMIT_COMPOSE_KEEP === '1') console.log(`compose: kept the stack and ${work}`);
+  else if (work) {
     await compose('down', '-v', '--remove-orphans', '--timeout', '20').catch((err: Error) => console.error(`compose down: ${err.message}`));
     rmSync(work, { recursive: true, force: true });
   }
@@ -288,7 +293,12 @@ describe('the production stack (docker-compose.yml) on this machine', () => {
     figure(`wave: ${PACKAGES.length} recipes pushed → all published in ${((Date.now() - pushed) / 1000).toFixed(1)} s (with the kill and the restart)`);
 
     publishedUrl = index.url;
+    publishedEntries = index.entries;
+    step(`published ${index.url}:\n  ${index.entries.join('\n  ')}`);
     expect(new Set(index.names).size).toBe(index.names.length);
+    // moss keys a repository's packages by PackageHash: two entries with one hash would leave one unlisted.
+    const hashes = index.entries.map((e) => e.split(' ')[2]);
+    expect(new Set(hashes).size).toBe(hashes.length);
     for (const name of PACKAGES) expect(index.names.filter((n) => n === name)).toHaveLength(1);
     const all = await tasks();
     expect(all.map((t) => t.source).sort()).toEqual([...PACKAGES].sort());
@@ -309,6 +319,11 @@ describe('the production stack (docker-compose.yml) on this machine', () => {
     const check = await execFileAsync(MOSS_CHECK, [publishedUrl, 'slow-a'], { timeout: 5 * MINUTE })
       .catch((err: { stdout?: string; stderr?: string; message: string }) => ({ stdout: `${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}` }));
     step(`moss-check: ${check.stdout.trim().split('\n').slice(-1)[0]}`);
+    if (!/moss: installed slow-a/.test(check.stdout)) {
+      const now = await publishedIndex().catch((err: Error) => ({ url: `(${err.message})`, entries: [] as string[] }));
+      console.error(`moss-check said:\n${check.stdout}\nthe index the wave test read (${publishedUrl}):\n  ${publishedEntries.join('\n  ')}\n`
+        + `volatile now (${now.url}):\n  ${now.entries.join('\n  ')}`);
+    }
     expect(check.stdout).toMatch(/moss: installed slow-a/);
     // For the record (not asserted): what moss says of the demo chain's top.
     const app = await execFileAsync(MOSS_CHECK, [publishedUrl, 'app'], { timeout: 5 * MINUTE })
