@@ -263,6 +263,12 @@ class TopologicalOrder {
   private readonly seen: Uint32Array;
   private readonly frontier: MinHeap<number>;
   private stamp = 0;
+  /** The node at each position (the inverse of pos), and scratch for one reordering. */
+  private readonly nodeAt: Int32Array;
+  private readonly slots: Int32Array;
+  private readonly before: Int32Array;
+  private readonly after: Int32Array;
+  private readonly queue: number[] = [];
 
   constructor(
     private readonly pos: Int32Array,
@@ -270,6 +276,11 @@ class TopologicalOrder {
     private readonly into: number[][],
   ) {
     this.seen = new Uint32Array(pos.length);
+    this.nodeAt = new Int32Array(pos.length);
+    for (let x = 0; x < pos.length; x++) this.nodeAt[pos[x]] = x;
+    this.slots = new Int32Array(pos.length);
+    this.before = new Int32Array(pos.length);
+    this.after = new Int32Array(pos.length);
     this.frontier = new MinHeap<number>((a, b) => pos[a] > pos[b]);
   }
 
@@ -281,7 +292,6 @@ class TopologicalOrder {
     if (lower > upper) return true;
     if (u === v) return false;
     const forwardMark = ++this.stamp;
-    const forward: number[] = [v];
     seen[v] = forwardMark;
     // Best first, latest position first: when v reaches u (the edge is cut, the common case) the search heads
     // straight for u's end of the window instead of flooding it.
@@ -295,13 +305,14 @@ class TopologicalOrder {
         }
         if (seen[w] !== forwardMark && pos[w] < upper) {
           seen[w] = forwardMark;
-          forward.push(w);
           frontier.push(w);
         }
       }
     }
     const backwardMark = ++this.stamp;
-    const backward: number[] = [u];
+    const backward = this.queue;
+    backward.length = 0;
+    backward.push(u);
     seen[u] = backwardMark;
     for (let head = 0; head < backward.length; head++) {
       for (const w of into[backward[head]]) {
@@ -311,13 +322,28 @@ class TopologicalOrder {
         }
       }
     }
-    const byPos = (a: number, b: number): number => pos[a] - pos[b];
-    forward.sort(byPos);
-    backward.sort(byPos);
-    const slots = [...forward, ...backward].map((x) => pos[x]).sort((a, b) => a - b);
-    let s = 0;
-    for (const x of backward) pos[x] = slots[s++];
-    for (const x of forward) pos[x] = slots[s++];
+    // The two sets are disjoint (a node in both would close a cycle) and lie within [lower, upper]: one scan of
+    // that window lists each set in position order and the positions they hold, with no sort. The nodes reaching
+    // u take the first of those positions, the nodes reached from v the rest, each set keeping its order.
+    const { nodeAt, slots, before, after } = this;
+    let held = 0;
+    let b = 0;
+    let f = 0;
+    for (let p = lower; p <= upper; p++) {
+      const x = nodeAt[p];
+      if (seen[x] === backwardMark) before[b++] = x;
+      else if (seen[x] === forwardMark) after[f++] = x;
+      else continue;
+      slots[held++] = p;
+    }
+    for (let i = 0; i < b; i++) {
+      pos[before[i]] = slots[i];
+      nodeAt[slots[i]] = before[i];
+    }
+    for (let i = 0; i < f; i++) {
+      pos[after[i]] = slots[b + i];
+      nodeAt[slots[b + i]] = after[i];
+    }
     return true;
   }
 }

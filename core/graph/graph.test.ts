@@ -53,6 +53,23 @@ describe('buildGraph', () => {
     ]);
   });
 
+  it('names as via the first dependency of the edge\'s kind, across packages, and reads a repeated build list once', () => {
+    const g = buildGraph([
+      recipe('lib', { provides: ['soname(libx.so.1(x86_64))', 'pkgconfig(x)', 'binary(x)'] }),
+      {
+        source: 'app',
+        packages: [
+          // The first package needs the library at run time only (its soname comes first, but as a run
+          // dependency); the next ones build against it, the third with the second's list again.
+          { name: 'app', provides: [], depends: ['soname(libx.so.1(x86_64))'], buildDepends: [] },
+          { name: 'app-devel', provides: [], depends: [], buildDepends: ['pkgconfig(x)', 'soname(libx.so.1(x86_64))'] },
+          { name: 'app-docs', provides: [], depends: [], buildDepends: ['pkgconfig(x)', 'soname(libx.so.1(x86_64))'] },
+        ],
+      },
+    ]);
+    expect(g.edges.map((e) => [e.from, e.to, e.kind, e.via])).toEqual([['lib', 'app', 'build', 'pkgconfig(x)']]);
+  });
+
   it('makes no edge for a dependency a recipe provides itself (a self-cycle is not a cycle)', () => {
     const g = buildGraph([
       recipe('rust', { provides: ['binary(rustc)'], build: ['binary(rustc)', 'rust'] }),

@@ -103,7 +103,6 @@ export function buildGraph(input: readonly RecipeNode[], options: BuildGraphOpti
   const linkRank = new Int8Array(recipes.length).fill(-1);
   const linkVia: string[] = new Array(recipes.length);
   const touched: number[] = [];
-  const wanted = new Map<string, number>();
 
   // Provider tables each scope resolves from, looked up once per scope rather than once per dependency.
   const tablesOf = new Map<string, ReadonlyArray<ReadonlyMap<string, readonly number[]>>>();
@@ -113,9 +112,10 @@ export function buildGraph(input: readonly RecipeNode[], options: BuildGraphOpti
     const scope = recipe.scope ?? '';
     let tables = tablesOf.get(scope);
     if (!tables) tablesOf.set(scope, (tables = visible(scope).map((s) => providers.scope(s))));
-    // Strongest kind per dependency string: manifests repeat the build dependencies on every package.
-    collectDependencies(recipe, wanted);
-    for (const [dependency, depRank] of wanted) {
+    // Each dependency as it comes (no per-recipe map to merge repeats: that map cost more than the lookups it
+    // saved). An edge keeps the strongest kind, and as via the first dependency of that kind.
+    const check: ReadonlySet<string> = recipe.checkDepends?.length ? new Set(recipe.checkDepends) : NO_CHECKS;
+    const visit = (dependency: string, depRank: number): void => {
       const key = providerKey(dependency);
       found.length = 0;
       let self = false;
@@ -127,7 +127,7 @@ export function buildGraph(input: readonly RecipeNode[], options: BuildGraphOpti
       }
       // A dependency the recipe satisfies itself (a -devel package of its own, a compiler bootstrapping from
       // its previous build) orders nothing: no edge, even if another recipe provides it too.
-      if (self) continue;
+      if (self) return;
       for (const list of found) {
         for (const source of list) {
           if (linkRank[source] === -1) touched.push(source);
@@ -146,7 +146,17 @@ export function buildGraph(input: readonly RecipeNode[], options: BuildGraphOpti
           if (depRank > entry.rank) entry.rank = depRank;
         }
       }
+    };
+    // Manifests repeat the build dependencies on every package of a recipe: a list equal to the previous
+    // package's adds nothing.
+    let previous: readonly string[] | undefined;
+    for (const pkg of recipe.packages) {
+      const build = pkg.buildDepends;
+      if (!sameList(build, previous)) for (const d of build) visit(d, check.has(d) ? KIND_RANK.check : KIND_RANK.build);
+      previous = build;
+      for (const d of pkg.depends) visit(d, KIND_RANK.run);
     }
+    for (const d of check) visit(d, KIND_RANK.check);
     // Insertion sort: a recipe links a handful of sources, and a comparator sort per recipe showed in profiles.
     if (touched.length > 32) touched.sort((a, b) => a - b);
     for (let i = 1; i < touched.length; i++) {
@@ -207,19 +217,11 @@ export function buildGraph(input: readonly RecipeNode[], options: BuildGraphOpti
 
 const NO_CHECKS: ReadonlySet<string> = new Set();
 
-/** Fill `wanted` (cleared first) with each dependency string of the recipe and its strongest kind rank. */
-function collectDependencies(recipe: RecipeNode, wanted: Map<string, number>): void {
-  const check: ReadonlySet<string> = recipe.checkDepends?.length ? new Set(recipe.checkDepends) : NO_CHECKS;
-  wanted.clear();
-  const want = (dependency: string, r: number): void => {
-    const had = wanted.get(dependency);
-    if (had === undefined || r > had) wanted.set(dependency, r);
-  };
-  for (const pkg of recipe.packages) {
-    for (const d of pkg.buildDepends) want(d, check.has(d) ? KIND_RANK.check : KIND_RANK.build);
-    for (const d of pkg.depends) want(d, KIND_RANK.run);
-  }
-  for (const d of check) want(d, KIND_RANK.check);
+/** Whether two dependency lists hold the same strings in the same order. */
+function sameList(a: readonly string[], b: readonly string[] | undefined): boolean {
+  if (b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function toPredicate(external: BuildGraphOptions['external']): (dependency: string) => boolean {
