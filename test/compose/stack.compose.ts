@@ -35,7 +35,7 @@ const SLOW = ['slow-a', 'slow-b', 'slow-c', 'slow-d'];
 const PACKAGES = ['liba', 'tool', 'app', ...SLOW];
 
 let work: string;
-let ports: { api: number; vessel: number; temporal: number; prometheus: number };
+let ports: { api: number; vessel: number; temporal: number; prometheus: number; ui: number };
 let env: NodeJS.ProcessEnv;
 let adminToken: string;
 let hookToken: string;
@@ -141,7 +141,8 @@ function git(cwd: string, ...args: string[]): string {
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'summit-compose-'));
-  ports = { api: await freePort(), vessel: await freePort(), temporal: await freePort(), prometheus: await freePort() };
+  // Every published port is one this machine has free (the Temporal UI's 8080 included: another stack may hold it).
+  ports = { api: await freePort(), vessel: await freePort(), temporal: await freePort(), prometheus: await freePort(), ui: await freePort() };
   // Secrets made for this run only, as files (mode 0600), the way the README tells an operator to.
   const secrets = join(work, 'secrets');
   mkdirSync(secrets, { mode: 0o700 });
@@ -170,6 +171,8 @@ beforeAll(async () => {
     SUMMIT_VESSEL_PUBLISHED_PORT: String(ports.vessel),
     SUMMIT_TEMPORAL_PUBLISHED_PORT: String(ports.temporal),
     SUMMIT_PROMETHEUS_PUBLISHED_PORT: String(ports.prometheus),
+    SUMMIT_UI_PUBLISHED_PORT: String(ports.ui),
+    SUMMIT_CODEC_UI_ORIGIN: `http://127.0.0.1:${ports.ui}`,
   };
 }, MINUTE);
 
