@@ -206,6 +206,10 @@ function sift(position: Int32Array, keptOut: number[][], keptIn: number[][], sof
   // mark[x]: soft edges x → v minus soft edges v → x for the moving node v. Passing x leftwards turns the first
   // kind backward and the second forward, so the number of backward edges changes by +mark[x]; rightwards, −mark[x].
   const mark = new Int32Array(k);
+  // Scratch: the places of v's soft neighbours left and right of it, and which neighbours were listed for v.
+  const left = new Int32Array(k);
+  const right = new Int32Array(k);
+  const listed = new Uint32Array(k);
   for (let pass = 0, improved = true; improved && pass < SIFT_PASSES; pass++) {
     improved = false;
     for (let v = 0; v < k; v++) {
@@ -218,10 +222,29 @@ function sift(position: Int32Array, keptOut: number[][], keptIn: number[][], sof
       for (const w of keptOut[v]) if (pos[w] - 1 < hi) hi = pos[w] - 1;
       for (const u of softPred[v]) mark[u] += 1;
       for (const w of softSucc[v]) mark[w] -= 1;
+      // The count changes only where v passes a soft neighbour, so only their places are looked at (the same
+      // answer as walking every place of the window, at the cost of the node's degree): the neighbours left of v
+      // nearest first, then those right of it.
+      const stamp = v + 1 + pass * k;
+      let nl = 0;
+      let nr = 0;
+      for (const list of [softPred[v], softSucc[v]]) {
+        for (const x of list) {
+          if (listed[x] === stamp) continue;
+          listed[x] = stamp;
+          const p = pos[x];
+          if (p < at) {
+            if (p >= lo) left[nl++] = p;
+          } else if (p <= hi) right[nr++] = p;
+        }
+      }
+      const leftSorted = left.subarray(0, nl).sort();
+      const rightSorted = right.subarray(0, nr).sort();
       let best = at;
       let bestDelta = 0;
       let delta = 0;
-      for (let p = at - 1; p >= lo; p--) {
+      for (let i = nl - 1; i >= 0; i--) {
+        const p = leftSorted[i];
         delta += mark[sequence[p]];
         if (delta < bestDelta) {
           bestDelta = delta;
@@ -229,7 +252,8 @@ function sift(position: Int32Array, keptOut: number[][], keptIn: number[][], sof
         }
       }
       delta = 0;
-      for (let p = at + 1; p <= hi; p++) {
+      for (let i = 0; i < nr; i++) {
+        const p = rightSorted[i];
         delta -= mark[sequence[p]];
         if (delta < bestDelta) {
           bestDelta = delta;
@@ -261,8 +285,10 @@ function sift(position: Int32Array, keptOut: number[][], keptIn: number[][], sof
  */
 class TopologicalOrder {
   private readonly seen: Uint32Array;
-  private readonly frontier: MinHeap<number>;
   private stamp = 0;
+  /** The forward search's frontier: a binary heap of nodes, latest position on top (positions are distinct). */
+  private readonly heap: Int32Array;
+  private size = 0;
   /** The node at each position (the inverse of pos), and scratch for one reordering. */
   private readonly nodeAt: Int32Array;
   private readonly slots: Int32Array;
@@ -281,7 +307,41 @@ class TopologicalOrder {
     this.slots = new Int32Array(pos.length);
     this.before = new Int32Array(pos.length);
     this.after = new Int32Array(pos.length);
-    this.frontier = new MinHeap<number>((a, b) => pos[a] > pos[b]);
+    this.heap = new Int32Array(pos.length);
+  }
+
+  private push(x: number): void {
+    const { heap, pos } = this;
+    const key = pos[x];
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (pos[heap[parent]] >= key) break;
+      heap[i] = heap[parent];
+      i = parent;
+    }
+    heap[i] = x;
+  }
+
+  private pop(): number {
+    const { heap, pos } = this;
+    const top = heap[0];
+    const last = heap[--this.size];
+    const n = this.size;
+    if (n > 0) {
+      const key = pos[last];
+      let i = 0;
+      for (;;) {
+        let child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && pos[heap[child + 1]] > pos[heap[child]]) child++;
+        if (pos[heap[child]] <= key) break;
+        heap[i] = heap[child];
+        i = child;
+      }
+      heap[i] = last;
+    }
+    return top;
   }
 
   /** Adds u → v (to the adjacency the caller owns: the caller pushes the edge) unless v already reaches u. */
@@ -295,17 +355,14 @@ class TopologicalOrder {
     seen[v] = forwardMark;
     // Best first, latest position first: when v reaches u (the edge is cut, the common case) the search heads
     // straight for u's end of the window instead of flooding it.
-    const frontier = this.frontier;
-    frontier.push(v);
-    while (frontier.size > 0) {
-      for (const w of out[frontier.pop()!]) {
-        if (w === u) {
-          frontier.clear();
-          return false;
-        }
+    this.size = 0;
+    this.push(v);
+    while (this.size > 0) {
+      for (const w of out[this.pop()]) {
+        if (w === u) return false;
         if (seen[w] !== forwardMark && pos[w] < upper) {
           seen[w] = forwardMark;
-          frontier.push(w);
+          this.push(w);
         }
       }
     }
