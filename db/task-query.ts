@@ -25,7 +25,9 @@ export interface TaskCursor {
  *   created_at, id)` after a filter (db/entities.ts). The keyset condition is a row-value comparison,
  *   `("created_at", "id") < (?, ?)`, which both databases serve as a range of the same index.
  * - Several statuses read one such range per status (each at most offset + limit + 1 rows) merged by UNION ALL,
- *   instead of `status IN (…)`, which would read every matching row and sort them.
+ *   instead of `status IN (…)`, which would read every matching row and sort them. The branches carry only the
+ *   order's keys; the page's rows are then read by id, so the select list (the JSON of a task) is made only for
+ *   the rows sent.
  * - A page asks for limit + 1 rows: the extra one says there is a next page.
  */
 
@@ -93,15 +95,18 @@ export function taskPageQuery(filter: TaskFilter, select: string, after: unknown
   if (filter.source) and('"source" = ?', filter.source);
   if (filter.after) and('("created_at", "id") < (?, ?)', after, filter.after.id);
   const take = filter.limit + 1;
-  const branch = (status: string | undefined) => {
+  const branch = (columns: string, status: string | undefined) => {
     const where = status === undefined ? rest : ['"status" = ?', ...rest];
-    return `SELECT ${select} FROM "tasks"${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY "created_at" DESC, "id" DESC`;
+    return `SELECT ${columns} FROM "tasks"${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY "created_at" DESC, "id" DESC`;
   };
-  if (statuses.length <= 1) return [`${branch(statuses[0])} LIMIT ? OFFSET ?`, [...statuses, ...restArgs, take, filter.offset]];
-  // SQLite takes no ORDER BY/LIMIT on a compound's members: each branch is a subquery of its own.
-  const union = statuses.map((_, i) => `SELECT * FROM (${branch('?')} LIMIT ?) AS s${i}`).join(' UNION ALL ');
+  if (statuses.length <= 1) return [`${branch(select, statuses[0])} LIMIT ? OFFSET ?`, [...statuses, ...restArgs, take, filter.offset]];
+  // SQLite takes no ORDER BY/LIMIT on a compound's members: each branch is a subquery of its own. The branches
+  // and their merge carry only the order's keys (read from the filter's index alone); the select list is made
+  // for the page's rows only, found again by id.
+  const union = statuses.map((_, i) => `SELECT * FROM (${branch('"created_at", "id"', '?')} LIMIT ?) AS s${i}`).join(' UNION ALL ');
+  const page = `SELECT "id" FROM (${union}) AS u ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?`;
   return [
-    `SELECT * FROM (${union}) AS u ORDER BY "created_at" DESC, "id" DESC LIMIT ? OFFSET ?`,
+    `SELECT ${select} FROM "tasks" WHERE "id" IN (${page}) ORDER BY "created_at" DESC, "id" DESC`,
     [...statuses.flatMap((s) => [s, ...restArgs, filter.offset + take]), take, filter.offset],
   ];
 }
