@@ -1,5 +1,5 @@
 import { DependencyGraph, EdgeKind, KIND_BY_RANK, KIND_RANK } from './graph';
-import { MinHeap } from './heap';
+import { MinHeap, NodeMaxHeap } from './heap';
 
 /** An edge a bootstrap plan removes: `to` is first built without (the new build of) `from`. */
 export interface CutEdge {
@@ -286,9 +286,8 @@ function sift(position: Int32Array, keptOut: number[][], keptIn: number[][], sof
 class TopologicalOrder {
   private readonly seen: Uint32Array;
   private stamp = 0;
-  /** The forward search's frontier: a binary heap of nodes, latest position on top (positions are distinct). */
-  private readonly heap: Int32Array;
-  private size = 0;
+  /** The forward search's frontier: latest position on top. */
+  private readonly frontier: NodeMaxHeap;
   /** The node at each position (the inverse of pos), and scratch for one reordering. */
   private readonly nodeAt: Int32Array;
   private readonly slots: Int32Array;
@@ -307,41 +306,7 @@ class TopologicalOrder {
     this.slots = new Int32Array(pos.length);
     this.before = new Int32Array(pos.length);
     this.after = new Int32Array(pos.length);
-    this.heap = new Int32Array(pos.length);
-  }
-
-  private push(x: number): void {
-    const { heap, pos } = this;
-    const key = pos[x];
-    let i = this.size++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (pos[heap[parent]] >= key) break;
-      heap[i] = heap[parent];
-      i = parent;
-    }
-    heap[i] = x;
-  }
-
-  private pop(): number {
-    const { heap, pos } = this;
-    const top = heap[0];
-    const last = heap[--this.size];
-    const n = this.size;
-    if (n > 0) {
-      const key = pos[last];
-      let i = 0;
-      for (;;) {
-        let child = 2 * i + 1;
-        if (child >= n) break;
-        if (child + 1 < n && pos[heap[child + 1]] > pos[heap[child]]) child++;
-        if (pos[heap[child]] <= key) break;
-        heap[i] = heap[child];
-        i = child;
-      }
-      heap[i] = last;
-    }
-    return top;
+    this.frontier = new NodeMaxHeap(pos);
   }
 
   /** Adds u → v (to the adjacency the caller owns: the caller pushes the edge) unless v already reaches u. */
@@ -355,14 +320,15 @@ class TopologicalOrder {
     seen[v] = forwardMark;
     // Best first, latest position first: when v reaches u (the edge is cut, the common case) the search heads
     // straight for u's end of the window instead of flooding it.
-    this.size = 0;
-    this.push(v);
-    while (this.size > 0) {
-      for (const w of out[this.pop()]) {
+    const frontier = this.frontier;
+    frontier.clear();
+    frontier.push(v);
+    while (frontier.size > 0) {
+      for (const w of out[frontier.pop()]) {
         if (w === u) return false;
         if (seen[w] !== forwardMark && pos[w] < upper) {
           seen[w] = forwardMark;
-          this.push(w);
+          frontier.push(w);
         }
       }
     }
