@@ -228,8 +228,8 @@ function sift(position: Int32Array, keptOut: number[][], keptIn: number[][], sof
       const stamp = v + 1 + pass * k;
       let nl = 0;
       let nr = 0;
-      for (const list of [softPred[v], softSucc[v]]) {
-        for (const x of list) {
+      for (let side = 0; side < 2; side++) {
+        for (const x of side === 0 ? softPred[v] : softSucc[v]) {
           if (listed[x] === stamp) continue;
           listed[x] = stamp;
           const p = pos[x];

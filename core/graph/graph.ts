@@ -1,5 +1,5 @@
 import { compareText } from './compare';
-import { ProviderIndex, providerKey } from './provider-index';
+import { ProviderIndex, Providers, providerKey } from './provider-index';
 import { RecipeNode, nodeId } from './recipe';
 
 /**
@@ -92,23 +92,13 @@ export function buildGraph(input: readonly RecipeNode[], options: BuildGraphOpti
   const visible = options.visibleScopes ?? ((scope: string) => [scope]);
   const isExternal = toPredicate(options.external);
 
-  const from: number[] = [];
-  const to: number[] = [];
-  const rank: number[] = [];
-  const via: string[] = [];
-  const unresolved = new Map<string, { dependency: string; scope: string; rank: number; wantedBy: Set<number> }>();
-
-  // Per target: strongest kind per provider node and the first dependency of that kind that led there. Shared
-  // scratch arrays (reset through `touched`) rather than a map per recipe: this loop runs 50,000 times at scale.
-  const linkRank = new Int8Array(recipes.length).fill(-1);
-  const linkVia: string[] = new Array(recipes.length);
-  const touched: number[] = [];
-
+  const links = new EdgeCollector(recipes.length);
+  const unresolved = new Map<string, UnresolvedEntry>();
   // Provider tables each scope resolves from, looked up once per scope rather than once per dependency.
-  const tablesOf = new Map<string, ReadonlyArray<ReadonlyMap<string, readonly number[]>>>();
-  const found: Array<readonly number[]> = [];
+  const tablesOf = new Map<string, ReadonlyArray<ReadonlyMap<string, Providers>>>();
 
-  recipes.forEach((recipe, target) => {
+  for (let target = 0; target < recipes.length; target++) {
+    const recipe = recipes[target];
     const scope = recipe.scope ?? '';
     let tables = tablesOf.get(scope);
     if (!tables) tablesOf.set(scope, (tables = visible(scope).map((s) => providers.scope(s))));
@@ -116,28 +106,8 @@ export function buildGraph(input: readonly RecipeNode[], options: BuildGraphOpti
     // saved). An edge keeps the strongest kind, and as via the first dependency of that kind.
     const check: ReadonlySet<string> = recipe.checkDepends?.length ? new Set(recipe.checkDepends) : NO_CHECKS;
     const visit = (dependency: string, depRank: number): void => {
-      const key = providerKey(dependency);
-      found.length = 0;
-      let self = false;
-      for (const table of tables) {
-        const list = table.get(key);
-        if (list === undefined) continue;
-        found.push(list);
-        if (list.length === 1 ? list[0] === target : list.includes(target)) self = true;
-      }
-      // A dependency the recipe satisfies itself (a -devel package of its own, a compiler bootstrapping from
-      // its previous build) orders nothing: no edge, even if another recipe provides it too.
-      if (self) return;
-      for (const list of found) {
-        for (const source of list) {
-          if (linkRank[source] === -1) touched.push(source);
-          if (depRank > linkRank[source]) {
-            linkRank[source] = depRank;
-            linkVia[source] = dependency;
-          }
-        }
-      }
-      if (found.length === 0) {
+      if (!resolve(tables, target, dependency, depRank, links)) {
+        const key = providerKey(dependency);
         const uKey = scope + '\u0000' + key;
         const entry = unresolved.get(uKey);
         if (!entry) unresolved.set(uKey, { dependency: key, scope, rank: depRank, wantedBy: new Set([target]) });
@@ -157,45 +127,22 @@ export function buildGraph(input: readonly RecipeNode[], options: BuildGraphOpti
       for (const d of pkg.depends) visit(d, KIND_RANK.run);
     }
     for (const d of check) visit(d, KIND_RANK.check);
-    // Insertion sort: a recipe links a handful of sources, and a comparator sort per recipe showed in profiles.
-    if (touched.length > 32) touched.sort((a, b) => a - b);
-    for (let i = 1; i < touched.length; i++) {
-      const x = touched[i];
-      let j = i - 1;
-      for (; j >= 0 && touched[j] > x; j--) touched[j + 1] = touched[j];
-      touched[j + 1] = x;
-    }
-    for (const source of touched) {
-      from.push(source);
-      to.push(target);
-      rank.push(linkRank[source]);
-      via.push(linkVia[source]);
-      linkRank[source] = -1;
-    }
-    touched.length = 0;
-  });
+    links.flush(target);
+  }
+  const { from, to, rank, via } = links;
 
   const edgeFrom = Int32Array.from(from);
   const edgeTo = Int32Array.from(to);
-  const edgeRank = Uint8Array.from(rank);
   const [outOffsets, outEdges] = adjacency(nodes.length, edgeFrom);
   const [inOffsets, inEdges] = adjacency(nodes.length, edgeTo);
-  // Edge objects are made on first use: the order and scheduling passes only need the typed arrays, and a
-  // distro-sized graph has a quarter of a million edges.
-  let edges: Edge[] | undefined;
-  let ambiguous: DependencyGraph['ambiguous'] | undefined;
-
-  return {
+  return new BuiltGraph({
     nodes,
     recipes,
     indexOf,
-    get edges(): readonly Edge[] {
-      return (edges ??= from.map((f, i) => ({ from: nodes[f], to: nodes[to[i]], kind: KIND_BY_RANK[rank[i]], via: via[i] })));
-    },
     edgeVia: via,
     edgeFrom,
     edgeTo,
-    edgeRank,
+    edgeRank: Uint8Array.from(rank),
     outOffsets,
     outEdges,
     inOffsets,
@@ -209,13 +156,171 @@ export function buildGraph(input: readonly RecipeNode[], options: BuildGraphOpti
         ...(u.scope ? { scope: u.scope } : {}),
       }))
       .sort((a, b) => compareText(a.scope ?? '', b.scope ?? '') || compareText(a.dependency, b.dependency)),
-    get ambiguous() {
-      return (ambiguous ??= providers.ambiguous().map((a) => ({ scope: a.scope, provider: a.provider, nodes: a.nodes.map((i) => nodes[i]) })));
-    },
-  };
+    providers,
+  });
+}
+
+type GraphFields = Omit<DependencyGraph, 'edges' | 'ambiguous'> & { providers: ProviderIndex };
+
+/**
+ * The graph `buildGraph` returns. A class, not an object literal: a literal with getters is a dictionary-mode
+ * object in V8, and the order, cycle and critical-path passes read its arrays millions of times. Edge objects
+ * and the ambiguous list are made on first use: those passes only need the typed arrays, and a distro-sized
+ * graph has a quarter of a million edges.
+ */
+class BuiltGraph implements DependencyGraph {
+  readonly nodes: readonly string[];
+  readonly recipes: readonly RecipeNode[];
+  readonly indexOf: ReadonlyMap<string, number>;
+  readonly edgeFrom: Int32Array;
+  readonly edgeTo: Int32Array;
+  readonly edgeRank: Uint8Array;
+  readonly edgeVia: readonly string[];
+  readonly outOffsets: Int32Array;
+  readonly outEdges: Int32Array;
+  readonly inOffsets: Int32Array;
+  readonly inEdges: Int32Array;
+  readonly unresolved: readonly Unresolved[];
+  private readonly providers: ProviderIndex;
+  private edgeList: Edge[] | undefined;
+  private ambiguousList: DependencyGraph['ambiguous'] | undefined;
+
+  constructor(fields: GraphFields) {
+    this.nodes = fields.nodes;
+    this.recipes = fields.recipes;
+    this.indexOf = fields.indexOf;
+    this.edgeFrom = fields.edgeFrom;
+    this.edgeTo = fields.edgeTo;
+    this.edgeRank = fields.edgeRank;
+    this.edgeVia = fields.edgeVia;
+    this.outOffsets = fields.outOffsets;
+    this.outEdges = fields.outEdges;
+    this.inOffsets = fields.inOffsets;
+    this.inEdges = fields.inEdges;
+    this.unresolved = fields.unresolved;
+    this.providers = fields.providers;
+  }
+
+  get edges(): readonly Edge[] {
+    const { nodes, edgeFrom, edgeTo, edgeRank, edgeVia } = this;
+    return (this.edgeList ??= Array.from(edgeFrom, (f, i) => ({
+      from: nodes[f],
+      to: nodes[edgeTo[i]],
+      kind: KIND_BY_RANK[edgeRank[i]],
+      via: edgeVia[i],
+    })));
+  }
+
+  get ambiguous(): DependencyGraph['ambiguous'] {
+    const { nodes } = this;
+    return (this.ambiguousList ??= this.providers
+      .ambiguous()
+      .map((a) => ({ scope: a.scope, provider: a.provider, nodes: a.nodes.map((i) => nodes[i]) })));
+  }
 }
 
 const NO_CHECKS: ReadonlySet<string> = new Set();
+
+interface UnresolvedEntry {
+  dependency: string;
+  scope: string;
+  rank: number;
+  wantedBy: Set<number>;
+}
+
+/**
+ * Links `dependency` of node `target` to every node providing it in `tables`; false when nobody provides it. A
+ * dependency the node satisfies itself (a -devel package of its own, a compiler bootstrapping from its previous
+ * build) orders nothing: no edge, even if another node provides it too. One table (the usual, unscoped graph)
+ * is the fast path: this runs for every dependency string of a distribution.
+ */
+function resolve(
+  tables: ReadonlyArray<ReadonlyMap<string, Providers>>,
+  target: number,
+  dependency: string,
+  depRank: number,
+  links: EdgeCollector,
+): boolean {
+  const key = providerKey(dependency);
+  if (tables.length === 1) {
+    const found = tables[0].get(key);
+    if (found === undefined) return false;
+    if (typeof found === 'number') {
+      if (found !== target) links.add(found, depRank, dependency);
+    } else if (!found.includes(target)) for (const source of found) links.add(source, depRank, dependency);
+    return true;
+  }
+  let found = false;
+  for (const table of tables) {
+    const held = table.get(key);
+    if (held === undefined) continue;
+    if (typeof held === 'number' ? held === target : held.includes(target)) return true;
+    found = true;
+  }
+  if (found) {
+    for (const table of tables) {
+      const held = table.get(key);
+      if (typeof held === 'number') links.add(held, depRank, dependency);
+      else if (held !== undefined) for (const source of held) links.add(source, depRank, dependency);
+    }
+  }
+  return found;
+}
+
+/**
+ * The edges into one target at a time: per source the strongest kind and the first dependency of that kind
+ * that led there, in scratch arrays reset through `touched` (not a map per node: this runs 50,000 times at
+ * scale); `flush` appends them as edges sorted by source.
+ */
+class EdgeCollector {
+  readonly from: number[] = [];
+  readonly to: number[] = [];
+  readonly rank: number[] = [];
+  readonly via: string[] = [];
+  private readonly linkRank: Int8Array;
+  private readonly linkVia: string[];
+  private readonly touched: Int32Array;
+  private count = 0;
+
+  constructor(nodeCount: number) {
+    this.linkRank = new Int8Array(nodeCount).fill(-1);
+    this.linkVia = new Array<string>(nodeCount);
+    this.touched = new Int32Array(nodeCount);
+  }
+
+  add(source: number, depRank: number, dependency: string): void {
+    const held = this.linkRank[source];
+    if (held === -1) this.touched[this.count++] = source;
+    if (depRank > held) {
+      this.linkRank[source] = depRank;
+      this.linkVia[source] = dependency;
+    }
+  }
+
+  flush(target: number): void {
+    const touched = this.touched;
+    const count = this.count;
+    // Insertion sort: a node links a handful of sources, and a comparator sort per node showed in profiles.
+    if (count > 32) touched.subarray(0, count).sort();
+    else {
+      for (let i = 1; i < count; i++) {
+        const x = touched[i];
+        let j = i - 1;
+        for (; j >= 0 && touched[j] > x; j--) touched[j + 1] = touched[j];
+        touched[j + 1] = x;
+      }
+    }
+    for (let i = 0; i < count; i++) {
+      const source = touched[i];
+      this.from.push(source);
+      this.to.push(target);
+      this.rank.push(this.linkRank[source]);
+      this.via.push(this.linkVia[source]);
+      this.linkRank[source] = -1;
+    }
+    this.count = 0;
+  }
+}
 
 /** Whether two dependency lists hold the same strings in the same order. */
 function sameList(a: readonly string[], b: readonly string[] | undefined): boolean {
