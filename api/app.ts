@@ -1,4 +1,5 @@
 import express from 'express';
+import type { ArtefactOrigins } from '../core/security/artefact-origins';
 import type { SecretBox } from '../core/security/secret-box';
 import type { Store } from '../db/store';
 import type { WebhookStore } from '../db/webhook-store';
@@ -44,7 +45,7 @@ import type { VerificationControl } from './services/verifications';
  * (auth.ts: requireRole, readRoute, publicRoute); reads are public unless SUMMIT_API_PUBLIC_READS says
  * otherwise. Serve it with server.ts's listen(), which answers what Node's parser refuses.
  */
-export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'>; webhooks?: { webhooks: WebhookStore; box?: SecretBox }; indexAdmin?: IndexAdminControl; tries?: TryControl; verifications?: VerificationControl; dashboard?: DashboardOptions; isaLevels?: readonly string[] }): express.Application {
+export function createApp(deps: { store: Store; pipeline: PipelineControl; auth: Auth; logger?: Logger; repositoryRoots?: readonly string[]; artefactOrigins?: ArtefactOrigins; taskTotalMaxAgeMs?: number; codec?: Omit<CodecEndpointDeps, 'auth'>; webhooks?: { webhooks: WebhookStore; box?: SecretBox }; indexAdmin?: IndexAdminControl; tries?: TryControl; verifications?: VerificationControl; dashboard?: DashboardOptions; isaLevels?: readonly string[] }): express.Application {
   const all: ApiDeps = { ...deps, logger: deps.logger ?? silentLogger, metrics: new ApiMetrics(deps.store, deps.isaLevels) };
   const app = express();
   app.disable('x-powered-by');

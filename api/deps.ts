@@ -1,3 +1,4 @@
+import type { ArtefactOrigins } from '../core/security/artefact-origins';
 import type { SecretBox } from '../core/security/secret-box';
 import type { Store } from '../db/store';
 import type { WebhookStore } from '../db/webhook-store';
@@ -19,6 +20,8 @@ export interface ApiDeps {
   metrics: ApiMetrics;
   /** Folders local repository paths may lie in (SUMMIT_REPOSITORY_ROOTS); none means network URLs only. */
   repositoryRoots?: readonly string[];
+  /** Where builders' artefact servers may be (SUMMIT_ARTEFACT_ORIGINS): live logs are read only there. Absent: any. */
+  artefactOrigins?: ArtefactOrigins;
   /**
    * Webhook secrets and deliveries (routes/webhooks.ts); `box` seals the secrets with the payload keys. Absent:
    * the webhook routes answer 503.

@@ -70,6 +70,7 @@ export async function startApi(config: Config, logger: Logger = jsonLogger(confi
     webhooks: { webhooks: new WebhookStore(orm), box },
     logger,
     repositoryRoots: repositoryRoots(config),
+    artefactOrigins: config.SUMMIT_ARTEFACT_ORIGINS,
     codec: { codec: dataConverter?.payloadCodecs?.[0], uiOrigin: config.SUMMIT_CODEC_UI_ORIGIN },
     indexAdmin: new TemporalIndexAdmin(client, new IndexEventStore(orm)),
     tries: new TemporalTries(client, new Store(orm), config.SUMMIT_TRY_TTL),

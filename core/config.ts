@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_NAME_LENGTH, SAFE_NAME_CHARACTERS, SAFE_NAME_PATTERN } from './contracts/names';
 import { PUBLIC_READS } from './auth/roles';
+import { ArtefactOrigins } from './security/artefact-origins';
 import { DEFAULT_PROFILE, isInlineProfile, parseProfile, profileSettingProblems, type FarmProfile } from './profile';
 
 /**
@@ -67,6 +68,21 @@ export const configSchema = z.object({
    * means the data folder only (where `npm start` keeps its demo repository). Anything else must be a network URL.
    */
   SUMMIT_REPOSITORY_ROOTS: absolutePaths.optional(),
+  /**
+   * The origins of the builders' artefact servers (core/security/artefact-origins.ts): vessel fetches and releases
+   * artefacts, and the API reads live logs, only there. Unset: any http(s) origin.
+   */
+  SUMMIT_ARTEFACT_ORIGINS: z
+    .string()
+    .transform((v, ctx) => {
+      try {
+        return ArtefactOrigins.parse(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+        return z.NEVER;
+      }
+    })
+    .default(ArtefactOrigins.ANY),
   // Processes and state: payload encryption (core/payload-codec.ts, workers/payload-keys.ts)
   /**
    * Keys of the Temporal payload codec, `id:base64(32 bytes)` separated by commas: the first encrypts, all decrypt

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { describeWhenAvailable } from './support/ci';
 import { BUILD_SEARCH_ATTRIBUTES } from '../core/contracts/search-attributes';
+import { ArtefactOrigins } from '../core/security/artefact-origins';
 
 const execFileAsync = promisify(execFile);
 const composeFile = path.join(__dirname, '..', 'docker-compose.yml');
@@ -87,7 +88,13 @@ describeWhenAvailable(
         expect([...(services[builder].cap_add ?? [])].sort()).toEqual(['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE']);
         expect(services[builder].environment?.SUMMIT_DATA_DIR).toBe(`/srv/${builder}`);
         expect(mounts(services.api).some((m) => m.endsWith(`:/srv/${builder}:ro`))).toBe(true);
+        // Vessel, summit and the API reach each builder's server only because the list names it.
+        const publicUrl = services[builder].environment?.SUMMIT_AVALANCHE_PUBLIC_URL ?? '';
+        for (const role of ['api', 'summit', 'vessel']) {
+          expect(ArtefactOrigins.parse(services[role].environment?.SUMMIT_ARTEFACT_ORIGINS).problem(publicUrl)).toBeUndefined();
+        }
       }
+      expect(ArtefactOrigins.parse(services.vessel.environment?.SUMMIT_ARTEFACT_ORIGINS).restricted).toBe(true);
     });
 
     it('has no secret in it: passwords and keys come from files', async () => {

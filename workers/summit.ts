@@ -48,6 +48,7 @@ export async function startSummit(config: Config, opts: { hub?: Partial<HubOptio
       cascadePolicy: config.SUMMIT_CASCADE_POLICY,
       verifications: temporalVerifications(client),
       verifySuspendAfter: config.SUMMIT_VERIFY_SUSPEND_AFTER,
+      artefactOrigins: config.SUMMIT_ARTEFACT_ORIGINS,
       // The records that tell the hub and the wave themselves (activities/summit/notify.ts).
       signals: clientSignals(client),
     }),

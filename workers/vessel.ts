@@ -9,6 +9,8 @@
  *   SUMMIT_VESSEL_HOST         address the repository server binds (default 0.0.0.0)
  *   SUMMIT_PUBLISH_WINDOW      at most one publish of an index starts per this long (default 0ms: group commit only)
  *   SUMMIT_BUILD_ROOT          the builders' rootfs, whose C library and loader become the base packages (default /)
+ *   SUMMIT_ARTEFACT_ORIGINS    origins of the builders' artefact servers, the only places vessel fetches from and
+ *                              releases on (default: any http(s) origin)
  *   SUMMIT_API_URL             the API, where vessel reads the builder registry before every import (default
  *                              http://SUMMIT_API_HOST:SUMMIT_API_PORT)
  *
@@ -19,6 +21,7 @@ import { resolve, join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { apiUrlOf, parseConfig } from '../core/config';
 import type { FarmProfile } from '../core/profile';
+import type { ArtefactOrigins } from '../core/security/artefact-origins';
 import { loadProfile } from './profile';
 import { VESSEL_QUEUE } from '../core/contracts/queues';
 import { createVesselActivities, vesselDeps } from '../activities/vessel/activities';
@@ -41,6 +44,8 @@ export interface VesselConfig extends PayloadKeySettings {
   profile?: FarmProfile;
   /** The API whose builder registry every import is checked against (activities/vessel/builder-check.ts). */
   apiUrl: string;
+  /** Where builders' artefact servers may be (SUMMIT_ARTEFACT_ORIGINS, core/security/artefact-origins.ts). */
+  artefactOrigins: ArtefactOrigins;
 }
 
 /** Vessel's part of the one configuration schema (core/config.ts). */
@@ -57,6 +62,7 @@ export function loadVesselConfig(env: NodeJS.ProcessEnv = process.env): VesselCo
     buildRoot: c.SUMMIT_BUILD_ROOT,
     profile: c.SUMMIT_PROFILE === undefined ? undefined : loadProfile(c),
     apiUrl: apiUrlOf(c),
+    artefactOrigins: c.SUMMIT_ARTEFACT_ORIGINS,
   };
 }
 
@@ -72,7 +78,10 @@ export interface RunningVessel {
 
 /** Start the worker (and the repository server if configured); `npm start` can run it in-process. */
 export async function startVessel(config: VesselConfig): Promise<RunningVessel> {
-  const deps = vesselDeps(config.vesselDir, {}, { windowMs: config.publishWindowMs }, { buildRoot: config.buildRoot, profile: config.profile }, httpBuilderRegistry(config.apiUrl));
+  const deps = vesselDeps(config.vesselDir, {}, { windowMs: config.publishWindowMs }, { buildRoot: config.buildRoot, profile: config.profile }, {
+    registry: httpBuilderRegistry(config.apiUrl),
+    artefactOrigins: config.artefactOrigins,
+  });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   let server: RepositoryServer | undefined;
   try {

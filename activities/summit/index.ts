@@ -20,6 +20,7 @@ import { verificationActivities, type VerificationDeps } from './verification';
 import type { VerificationSummitActivities } from '../../core/contracts/verification';
 import type { Variant } from '../../core/variants';
 import type { FarmProfile } from '../../core/profile';
+import type { ArtefactOrigins } from '../../core/security/artefact-origins';
 
 export interface SummitActivityDeps {
   store: Store;
@@ -35,6 +36,8 @@ export interface SummitActivityDeps {
   /** Verification builds (activities/summit/verification.ts): the Temporal starter and SUMMIT_VERIFY_SUSPEND_AFTER. */
   verifications?: VerificationDeps['verifications'];
   verifySuspendAfter?: number;
+  /** Where builders' servers may be (SUMMIT_ARTEFACT_ORIGINS): build logs are read only there. Absent: any. */
+  artefactOrigins?: ArtefactOrigins;
   /** How the records that tell the hub and the wave send their signals (the worker's Temporal client). */
   signals?: SignalSender;
 }
@@ -76,7 +79,7 @@ function activityLog(): RecordLog {
 
 /** Everything the summit worker registers on the summit queue. */
 export function createSummitActivities(deps: SummitActivityDeps): SummitActivities & RecordAndTellActivities & SummitTryActivities & WavePolicyActivities & VerificationSummitActivities {
-  const records = recordActivities(deps.store, activityLog);
+  const records = recordActivities(deps.store, activityLog, deps.artefactOrigins);
   const waves = waveActivities(deps.store);
   const { afterPublish, ...verification } = verificationActivities({ store: deps.store, verifications: deps.verifications, suspendAfter: deps.verifySuspendAfter }, activityLog);
   const recordPublished = async (taskId: string, imported: Parameters<SummitActivities['recordPublished']>[1]): Promise<void> => {

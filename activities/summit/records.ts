@@ -5,6 +5,7 @@ import type { RecordedFailure } from '../../core/contracts/summit';
 import { FINISHED_WAVE_STATUSES, type WaveStatus } from '../../core/contracts/wave';
 import type { Store } from '../../db/store';
 import { fetchBuildLog, type FetchedLog, type LogLocation } from './log-collection';
+import { ArtefactOrigins } from '../../core/security/artefact-origins';
 
 /** What the activities tell the operator about their side work (the build log's collection). */
 export interface RecordLog {
@@ -18,7 +19,17 @@ export interface RecordLog {
  * compare-and-set path (Store.moveTask; Store.recordMove writes it without reading the task first when the task
  * is in the status the build's step implies), so a record never overwrites a move made meanwhile by another writer.
  */
-export function recordActivities(store: Store, log: () => RecordLog = () => console) {
+export function recordActivities(store: Store, log: () => RecordLog = () => console, origins: ArtefactOrigins = ArtefactOrigins.ANY) {
+  /**
+   * A builder names its own server (its log, its artefacts): summit reads it only where builders may be
+   * (SUMMIT_ARTEFACT_ORIGINS), else it neither keeps nor fetches the address.
+   */
+  const allowed = <T extends { url: string; builder: string }>(taskId: string, where: T | undefined): T | undefined => {
+    const problem = where && origins.problem(where.url);
+    if (!problem) return where;
+    log().warn('build log address refused', { taskId, builderId: where.builder, problem });
+    return undefined;
+  };
   /**
    * A finished build's log, fetched from its builder before the record and kept by the record's own transaction
    * (the `also` of Store.recordMove). Best effort: a log that cannot be fetched (a builder gone, an old builder
@@ -52,7 +63,7 @@ export function recordActivities(store: Store, log: () => RecordLog = () => cons
      * builder records the new one). A cancelled task stays cancelled.
      */
     async recordStarted(taskId: string, pickup: BuildPickup): Promise<void> {
-      const source = pickup.log && { builder: pickup.builderId, ...pickup.log, attempt: pickup.attempt };
+      const source = allowed(taskId, pickup.log && { builder: pickup.builderId, ...pickup.log, attempt: pickup.attempt });
       await store.recordMove(taskId, 'queued', 'building', `picked up by ${pickup.builderId}${pickup.attempt > 1 ? ` (attempt ${pickup.attempt})` : ''}`, {
         builder: pickup.builderId, startedAt: new Date(pickup.at),
       }, { onlyFrom: ['queued', 'building'], ...(source ? { also: (em) => store.logs.setSource(taskId, source, em) } : {}) });
@@ -60,9 +71,9 @@ export function recordActivities(store: Store, log: () => RecordLog = () => cons
 
     /** Collects the log first: the build workflow has the builder clean up after the build's end is recorded. */
     async recordBuilt(taskId: string, result: Pick<BuildResult, 'builderId' | 'logPath'> & Partial<Pick<BuildResult, 'artefactBaseUrl' | 'artefactToken'>>): Promise<void> {
-      const from = result.artefactBaseUrl && result.artefactToken
+      const from = allowed(taskId, result.artefactBaseUrl && result.artefactToken
         ? { builder: result.builderId, url: result.artefactBaseUrl, token: result.artefactToken }
-        : await recordedSource(taskId);
+        : await recordedSource(taskId));
       // The log is kept in the transaction that records the build's end.
       await store.recordMove(taskId, 'building', 'publishing', `built on ${result.builderId}`, { builder: result.builderId, logPath: result.logPath }, await logWrite(taskId, from));
     },

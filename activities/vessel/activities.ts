@@ -21,6 +21,7 @@ import { listHistory, promote, rollbackStream, tagHistory } from './stream-comma
 import { tryIndexActivities } from './try-index';
 import type { VesselTryActivities } from '../../core/contracts/try';
 import type { VerificationVesselActivities } from '../../core/contracts/verification';
+import type { ArtefactOrigins } from '../../core/security/artefact-origins';
 import { compareBuildOutputs } from './verification';
 
 export interface BaseOptions {
@@ -41,7 +42,13 @@ export interface BaseOptions {
  * The vessel activities, bound to one vessel folder (`<data>/vessel`). The factory owns the in-process index
  * locks and the per-index publishers, so a worker creates it once and every activity it runs shares them.
  */
-export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {}, publishing: PublisherOptions = {}, base: BaseOptions = {}, registry?: BuilderRegistryReader): VesselDeps {
+/** What vessel checks a build result against before it fetches anything (workers/vessel.ts sets both). */
+export interface BuildChecks {
+  registry?: BuilderRegistryReader;
+  artefactOrigins?: ArtefactOrigins;
+}
+
+export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {}, publishing: PublisherOptions = {}, base: BaseOptions = {}, checks: BuildChecks = {}): VesselDeps {
   const layout = vesselLayout(vesselDir);
   const locks = new IndexLocks(layout.locksDir, lock);
   // Closure of every publish (closure-gate.ts): base packages from the build root unless turned off, variant
@@ -51,7 +58,7 @@ export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {},
     baseIndexes: base.profile ? (index) => base.profile!.baseIndexes(index) : variantBases,
   });
   // No window unless asked: the worker passes SUMMIT_PUBLISH_WINDOW; tests that want one say so.
-  return { layout, locks, publishers: new Publishers(layout, locks, publishing), staging: new StagingSweeper(layout.stagingDir), registry };
+  return { layout, locks, publishers: new Publishers(layout, locks, publishing), staging: new StagingSweeper(layout.stagingDir), ...checks };
 }
 
 export function createVesselActivities(deps: VesselDeps): VesselActivities & VesselAdminActivities & VesselTryActivities & VerificationVesselActivities {
@@ -89,7 +96,7 @@ export function createVesselActivities(deps: VesselDeps): VesselActivities & Ves
       });
       ctx.log.info('import published', { buildId: req.buildId, index: req.index, historyId: result.historyId, packages: result.published.length });
       // Published: the builder's copy is no longer needed (the workflow cleans up when this did not happen).
-      return { ...result, released: await releaseArtefacts(req, (message, meta) => ctx.log.warn(message, meta)) };
+      return { ...result, released: await releaseArtefacts(req, (message, meta) => ctx.log.warn(message, meta), deps.artefactOrigins) };
     },
     async stageArtefacts(req: ImportRequest): Promise<ImportResult> {
       const ctx = Context.current();
@@ -97,7 +104,7 @@ export function createVesselActivities(deps: VesselDeps): VesselActivities & Ves
       const result = await stageBuild(deps, req, { signal: ctx.cancellationSignal, onProgress: (progress) => ctx.heartbeat(progress) });
       ctx.log.info('build staged', { buildId: req.buildId, index: req.index, packages: result.published.length });
       // Staged in the pool: the builder's copy is no longer needed (the workflow cleans up when this did not happen).
-      return { ...result, released: await releaseArtefacts(req, (message, meta) => ctx.log.warn(message, meta)) };
+      return { ...result, released: await releaseArtefacts(req, (message, meta) => ctx.log.warn(message, meta), deps.artefactOrigins) };
     },
     async publishStaged(req) {
       const ctx = Context.current();
@@ -111,7 +118,7 @@ export function createVesselActivities(deps: VesselDeps): VesselActivities & Ves
       }
     },
     // Verification builds (activities/vessel/verification.ts): compared, never imported.
-    compareBuildOutputs: (req) => compareBuildOutputs(deps.layout, req),
+    compareBuildOutputs: (req) => compareBuildOutputs(deps.layout, req, deps.artefactOrigins),
     rollbackStream: (index, stream, historyId) => command(() => rollbackStream(repo(index), deps.locks, stream, historyId)),
     tagHistory: (index, tag, historyId, replace) => command(() => tagHistory(repo(index), deps.locks, tag, historyId, replace)),
     promote: (index, to, from) => command(() => promote(repo(index), deps.locks, to, from)),

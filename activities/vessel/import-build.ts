@@ -8,6 +8,7 @@ import { volatileHistory } from '../../core/repo/history';
 import { isSafeSegment, poolPath, repositoryPathOfUri } from '../../core/repo/pool';
 import { entryFor } from '../../core/repo/release-rules';
 import { checkBuilder, type BuilderRegistryReader } from './builder-check';
+import { ArtefactOrigins } from '../../core/security/artefact-origins';
 import { fetchArtefacts, type FetchProgress } from './fetch';
 import { indexNameProblem, type VesselLayout } from './layout';
 import { baseResolutionOf, declareBases } from './closure-gate';
@@ -29,6 +30,8 @@ export interface VesselDeps {
    * always has one (workers/vessel.ts); absent only where a test drives imports without builders.
    */
   registry?: BuilderRegistryReader;
+  /** Where builders' artefact servers may be (SUMMIT_ARTEFACT_ORIGINS); absent: any http(s) origin. */
+  artefactOrigins?: ArtefactOrigins;
 }
 
 export interface ImportHooks {
@@ -56,7 +59,7 @@ const WAIT_TICK_MS = 1000;
  */
 export async function importBuild(deps: VesselDeps, req: ImportRequest, hooks: ImportHooks = {}): Promise<ImportResult> {
   const { buildId } = req;
-  checkRequest(req);
+  checkRequest(deps, req);
   if (deps.registry) await checkBuilder(deps.registry, req);
   const publisher = deps.publishers.for(req.index);
   const repo = publisher.repo;
@@ -119,10 +122,15 @@ function publishedPackage(e: IndexEntry): ImportResult['published'][number] {
   return { name: e.name, version: e.version, release: e.release, buildRelease: e.buildRelease, uri: repositoryPathOfUri(e.uri), sha256: e.hash, size: e.size };
 }
 
-/** The import's index and architecture are plain names, or the import is refused before anything is fetched. */
-function checkRequest(req: ImportRequest): void {
+/**
+ * The import's index and architecture are plain names and the builder's server is where builders may be, or the
+ * import is refused before anything is fetched.
+ */
+function checkRequest(deps: VesselDeps, req: ImportRequest): void {
   const problem = indexNameProblem(req.index) ?? (isSafeSegment(req.architecture) ? undefined : `architecture "${req.architecture}" is not a plain name`);
   if (problem) throw importRefused({ buildId: req.buildId, file: '(request)', reason: problem });
+  const origin = (deps.artefactOrigins ?? ArtefactOrigins.ANY).problem(req.build.artefactBaseUrl);
+  if (origin) throw importRefused({ buildId: req.buildId, file: '(builder)', reason: `builder ${req.build.builderId}: ${origin}` });
 }
 
 /** Fetch a build's packages into its staging folder and verify each (content, hashes, the import's architecture). */
@@ -162,7 +170,7 @@ interface StagedList {
  */
 export async function stageBuild(deps: VesselDeps, req: ImportRequest, hooks: ImportHooks = {}): Promise<ImportResult> {
   const { buildId } = req;
-  checkRequest(req);
+  checkRequest(deps, req);
   if (deps.registry) await checkBuilder(deps.registry, req);
   const repo = deps.publishers.for(req.index).repo;
   // A retry after an attempt that staged everything (and may have released the builder's copy, release.ts) but

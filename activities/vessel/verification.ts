@@ -8,6 +8,7 @@ import { IMPORT_REFUSED } from '../../core/contracts/build';
 import type { CompareRequest, CompareResult } from '../../core/contracts/verification';
 import { describePackage } from '../../core/formats/stone/package';
 import { withStoneFile } from '../../packaging/open-stone';
+import { ArtefactOrigins } from '../../core/security/artefact-origins';
 import { fetchArtefacts } from './fetch';
 import { repositoryDir, type VesselLayout } from './layout';
 
@@ -17,8 +18,10 @@ import { repositoryDir, type VesselLayout } from './layout';
  * area (checked against their declared sha256 as any import, never imported), both read as stones and compared
  * (core/build/verification.ts). The scratch folder is removed whatever happens.
  */
-export async function compareBuildOutputs(layout: VesselLayout, req: CompareRequest): Promise<CompareResult> {
+export async function compareBuildOutputs(layout: VesselLayout, req: CompareRequest, origins: ArtefactOrigins = ArtefactOrigins.ANY): Promise<CompareResult> {
   const ctx = Context.current();
+  const problem = origins.problem(req.rebuild.artefactBaseUrl);
+  if (problem) throw ApplicationFailure.nonRetryable(`verification rebuild ${req.buildId} by builder ${req.rebuild.builderId}: ${problem}`, IMPORT_REFUSED);
   const poolRoot = repositoryDir(layout, req.index);
   const original: PackageOutput[] = [];
   for (const p of req.published) {

@@ -109,7 +109,7 @@ export function tasksRouter(deps: ApiDeps): Router {
       const keepalive = setInterval(() => res.write(SSE_KEEPALIVE), 15_000);
       const write = (text: string) => (res.write(text) ? Promise.resolve() : new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve)));
       try {
-        await followTaskLog(deps.store, id, { from: from ?? lastEventId.parse(req.get('last-event-id')) ?? 0, signal: stop.signal, write });
+        await followTaskLog(deps.store, id, { from: from ?? lastEventId.parse(req.get('last-event-id')) ?? 0, signal: stop.signal, write, origins: deps.artefactOrigins });
       } catch (err) {
         // Headers are gone: the error can only end the stream, and go to the log.
         deps.logger.warn('log follow failed', { requestId: res.locals.requestId, taskId: id, error: (err as Error).message });
@@ -119,7 +119,7 @@ export function tasksRouter(deps: ApiDeps): Router {
       }
       return;
     }
-    const log = await openTaskLog(deps.store, id, tail);
+    const log = await openTaskLog(deps.store, id, tail, deps.artefactOrigins);
     res.status(200).type('text/plain; charset=utf-8').setHeader('Cache-Control', 'no-store');
     log.stream.on('error', (err) => {
       deps.logger.warn('log stream failed', { requestId: res.locals.requestId, path: log.path, error: err.message });

@@ -5,6 +5,7 @@ import { ZstdStreamDecoder } from '../../core/formats/zstd';
 import type { TaskStatus } from '../../core/task/state';
 import type { Store } from '../../db/store';
 import type { LiveLogSource } from '../../db/task-log-store';
+import type { ArtefactOrigins } from '../../core/security/artefact-origins';
 
 /**
  * A task's build log as Server-Sent Events (GET /api/tasks/:id/log?follow=1), wherever the API runs:
@@ -22,6 +23,8 @@ export interface FollowOptions {
   /** How often the read model is asked whether something changed (a pickup, a collection, an end). */
   pollMs?: number;
   write(text: string): Promise<void>;
+  /** Where builders' servers may be (SUMMIT_ARTEFACT_ORIGINS): a live log elsewhere is not read. Default: any. */
+  origins?: ArtefactOrigins;
 }
 
 /** Statuses in which a log may yet appear or grow. */
@@ -48,7 +51,7 @@ export async function followTaskLog(store: Store, id: string, opts: FollowOption
       }
       return opts.write(end(status, offset, true));
     }
-    const source = state.source;
+    const source = state.source && !opts.origins?.problem(state.source.url) ? state.source : undefined;
     if (source && (WAITING.includes(status) || status === 'publishing')) {
       const sameAttempt = reading?.kind === 'live' && reading.attempt === source.attempt;
       if (!sameAttempt && reading !== undefined) {

@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { SseParser } from '../../core/formats/sse';
+import { ArtefactOrigins } from '../../core/security/artefact-origins';
 import type { Store } from '../../db/store';
 import type { LiveLogSource } from '../../db/task-log-store';
 import { LogUnavailableError } from '../errors';
@@ -19,7 +20,7 @@ export interface TaskLog {
   stream: Readable;
 }
 
-export async function openTaskLog(store: Store, id: string, tail?: number): Promise<TaskLog> {
+export async function openTaskLog(store: Store, id: string, tail?: number, origins: ArtefactOrigins = ArtefactOrigins.ANY): Promise<TaskLog> {
   const state = await store.logs.state(id);
   if (state.collected) {
     const lines = async function* () {
@@ -27,7 +28,8 @@ export async function openTaskLog(store: Store, id: string, tail?: number): Prom
     };
     return { path: 'collected', stream: Readable.from(tail === undefined ? lines() : lastLines(lines(), tail)) };
   }
-  if (state.source) {
+  // A builder names its own server: it is read only where builders may be (SUMMIT_ARTEFACT_ORIGINS).
+  if (state.source && !origins.problem(state.source.url)) {
     const live = await liveLog(id, state.source).catch(() => undefined);
     if (live) return { path: state.source.url, stream: Readable.from(tail === undefined ? live : lastLines(live, tail)) };
   }
