@@ -59,12 +59,11 @@ export function planBootstrap(
   graph: DependencyGraph,
   members: readonly number[],
   internal: readonly number[],
+  localOf: Int32Array = localIndices(graph.nodes.length, members),
 ): { plan: BootstrapPlan; cutEdges: number[] } {
   const k = members.length;
-  const local = new Map<number, number>();
-  members.forEach((node, i) => local.set(node, i));
-  const src = internal.map((e) => local.get(graph.edgeFrom[e])!);
-  const dst = internal.map((e) => local.get(graph.edgeTo[e])!);
+  const src = internal.map((e) => localOf[graph.edgeFrom[e]]);
+  const dst = internal.map((e) => localOf[graph.edgeTo[e]]);
   // Kept edges as local adjacency (both ways), grown kind by kind.
   const keptOut: number[][] = Array.from({ length: k }, () => []);
   const keptIn: number[][] = Array.from({ length: k }, () => []);
@@ -118,6 +117,15 @@ export function planBootstrap(
     },
     cutEdges,
   };
+}
+
+/**
+ * Each member's place among `members`, indexed by node. One array serves every component of a graph (a node is in
+ * one component), so the order fills it once instead of a map per cycle.
+ */
+export function localIndices(nodeCount: number, members: readonly number[], into = new Int32Array(nodeCount)): Int32Array {
+  members.forEach((node, i) => (into[node] = i));
+  return into;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { BootstrapPlan, planBootstrap } from './bootstrap';
+import { BootstrapPlan, localIndices, planBootstrap } from './bootstrap';
 import { DependencyGraph } from './graph';
 import { stronglyConnected } from './scc';
 
@@ -31,9 +31,10 @@ export function planOrder(graph: DependencyGraph): BuildOrder {
     else internalOf.set(c, [e]);
   }
   const cycles: BootstrapPlan[] = [];
+  const localOf = new Int32Array(n);
   components.forEach((members, c) => {
     if (members.length < 2) return;
-    const { plan, cutEdges } = planBootstrap(graph, members, internalOf.get(c) ?? []);
+    const { plan, cutEdges } = planBootstrap(graph, members, internalOf.get(c) ?? [], localIndices(n, members, localOf));
     for (const e of cutEdges) isCut[e] = 1;
     cycles.push(plan);
   });
