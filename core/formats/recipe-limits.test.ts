@@ -62,6 +62,18 @@ describe('nesting', () => {
     expect(nestingTooDeep(`x:\n  ${'- '.repeat(10)}a\n`)).toBeUndefined();
   });
 
+  // Files are first measured by a cheap bound and lexed only when it could pass the limit: at the limit exactly,
+  // by each way of nesting, the answer must be the lexer's.
+  test.each([
+    ['indented mappings', (depth: number) => Array.from({ length: depth }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + ' x\n'],
+    ['compact list items', (depth: number) => `x: ${'- '.repeat(depth - 1)}a\n`],
+    ['flow lists', (depth: number) => `x: ${'['.repeat(depth - 1)}a${']'.repeat(depth - 1)}\n`],
+    ['all three', (depth: number) => `a:\n b:\n  - - {c: [${'['.repeat(depth - 7)}d${']'.repeat(depth - 7)}]}\n`],
+  ])('%s: 64 levels pass, 65 are refused', (_, nested) => {
+    expect(nestingTooDeep(nested(64))).toBeUndefined();
+    expect(nestingTooDeep(nested(65))).toBeGreaterThanOrEqual(1);
+  });
+
   test("a script's own indentation and braces inside a block scalar do not count", () => {
     const script = Array.from({ length: 100 }, (_, i) => `${' '.repeat(4 + i)}if [ -d x ]; then { [[ a ]]; }`).join('\n');
     expect(nestingTooDeep(`${HEAD}install: |\n${script}\n`)).toBeUndefined();
