@@ -38,16 +38,16 @@ export interface BaseOptions {
   profile?: FarmProfile;
 }
 
-/**
- * The vessel activities, bound to one vessel folder (`<data>/vessel`). The factory owns the in-process index
- * locks and the per-index publishers, so a worker creates it once and every activity it runs shares them.
- */
 /** What vessel checks a build result against before it fetches anything (workers/vessel.ts sets both). */
 export interface BuildChecks {
   registry?: BuilderRegistryReader;
   artefactOrigins?: ArtefactOrigins;
 }
 
+/**
+ * The vessel activities, bound to one vessel folder (`<data>/vessel`). The factory owns the in-process index
+ * locks and the per-index publishers, so a worker creates it once and every activity it runs shares them.
+ */
 export function vesselDeps(vesselDir: string, lock: { timeoutMs?: number } = {}, publishing: PublisherOptions = {}, base: BaseOptions = {}, checks: BuildChecks = {}): VesselDeps {
   const layout = vesselLayout(vesselDir);
   const locks = new IndexLocks(layout.locksDir, lock);
