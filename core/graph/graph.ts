@@ -169,36 +169,25 @@ type GraphFields = Omit<DependencyGraph, 'edges' | 'ambiguous'> & { providers: P
  * graph has a quarter of a million edges.
  */
 class BuiltGraph implements DependencyGraph {
-  readonly nodes: readonly string[];
-  readonly recipes: readonly RecipeNode[];
-  readonly indexOf: ReadonlyMap<string, number>;
-  readonly edgeFrom: Int32Array;
-  readonly edgeTo: Int32Array;
-  readonly edgeRank: Uint8Array;
-  readonly edgeVia: readonly string[];
-  readonly outOffsets: Int32Array;
-  readonly outEdges: Int32Array;
-  readonly inOffsets: Int32Array;
-  readonly inEdges: Int32Array;
-  readonly unresolved: readonly Unresolved[];
-  private readonly providers: ProviderIndex;
+  declare readonly nodes: readonly string[];
+  declare readonly recipes: readonly RecipeNode[];
+  declare readonly indexOf: ReadonlyMap<string, number>;
+  declare readonly edgeFrom: Int32Array;
+  declare readonly edgeTo: Int32Array;
+  declare readonly edgeRank: Uint8Array;
+  declare readonly edgeVia: readonly string[];
+  declare readonly outOffsets: Int32Array;
+  declare readonly outEdges: Int32Array;
+  declare readonly inOffsets: Int32Array;
+  declare readonly inEdges: Int32Array;
+  declare readonly unresolved: readonly Unresolved[];
+  declare private readonly providers: ProviderIndex;
   private edgeList: Edge[] | undefined;
   private ambiguousList: DependencyGraph['ambiguous'] | undefined;
 
   constructor(fields: GraphFields) {
-    this.nodes = fields.nodes;
-    this.recipes = fields.recipes;
-    this.indexOf = fields.indexOf;
-    this.edgeFrom = fields.edgeFrom;
-    this.edgeTo = fields.edgeTo;
-    this.edgeRank = fields.edgeRank;
-    this.edgeVia = fields.edgeVia;
-    this.outOffsets = fields.outOffsets;
-    this.outEdges = fields.outEdges;
-    this.inOffsets = fields.inOffsets;
-    this.inEdges = fields.inEdges;
-    this.unresolved = fields.unresolved;
-    this.providers = fields.providers;
+    // Every graph gets its fields in the same order (buildGraph's one literal), so all share one hidden class.
+    Object.assign(this, fields);
   }
 
   get edges(): readonly Edge[] {
