@@ -11,7 +11,7 @@ import type { TaskStatus } from '../../core/task/state';
 import type { RecipeRow, Store } from '../../db/store';
 import type { WaveRow } from '../../db/wave-store';
 import { listTree, readBlobs, resolveCommit, syncMirror, type TreeBlob } from './git';
-import { RecipeParser, type ParseOutcome } from './recipe-parser';
+import { sharedParsers, type ParseOutcome } from './recipe-parser';
 import { Variant } from '../../core/variants';
 import { buildGraph } from '../../core/graph/graph';
 import { rebuildCascade } from '../../core/graph/cascade';
@@ -105,20 +105,19 @@ export async function readRecipesAt(
   if (toParse.length > 0) {
     // Parsing is most of a first intake: spread over a few threads (each with its own heap limit and deadlines).
     const threads = Math.max(1, Math.min(PARSER_THREADS, availableParallelism(), Math.ceil(toParse.length / 64)));
-    const parsers = Array.from({ length: threads }, () => new RecipeParser({ timeoutMs: limits.parseTimeoutMs, memoryMb: limits.parseMemoryMb }));
-    try {
-      let next = 0;
-      for (const batch of batchesBySize(toParse, READ_BATCH_BYTES)) {
-        const blobs = await readBlobs(mirror, [...new Set(batch.flatMap((r) => (r.manifest ? [r.recipe.oid, r.manifest.oid] : [r.recipe.oid])))]);
-        // All of the batch handed to the parsers at once (each keeps a window of them posted to its thread).
-        await Promise.all(batch.map(async ({ recipe: file, manifest }) => {
-          const parser = parsers[next++ % parsers.length];
-          outcomes.set(file.path, await parser.parse(file.path, blobs.get(file.oid)!, manifest && { file: manifest.path, bytes: blobs.get(manifest.oid)! }));
-          opts.onProgress?.(++done, recipeFiles.length);
-        }));
-      }
-    } finally {
-      await Promise.all(parsers.map((p) => p.close()));
+    // The process's parser threads, kept warm between intakes (activities/summit/recipe-parser.ts).
+    const parsers = sharedParsers({ timeoutMs: limits.parseTimeoutMs, memoryMb: limits.parseMemoryMb }, threads);
+    // A thread not running yet loads its modules while git reads the first batch.
+    for (const parser of parsers) parser.warm();
+    let next = 0;
+    for (const batch of batchesBySize(toParse, READ_BATCH_BYTES)) {
+      const blobs = await readBlobs(mirror, [...new Set(batch.flatMap((r) => (r.manifest ? [r.recipe.oid, r.manifest.oid] : [r.recipe.oid])))]);
+      // All of the batch handed to the parsers at once (each keeps a window of them posted to its thread).
+      await Promise.all(batch.map(async ({ recipe: file, manifest }) => {
+        const parser = parsers[next++ % parsers.length];
+        outcomes.set(file.path, await parser.parse(file.path, blobs.get(file.oid)!, manifest && { file: manifest.path, bytes: blobs.get(manifest.oid)! }));
+        opts.onProgress?.(++done, recipeFiles.length);
+      }));
     }
   }
 

@@ -1,4 +1,4 @@
-import { RecipeParser } from './recipe-parser';
+import { RecipeParser, sharedParsers } from './recipe-parser';
 
 /**
  * The parser thread for real (it runs dist/activities/summit/recipe-parse-worker.js, which npm test builds):
@@ -41,4 +41,38 @@ describe('recipe parser thread', () => {
       { ok: false, errors: [expect.stringContaining('m/manifest.x86_64.bin')] },
     ]);
   });
+
+  it('keeps its thread between files, and stops it after idleMs with nothing to parse; the next file starts a new one', async () => {
+    parser = new RecipeParser({ timeoutMs: 60_000, memoryMb: 256 }, { idleMs: 100 });
+    const p = parser;
+    expect(p.threadId).toBeUndefined();
+    const first = await Promise.all([p.parse('a/stone.yaml', Buffer.from(HEAD)), p.parse('b/stone.yaml', Buffer.from(HEAD))]);
+    expect(first.map((o) => o.ok)).toEqual([true, true]);
+    const thread = p.threadId;
+    expect(thread).toBeDefined();
+    // Asked again before the idle time ran out: the same thread answers.
+    expect(await p.parse('c/stone.yaml', Buffer.from(HEAD))).toMatchObject({ ok: true });
+    expect(p.threadId).toBe(thread);
+    await until(() => p.threadId === undefined);
+    expect(await p.parse('d/stone.yaml', Buffer.from(HEAD))).toMatchObject({ ok: true, recipe: { source: { name: 'demo' } } });
+    expect(p.threadId).toBeDefined();
+    expect(p.threadId).not.toBe(thread);
+  });
+
+  it('gives intakes the same parsers for the same limits (their threads stay warm between intakes), others for other limits', () => {
+    const limits = { timeoutMs: 12_345, memoryMb: 64 };
+    const two = sharedParsers(limits, 2);
+    expect(two).toHaveLength(2);
+    expect(sharedParsers(limits, 1)[0]).toBe(two[0]);
+    expect(sharedParsers(limits, 3).slice(0, 2)).toEqual(two);
+    expect(sharedParsers({ ...limits, memoryMb: 65 }, 1)[0]).not.toBe(two[0]);
+  });
 });
+
+/** Wait for a condition (the thread's stop follows the idle timer and the thread's exit). */
+async function until(check: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !check(); ) {
+    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

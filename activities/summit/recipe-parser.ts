@@ -31,6 +31,15 @@ export interface RecipeParserLimits {
   memoryMb: number;
 }
 
+export interface RecipeParserOptions {
+  /**
+   * Stop the thread once it has had nothing to parse for this long (ms); the next file starts a new one. Unset:
+   * the thread lives until close(). A thread costs ~200 ms of CPU to start (it loads the YAML parser and the
+   * schemas) and parses its first few hundred files several times slower than a warm one (the JIT).
+   */
+  idleMs?: number;
+}
+
 /**
  * The compiled thread body. Under ts-jest this module runs from source while worker threads need JavaScript,
  * so the copy `npm run build` put in dist/ is used (npm test builds dist/ first).
@@ -62,8 +71,25 @@ export class RecipeParser {
   /** Posted, in the order the thread answers them (it handles one at a time): the first is being parsed. */
   private inFlight: Job[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly limits: RecipeParserLimits) {}
+  constructor(private readonly limits: RecipeParserLimits, private readonly options: RecipeParserOptions = {}) {}
+
+  /** The running thread's id (undefined while none runs): a new id means a new thread. */
+  get threadId(): number | undefined {
+    return this.worker?.threadId;
+  }
+
+  /** Requests not yet answered (posted or waiting). */
+  get pending(): number {
+    return this.inFlight.length + this.waiting.length;
+  }
+
+  /** Start the thread now, before the first file (it loads its modules while the caller does other work). */
+  warm(): void {
+    this.thread();
+    this.idleAfterwards();
+  }
 
   /** Parse one recipe (and its manifest); every problem with the file is an outcome, never a rejection. */
   parse(file: string, recipe: Uint8Array, manifest?: { file: string; bytes: Uint8Array }): Promise<ParseOutcome> {
@@ -75,6 +101,7 @@ export class RecipeParser {
 
   async close(): Promise<void> {
     this.stopTimer();
+    this.stopIdleTimer();
     const worker = this.worker;
     this.worker = undefined;
     for (const job of [...this.inFlight, ...this.waiting]) job.resolve({ ok: false, errors: [`${job.req.file}: intake stopped before it was parsed`] });
@@ -84,6 +111,7 @@ export class RecipeParser {
   }
 
   private pump(): void {
+    this.stopIdleTimer();
     while (this.inFlight.length < WINDOW && this.waiting.length > 0) {
       const job = this.waiting.shift()!;
       this.inFlight.push(job);
@@ -94,6 +122,26 @@ export class RecipeParser {
       this.thread().postMessage({ ...job.req, recipe, manifest }, manifest ? [recipe.buffer, manifest.bytes.buffer] : [recipe.buffer]);
     }
     if (this.inFlight.length > 0 && !this.timer) this.startTimer();
+    this.idleAfterwards();
+  }
+
+  /** With nothing left to parse, the thread is stopped after options.idleMs (if set). */
+  private idleAfterwards(): void {
+    if (this.options.idleMs === undefined || this.pending > 0 || !this.worker || this.idleTimer) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.pending > 0 || !this.worker) return;
+      const worker = this.worker;
+      this.worker = undefined;
+      void worker.terminate();
+    }, this.options.idleMs);
+    // An idle thread's timer must not keep the process alive either.
+    this.idleTimer.unref();
+  }
+
+  private stopIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 
   /** The deadline runs for the request at the head: from its post, or from the answer before it. */
@@ -156,4 +204,24 @@ export class RecipeParser {
     }
     return this.worker;
   }
+}
+
+/** How long a shared parser thread stays after its last file (ms): a push or poll a few minutes later finds it warm. */
+export const SHARED_PARSER_IDLE_MS = 10 * 60_000;
+
+/** Shared parsers, by their limits: kept between intakes instead of started and stopped by each. */
+const shared = new Map<string, RecipeParser[]>();
+
+/**
+ * The first `count` parsers of the process for these limits, started on first use and kept between intakes (each
+ * thread stops after SHARED_PARSER_IDLE_MS with nothing to parse, and starts again on the next file). Intakes of
+ * several repositories at once share them: each parser answers its requests in order, and a file that costs a
+ * thread its life is refused alone (the requests queued behind it, of any intake, go to the new thread).
+ */
+export function sharedParsers(limits: RecipeParserLimits, count: number): RecipeParser[] {
+  const key = `${limits.timeoutMs}/${limits.memoryMb}`;
+  let parsers = shared.get(key);
+  if (!parsers) shared.set(key, (parsers = []));
+  while (parsers.length < count) parsers.push(new RecipeParser(limits, { idleMs: SHARED_PARSER_IDLE_MS }));
+  return parsers.slice(0, count);
 }
