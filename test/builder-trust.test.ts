@@ -92,9 +92,10 @@ function buildLogs(id: string): string[] {
 
 /**
  * Vessel's import activity on the farm's own vessel worker (VESSEL_QUEUE), as the build workflow calls it, with a
- * result claimed from `builderId` and signed with `key` (or unsigned): the refusal's reason, or 'imported'.
+ * result claimed from `builderId` and signed with `key` (or unsigned) for the artefact server `signedServer` (the
+ * result names http://127.0.0.1:9): the refusal's reason, or 'imported'.
  */
-async function claim(builderId: string, key: string | undefined, purpose: ImportRequest['purpose'] = 'official', real?: BuildResult): Promise<string> {
+async function claim(builderId: string, key: string | undefined, purpose: ImportRequest['purpose'] = 'official', real?: BuildResult, signedServer = 'http://127.0.0.1:9'): Promise<string> {
   const artefacts: Artefact[] = [{ name: 'first-1.0.0-1-1-x86_64.stone', kind: 'stone', size: 1, sha256: 'a'.repeat(64) }];
   const buildId = idOf('first') as BuildId;
   const req: ImportRequest = real
@@ -103,7 +104,7 @@ async function claim(builderId: string, key: string | undefined, purpose: Import
       buildId, index: 'main', architecture: 'x86_64', purpose,
       build: {
         builderId: builderId as BuilderId, artefactBaseUrl: 'http://127.0.0.1:9', artefactToken: 'forged', artefacts,
-        ...(key ? { signature: signBuildFacts(key, { buildId, builderId, artefacts }) } : {}),
+        ...(key ? { signature: signBuildFacts(key, { buildId, builderId, artefactBaseUrl: signedServer, artefacts }) } : {}),
       },
     };
   try {
@@ -226,6 +227,9 @@ describeWhenAvailable(nspawnUnavailableReason(), 'builder enrolment and trust', 
     expect(await claim('trusted-a', keyOf('community'))).toMatch(/^ImportRefused: the build result's signature does not verify against the key registered for builder trusted-a \(trusted\)/);
     expect(await claim('trusted-a', generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())).toMatch(/does not verify against the key registered for builder trusted-a/);
     expect(await claim('trusted-a', undefined)).toBe('ImportRefused: the build result of builder trusted-a (trusted) is not signed');
+    // Signed by trusted-a's own key, but for another artefact server than the result names: sent elsewhere on its way.
+    expect(await claim('trusted-a', keyOf('trusted-a'), 'official', undefined, 'http://127.0.0.1:8090'))
+      .toMatch(/^ImportRefused: the build result's signature does not verify against the key registered for builder trusted-a \(trusted\): not built by that builder, or altered \(build id, artefact server/);
     // A builder the registry never enrolled.
     expect(await claim('stranger', generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())).toBe('ImportRefused: builder stranger is not enrolled in the builder registry; its official build is not imported');
   });

@@ -122,7 +122,7 @@ export async function startAvalanche(
     // Requests from before profiles name no architecture: this builder's (the queue is one of its levels).
     const result = await activities.buildRecipe({ ...request, architecture: request.architecture ?? architecture });
     // Vessel imports the result only with this signature, verified against the registry's key (issue 10).
-    return identity ? { ...result, signature: identity.sign({ buildId: result.buildId, builderId: result.builderId, artefacts: result.artefacts }) } : result;
+    return identity ? { ...result, signature: identity.sign({ buildId: result.buildId, builderId: result.builderId, artefactBaseUrl: result.artefactBaseUrl, artefacts: result.artefacts }) } : result;
   };
 
   const connection = await NativeConnection.connect({ address: config.temporalAddress }).catch(async (err) => {

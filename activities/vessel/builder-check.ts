@@ -5,7 +5,7 @@
  * reads the registry itself (GET /api/builders/:id/standing on the API), never the builder's or the workflow's word.
  */
 import type { ImportRequest } from '../../core/contracts/build';
-import { verifyBuildFacts } from '../../core/trust/build-signature';
+import { signedWithoutServer, verifyBuildFacts } from '../../core/trust/build-signature';
 import { importRefusal, type BuilderStanding } from '../../core/trust/standing';
 import { importRefused } from './refusal';
 
@@ -29,13 +29,17 @@ export function httpBuilderRegistry(apiUrl: string, timeoutMs = 10_000): Builder
 /** Refuses (IMPORT_REFUSED, file `(builder)`) a build whose builder may not have it imported; returns when it may. */
 export async function checkBuilder(registry: BuilderRegistryReader, req: ImportRequest): Promise<void> {
   const purpose = req.purpose ?? 'official';
-  const { builderId, signature, artefacts } = req.build;
+  const { builderId, signature, artefacts, artefactBaseUrl } = req.build;
   const refuse = (reason: string) => importRefused({ buildId: req.buildId, file: '(builder)', reason });
   const standing = await registry.standing(builderId);
   if (!standing.enrolled || !standing.publicKey) throw refuse(`builder ${builderId} is not enrolled in the builder registry; its ${purpose} build is not imported`);
   if (!signature) throw refuse(`the build result of builder ${builderId} (${standing.trust}) is not signed`);
-  if (!verifyBuildFacts(standing.publicKey, { buildId: req.buildId, builderId, artefacts }, signature)) {
-    throw refuse(`the build result's signature does not verify against the key registered for builder ${builderId} (${standing.trust}): not built by that builder, or altered`);
+  const facts = { buildId: req.buildId, builderId, artefactBaseUrl, artefacts };
+  if (!verifyBuildFacts(standing.publicKey, facts, signature)) {
+    if (signedWithoutServer(standing.publicKey, facts, signature)) {
+      throw refuse(`the build result of builder ${builderId} (${standing.trust}) is signed in the format before its artefact server was signed (summit-build-result/1): its server ${artefactBaseUrl} is not vouched for; update the builder`);
+    }
+    throw refuse(`the build result's signature does not verify against the key registered for builder ${builderId} (${standing.trust}): not built by that builder, or altered (build id, artefact server, artefact names or digests)`);
   }
   const refusal = importRefusal(standing, purpose);
   if (refusal) throw refuse(refusal);

@@ -97,8 +97,8 @@ export interface BuildResult {
   startedAt: string;
   finishedAt: string;
   /**
-   * The builder's Ed25519 signature (base64) over the build id, its builder id and each artefact's name and
-   * sha256 (core/trust/build-signature.ts). Vessel verifies it against the registry's key for that builder.
+   * The builder's Ed25519 signature (base64) over the build id, its builder id, its artefact server and each
+   * artefact's name and sha256 (core/trust/build-signature.ts). Vessel verifies it against the registry's key for that builder.
    */
   signature?: string;
 }

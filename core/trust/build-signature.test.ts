@@ -1,5 +1,6 @@
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { publicKeyProblem, publicKeyText, signBuildFacts, signedMessage, verifyBuildFacts, type SignedBuildFacts } from './build-signature';
+import { createPrivateKey as parsePrivate, sign } from 'node:crypto';
+import { publicKeyProblem, publicKeyText, signBuildFacts, signedMessage, signedWithoutServer, verifyBuildFacts, type SignedBuildFacts } from './build-signature';
 
 function keyPair(type: 'ed25519' | 'ed448' = 'ed25519') {
   const { publicKey, privateKey } = generateKeyPairSync(type as 'ed25519');
@@ -7,7 +8,7 @@ function keyPair(type: 'ed25519' | 'ed448' = 'ed25519') {
 }
 
 const facts: SignedBuildFacts = {
-  buildId: 'build/p/r/liba-1.0-1/x86_64', builderId: 'b1',
+  buildId: 'build/p/r/liba-1.0-1/x86_64', builderId: 'b1', artefactBaseUrl: 'http://avalanche-1:8090',
   artefacts: [{ name: 'liba-1.0-1-1-x86_64.stone', sha256: 'a'.repeat(64) }, { name: 'liba-devel-1.0-1-1-x86_64.stone', sha256: 'b'.repeat(64) }],
 };
 
@@ -25,6 +26,8 @@ describe('build result signatures', () => {
   it.each<[string, SignedBuildFacts]>([
     ['another build id', { ...facts, buildId: 'build/p/r/liba-1.0-2/x86_64' }],
     ['another builder', { ...facts, builderId: 'b2' }],
+    ['another artefact server', { ...facts, artefactBaseUrl: 'http://evil.example:8090' }],
+    ['another port of the same server', { ...facts, artefactBaseUrl: 'http://avalanche-1:8091' }],
     ['a changed digest', { ...facts, artefacts: [facts.artefacts[0], { ...facts.artefacts[1], sha256: 'c'.repeat(64) }] }],
     ['a renamed artefact', { ...facts, artefacts: [facts.artefacts[0], { ...facts.artefacts[1], name: 'evil.stone' }] }],
     ['an artefact left out', { ...facts, artefacts: [facts.artefacts[0]] }],
@@ -54,9 +57,25 @@ describe('build result signatures', () => {
   });
 
   it('keeps fields apart: a name cannot swallow the digest next to it', () => {
-    const a = signedMessage({ buildId: 'x', builderId: 'y', artefacts: [{ name: 'n', sha256: 'ab' }] });
-    const b = signedMessage({ buildId: 'x', builderId: 'y', artefacts: [{ name: 'na', sha256: 'b' }] });
+    const a = signedMessage({ buildId: 'x', builderId: 'y', artefactBaseUrl: 'http://h', artefacts: [{ name: 'n', sha256: 'ab' }] });
+    const b = signedMessage({ buildId: 'x', builderId: 'y', artefactBaseUrl: 'http://h', artefacts: [{ name: 'na', sha256: 'b' }] });
     expect(a.equals(b)).toBe(false);
+    const c = signedMessage({ buildId: 'x', builderId: 'y', artefactBaseUrl: 'http://hy', artefacts: [] });
+    const d = signedMessage({ buildId: 'x', builderId: 'yhttp://h', artefactBaseUrl: 'y', artefacts: [] });
+    expect(c.equals(d)).toBe(false);
+  });
+
+  it('tells a signature of the format before the artefact server was signed (1) apart, and never accepts it', () => {
+    // What a builder of format 1 signed: the version tag, build id, builder id and artefacts, no server.
+    const v1 = (f: SignedBuildFacts) => Buffer.from(JSON.stringify(['summit-build-result/1', f.buildId, f.builderId,
+      [...f.artefacts].sort((x, y) => (x.name < y.name ? -1 : 1)).map((x) => [x.name, x.sha256])]));
+    const old = sign(null, v1(facts), parsePrivate(mine.priv)).toString('base64');
+    expect(verifyBuildFacts(mine.pub, facts, old)).toBe(false);
+    expect(signedWithoutServer(mine.pub, facts, old)).toBe(true);
+    // Whatever server the result names now: the old signature vouched for none.
+    expect(verifyBuildFacts(mine.pub, { ...facts, artefactBaseUrl: 'http://evil.example' }, old)).toBe(false);
+    expect(signedWithoutServer(keyPair().pub, facts, old)).toBe(false);
+    expect(signedWithoutServer(mine.pub, facts, signature)).toBe(false);
   });
 
   it('accepts only Ed25519 public keys for registration', () => {

@@ -1,6 +1,6 @@
 /**
- * The builder's signature over its build result (issue 10): what it built (build id), who it is (builder id) and
- * what it produced (each artefact's name and sha256). The builder signs with the Ed25519 private key it made at
+ * The builder's signature over its build result (issue 10): what it built (build id), who it is (builder id), where
+ * it serves the result (its artefact server) and what it produced (each artefact's name and sha256). The builder signs with the Ed25519 private key it made at
  * enrolment; vessel verifies against the public key the registry holds for that builder, so a result cannot be
  * claimed for another builder, nor its artefacts swapped, without the key. Pure: no I/O, only node:crypto.
  */
@@ -35,20 +35,38 @@ function cachedPublicKeyOf(text: string): KeyObject {
   return key;
 }
 
-/** What is signed: the fields of a build result that name the build, the builder and the bytes. */
+/** What is signed: the fields of a build result that name the build, the builder, where it serves them and the bytes. */
 export interface SignedBuildFacts {
   buildId: string;
   builderId: string;
+  /**
+   * The builder's artefact server, where vessel fetches the artefacts and sends the release: signed so that a
+   * result changed on its way (in a workflow's history, by whoever holds the payload key) cannot send vessel and
+   * the release token elsewhere. SUMMIT_ARTEFACT_ORIGINS bounds the servers a result may name at all.
+   */
+  artefactBaseUrl: string;
   artefacts: ReadonlyArray<{ name: string; sha256: string }>;
 }
 
+/** The version tag of what is signed now; 1 (builders before the artefact server was signed) had no URL. */
+const FORMAT = 'summit-build-result/2';
+const FORMAT_WITHOUT_SERVER = 'summit-build-result/1';
+
+function sortedArtefacts(facts: Pick<SignedBuildFacts, 'artefacts'>): string[][] {
+  return [...facts.artefacts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((a) => [a.name, a.sha256]);
+}
+
 /**
- * The exact bytes signed: one line per fact, artefacts sorted by name, prefixed with a version so that a later
- * format is never confused with this one.
+ * The exact bytes signed: a JSON array of the facts, artefacts sorted by name, the version tag first so that one
+ * format is never taken for another.
  */
 export function signedMessage(facts: SignedBuildFacts): Buffer {
-  const artefacts = [...facts.artefacts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return Buffer.from(JSON.stringify(['summit-build-result/1', facts.buildId, facts.builderId, artefacts.map((a) => [a.name, a.sha256])]), 'utf8');
+  return Buffer.from(JSON.stringify([FORMAT, facts.buildId, facts.builderId, facts.artefactBaseUrl, sortedArtefacts(facts)]), 'utf8');
+}
+
+/** What builders before version 2 signed: no artefact server. Only ever checked to explain a refusal. */
+function messageWithoutServer(facts: SignedBuildFacts): Buffer {
+  return Buffer.from(JSON.stringify([FORMAT_WITHOUT_SERVER, facts.buildId, facts.builderId, sortedArtefacts(facts)]), 'utf8');
 }
 
 /** Base64 Ed25519 signature of the facts with a private key (PEM PKCS#8, or one already parsed). */
@@ -58,10 +76,23 @@ export function signBuildFacts(privateKey: string | KeyObject, facts: SignedBuil
 
 /** Whether `signature` is the facts' signature by the public key (publicKeyText, or PEM); false for anything malformed. */
 export function verifyBuildFacts(publicKey: string, facts: SignedBuildFacts, signature: string): boolean {
+  return verifies(publicKey, signedMessage(facts), signature);
+}
+
+/**
+ * Whether `signature` is what a builder from before the artefact server was signed (format 1) would have made for
+ * these facts. Such a result is refused all the same (its server is not vouched for); this only names the reason:
+ * the builder needs the new version, not a new key.
+ */
+export function signedWithoutServer(publicKey: string, facts: SignedBuildFacts, signature: string): boolean {
+  return verifies(publicKey, messageWithoutServer(facts), signature);
+}
+
+function verifies(publicKey: string, message: Buffer, signature: string): boolean {
   try {
     const key = cachedPublicKeyOf(publicKey);
     if (key.asymmetricKeyType !== 'ed25519') return false;
-    return verify(null, signedMessage(facts), key, Buffer.from(signature, 'base64'));
+    return verify(null, message, key, Buffer.from(signature, 'base64'));
   } catch {
     return false;
   }
