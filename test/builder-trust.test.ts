@@ -20,12 +20,13 @@ import type { Artefact, BuildResult, ImportRequest } from '../core/contracts/bui
 import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
 import type { BuildId, BuilderId } from '../core/contracts/ids';
 import { sharedQueue, VESSEL_QUEUE } from '../core/contracts/queues';
+import type { CompareRequest } from '../core/contracts/verification';
 import { publicKeyText, signBuildFacts } from '../core/trust/build-signature';
 import { identityPaths } from '../workers/avalanche/identity';
 import { dataConverterFor } from '../workers/temporal';
 import { hubStateQuery } from '../workflows/signals';
 import { buildOnce } from './fixtures/avalanche/workflows';
-import { importWorkflow } from './fixtures/vessel/workflows';
+import { compareWorkflow, importWorkflow } from './fixtures/vessel/workflows';
 import { Farm, hookedRepository, startFarm, waitFor, type TaskView } from './helpers/farm';
 import { recipeYaml } from './helpers/git-repo';
 import { describeWhenAvailable } from './support/ci';
@@ -110,6 +111,28 @@ async function claim(builderId: string, key: string | undefined, purpose: Import
   try {
     await client.workflow.execute(importWorkflow, { taskQueue: VESSEL_QUEUE, workflowId: `claim-${builderId}-${Math.random().toString(36).slice(2)}`, args: [req] });
     return 'imported';
+  } catch (err) {
+    const cause = err instanceof WorkflowFailedError ? err.cause?.cause : undefined;
+    if (cause instanceof ApplicationFailure) return `${cause.type}: ${cause.message}`;
+    throw err;
+  }
+}
+
+/**
+ * Vessel's compare activity for a verification rebuild claimed from `builderId` (as the verification workflow asks
+ * it), signed with `key` (or unsigned): the refusal's reason. Nothing is fetched before the check.
+ */
+async function claimRebuild(builderId: string, key: string | undefined): Promise<string> {
+  const artefacts: Artefact[] = [{ name: 'first-1.0.0-1-1-x86_64.stone', kind: 'stone', size: 1, sha256: 'a'.repeat(64) }];
+  const buildId = idOf('first') as BuildId;
+  const artefactBaseUrl = 'http://127.0.0.1:9';
+  const req: CompareRequest = {
+    buildId, index: 'main', published: [],
+    rebuild: { builderId: builderId as BuilderId, artefactBaseUrl, artefactToken: 'forged', artefacts, ...(key ? { signature: signBuildFacts(key, { buildId, builderId, artefactBaseUrl, artefacts }) } : {}) },
+  };
+  try {
+    await client.workflow.execute(compareWorkflow, { taskQueue: VESSEL_QUEUE, workflowId: `rebuild-${builderId}-${Math.random().toString(36).slice(2)}`, args: [req] });
+    return 'compared';
   } catch (err) {
     const cause = err instanceof WorkflowFailedError ? err.cause?.cause : undefined;
     if (cause instanceof ApplicationFailure) return `${cause.type}: ${cause.message}`;
@@ -230,6 +253,10 @@ describeWhenAvailable(nspawnUnavailableReason(), 'builder enrolment and trust', 
     // Signed by trusted-a's own key, but for another artefact server than the result names: sent elsewhere on its way.
     expect(await claim('trusted-a', keyOf('trusted-a'), 'official', undefined, 'http://127.0.0.1:8090'))
       .toMatch(/^ImportRefused: the build result's signature does not verify against the key registered for builder trusted-a \(trusted\): not built by that builder, or altered \(build id, artefact server/);
+    // A verification rebuild is checked the same way before anything is fetched (its mismatches count against a
+    // builder): unsigned, or signed with another builder's key, it is refused.
+    expect(await claimRebuild('trusted-b', undefined)).toBe('ImportRefused: the build result of builder trusted-b (trusted) is not signed');
+    expect(await claimRebuild('trusted-b', keyOf('community'))).toMatch(/^ImportRefused: the build result's signature does not verify against the key registered for builder trusted-b \(trusted\)/);
     // A builder the registry never enrolled.
     expect(await claim('stranger', generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())).toBe('ImportRefused: builder stranger is not enrolled in the builder registry; its official build is not imported');
   });

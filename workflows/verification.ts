@@ -63,7 +63,7 @@ export async function verificationWorkflow(input: VerificationInput): Promise<Ve
     setCurrentDetails(`comparing ${input.buildId}: ${plan.originalBuilder} against ${plan.verifier}`);
     const comparison = await vessel.compareBuildOutputs({
       buildId: input.buildId, index: plan.index, published: plan.published,
-      rebuild: { builderId: built.builderId, artefactBaseUrl: built.artefactBaseUrl, artefactToken: built.artefactToken, artefacts: built.artefacts },
+      rebuild: { builderId: built.builderId, artefactBaseUrl: built.artefactBaseUrl, artefactToken: built.artefactToken, artefacts: built.artefacts, ...(built.signature ? { signature: built.signature } : {}) },
     });
     outcome = { result: comparison.result, verifier: plan.verifier, comparison };
   } catch (err) {

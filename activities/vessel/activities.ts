@@ -118,7 +118,7 @@ export function createVesselActivities(deps: VesselDeps): VesselActivities & Ves
       }
     },
     // Verification builds (activities/vessel/verification.ts): compared, never imported.
-    compareBuildOutputs: (req) => compareBuildOutputs(deps.layout, req, deps.artefactOrigins),
+    compareBuildOutputs: (req) => compareBuildOutputs(deps.layout, req, deps.artefactOrigins, deps.registry),
     rollbackStream: (index, stream, historyId) => command(() => rollbackStream(repo(index), deps.locks, stream, historyId)),
     tagHistory: (index, tag, historyId, replace) => command(() => tagHistory(repo(index), deps.locks, tag, historyId, replace)),
     promote: (index, to, from) => command(() => promote(repo(index), deps.locks, to, from)),

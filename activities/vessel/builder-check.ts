@@ -27,7 +27,7 @@ export function httpBuilderRegistry(apiUrl: string, timeoutMs = 10_000): Builder
 }
 
 /** Refuses (IMPORT_REFUSED, file `(builder)`) a build whose builder may not have it imported; returns when it may. */
-export async function checkBuilder(registry: BuilderRegistryReader, req: ImportRequest): Promise<void> {
+export async function checkBuilder(registry: BuilderRegistryReader, req: Pick<ImportRequest, 'buildId' | 'purpose' | 'build'>): Promise<void> {
   const purpose = req.purpose ?? 'official';
   const { builderId, signature, artefacts, artefactBaseUrl } = req.build;
   const refuse = (reason: string) => importRefused({ buildId: req.buildId, file: '(builder)', reason });

@@ -9,6 +9,7 @@ import type { CompareRequest, CompareResult } from '../../core/contracts/verific
 import { describePackage } from '../../core/formats/stone/package';
 import { withStoneFile } from '../../packaging/open-stone';
 import { ArtefactOrigins } from '../../core/security/artefact-origins';
+import { checkBuilder, type BuilderRegistryReader } from './builder-check';
 import { fetchArtefacts } from './fetch';
 import { repositoryDir, type VesselLayout } from './layout';
 
@@ -18,10 +19,13 @@ import { repositoryDir, type VesselLayout } from './layout';
  * area (checked against their declared sha256 as any import, never imported), both read as stones and compared
  * (core/build/verification.ts). The scratch folder is removed whatever happens.
  */
-export async function compareBuildOutputs(layout: VesselLayout, req: CompareRequest, origins: ArtefactOrigins = ArtefactOrigins.ANY): Promise<CompareResult> {
+export async function compareBuildOutputs(layout: VesselLayout, req: CompareRequest, origins: ArtefactOrigins = ArtefactOrigins.ANY, registry?: BuilderRegistryReader): Promise<CompareResult> {
   const ctx = Context.current();
   const problem = origins.problem(req.rebuild.artefactBaseUrl);
   if (problem) throw ApplicationFailure.nonRetryable(`verification rebuild ${req.buildId} by builder ${req.rebuild.builderId}: ${problem}`, IMPORT_REFUSED);
+  // As for an import: the rebuild's result must be signed by the builder it names, enrolled and not revoked. A
+  // mismatch counts against a builder (repeated ones drain it), so a forged result must not be able to name one.
+  if (registry) await checkBuilder(registry, { buildId: req.buildId, purpose: 'verification', build: req.rebuild });
   const poolRoot = repositoryDir(layout, req.index);
   const original: PackageOutput[] = [];
   for (const p of req.published) {

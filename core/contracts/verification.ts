@@ -37,7 +37,8 @@ export interface CompareRequest {
   buildId: BuildId;
   index: string;
   published: Array<{ name: string; uri: string; sha256: string; size: number }>;
-  rebuild: Pick<BuildResult, 'builderId' | 'artefactBaseUrl' | 'artefactToken' | 'artefacts'>;
+  /** The rebuild's result with its signature (absent from workflows started before rebuilds were checked). */
+  rebuild: Pick<BuildResult, 'builderId' | 'artefactBaseUrl' | 'artefactToken' | 'artefacts' | 'signature'>;
 }
 
 export type CompareResult = OutputComparison;
