@@ -91,26 +91,21 @@ function buildLogs(id: string): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
-/**
- * Vessel's import activity on the farm's own vessel worker (VESSEL_QUEUE), as the build workflow calls it, with a
- * result claimed from `builderId` and signed with `key` (or unsigned) for the artefact server `signedServer` (the
- * result names http://127.0.0.1:9): the refusal's reason, or 'imported'.
- */
-async function claim(builderId: string, key: string | undefined, purpose: ImportRequest['purpose'] = 'official', real?: BuildResult, signedServer = 'http://127.0.0.1:9'): Promise<string> {
+/** A forged result as a hostile party would hand it on: claimed from `builderId`, served from http://127.0.0.1:9. */
+function forgedResult(builderId: string, key: string | undefined, signedServer = 'http://127.0.0.1:9'): ImportRequest['build'] & { builderId: BuilderId } {
   const artefacts: Artefact[] = [{ name: 'first-1.0.0-1-1-x86_64.stone', kind: 'stone', size: 1, sha256: 'a'.repeat(64) }];
-  const buildId = idOf('first') as BuildId;
-  const req: ImportRequest = real
-    ? { buildId: real.buildId, index: purpose === 'official' ? 'main' : 'try-first', architecture: 'x86_64', purpose, build: real }
-    : {
-      buildId, index: 'main', architecture: 'x86_64', purpose,
-      build: {
-        builderId: builderId as BuilderId, artefactBaseUrl: 'http://127.0.0.1:9', artefactToken: 'forged', artefacts,
-        ...(key ? { signature: signBuildFacts(key, { buildId, builderId, artefactBaseUrl: signedServer, artefacts }) } : {}),
-      },
-    };
+  const buildId = idOf('first');
+  return {
+    builderId: builderId as BuilderId, artefactBaseUrl: 'http://127.0.0.1:9', artefactToken: 'forged', artefacts,
+    ...(key ? { signature: signBuildFacts(key, { buildId, builderId, artefactBaseUrl: signedServer, artefacts }) } : {}),
+  };
+}
+
+/** Run a workflow of test/fixtures/vessel on vessel's queue: `done` when it completes, the refusal's reason when it fails. */
+async function refusalOf<A>(workflow: (req: A) => Promise<unknown>, req: A, done: string): Promise<string> {
   try {
-    await client.workflow.execute(importWorkflow, { taskQueue: VESSEL_QUEUE, workflowId: `claim-${builderId}-${Math.random().toString(36).slice(2)}`, args: [req] });
-    return 'imported';
+    await client.workflow.execute(workflow, { taskQueue: VESSEL_QUEUE, workflowId: `claim-${Math.random().toString(36).slice(2)}`, args: [req] });
+    return done;
   } catch (err) {
     const cause = err instanceof WorkflowFailedError ? err.cause?.cause : undefined;
     if (cause instanceof ApplicationFailure) return `${cause.type}: ${cause.message}`;
@@ -119,25 +114,24 @@ async function claim(builderId: string, key: string | undefined, purpose: Import
 }
 
 /**
+ * Vessel's import activity, as the build workflow calls it, with a result claimed from `builderId` and signed with
+ * `key` (or unsigned) for the artefact server `signedServer` (the result names http://127.0.0.1:9), or with a real
+ * result: the refusal's reason, or 'imported'.
+ */
+async function claim(builderId: string, key: string | undefined, purpose: ImportRequest['purpose'] = 'official', real?: BuildResult, signedServer?: string): Promise<string> {
+  const req: ImportRequest = real
+    ? { buildId: real.buildId, index: purpose === 'official' ? 'main' : 'try-first', architecture: 'x86_64', purpose, build: real }
+    : { buildId: idOf('first') as BuildId, index: 'main', architecture: 'x86_64', purpose, build: forgedResult(builderId, key, signedServer) };
+  return refusalOf(importWorkflow, req, 'imported');
+}
+
+/**
  * Vessel's compare activity for a verification rebuild claimed from `builderId` (as the verification workflow asks
- * it), signed with `key` (or unsigned): the refusal's reason. Nothing is fetched before the check.
+ * it), signed with `key` (or unsigned): the refusal's reason, or 'compared'. Nothing is fetched before the check.
  */
 async function claimRebuild(builderId: string, key: string | undefined): Promise<string> {
-  const artefacts: Artefact[] = [{ name: 'first-1.0.0-1-1-x86_64.stone', kind: 'stone', size: 1, sha256: 'a'.repeat(64) }];
-  const buildId = idOf('first') as BuildId;
-  const artefactBaseUrl = 'http://127.0.0.1:9';
-  const req: CompareRequest = {
-    buildId, index: 'main', published: [],
-    rebuild: { builderId: builderId as BuilderId, artefactBaseUrl, artefactToken: 'forged', artefacts, ...(key ? { signature: signBuildFacts(key, { buildId, builderId, artefactBaseUrl, artefacts }) } : {}) },
-  };
-  try {
-    await client.workflow.execute(compareWorkflow, { taskQueue: VESSEL_QUEUE, workflowId: `rebuild-${builderId}-${Math.random().toString(36).slice(2)}`, args: [req] });
-    return 'compared';
-  } catch (err) {
-    const cause = err instanceof WorkflowFailedError ? err.cause?.cause : undefined;
-    if (cause instanceof ApplicationFailure) return `${cause.type}: ${cause.message}`;
-    throw err;
-  }
+  const req: CompareRequest = { buildId: idOf('first') as BuildId, index: 'main', published: [], rebuild: forgedResult(builderId, key) };
+  return refusalOf(compareWorkflow, req, 'compared');
 }
 
 const keyOf = (id: string) => readFileSync(identityPaths(farm.builders.get(id)!.dataDir).key, 'utf8');
