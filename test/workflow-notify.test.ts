@@ -17,7 +17,7 @@ import type { BuildResult, ImportResult } from '../core/contracts/build';
 import type { BuildId, BuilderId } from '../core/contracts/ids';
 import { HUB_WORKFLOW_ID } from '../core/contracts/hub';
 import { VESSEL_QUEUE } from '../core/contracts/queues';
-import type { Dispatch, PlanInput, PlanResult } from '../core/contracts/summit';
+import { BUILD_FLOW, type Dispatch, type PlanInput, type PlanResult } from '../core/contracts/summit';
 import type { WaveProgress } from '../core/contracts/wave';
 import { buildFinishedSignal, hubStateQuery, replanSignal, waveBuildEndedSignal, waveStateQuery } from '../workflows/signals';
 import { waitFor } from './helpers/farm';
@@ -212,6 +212,38 @@ describe('notifications from the record activities', () => {
       await wave.signal(waveBuildEndedSignal, { ...ended, taskId: 'b2' });
       await waitFor('the wave to look again', async () => (world.looks === 4 ? true : undefined), 30_000);
       await wave.terminate('test over');
+    });
+  });
+
+  it('a dispatch naming the build flow runs the same way without patch markers or TemporalChangeVersion updates', async () => {
+    const world = newWorld();
+    await withFarm(world, async (taskQueue) => {
+      const histories = [];
+      // The stub's built record asks the hub's state first.
+      await startHub(taskQueue);
+      try {
+        for (const flow of [undefined, BUILD_FLOW]) {
+          const taskId = `build/notify/flow-${flow ?? 'none'}/x86_64` as BuildId;
+          await env.client.workflow.execute('buildWorkflow', { workflowId: taskId, taskQueue, args: [{ ...dispatch(taskId, taskQueue), ...(flow ? { flow } : {}) }] });
+          histories.push(await historyOf(taskId));
+        }
+      } finally {
+        await stopHub();
+      }
+      const [patched, current] = histories;
+      const patchMarkers = (events: proto.api.history.v1.IHistoryEvent[]) => events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length;
+      const upserts = (events: proto.api.history.v1.IHistoryEvent[]) => count(events, EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
+      // Without the flow: the three patches it asks (local-records, signals-beside-activities, notify-from-records).
+      expect(patchMarkers(patched)).toBe(3);
+      expect(patchMarkers(current)).toBe(0);
+      expect(upserts(patched) - upserts(current)).toBe(3);
+      // The same way otherwise: records as local activities, no signal of its own, three workflow tasks.
+      for (const events of histories) {
+        expect(count(events, EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED)).toBe(0);
+        expect(count(events, EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)).toBe(3);
+        expect(count(events, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).toBe(2);
+      }
+      expect(world.records.map((r) => r.step)).toEqual(['built', 'published', 'built', 'published']);
     });
   });
 

@@ -85,8 +85,10 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
     retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 3, nonRetryableErrorTypes: [BUILD_FAILED] },
   });
 
-  // Decided once, before the first command: a build runs its records and tells one way from start to end.
-  const fewerTasks = patched('local-records');
+  // Decided once, before the first command: a build runs its records and tells one way from start to end. A
+  // dispatch that names the flow decides it (no patch markers); one from before the flow field asks the patches.
+  const current = (task.flow ?? 0) >= 1;
+  const fewerTasks = current || patched('local-records');
   const records = fewerTasks ? summitLocal : summit;
   /**
    * Patch `signals-beside-activities`: a signal to the hub or the wave goes out in the same workflow task as the
@@ -94,14 +96,14 @@ export async function buildWorkflow(task: Dispatch): Promise<BuildOutcome> {
    * waits for, and a build vessel released on the builder (ImportResult.released) needs no clean-up activity. Two
    * to three workflow tasks and one activity fewer per build.
    */
-  const overlap = fewerTasks && patched('signals-beside-activities');
+  const overlap = fewerTasks && (current || patched('signals-beside-activities'));
   /**
    * Patch `notify-from-records`: on the success path the record activity that precedes a signal sends it (hub
    * `built` after recordBuilt; the hub's and the wave's end signals after recordStaged / recordPublished), so
    * the build workflow sends none and is not woken by their ExternalWorkflowExecutionSignaled events: two
    * workflow tasks fewer per build. The failure and cancel paths still signal from here.
    */
-  const notify = overlap && patched('notify-from-records');
+  const notify = overlap && (current || patched('notify-from-records'));
   /** Signals sent but not yet known delivered: the workflow never ends before them (a closed workflow's would drop). */
   const signalling: Promise<void>[] = [];
 

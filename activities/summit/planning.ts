@@ -1,7 +1,7 @@
 import { underPressure } from '../../core/builder/health';
 import type { BuilderStatus } from '../../core/contracts/hub';
 import type { BuildId } from '../../core/contracts/ids';
-import type { PlanInput, PlanResult } from '../../core/contracts/summit';
+import { BUILD_FLOW, type PlanInput, type PlanResult } from '../../core/contracts/summit';
 import { BuilderState, OpenTask, OpenTaskStatus, pickBuilder, planDispatch } from '../../core/graph/dispatch';
 import type { RecipePackage } from '../../core/graph/recipe';
 import { adminSummary, dispatchableBuilders, HELD_PREFIX, heldTasks, reasonUpdates } from '../../core/planning/admin';
@@ -125,6 +125,7 @@ export async function planBuilds(deps: PlanningDeps, input: PlanInput, opts: { d
         source: t.source, index: t.index, baselineIndex: baselineIndexOf(architecture), buildDepends: packagesOf(recipes, t).flatMap((p) => p.buildDepends), packagesBaseUrl: deps.packagesBaseUrl,
       }, published),
       criticalPath: a.criticalPath,
+      flow: BUILD_FLOW,
       // A try builds a ref anyone with push rights to a branch wrote: never with the network, whatever its repository allows.
       networkAllowed: !isTryIndex(t.index) && (repositories.get(t.repository)?.networking ?? false),
       ...(t.wave ? { wave: t.wave } : {}),

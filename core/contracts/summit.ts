@@ -87,7 +87,20 @@ export interface Dispatch {
    * community builder serves its level, else to the official one). Absent: buildQueue(isa, purpose).
    */
   queue?: string;
+  /**
+   * The build workflow's way of running this build, chosen by the planner that made the dispatch (BUILD_FLOW).
+   * Absent in dispatches made before it existed: the workflow then asks its patches, as those recorded runs did.
+   * The workflow reads it instead of calling `patched()` for the changes it covers, so a new build records no
+   * patch markers and no TemporalChangeVersion search-attribute updates (six history events per build).
+   */
+  flow?: number;
 }
+
+/**
+ * The current build flow (Dispatch.flow): 1 = records as local activities (patch `local-records`), signals beside
+ * activities (`signals-beside-activities`) and signals sent by the records (`notify-from-records`).
+ */
+export const BUILD_FLOW = 1;
 
 /** What the hub passes to planning: the builders alive now and how far ahead of free slots it may queue. */
 export interface PlanInput {
