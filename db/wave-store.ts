@@ -128,6 +128,15 @@ export class WaveStore {
     return rows.map((r) => ({ index: r.index, status: r.status, n: Number(r.n) }));
   }
 
+  /** How many of the wave's tasks for one index are in these statuses (one count over the wave's index range). */
+  async countIn(id: string, index: string, statuses: readonly string[]): Promise<number> {
+    const rows: Array<{ n: number | string }> = await this.em().getConnection().execute(
+      `select count(*) as "n" from "tasks" where "wave" = ? and "index" = ? and "status" in (${statuses.map(() => '?').join(', ')})`,
+      [id, index, ...statuses],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** The wave's tasks in these statuses, as plain rows (no entities) with what the estimate reads. */
   async tasksIn(id: string, statuses: readonly string[]): Promise<Array<Pick<WaveTaskRow, 'id' | 'source' | 'status' | 'startedAt'>>> {
     return (this.em() as unknown as SqlEntityManager).createQueryBuilder(Task)

@@ -10,8 +10,8 @@ import { type CascadePolicy, IntakeLimits, refreshRepository } from './intake';
 import { planBuilds } from './planning';
 import { dispatchKey } from './dispatch-key';
 import { recordActivities, type RecordLog } from './records';
-import { recordAndTellActivities, type SignalSender } from './notify';
-import { waveActivities } from './waves';
+import { recordAndTellActivities, WaveTelling, type SignalSender } from './notify';
+import { WAVE_OPEN_STATUSES, waveActivities } from './waves';
 import { tryActivities } from './tries';
 import { wavePolicyActivities } from './wave-policy';
 import type { WavePolicyActivities } from '../../core/contracts/wave-policy';
@@ -48,6 +48,11 @@ export interface SummitActivityDeps {
  * activity's whole start-to-close timeout.
  */
 const HEARTBEAT_EVERY_MS = 5_000;
+/**
+ * How often, at most, a wave hears of its builds' ends beside the last build of each index (WaveTelling): its
+ * progress and estimate in the Temporal UI lag by this much at worst; the API reads the read model itself.
+ */
+const WAVE_PROGRESS_EVERY_MS = 5_000;
 
 /** The intake activity: heartbeats carry the progress; git failures retrying cannot fix are non-retryable. */
 async function intakeActivity(deps: SummitActivityDeps, req: RefreshRequest): Promise<IntakeResult> {
@@ -81,6 +86,7 @@ function activityLog(): RecordLog {
 export function createSummitActivities(deps: SummitActivityDeps): SummitActivities & RecordAndTellActivities & SummitTryActivities & WavePolicyActivities & VerificationSummitActivities {
   const records = recordActivities(deps.store, activityLog, deps.artefactOrigins);
   const waves = waveActivities(deps.store);
+  const waveTelling = new WaveTelling({ openIn: (waveId, index) => deps.store.waves.countIn(waveId, index, WAVE_OPEN_STATUSES), progressEveryMs: WAVE_PROGRESS_EVERY_MS });
   const { afterPublish, ...verification } = verificationActivities({ store: deps.store, verifications: deps.verifications, suspendAfter: deps.verifySuspendAfter }, activityLog);
   const recordPublished = async (taskId: string, imported: Parameters<SummitActivities['recordPublished']>[1]): Promise<void> => {
     await records.recordPublished(taskId, imported);
@@ -100,7 +106,8 @@ export function createSummitActivities(deps: SummitActivityDeps): SummitActiviti
     // Published builds their repository's policy selects are verified (README, Verification builds).
     recordPublished,
     // The same records, telling the hub and the wave once written (build workflow, patch notify-from-records).
-    ...recordAndTellActivities({ recordBuilt: records.recordBuilt, recordStaged: waves.recordStaged, recordPublished }, deps.signals, activityLog),
+    // A staged build tells its wave when it was its index's last open build, else at most every few seconds (WaveTelling).
+    ...recordAndTellActivities({ recordBuilt: records.recordBuilt, recordStaged: waves.recordStaged, recordPublished }, deps.signals, activityLog, waveTelling),
     recordWavePublished: async (waveId, written, plan, final) => {
       await waves.recordWavePublished(waveId, written, plan, final);
       const refused = new Set(written.flatMap((w) => w.refused.map((r) => r.buildId)));

@@ -40,7 +40,47 @@ function callerRun(): string | undefined {
  * does not fail: both re-read the read model on their timers). A retried activity may signal twice: each signal
  * names the build workflow's run, and the hub and the wave ignore a repeat (workflows/hub.ts, workflows/wave.ts).
  */
-export function recordAndTellActivities(records: WrappedRecords, send: SignalSender | undefined, log: () => RecordLog): RecordAndTellActivities {
+/**
+ * When a staged build tells its wave (WaveTelling): always when it was the last open build of its index in the
+ * wave (the wave publishes that index then), and otherwise at most once per `progressEveryMs` per wave (the wave's
+ * progress and estimate in the Temporal UI). Without it, every build tells.
+ */
+export interface WaveTellingOptions {
+  /** The wave's tasks of this index still open (activities/summit/waves.ts WAVE_OPEN_STATUSES), after the record. */
+  openIn(waveId: string, index: string): Promise<number>;
+  progressEveryMs: number;
+  clock?: () => number;
+}
+
+/** Waves remembered for their last progress signal (a bounded window; a forgotten wave is told at its next build). */
+const WAVES_KEPT = 1000;
+
+/**
+ * Which staged builds tell their wave. A wave woken by every build's end costs a workflow task, a look at the read
+ * model and a memo update per build (a 1,000-build wave: 1,000 of each); the wave needs only the last build of an
+ * index (to publish it) and a progress tick now and then. Each build counts after its own record is committed,
+ * so of two builds ending together the later one sees the other ended: the last build of an index always tells.
+ * A count that fails tells (the wave's own timer is the last resort).
+ */
+export class WaveTelling {
+  private readonly told = new Map<string, number>();
+  constructor(private readonly opts: WaveTellingOptions) {}
+
+  async shouldTell(waveId: string, index: string): Promise<boolean> {
+    const now = (this.opts.clock ?? Date.now)();
+    const last = this.told.get(waveId);
+    let tell = last === undefined || now - last >= this.opts.progressEveryMs;
+    if (!tell) tell = await this.opts.openIn(waveId, index).then((open) => open === 0, () => true);
+    if (tell) {
+      this.told.delete(waveId);
+      this.told.set(waveId, now);
+      if (this.told.size > WAVES_KEPT) this.told.delete(this.told.keys().next().value!);
+    }
+    return tell;
+  }
+}
+
+export function recordAndTellActivities(records: WrappedRecords, send: SignalSender | undefined, log: () => RecordLog, waves?: WaveTelling): RecordAndTellActivities {
   const tell = async (taskId: string, notice: BuildNotice): Promise<void> => {
     if (!send) {
       log().warn('no Temporal client to signal with; the hub and the wave re-read on their timers', { taskId, status: notice.status });
@@ -67,7 +107,8 @@ export function recordAndTellActivities(records: WrappedRecords, send: SignalSen
     },
     async recordStagedAndTell(taskId, staged, notice) {
       await records.recordStaged(taskId, staged);
-      await tell(taskId, notice);
+      const toWave = notice.wave !== undefined && (!waves || (await waves.shouldTell(notice.wave, staged.index)));
+      await tell(taskId, { ...notice, wave: toWave ? notice.wave : undefined });
     },
     async recordPublishedAndTell(taskId, imported, notice) {
       await records.recordPublished(taskId, imported);

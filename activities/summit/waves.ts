@@ -20,7 +20,9 @@ const UNKNOWN_BUILD_SECONDS = 60;
 /** The estimate is worked out again (and written) at most this often per wave; the counts are exact at every call. */
 export const ESTIMATE_EVERY_MS = 2_000;
 
-const OPEN = new Set(['new', 'queued', 'building', 'publishing']);
+/** A wave's tasks still to end: the wave publishes an index once none of its tasks is in one of these. */
+export const WAVE_OPEN_STATUSES: readonly string[] = ['new', 'queued', 'building', 'publishing'];
+const OPEN = new Set(WAVE_OPEN_STATUSES);
 const DROPPED = new Set(['cancelled', 'superseded', 'blocked']);
 
 function median(xs: readonly number[]): number {
