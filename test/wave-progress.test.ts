@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
-import { ESTIMATE_EVERY_MS, waveActivities } from '../activities/summit/waves';
+import { WaveTelling } from '../activities/summit/notify';
+import { ESTIMATE_EVERY_MS, WAVE_OPEN_STATUSES, waveActivities } from '../activities/summit/waves';
 import type { TaskStatus } from '../core/task/state';
 import { openDatabase } from '../db/orm';
 import { Store, type NewTask } from '../db/store';
@@ -101,5 +102,55 @@ describe.each(['postgresql', 'embedded libsql'])('a wave\'s progress on %s', (dr
     const ended = await activities.waveProgress(waveId, 'published');
     expect(ended).toMatchObject({ status: 'published', etaMs: null });
     expect((await store.waves.getWave(waveId)).estimate?.etaMs).toBeNull();
+  });
+
+  /**
+   * Which staged builds wake their wave (activities/summit/notify.ts WaveTelling), on the real count (countIn over
+   * WAVE_OPEN_STATUSES) taken after each build's record, as recordStagedAndTell takes it.
+   */
+  it('is told by the last open build of an index at once, and by the others once per progress interval', async () => {
+    const own = (await store.waves.openWave('recipes', 'beef', 'push')).id;
+    const [a, b, c, v3] = [task('ta'), task('tb'), task('tc'), task('ta', 'main-x86_64_v3')].map((t) => ({ ...t, wave: own }));
+    for (const t of [a, b, c, v3]) await store.createTask(t, 'test');
+    let clock = 0;
+    const counted: string[] = [];
+    const telling = new WaveTelling({
+      openIn: async (id, index) => {
+        counted.push(index);
+        return store.waves.countIn(id, index, WAVE_OPEN_STATUSES);
+      },
+      progressEveryMs: 5_000,
+      clock: () => clock,
+    });
+    expect(await store.waves.countIn(own, 'main', WAVE_OPEN_STATUSES)).toBe(3);
+    await moveTo(a.id, 'completed');
+    // The wave has not heard from its builds yet: a progress tick, no count needed.
+    expect(await telling.shouldTell(own, 'main')).toBe(true);
+    expect(counted).toEqual([]);
+    // b ends while c is still building: not the last, and within the interval.
+    await moveTo(c.id, 'building');
+    await moveTo(b.id, 'completed');
+    clock += 4_999;
+    expect(await telling.shouldTell(own, 'main')).toBe(false);
+    // The interval is over: a progress tick, c still open.
+    clock += 1;
+    expect(await telling.shouldTell(own, 'main')).toBe(true);
+    // c is the last open build of main: it tells at once, within the interval.
+    await moveTo(c.id, 'completed', 'building');
+    clock += 10;
+    expect(await telling.shouldTell(own, 'main')).toBe(true);
+    // The other index keeps its own count: its only build ends, and it tells too.
+    await moveTo(v3.id, 'completed');
+    clock += 10;
+    expect(await telling.shouldTell(own, 'main-x86_64_v3')).toBe(true);
+    expect(counted).toEqual(['main', 'main', 'main-x86_64_v3']);
+  });
+
+  it('is told when the count fails (the wave then looks for itself)', async () => {
+    let clock = 0;
+    const telling = new WaveTelling({ openIn: () => Promise.reject(new Error('database gone')), progressEveryMs: 5_000, clock: () => clock });
+    expect(await telling.shouldTell('wave-x', 'main')).toBe(true);
+    clock += 1;
+    expect(await telling.shouldTell('wave-x', 'main')).toBe(true);
   });
 });
