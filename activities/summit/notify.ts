@@ -32,15 +32,6 @@ function callerRun(): string | undefined {
 }
 
 /**
- * Records that tell the hub and the build's wave themselves, after the write (patch `notify-from-records` of the
- * build workflow): a signal the build workflow sends costs it a workflow task of its own (the
- * ExternalWorkflowExecutionSignaled event wakes it), a signal an activity sends costs it nothing. The rules stay
- * the workflow's: the hub hears `built` only once the record is written (the read model never shows more builds on
- * a builder than it has slots); signals are best effort (a hub or wave that is not running is logged, the record
- * does not fail: both re-read the read model on their timers). A retried activity may signal twice: each signal
- * names the build workflow's run, and the hub and the wave ignore a repeat (workflows/hub.ts, workflows/wave.ts).
- */
-/**
  * When a staged build tells its wave (WaveTelling): always when it was the last open build of its index in the
  * wave (the wave publishes that index then), and otherwise at most once per `progressEveryMs` per wave (the wave's
  * progress and estimate in the Temporal UI). Without it, every build tells.
@@ -80,6 +71,15 @@ export class WaveTelling {
   }
 }
 
+/**
+ * Records that tell the hub and the build's wave themselves, after the write (patch `notify-from-records` of the
+ * build workflow): a signal the build workflow sends costs it a workflow task of its own (the
+ * ExternalWorkflowExecutionSignaled event wakes it), a signal an activity sends costs it nothing. The rules stay
+ * the workflow's: the hub hears `built` only once the record is written (the read model never shows more builds on
+ * a builder than it has slots); signals are best effort (a hub or wave that is not running is logged, the record
+ * does not fail: both re-read the read model on their timers). A retried activity may signal twice: each signal
+ * names the build workflow's run, and the hub and the wave ignore a repeat (workflows/hub.ts, workflows/wave.ts).
+ */
 export function recordAndTellActivities(records: WrappedRecords, send: SignalSender | undefined, log: () => RecordLog, waves?: WaveTelling): RecordAndTellActivities {
   const tell = async (taskId: string, notice: BuildNotice): Promise<void> => {
     if (!send) {
