@@ -16,10 +16,11 @@ import { dataConverterFor } from '../workers/temporal';
 jest.setTimeout(180_000);
 
 /**
- * The histories recorded now, and those recorded before the last change of the build and hub workflows' commands
- * (patches `notify-from-records`, `local-planning`): workflows started before a deploy must replay after it.
+ * The histories recorded now (builds of `Dispatch.flow` 1: no patch markers), those recorded before the flow
+ * (every build through its patches), and those from before the patches `notify-from-records` and `local-planning`:
+ * workflows started before a deploy must replay after it.
  */
-const DIRS = ['histories', 'histories-before-notify'].map((name) => join(__dirname, 'fixtures', name));
+const DIRS = ['histories', 'histories-before-flow', 'histories-before-notify'].map((name) => join(__dirname, 'fixtures', name));
 const recordedIn = (dir: string): Record<string, string> => JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as Record<string, string>;
 
 beforeAll(() => installQuietWorkerRuntime());
