@@ -98,7 +98,8 @@ export interface BuildResult {
   finishedAt: string;
   /**
    * The builder's Ed25519 signature (base64) over the build id, its builder id, its artefact server and each
-   * artefact's name and sha256 (core/trust/build-signature.ts). Vessel verifies it against the registry's key for that builder.
+   * artefact's name and sha256 (core/trust/build-signature.ts). Vessel verifies it against the registry's key for
+   * that builder.
    */
   signature?: string;
 }
