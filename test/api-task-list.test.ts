@@ -92,10 +92,12 @@ describe.each(['postgresql', 'embedded libsql'])('the task list on %s', (driver)
   });
 
   // The embedded file only: PostgreSQL is a server.
-  (driver === 'embedded libsql' ? it : it.skip)('opens the embedded file for several processes: write-ahead log, writers wait for each other', async () => {
+  (driver === 'embedded libsql' ? it : it.skip)('opens the embedded file for several processes: write-ahead log, writers wait for each other, commits without fsync', async () => {
     const connection = orm.em.getConnection();
     expect(await connection.execute('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(await connection.execute('PRAGMA busy_timeout')).toEqual([{ timeout: 5000 }]);
+    // 1 = NORMAL (SQLite's default, 2 = FULL, syncs at every commit).
+    expect(await connection.execute('PRAGMA synchronous')).toEqual([{ synchronous: 1 }]);
   });
 
   it('gives list items every field of the task, with the types the entity has', async () => {
