@@ -38,6 +38,8 @@ export interface WaveFarmOptions {
   temporalBin: string;
   /** SUMMIT_DISPATCH_PREFETCH of the hub and SUMMIT_BUILDER_BACKLOG of the builder (default 0). */
   prefetch?: number;
+  /** The CPUs the builder runs on (`taskset`), with its containers; default: any. */
+  builderCpus?: readonly number[];
   /** Runs once the database exists, before summit starts (to fill it with finished tasks). */
   beforeSummit?: (config: Config) => Promise<void>;
 }
@@ -95,7 +97,10 @@ export async function startWaveFarm(opts: WaveFarmOptions): Promise<WaveFarm> {
     mkdirSync(builderDir, { recursive: true });
     const builderLog = join(opts.work, 'builder.log');
     const fd = openSync(builderLog, 'a');
-    const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist', 'workers', 'avalanche.js')], {
+    // taskset execs node in its own process: the pid is the builder's, for its CPU figures.
+    const builderCommand = [process.execPath, join(ROOT, 'dist', 'workers', 'avalanche.js')];
+    const [command, ...args] = opts.builderCpus ? ['taskset', '--cpu-list', opts.builderCpus.join(','), ...builderCommand] : builderCommand;
+    const child: ChildProcess = spawn(command, args, {
       env: {
         ...process.env,
         SUMMIT_DATA_DIR: builderDir,

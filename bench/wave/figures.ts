@@ -61,6 +61,8 @@ export interface WaveFigures {
   cpuMsPerPackage?: Record<string, number>;
   /** The host's 1-minute load average at the push and once the wave was published. */
   load?: { atPush: number; atEnd: number };
+  /** With `--builder-cpus`: the CPUs the builder ran on, and those the rest of the farm ran on. */
+  cpus?: { builder: number[]; farm: number[] };
 }
 
 const eventAt = (t: TaskObservation, to: string, which: 'first' | 'last' = 'last'): number | undefined => {

@@ -1,11 +1,13 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { readIndex } from '../../core/formats/repo-index';
 import { parseRootIndex, resolveIndexPath } from '../../core/formats/root-index';
 import { logStages } from './build-log-stages';
+import { splitCpus } from './cpu-sets';
 import { insertFinishedTasks } from './existing-tasks';
 import { startWaveFarm, type WaveFarm } from './farm';
 import { waveFigures, type TaskObservation, type WaveFigures } from './figures';
@@ -16,11 +18,13 @@ import { cpuPerPackage, sampleCpu } from './process-cpu';
 import { printFigures } from './report';
 
 /**
- * `npm run bench:wave -- --packages N --slots S [--json] [--existing-tasks M] [--prefetch P] [--pg URL] [--no-cycle] [--keep] [--timeout-minutes T]`:
- * `--prefetch P` sets both the hub's SUMMIT_DISPATCH_PREFETCH and the builder's SUMMIT_BUILDER_BACKLOG. One wave of N trivial recipes pushed into a real farm, measured from the API, the published index, the build
+ * `npm run bench:wave -- --packages N --slots S [--json] [--existing-tasks M] [--prefetch P] [--pg URL] [--no-cycle] [--keep] [--timeout-minutes T] [--builder-cpus LIST]`:
+ * `--prefetch P` sets both the hub's SUMMIT_DISPATCH_PREFETCH and the builder's SUMMIT_BUILDER_BACKLOG.
+ * `--builder-cpus LIST` runs the builder on those CPUs and the rest of the farm on the others (cpu-sets.ts). One wave of N trivial recipes pushed into a real farm, measured from the API, the published index, the build
  * logs and the Temporal histories. Prints figures; asserts nothing about time.
  */
 const REPOSITORY = 'wave';
+const USAGE = 'usage: npm run bench:wave -- --packages N (≥ 4) --slots S (≥ 1) [--json] [--existing-tasks M] [--prefetch P] [--pg URL] [--no-cycle] [--keep] [--timeout-minutes T] [--builder-cpus LIST]';
 const FINISHED = new Set(['completed', 'failed', 'blocked', 'cancelled', 'superseded']);
 
 interface TaskRow { id: string; source: string; status: string; attempts: number }
@@ -37,6 +41,7 @@ async function main(): Promise<void> {
       keep: { type: 'boolean', default: false },
       'timeout-minutes': { type: 'string' },
       prefetch: { type: 'string', default: '0' },
+      'builder-cpus': { type: 'string' },
     },
   });
   const packages = Number(values.packages);
@@ -44,9 +49,17 @@ async function main(): Promise<void> {
   const existing = Number(values['existing-tasks']);
   const prefetch = Number(values.prefetch);
   if (!Number.isInteger(packages) || packages < 4 || !Number.isInteger(slots) || slots < 1 || !Number.isInteger(existing) || existing < 0 || !Number.isInteger(prefetch) || prefetch < 0) {
-    console.error('usage: npm run bench:wave -- --packages N (≥ 4) --slots S (≥ 1) [--json] [--existing-tasks M] [--prefetch P] [--pg URL] [--no-cycle] [--keep] [--timeout-minutes T]');
+    console.error(USAGE);
     process.exit(2);
   }
+  const split = values['builder-cpus'] === undefined ? undefined : splitCpus(values['builder-cpus'], availableParallelism());
+  if (typeof split === 'string') {
+    console.error(`bench:wave: --builder-cpus: ${split}\n${USAGE}`);
+    process.exit(2);
+  }
+  // This process (summit, vessel, and every thread it has) moves to the farm's CPUs first: what it starts later, the
+  // Temporal dev server and the API, inherits them. The builder is started on its own (farm.ts).
+  if (split) execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', split.farm.join(','), String(process.pid)], { stdio: 'ignore' });
   const say = (line: string) => console.error(`bench:wave: ${line}`);
   // stdout carries the figures only (one JSON object with --json): the SDK's and its native core's logs go to
   // stderr, warnings and worse.
@@ -63,7 +76,7 @@ async function main(): Promise<void> {
   let farm: WaveFarm | undefined;
   try {
     farm = await startWaveFarm({
-      work, slots, prefetch, pgUrl: values.pg, temporalBin: process.env.SUMMIT_TEMPORAL_BIN ?? 'temporal',
+      work, slots, prefetch, pgUrl: values.pg, builderCpus: split?.builder, temporalBin: process.env.SUMMIT_TEMPORAL_BIN ?? 'temporal',
       beforeSummit: existing > 0 ? async (config) => {
         const ms = await insertFinishedTasks({ url: config.SUMMIT_DATABASE_URL, dataDir: config.SUMMIT_DATA_DIR, count: existing });
         say(`inserted ${existing} finished tasks in ${(ms / 1000).toFixed(1)} s`);
@@ -152,6 +165,7 @@ async function main(): Promise<void> {
       ...waveFigures({ slots, existingTasks: existing, backlog: prefetch, pushAt, tasks, dependencies: deps, indexCounts: await publishedCounts(f.reposDir) }),
       cpuMsPerPackage: cpuPerPackage(cpuAtPush, cpuAtEnd, packages),
       load: { atPush: cpuAtPush.load1, atEnd: cpuAtEnd.load1 },
+      ...(split ? { cpus: split } : {}),
     };
     if (values.json) console.log(JSON.stringify(figures));
     else printFigures(figures, console.log);

@@ -7,6 +7,7 @@ export function printFigures(f: WaveFigures, out: (line: string) => void): void 
   const pcts = (x: Summary) => `p50 ${s(x.p50)}, p95 ${s(x.p95)}, p99 ${s(x.p99)}, max ${s(x.max)} (n ${x.n})`;
   const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
   out(`wave: ${f.packages} packages, ${f.slots} slot(s), ${f.existingTasks} finished tasks already in the database`);
+  if (f.cpus) out(`CPUs: the builder on ${f.cpus.builder.join(',')}, the rest of the farm on ${f.cpus.farm.join(',')}`);
   out(`outcome: ${Object.entries(f.outcome).map(([k, v]) => `${k} ${v}`).join(', ')}; builds retried ${f.retriedBuilds}`);
   out(`push → all published      ${s(f.wallMs)}   (${f.packagesPerSecond.toFixed(2)} packages/s)`);
   out(`push → first task          ${s(f.pushToFirstTaskMs)};  push → first build started ${s(f.pushToFirstBuildMs)}`);
