@@ -28,7 +28,7 @@ const BUSY_TIMEOUT_MS = 5_000;
  * (workers/dev-server.ts). With FULL, SQLite's default, every commit cost ~3 ms of fsync on the synchronous
  * driver, i.e. on the roles' event loop: 3.5 s of a 300-package wave.
  */
-export const EMBEDDED_PRAGMAS = [`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`, 'PRAGMA synchronous = NORMAL'] as const;
+const EMBEDDED_PRAGMAS = [`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`, 'PRAGMA synchronous = NORMAL'] as const;
 
 export async function openDatabase(opts: DatabaseOptions): Promise<MikroORM> {
   const common: Partial<Options> = { entities: ENTITIES, debug: false, allowGlobalContext: false, discovery: { warnWhenNoEntities: true } };

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MikroORM } from '@mikro-orm/core';
 import { WaveTelling } from '../activities/summit/notify';
-import { ESTIMATE_EVERY_MS, WAVE_OPEN_STATUSES, waveActivities } from '../activities/summit/waves';
+import { ESTIMATE_EVERY_MS, waveActivities } from '../activities/summit/waves';
+import { WAVE_OPEN_TASK_STATUSES } from '../core/contracts/wave';
 import type { TaskStatus } from '../core/task/state';
 import { openDatabase } from '../db/orm';
 import { Store, type NewTask } from '../db/store';
@@ -106,7 +107,7 @@ describe.each(['postgresql', 'embedded libsql'])('a wave\'s progress on %s', (dr
 
   /**
    * Which staged builds wake their wave (activities/summit/notify.ts WaveTelling), on the real count (countIn over
-   * WAVE_OPEN_STATUSES) taken after each build's record, as recordStagedAndTell takes it.
+   * WAVE_OPEN_TASK_STATUSES) taken after each build's record, as recordStagedAndTell takes it.
    */
   it('is told by the last open build of an index at once, and by the others once per progress interval', async () => {
     const own = (await store.waves.openWave('recipes', 'beef', 'push')).id;
@@ -117,12 +118,12 @@ describe.each(['postgresql', 'embedded libsql'])('a wave\'s progress on %s', (dr
     const telling = new WaveTelling({
       openIn: async (id, index) => {
         counted.push(index);
-        return store.waves.countIn(id, index, WAVE_OPEN_STATUSES);
+        return store.waves.countIn(id, index, WAVE_OPEN_TASK_STATUSES);
       },
       progressEveryMs: 5_000,
       clock: () => clock,
     });
-    expect(await store.waves.countIn(own, 'main', WAVE_OPEN_STATUSES)).toBe(3);
+    expect(await store.waves.countIn(own, 'main', WAVE_OPEN_TASK_STATUSES)).toBe(3);
     await moveTo(a.id, 'completed');
     // The wave has not heard from its builds yet: a progress tick, no count needed.
     expect(await telling.shouldTell(own, 'main')).toBe(true);

@@ -11,10 +11,11 @@ import { planBuilds } from './planning';
 import { dispatchKey } from './dispatch-key';
 import { recordActivities, type RecordLog } from './records';
 import { recordAndTellActivities, WaveTelling, type SignalSender } from './notify';
-import { WAVE_OPEN_STATUSES, waveActivities } from './waves';
+import { waveActivities } from './waves';
 import { tryActivities } from './tries';
 import { wavePolicyActivities } from './wave-policy';
 import type { WavePolicyActivities } from '../../core/contracts/wave-policy';
+import { WAVE_OPEN_TASK_STATUSES } from '../../core/contracts/wave';
 import type { SummitTryActivities } from '../../core/contracts/try';
 import { verificationActivities, type VerificationDeps } from './verification';
 import type { VerificationSummitActivities } from '../../core/contracts/verification';
@@ -86,7 +87,7 @@ function activityLog(): RecordLog {
 export function createSummitActivities(deps: SummitActivityDeps): SummitActivities & RecordAndTellActivities & SummitTryActivities & WavePolicyActivities & VerificationSummitActivities {
   const records = recordActivities(deps.store, activityLog, deps.artefactOrigins);
   const waves = waveActivities(deps.store);
-  const waveTelling = new WaveTelling({ openIn: (waveId, index) => deps.store.waves.countIn(waveId, index, WAVE_OPEN_STATUSES), progressEveryMs: WAVE_PROGRESS_EVERY_MS });
+  const waveTelling = new WaveTelling({ openIn: (waveId, index) => deps.store.waves.countIn(waveId, index, WAVE_OPEN_TASK_STATUSES), progressEveryMs: WAVE_PROGRESS_EVERY_MS });
   const { afterPublish, ...verification } = verificationActivities({ store: deps.store, verifications: deps.verifications, suspendAfter: deps.verifySuspendAfter }, activityLog);
   const recordPublished = async (taskId: string, imported: Parameters<SummitActivities['recordPublished']>[1]): Promise<void> => {
     await records.recordPublished(taskId, imported);

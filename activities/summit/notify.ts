@@ -37,7 +37,7 @@ function callerRun(): string | undefined {
  * progress and estimate in the Temporal UI). Without it, every build tells.
  */
 export interface WaveTellingOptions {
-  /** The wave's tasks of this index still open (activities/summit/waves.ts WAVE_OPEN_STATUSES), after the record. */
+  /** The wave's tasks of this index still open (core/contracts/wave.ts WAVE_OPEN_TASK_STATUSES), after the record. */
   openIn(waveId: string, index: string): Promise<number>;
   progressEveryMs: number;
   clock?: () => number;

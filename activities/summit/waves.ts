@@ -8,6 +8,8 @@ import {
   type WaveProgress,
   type WavePublishPlan,
   type WaveStatus,
+  WAVE_DROPPED_TASK_STATUSES,
+  WAVE_OPEN_TASK_STATUSES,
 } from '../../core/contracts/wave';
 import { NotFoundError, type Store } from '../../db/store';
 import type { WaveBrief, WaveRow, WaveTaskRow } from '../../db/wave-store';
@@ -20,10 +22,8 @@ const UNKNOWN_BUILD_SECONDS = 60;
 /** The estimate is worked out again (and written) at most this often per wave; the counts are exact at every call. */
 export const ESTIMATE_EVERY_MS = 2_000;
 
-/** A wave's tasks still to end: the wave publishes an index once none of its tasks is in one of these. */
-export const WAVE_OPEN_STATUSES: readonly string[] = ['new', 'queued', 'building', 'publishing'];
-const OPEN = new Set(WAVE_OPEN_STATUSES);
-const DROPPED = new Set(['cancelled', 'superseded', 'blocked']);
+const OPEN = new Set(WAVE_OPEN_TASK_STATUSES);
+const DROPPED = new Set(WAVE_DROPPED_TASK_STATUSES);
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,12 +1,12 @@
-import type { WaveCommandResult, WaveProgress, WaveStatus } from '../../core/contracts/wave';
+import { WAVE_DROPPED_TASK_STATUSES, WAVE_OPEN_TASK_STATUSES, type WaveCommandResult, type WaveProgress, type WaveStatus } from '../../core/contracts/wave';
 import type { Store } from '../../db/store';
 import type { WaveRow, WaveTaskRow } from '../../db/wave-store';
 import { HubUnavailableError, type PipelineControl, type WaveCommandKind } from '../pipeline';
 
 export type WaveSummary = Omit<WaveRow, 'publishedTasks'> & { progress: Omit<WaveProgress, 'waveId' | 'status' | 'etaMs'> };
 
-const OPEN = new Set(['new', 'queued', 'building', 'publishing']);
-const DROPPED = new Set(['cancelled', 'superseded', 'blocked']);
+const OPEN = new Set(WAVE_OPEN_TASK_STATUSES);
+const DROPPED = new Set(WAVE_DROPPED_TASK_STATUSES);
 
 /** Counts by status → the wave's progress (the estimate is the wave workflow's: GET /api/waves/:id). */
 function progressOf(counts: Record<string, number>): WaveSummary['progress'] {

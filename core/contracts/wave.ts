@@ -25,6 +25,10 @@ export function waveIdOf(repository: string, commit: string, round?: number): st
 export const WAVE_STATUSES = ['new', 'building', 'publishing', 'waiting-for-closure', 'published', 'cancelled'] as const;
 export type WaveStatus = (typeof WAVE_STATUSES)[number];
 export const FINISHED_WAVE_STATUSES: readonly WaveStatus[] = ['published', 'cancelled'];
+/** A wave's tasks still to end: the wave publishes an index once none of its tasks is in one of these. */
+export const WAVE_OPEN_TASK_STATUSES: readonly string[] = ['new', 'queued', 'building', 'publishing'];
+/** A wave's tasks that ended without a package: counted as dropped in its progress. */
+export const WAVE_DROPPED_TASK_STATUSES: readonly string[] = ['cancelled', 'superseded', 'blocked'];
 
 export const SIGNAL_WAVE_BUILD_ENDED = 'waveBuildEnded';
 export const SIGNAL_WAVE_RETRY_CLOSURE = 'waveRetryClosure';
